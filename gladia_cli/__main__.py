@@ -1,0 +1,3 @@
+from gladia_cli.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""The PCM format shared by capture and files, and checked against the session config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gladia_cli.errors import UsageError
+
+ENCODINGS = ("wav/pcm", "wav/alaw", "wav/ulaw")
+SAMPLE_RATES = (8000, 16000, 32000, 44100, 48000)
+BIT_DEPTHS = (8, 16, 24, 32)
+MAX_CHANNELS = 8
+
+
+@dataclass(frozen=True)
+class PcmFormat:
+    """What every byte we send means: Gladia cannot guess it, so it is declared at POST /v2/live."""
+
+    sample_rate: int = 16000
+    channels: int = 1
+    bit_depth: int = 16
+    encoding: str = "wav/pcm"
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes of one sample across all channels; chunks must be whole frames."""
+        return self.channels * self.bit_depth // 8
+
+    @property
+    def bytes_per_second(self) -> int:
+        return self.sample_rate * self.frame_bytes
+
+    def chunk_bytes(self, chunk_ms: int) -> int:
+        """Bytes in `chunk_ms` of audio, rounded down to whole frames (at least one frame)."""
+        frames = max(1, self.sample_rate * chunk_ms // 1000)
+        return frames * self.frame_bytes
+
+    def seconds(self, nbytes: int) -> float:
+        return nbytes / self.bytes_per_second
+
+    def validate(self) -> PcmFormat:
+        """Raise UsageError naming the bad field and what Gladia accepts."""
+        if self.encoding not in ENCODINGS:
+            raise UsageError(f"unsupported encoding {self.encoding!r}", hint=f"use one of {', '.join(ENCODINGS)}")
+        if self.sample_rate not in SAMPLE_RATES:
+            raise UsageError(
+                f"unsupported sample rate {self.sample_rate}",
+                hint=f"use one of {', '.join(map(str, SAMPLE_RATES))}",
+            )
+        if self.bit_depth not in BIT_DEPTHS:
+            raise UsageError(
+                f"unsupported bit depth {self.bit_depth}", hint=f"use one of {', '.join(map(str, BIT_DEPTHS))}"
+            )
+        if not 1 <= self.channels <= MAX_CHANNELS:
+            raise UsageError(f"unsupported channel count {self.channels}", hint=f"use 1 to {MAX_CHANNELS}")
+        if self.encoding != "wav/pcm" and self.bit_depth != 8:
+            raise UsageError(f"{self.encoding} needs --bit-depth 8", hint="A-law and mu-law are 8-bit encodings")
+        return self
+
+    def describe(self) -> str:
+        ch = "mono" if self.channels == 1 else f"{self.channels} channels"
+        return f"{self.encoding} {self.bit_depth}-bit {self.sample_rate} Hz {ch}"
+
+    def as_config(self) -> dict[str, object]:
+        """The four POST /v2/live fields this format declares."""
+        return {
+            "encoding": self.encoding,
+            "sample_rate": self.sample_rate,
+            "bit_depth": self.bit_depth,
+            "channels": self.channels,
+        }
