@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from gladia_cli.errors import UsageError
 
@@ -69,3 +71,20 @@ class PcmFormat:
             "bit_depth": self.bit_depth,
             "channels": self.channels,
         }
+
+
+class AudioSource(Protocol):
+    """Where live audio comes from (microphone or file); the live session only sees this."""
+
+    @property
+    def format(self) -> PcmFormat:
+        """The format of every byte `chunks()` yields: what POST /v2/live declares."""
+        ...
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield whole-frame chunks of about the requested duration until the audio ends or `close()` is called."""
+        ...
+
+    def close(self) -> None:
+        """Ask `chunks()` to end soon; safe to call from any thread, more than once."""
+        ...
