@@ -50,6 +50,10 @@ class ApiError(GladiaError):
 
     exit_code = ExitCode.API
 
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
 
 class Aborted(GladiaError):
     exit_code = ExitCode.ABORTED

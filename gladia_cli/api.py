@@ -1,0 +1,166 @@
+"""The HTTP side of Gladia: live session init, results; errors mapped to exit codes, retries with backoff."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from gladia_cli import __version__
+from gladia_cli.errors import ApiError, AuthError, NetworkError, UsageError
+from gladia_cli.settings import Settings
+
+if TYPE_CHECKING:
+    import requests
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+TERMINAL_STATUSES = ("done", "error")
+
+
+def _backoff(attempt: int, retry_after: str | None) -> float:
+    """Honour Retry-After when the server gives one; else exponential with jitter, capped."""
+    if retry_after:
+        try:
+            return min(max(float(retry_after), 0.0), 60.0)
+        except ValueError:
+            pass
+    return min(0.3 * 2**attempt, 10.0) * random.uniform(0.5, 1.0)
+
+
+def _error_text(response: requests.Response) -> str:
+    """Gladia's error envelope: message, validation_errors and request_id; fall back to the raw body."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        message = str(data.get("message") or response.reason or "error")
+        errors = data.get("validation_errors")
+        if isinstance(errors, list) and errors:
+            message += ": " + "; ".join(str(e) for e in errors)
+        request_id = data.get("request_id") or data.get("requestId")
+        if request_id:
+            message += f" (request {request_id})"
+        return message
+    text = " ".join(response.text.split())[:200]
+    return text or (response.reason or "no details")
+
+
+class GladiaApi:
+    """One requests.Session per command; every call has a timeout; 429/5xx are retried, 4xx never."""
+
+    def __init__(self, settings: Settings, *, max_attempts: int = 4, sleep: Callable[[float], None] = time.sleep):
+        import requests
+
+        self.settings = settings
+        self.max_attempts = max_attempts
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.headers.update(
+            {"x-gladia-key": settings.api_key, "x-gladia-version": f"gladia-cli/{__version__}"}
+        )
+
+    def close(self) -> None:
+        self._session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        timeout: float = 10.0,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        import requests
+
+        url = self.settings.api_url + path
+        for attempt in range(self.max_attempts):
+            last = attempt == self.max_attempts - 1
+            try:
+                response = self._session.request(method, url, json=json, params=params, timeout=timeout)
+            except requests.exceptions.Timeout:
+                # A timed-out creation may have happened server-side: retrying could start a second session.
+                if last or not idempotent:
+                    raise NetworkError(f"{self.settings.api_url} did not answer within {timeout:g} s") from None
+                self._sleep(_backoff(attempt, None))
+                continue
+            except requests.exceptions.InvalidURL:
+                raise UsageError(f"invalid API URL {self.settings.api_url!r}") from None
+            except requests.exceptions.RequestException as exc:
+                if last:
+                    reason = type(exc).__name__
+                    raise NetworkError(
+                        f"cannot reach {self.settings.api_url} ({reason})", hint="check your connection or --api-url"
+                    ) from None
+                self._sleep(_backoff(attempt, None))
+                continue
+            if response.status_code in RETRY_STATUSES and not last:
+                self._sleep(_backoff(attempt, response.headers.get("Retry-After")))
+                continue
+            if response.status_code >= 400:
+                raise self._error(response)
+            return response
+        raise AssertionError("unreachable")
+
+    def _error(self, response: requests.Response) -> Exception:
+        status = response.status_code
+        text = _error_text(response)
+        if status in (401, 403):
+            return AuthError(f"Gladia refused the API key ({status}: {text})", hint="check --api-key or GLADIA_API_KEY")
+        if status == 429:
+            return ApiError(
+                f"Gladia is rate limiting this key (429: {text})", hint="wait a moment and retry", status=429
+            )
+        return ApiError(f"Gladia answered {status}: {text}", status=status)
+
+    def _json(self, response: requests.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise ApiError(f"Gladia answered {response.status_code} with a body that is not JSON") from None
+        if not isinstance(data, dict):
+            raise ApiError(f"Gladia answered {response.status_code} with unexpected JSON")
+        return data
+
+    def init_live(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v2/live: returns {id, url, created_at}; the url is a credential and is never printed."""
+        params = {"region": self.settings.region} if self.settings.region else None
+        data = self._json(self.request("POST", "/v2/live", json=body, params=params, idempotent=False))
+        if not isinstance(data.get("id"), str) or not isinstance(data.get("url"), str):
+            raise ApiError("Gladia's answer to POST /v2/live has no session id or url")
+        return data
+
+    def get_live(self, session_id: str) -> dict[str, Any]:
+        try:
+            return self._json(self.request("GET", f"/v2/live/{quote(session_id, safe='')}"))
+        except ApiError as exc:
+            if exc.status == 404:
+                raise ApiError(f"no live session {session_id!r}", hint="check the id") from None
+            raise
+
+    def wait_live(
+        self,
+        session_id: str,
+        *,
+        timeout: float = 600.0,
+        interval: float = 1.0,
+        on_poll: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Right after the socket closes the job may still be `processing`: poll until it is terminal."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get_live(session_id)
+            if job.get("status") in TERMINAL_STATUSES:
+                return job
+            if on_poll:
+                on_poll(job)
+            if time.monotonic() >= deadline:
+                raise NetworkError(
+                    f"session {session_id} still {job.get('status')} after {timeout:g} s",
+                    hint=f"fetch it later with `gladia result {session_id}`",
+                )
+            self._sleep(interval)

@@ -1,0 +1,430 @@
+"""The command layer: parse flags, call the library, print. No protocol or audio logic lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from gladia_cli import __version__
+from gladia_cli.errors import ExitCode, GladiaError, UsageError
+
+app = typer.Typer(
+    name="gladia",
+    help="Live and file transcription with Gladia's speech-to-text API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
+# --- shared options -------------------------------------------------------------------------------------------------
+
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", help="Gladia API key (default: $GLADIA_API_KEY, then ~/.gladia).", show_default=False),
+]
+ApiUrl = Annotated[
+    str | None, typer.Option("--api-url", help="API base URL (default: $GLADIA_API_URL or https://api.gladia.io).")
+]
+Region = Annotated[str | None, typer.Option("--region", help="eu-west or us-west (default: $GLADIA_REGION).")]
+Lang = Annotated[
+    list[str] | None, typer.Option("--lang", "-l", help="Language code(s): repeat or comma list (e.g. en,fr).")
+]
+CodeSwitching = Annotated[
+    bool | None, typer.Option("--code-switching/--no-code-switching", help="Re-detect the language per utterance.")
+]
+Model = Annotated[str | None, typer.Option("--model", help="Live model (solaria-1).")]
+Endpointing = Annotated[
+    float | None, typer.Option("--endpointing", help="Silence (s) that ends an utterance, 0.01-10.")
+]
+SampleRate = Annotated[
+    int | None,
+    typer.Option(
+        "--sample-rate",
+        help="8000, 16000, 32000, 44100 or 48000 [default: 16000 for the microphone; the file's own rate].",
+    ),
+]
+Channels = Annotated[
+    int | None, typer.Option("--channels", help="1-8 [default: 1 for the microphone; the file's own].")
+]
+BitDepth = Annotated[int | None, typer.Option("--bit-depth", help="16, 24 or 32 [default: 16; the file's own].")]
+Encoding = Annotated[str, typer.Option("--encoding", help="Audio encoding declared to Gladia.")]
+Partials = Annotated[
+    bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts [default: on at a terminal].")
+]
+Translate = Annotated[
+    list[str] | None, typer.Option("--translate", help="Translate into these languages (e.g. fr,de).")
+]
+Vocabulary = Annotated[list[str] | None, typer.Option("--vocabulary", help="Words to favour (e.g. Gladia,Solaria).")]
+Summarize = Annotated[bool, typer.Option("--summarize", help="Ask for a summary after the session.")]
+SummaryType = Annotated[
+    str | None, typer.Option("--summary-type", help="general, bullet_points or concise (implies --summarize).")
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="JSON file with any other POST /v2/live field; flags win.")
+]
+ChunkMs = Annotated[int, typer.Option("--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000).")]
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", help="text: finals; json: the final result; jsonl: every message.")
+]
+Duration = Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds of audio.")]
+FinishTimeout = Annotated[
+    float, typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gladia {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Live and file transcription with Gladia's speech-to-text API."""
+
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+
+
+def _options(
+    lang: list[str] | None,
+    code_switching: bool | None,
+    model: str | None,
+    endpointing: float | None,
+    partials: bool | None,
+    translate: list[str] | None,
+    vocabulary: list[str] | None,
+    summarize: bool,
+    summary_type: str | None,
+    config: Path | None,
+    output: Output,
+) -> Any:
+    from gladia_cli.render import is_tty
+    from gladia_cli.session_config import LiveOptions, load_config_file, split_list
+
+    if partials is None:
+        partials = is_tty(sys.stderr) or output == Output.jsonl
+    return LiveOptions(
+        languages=split_list(lang),
+        code_switching=code_switching,
+        model=model,
+        endpointing=endpointing,
+        partials=partials,
+        translate=split_list(translate),
+        vocabulary=split_list(vocabulary),
+        summarize=summarize,
+        summary_type=summary_type,
+        base=load_config_file(config),
+    )
+
+
+def _check_common(chunk_ms: int, duration: float | None) -> None:
+    if not 10 <= chunk_ms <= 1000:
+        raise UsageError(f"--chunk-ms must be from 10 to 1000, got {chunk_ms}")
+    if duration is not None and duration <= 0:
+        raise UsageError(f"--duration must be more than 0 seconds, got {duration:g}")
+
+
+def _run(
+    settings: Any, options: Any, source: Any, output: Output, duration: float | None, finish_timeout: float, label: str
+) -> None:
+    from gladia_cli.session_config import build_body
+    from gladia_cli.streaming import LiveRun, run_live
+
+    body = build_body(options, source.format)
+    show_acks = bool(options.base.get("messages_config", {}).get("receive_acknowledgments"))
+    run = LiveRun(
+        body=body,
+        output=output.value,
+        duration=duration,
+        finish_timeout=finish_timeout,
+        show_acks=show_acks,
+        source_label=label,
+    )
+    raise typer.Exit(run_live(settings, run, source))
+
+
+# --- commands -------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def listen(
+    lang: Lang = None,
+    code_switching: CodeSwitching = None,
+    model: Model = None,
+    endpointing: Endpointing = None,
+    sample_rate: SampleRate = None,
+    channels: Channels = None,
+    bit_depth: BitDepth = None,
+    encoding: Encoding = "wav/pcm",
+    partials: Partials = None,
+    translate: Translate = None,
+    vocabulary: Vocabulary = None,
+    summarize: Summarize = False,
+    summary_type: SummaryType = None,
+    config: ConfigFile = None,
+    device: Annotated[
+        str | None, typer.Option("--device", "-d", help="Input device name or index (see `gladia devices`).")
+    ] = None,
+    duration: Duration = None,
+    chunk_ms: ChunkMs = 100,
+    output: OutputOpt = Output.text,
+    finish_timeout: FinishTimeout = 300.0,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+    region: Region = None,
+) -> None:
+    """Transcribe the microphone live. Ctrl-C stops and prints the final result; Ctrl-C twice aborts."""
+    from gladia_cli import settings as settings_mod
+    from gladia_cli.audio.capture import MicrophoneSource, resolve_device
+    from gladia_cli.audio.format import PcmFormat
+
+    _check_common(chunk_ms, duration)
+    options = _options(
+        lang,
+        code_switching,
+        model,
+        endpointing,
+        partials,
+        translate,
+        vocabulary,
+        summarize,
+        summary_type,
+        config,
+        output,
+    )
+    fmt = PcmFormat(
+        sample_rate=sample_rate or options.format_field("sample_rate") or 16000,
+        channels=channels or options.format_field("channels") or 1,
+        bit_depth=bit_depth or options.format_field("bit_depth") or 16,
+        encoding=encoding,
+    ).validate()
+    _only_pcm(fmt.encoding)
+    settings = settings_mod.load(api_key, api_url, region)
+    mic = MicrophoneSource(fmt, resolve_device(device), chunk_ms=chunk_ms)
+    mic.check()
+    _run(settings, options, mic, output, duration, finish_timeout, f"from {mic.device.name}")
+
+
+@app.command()
+def transcribe(
+    file: Annotated[
+        Path,
+        typer.Argument(help="Audio or video file (WAV natively; other formats through ffmpeg).", show_default=False),
+    ],
+    realtime: Annotated[bool, typer.Option("--realtime", help="Stream the file through the live API.")] = False,
+    speed: Annotated[
+        float, typer.Option("--speed", help="With --realtime: 1 = real time, 0 = as fast as possible.")
+    ] = 1.0,
+    lang: Lang = None,
+    code_switching: CodeSwitching = None,
+    model: Model = None,
+    endpointing: Endpointing = None,
+    sample_rate: SampleRate = None,
+    channels: Channels = None,
+    bit_depth: BitDepth = None,
+    encoding: Encoding = "wav/pcm",
+    partials: Partials = None,
+    translate: Translate = None,
+    vocabulary: Vocabulary = None,
+    summarize: Summarize = False,
+    summary_type: SummaryType = None,
+    config: ConfigFile = None,
+    duration: Duration = None,
+    chunk_ms: ChunkMs = 100,
+    output: OutputOpt = Output.text,
+    finish_timeout: FinishTimeout = 300.0,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+    region: Region = None,
+) -> None:
+    """Transcribe a file. With --realtime it is streamed through the live API at --speed."""
+    from gladia_cli import settings as settings_mod
+    from gladia_cli.audio.files import FormatRequest, open_audio_file
+
+    if not realtime:
+        raise UsageError(
+            "pre-recorded transcription is not available yet", hint="add --realtime to stream the file live"
+        )
+    _check_common(chunk_ms, duration)
+    if speed < 0:
+        raise UsageError(f"--speed must be 0 (as fast as possible) or more, got {speed:g}")
+    _only_pcm(encoding)
+    options = _options(
+        lang,
+        code_switching,
+        model,
+        endpointing,
+        partials,
+        translate,
+        vocabulary,
+        summarize,
+        summary_type,
+        config,
+        output,
+    )
+    request = FormatRequest(
+        sample_rate=sample_rate or options.format_field("sample_rate"),
+        channels=channels or options.format_field("channels"),
+        bit_depth=bit_depth or options.format_field("bit_depth"),
+    )
+    source = open_audio_file(file, request, chunk_ms, speed=speed)
+    settings = settings_mod.load(api_key, api_url, region)
+    if getattr(source, "truncated", False):
+        _warn(f"{file} ends before its header says it should; streaming the {source.duration or 0:.1f} s it holds")
+    _run(settings, options, source, output, duration, finish_timeout, f"from {file.name}")
+
+
+@app.command()
+def result(
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="Live session id.", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the API's JSON unchanged.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Poll until the session is done.")] = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+    region: Region = None,
+) -> None:
+    """Fetch a live session's result (GET /v2/live/ID)."""
+    from gladia_cli import formats
+    from gladia_cli import settings as settings_mod
+    from gladia_cli.render import is_tty
+    from gladia_cli.streaming import fetch_result
+
+    settings = settings_mod.load(api_key, api_url, region)
+    job = fetch_result(settings, session_id.strip(), wait=wait)
+    if json_out:
+        typer.echo(formats.dump_json(job, pretty=is_tty(sys.stdout)))
+        return
+    status = job.get("status")
+    if status == "error":
+        raise GladiaError(f"session {session_id} failed on Gladia's side (error code {job.get('error_code')})")
+    lines = formats.transcript_lines(job)
+    if status != "done":
+        _warn(f"session {session_id} is {status}; the transcript may be incomplete (use --wait)")
+    for line in lines:
+        typer.echo(line)
+    summary = formats.summary_text(job)
+    if summary:
+        typer.echo("")
+        typer.echo(summary)
+
+
+@app.command()
+def devices() -> None:
+    """List audio input devices; the default is marked with *."""
+    from gladia_cli.audio.capture import list_input_devices
+    from gladia_cli.render import is_tty
+
+    found = list_input_devices()
+    if not found:
+        raise UsageError("no input device found", hint="connect a microphone, or check that PulseAudio/ALSA is running")
+    if not is_tty(sys.stdout):
+        for d in found:
+            mark = "*" if d.is_default else ""
+            typer.echo(f"{d.index}\t{mark}\t{d.name}\t{d.max_input_channels}\t{d.default_samplerate:g}\t{d.hostapi}")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None)
+    for column in ("", "index", "name", "channels", "default rate", "host API"):
+        table.add_column(column)
+    for d in found:
+        table.add_row(
+            "*" if d.is_default else "",
+            str(d.index),
+            d.name,
+            str(d.max_input_channels),
+            f"{d.default_samplerate:g}",
+            d.hostapi,
+        )
+    Console().print(table)
+
+
+@app.command()
+def languages(
+    translation: Annotated[bool, typer.Option("--translation", help="List translation targets instead.")] = False,
+) -> None:
+    """List the language codes Gladia accepts for --lang (or --translate)."""
+    from gladia_cli import languages as langs
+
+    for code in langs.TRANSLATION if translation else langs.TRANSCRIPTION:
+        typer.echo(f"{code}\t{langs.name(code)}")
+
+
+# --- entry point ----------------------------------------------------------------------------------------------------
+
+
+def _only_pcm(encoding: str) -> None:
+    if encoding != "wav/pcm":
+        from gladia_cli.audio.format import ENCODINGS
+
+        if encoding not in ENCODINGS:
+            raise UsageError(f"unknown encoding {encoding!r}", hint=f"use one of {', '.join(ENCODINGS)}")
+        raise UsageError(f"sending {encoding} audio is not supported", hint="use --encoding wav/pcm")
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"gladia: {text}\n")
+    sys.stderr.flush()
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    sys.stderr.write(f"gladia: error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
+    import click
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or bool(os.environ.get("GLADIA_DEBUG"))
+    try:
+        code = app(args=args, prog_name="gladia", standalone_mode=False)
+    except GladiaError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _fail(str(exc), int(exc.exit_code))
+    except click.exceptions.NoArgsIsHelpError as exc:
+        sys.stderr.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
+        raise SystemExit(ExitCode.USAGE) from None
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "gladia"
+        _fail(f"{exc.format_message()} (see `{command} --help`)", ExitCode.USAGE)
+    except click.exceptions.Abort:
+        _fail("aborted", ExitCode.ABORTED)
+    except KeyboardInterrupt:
+        _fail("aborted", ExitCode.ABORTED)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), ExitCode.USAGE)
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(ExitCode.OK) from None
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}; run again with --debug and report it", ExitCode.UNEXPECTED)
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -1,0 +1,187 @@
+"""What the user sees: finals on stdout (data), a Rich live view of the current partial and status on stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+from gladia_cli import formats
+from gladia_cli.live import (
+    Ended,
+    Event,
+    Notice,
+    Progress,
+    ServerMessage,
+    State,
+    StateChanged,
+    Transcript,
+    Translation,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+
+def is_tty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def same_terminal(a: IO[str], b: IO[str]) -> bool:
+    """stdout and stderr on one screen: finals must then be printed through the live view, above the partial."""
+    try:
+        sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (sa.st_dev, sa.st_ino, sa.st_rdev) == (sb.st_dev, sb.st_ino, sb.st_rdev)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+STATE_TEXT = {
+    State.CONNECTING: "connecting",
+    State.STREAMING: "streaming",
+    State.STOPPING: "stopping: sending what was captured",
+    State.FINISHING: "finishing: waiting for Gladia's post-processing",
+    State.DONE: "done",
+}
+
+
+class LiveRenderer:
+    """Fed by the live session's events on the main thread; the only writer of stdout and stderr during a session."""
+
+    def __init__(
+        self,
+        *,
+        output: str,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        show_acks: bool = False,
+        multichannel: bool = False,
+        show_language: bool = False,
+        source_label: str = "",
+        live_view: bool | None = None,
+    ) -> None:
+        self.output = output
+        self.out = stdout or sys.stdout
+        self.err = stderr or sys.stderr
+        self.show_acks = show_acks
+        self.multichannel = multichannel
+        self.show_language = show_language
+        self.source_label = source_label
+        self.finals = 0
+        self._partials: dict[tuple[int, str], str] = {}
+        self._state = State.CONNECTING
+        self._progress = Progress(0.0, 0.0)
+        self._hint = "Ctrl-C to stop"
+        self._console = stderr_console() if stderr is None else None
+        self._live: Live | None = None
+        use_live = is_tty(self.err) if live_view is None else live_view
+        if use_live and self._console is not None:
+            from rich.live import Live
+
+            self._live = Live(
+                self._view(),
+                console=self._console,
+                auto_refresh=False,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+        # stdout and the live view on one screen: a final must be printed through the view, above the partial,
+        # or the two writers garble each other.
+        self._through_view = self._live is not None and same_terminal(self.out, self.err)
+
+    # -- lifecycle --
+
+    def __enter__(self) -> LiveRenderer:
+        if self._live is not None:
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    # -- events --
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, ServerMessage):
+            if self.output == "jsonl" and (self.show_acks or not event.is_ack):
+                self._write_out(formats.dump_json(event.message, pretty=False))
+        elif isinstance(event, Transcript):
+            key = (event.channel, event.utterance_id)
+            if event.is_final:
+                self._partials.pop(key, None)
+                if self.output == "text" and event.text:
+                    self.finals += 1
+                    self._write_out(
+                        formats.utterance_line(
+                            event.text,
+                            channel=event.channel if self.multichannel else None,
+                            language=event.language if self.show_language else None,
+                        )
+                    )
+            else:
+                self._partials[key] = event.text
+        elif isinstance(event, Translation):
+            if self.output == "text":
+                self._write_out(f"  [{event.target_language}] {event.text}")
+        elif isinstance(event, Notice):
+            self.notice(event.text)
+        elif isinstance(event, StateChanged):
+            self._state = event.state
+            if event.state in (State.STOPPING, State.FINISHING):
+                self._hint = "Ctrl-C again to abort"
+        elif isinstance(event, Progress):
+            self._progress = event
+        elif isinstance(event, Ended):
+            self._partials.clear()
+        self.refresh()
+
+    def notice(self, text: str) -> None:
+        """A one-line message for the person (warnings, status); never on stdout."""
+        if self._console is not None:
+            target = self._live.console if self._live is not None else self._console
+            target.print(f"[yellow]gladia:[/] {text}", markup=True, highlight=False, soft_wrap=True)
+        else:
+            self.err.write(f"gladia: {text}\n")
+            self.err.flush()
+
+    def write_result(self, text: str) -> None:
+        self._write_out(text)
+
+    def refresh(self) -> None:
+        if self._live is not None:
+            self._live.update(self._view(), refresh=True)
+
+    # -- internals --
+
+    def _write_out(self, line: str) -> None:
+        if self._through_view and self._live is not None:
+            self._live.console.print(line, markup=False, highlight=False, soft_wrap=True, style="")
+            return
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def _view(self) -> RenderableType:
+        from rich.text import Text
+
+        view = Text()
+        for text in self._partials.values():
+            if text:
+                view.append(text + "\n", style="dim italic")
+        status: Any = STATE_TEXT[self._state]
+        sent = self._progress.seconds_sent
+        label = f" {self.source_label}" if self.source_label else ""
+        view.append(f"● {status}{label} · {sent:.1f} s sent · {self._hint}", style="cyan")
+        return view

@@ -1,0 +1,188 @@
+"""The POST /v2/live body: built from flags and `--config`, validated locally before any network call."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gladia_cli import languages
+from gladia_cli.audio.format import PcmFormat
+from gladia_cli.errors import UsageError
+
+LANGUAGES = languages.TRANSCRIPTION
+TRANSLATION_LANGUAGES = languages.TRANSLATION
+MODELS = ("solaria-1",)
+SUMMARY_TYPES = ("general", "bullet_points", "concise")
+TRANSLATION_MODELS = ("base", "enhanced")
+MAX_METADATA_CHARS = 2000
+
+
+def split_list(values: list[str] | None) -> list[str]:
+    """`--lang en --lang fr` and `--lang en,fr` mean the same."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return out
+
+
+def load_config_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"config file is a directory: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.__class__.__name__}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"config file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f'config file {path} must hold a JSON object, like {{"endpointing": 0.3}}')
+    return data
+
+
+@dataclass
+class LiveOptions:
+    """Everything the user asked of the session, before the audio source decides its format."""
+
+    languages: list[str] = field(default_factory=list)
+    code_switching: bool | None = None
+    model: str | None = None
+    endpointing: float | None = None
+    partials: bool = True
+    translate: list[str] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)
+    summarize: bool = False
+    summary_type: str | None = None
+    base: dict[str, Any] = field(default_factory=dict)  # from --config
+
+    def format_field(self, name: str) -> Any:
+        """A format field the --config file set (flags are applied by the caller)."""
+        return self.base.get(name)
+
+
+def _check_language(code: Any, where: str, allowed: tuple[str, ...] | list[str]) -> None:
+    if not isinstance(code, str) or code not in allowed:
+        raise UsageError(f"unknown language code {code!r} in {where}", hint="run `gladia languages` for the list")
+
+
+def _check_range(value: Any, name: str, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise UsageError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}")
+
+
+def _check_enum(value: Any, name: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UsageError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _section(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.setdefault(name, {})
+    if not isinstance(value, dict):
+        raise UsageError(f"{name} in the config must be a JSON object")
+    return value
+
+
+def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
+    """Merge --config, flags and the audio format (which always wins: it is what we send) into a valid body."""
+    body: dict[str, Any] = json.loads(json.dumps(options.base))  # deep copy
+    body.update(fmt.as_config())
+    if options.model is not None:
+        body["model"] = options.model
+    if options.endpointing is not None:
+        body["endpointing"] = options.endpointing
+    if options.languages or options.code_switching is not None:
+        lang = _section(body, "language_config")
+        if options.languages:
+            lang["languages"] = options.languages
+        if options.code_switching is not None:
+            lang["code_switching"] = options.code_switching
+    if options.translate:
+        rt = _section(body, "realtime_processing")
+        rt["translation"] = True
+        cfg = rt.setdefault("translation_config", {})
+        if not isinstance(cfg, dict):
+            raise UsageError("realtime_processing.translation_config in the config must be a JSON object")
+        cfg["target_languages"] = options.translate
+    if options.vocabulary:
+        rt = _section(body, "realtime_processing")
+        rt["custom_vocabulary"] = True
+        rt["custom_vocabulary_config"] = {"vocabulary": options.vocabulary}
+    if options.summarize or options.summary_type:
+        post = _section(body, "post_processing")
+        post["summarization"] = True
+        if options.summary_type:
+            post["summarization_config"] = {"type": options.summary_type}
+    messages = _section(body, "messages_config")
+    messages.setdefault("receive_partial_transcripts", options.partials)
+    messages.setdefault("receive_final_transcripts", True)
+    # The live session needs acks to know what the server has; the renderer hides them unless asked for.
+    messages["receive_acknowledgments"] = True
+    validate_body(body)
+    return body
+
+
+def validate_body(body: dict[str, Any]) -> None:
+    """Check what Gladia's schema bounds, so a typo costs one line instead of a 422 round trip."""
+    fmt = PcmFormat(
+        sample_rate=body.get("sample_rate", 16000),
+        channels=body.get("channels", 1),
+        bit_depth=body.get("bit_depth", 16),
+        encoding=body.get("encoding", "wav/pcm"),
+    )
+    fmt.validate()
+    if "model" in body:
+        _check_enum(body["model"], "model", MODELS)
+    if "endpointing" in body:
+        _check_range(body["endpointing"], "endpointing", 0.01, 10)
+    if "maximum_duration_without_endpointing" in body:
+        _check_range(body["maximum_duration_without_endpointing"], "maximum_duration_without_endpointing", 5, 60)
+    lang = body.get("language_config")
+    if isinstance(lang, dict):
+        languages = lang.get("languages", [])
+        if not isinstance(languages, list):
+            raise UsageError("language_config.languages must be a list of language codes")
+        for code in languages:
+            _check_language(code, "--lang", LANGUAGES)
+        if not isinstance(lang.get("code_switching", False), bool):
+            raise UsageError("language_config.code_switching must be true or false")
+    pre = body.get("pre_processing")
+    if isinstance(pre, dict) and "speech_threshold" in pre:
+        _check_range(pre["speech_threshold"], "pre_processing.speech_threshold", 0, 1)
+    rt = body.get("realtime_processing")
+    if isinstance(rt, dict):
+        tcfg = rt.get("translation_config")
+        if rt.get("translation") and not isinstance(tcfg, dict):
+            raise UsageError("translation needs target languages", hint="use --translate fr,de")
+        if isinstance(tcfg, dict):
+            targets = tcfg.get("target_languages")
+            if not isinstance(targets, list) or not targets:
+                raise UsageError("translation needs at least one target language", hint="use --translate fr,de")
+            for code in targets:
+                _check_language(code, "--translate", TRANSLATION_LANGUAGES)
+            if "model" in tcfg:
+                _check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
+        vcfg = rt.get("custom_vocabulary_config")
+        if isinstance(vcfg, dict):
+            vocab = vcfg.get("vocabulary")
+            if not isinstance(vocab, list) or not vocab:
+                raise UsageError("custom vocabulary must list at least one word", hint="use --vocabulary w1,w2")
+            for item in vocab:
+                ok = (isinstance(item, str) and item.strip()) or (
+                    isinstance(item, dict) and isinstance(item.get("value"), str)
+                )
+                if not ok:
+                    raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
+    post = body.get("post_processing")
+    if isinstance(post, dict) and isinstance(post.get("summarization_config"), dict):
+        _check_enum(post["summarization_config"].get("type", "general"), "summary type", SUMMARY_TYPES)
+    if "custom_metadata" in body and len(json.dumps(body["custom_metadata"])) > MAX_METADATA_CHARS:
+        raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters")

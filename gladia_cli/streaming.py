@@ -1,0 +1,144 @@
+"""One live transcription, end to end: create the session, stream the source, render events, fetch the result."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from gladia_cli import formats
+from gladia_cli.api import GladiaApi
+from gladia_cli.audio.format import AudioSource
+from gladia_cli.errors import Aborted, GladiaError, NetworkError
+from gladia_cli.live import Ended, LiveSession, State, StateChanged
+from gladia_cli.render import LiveRenderer, is_tty
+from gladia_cli.settings import Settings
+
+
+@dataclass
+class LiveRun:
+    """What the command asked for; `body` is the validated POST /v2/live body."""
+
+    body: dict[str, Any]
+    output: str = "text"
+    duration: float | None = None
+    finish_timeout: float = 300.0
+    show_acks: bool = False
+    source_label: str = ""
+
+
+class _Interrupts:
+    """SIGINT as a two-step state machine: first press stops gracefully, second aborts."""
+
+    def __init__(self, session: LiveSession, renderer: LiveRenderer) -> None:
+        self.session = session
+        self.renderer = renderer
+        self.count = 0
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.session.request_stop()
+        else:
+            self.session.abort()
+
+
+def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
+    """Return the exit code; raise GladiaError for anything the user must be told about."""
+    api = GladiaApi(settings)
+    try:
+        created = api.init_live(run.body)
+        session_id = created["id"]
+        partials = bool(run.body.get("messages_config", {}).get("receive_partial_transcripts"))
+        languages = run.body.get("language_config", {}).get("languages", [])
+        code_switching = bool(run.body.get("language_config", {}).get("code_switching")) and len(languages) != 1
+        session = LiveSession(
+            session_id=session_id, url=created["url"], source=source, fmt=source.format, duration=run.duration
+        )
+        renderer = LiveRenderer(
+            output=run.output,
+            show_acks=run.show_acks,
+            multichannel=source.format.channels > 1,
+            show_language=code_switching,
+            source_label=run.source_label,
+            live_view=None if partials or run.output != "jsonl" else False,
+        )
+        with renderer, _Interrupts(session, renderer) as interrupts:
+            renderer.notice(f"session {session_id} ({source.format.describe()})")
+            session.start()
+            ended = _pump(session, renderer, run.finish_timeout)
+            session.join()
+        if interrupts.count >= 2:
+            raise Aborted(
+                "aborted", hint=f"the session id is {session_id}; fetch its result with `gladia result {session_id}`"
+            )
+        if ended.error is not None:
+            if isinstance(ended.error, NetworkError) and ended.error.hint is None:
+                ended.error.hint = f"fetch what Gladia received with `gladia result {session_id}`"
+            raise ended.error
+        _print_result(api, run, renderer, session_id, ended)
+        return 0
+    finally:
+        api.close()
+
+
+def _pump(session: LiveSession, renderer: LiveRenderer, finish_timeout: float) -> Ended:
+    """Render events until the session ends; give up waiting for post-processing after `finish_timeout`."""
+    finishing_since: float | None = None
+    while True:
+        try:
+            event = session.events.get(timeout=0.25)
+        except queue.Empty:
+            renderer.handle(session.progress())
+            if finishing_since is not None and time.monotonic() - finishing_since > finish_timeout:
+                session.abort()
+                session.join()
+                return Ended(None, "", NetworkError(f"Gladia did not finish within {finish_timeout:g} s of the stop"))
+            continue
+        renderer.handle(event)
+        if isinstance(event, StateChanged) and event.state == State.FINISHING:
+            finishing_since = time.monotonic()
+        if isinstance(event, Ended):
+            return event
+
+
+def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_id: str, ended: Ended) -> None:
+    if run.output == "json":
+        job = api.wait_live(session_id)
+        renderer.write_result(formats.dump_json(job, pretty=is_tty(renderer.out)))
+        return
+    if run.output != "text":
+        return
+    if renderer.finals == 0 and ended.final_result is not None:
+        # Final transcripts were switched off in the config: print the post-processed transcript instead.
+        for line in formats.transcript_lines(ended.final_result):
+            renderer.write_result(line)
+    summary = ended.summary or (formats.summary_text(ended.final_result) if ended.final_result else None)
+    if summary:
+        renderer.write_result("")
+        renderer.write_result(summary)
+
+
+def fetch_result(settings: Settings, session_id: str, *, wait: bool) -> dict[str, Any]:
+    api = GladiaApi(settings)
+    try:
+        return api.wait_live(session_id) if wait else api.get_live(session_id)
+    finally:
+        api.close()
+
+
+__all__ = ["GladiaError", "LiveRun", "fetch_result", "run_live"]
