@@ -395,7 +395,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
-    import click
+    # Newer Typer vendors its own click: take the exception classes from wherever Typer's come from.
+    click = sys.modules[typer.BadParameter.__module__]
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or bool(os.environ.get("GLADIA_DEBUG"))
@@ -407,13 +408,13 @@ def main(argv: list[str] | None = None) -> None:
 
             traceback.print_exc()
         _fail(str(exc), int(exc.exit_code))
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except click.NoArgsIsHelpError as exc:
         sys.stderr.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
         raise SystemExit(ExitCode.USAGE) from None
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "gladia"
         _fail(f"{exc.format_message()} (see `{command} --help`)", ExitCode.USAGE)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail("aborted", ExitCode.ABORTED)
     except KeyboardInterrupt:
         _fail("aborted", ExitCode.ABORTED)

@@ -14,7 +14,7 @@ from gladia_cli import formats
 from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.errors import Aborted, GladiaError, NetworkError
-from gladia_cli.live import Ended, LiveSession, State, StateChanged
+from gladia_cli.live import Ended, Event, LiveSession, State, StateChanged
 from gladia_cli.render import LiveRenderer, is_tty
 from gladia_cli.settings import Settings
 
@@ -99,19 +99,24 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
 def _pump(session: LiveSession, renderer: LiveRenderer, finish_timeout: float) -> Ended:
     """Render events until the session ends; give up waiting for post-processing after `finish_timeout`."""
     finishing_since: float | None = None
+    next_tick = 0.0
     while True:
         try:
-            event = session.events.get(timeout=0.25)
+            event: Event | None = session.events.get(timeout=0.1)
         except queue.Empty:
+            event = None
+        now = time.monotonic()
+        if now >= next_tick:
+            next_tick = now + 0.2
             renderer.handle(session.progress())
-            if finishing_since is not None and time.monotonic() - finishing_since > finish_timeout:
+            if finishing_since is not None and now - finishing_since > finish_timeout:
                 session.abort()
-                session.join()
                 return Ended(None, "", NetworkError(f"Gladia did not finish within {finish_timeout:g} s of the stop"))
+        if event is None:
             continue
         renderer.handle(event)
         if isinstance(event, StateChanged) and event.state == State.FINISHING:
-            finishing_since = time.monotonic()
+            finishing_since = now
         if isinstance(event, Ended):
             return event
 

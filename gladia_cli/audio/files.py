@@ -10,13 +10,14 @@ from __future__ import annotations
 import collections
 import json
 import os
+import shlex
 import shutil
 import stat
 import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -148,7 +149,7 @@ class FileSource:
         """Ask `chunks()` to stop; thread-safe and idempotent."""
         self._closed.set()
 
-    def _raw_chunks(self) -> Iterator[bytes]:  # pragma: no cover - abstract
+    def _raw_chunks(self) -> Generator[bytes, None, None]:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -170,7 +171,7 @@ class _WavSource(FileSource):
         self._info = info
         self._converter = None if passthrough else _Converter(info, fmt)
 
-    def _raw_chunks(self) -> Iterator[bytes]:
+    def _raw_chunks(self) -> Generator[bytes, None, None]:
         info = self._info
         out_chunk = self.format.chunk_bytes(self.chunk_ms)
         with open(self.path, "rb") as f:
@@ -262,7 +263,7 @@ class _FfmpegSource(FileSource):
         self._first = first
         return first
 
-    def _raw_chunks(self) -> Iterator[bytes]:
+    def _raw_chunks(self) -> Generator[bytes, None, None]:
         self._streaming = True
         finished = False
         try:
@@ -288,9 +289,9 @@ class _FfmpegSource(FileSource):
         finally:
             self._reap(kill=not finished)
 
-    def _decode_error(self) -> UsageError:
+    def _decode_error(self, *, opening: bool = False) -> UsageError:
         line = _last_ffmpeg_line(self._stderr_tail, self._cmd)
-        return _ffmpeg_error(self.path, line)
+        return _ffmpeg_error(self.path, line, opening=opening)
 
     def _reap(self, *, kill: bool) -> int | None:
         """Wait for ffmpeg (killing it first if `kill`, or if it lingers after EOF) and close its pipes."""
@@ -428,7 +429,7 @@ def _wav_corrupt(path: Path, what: str) -> UsageError:
 def _wav_unsupported(path: Path, what: str) -> UsageError:
     return UsageError(
         f"{path} uses {what}, which gladia cannot send",
-        hint=f"convert it first, e.g. ffmpeg -i {path} -c:a pcm_s16le converted.wav",
+        hint=f"convert it first, e.g. ffmpeg -i {shlex.quote(str(path))} -c:a pcm_s16le converted.wav",
     )
 
 
@@ -711,8 +712,9 @@ def pack_int24(values: np.ndarray) -> bytes:
 # ffmpeg
 
 
-def _ffmpeg_error(path: Path, line: str) -> UsageError:
-    if not line or any(marker in line for marker in _NOT_AUDIO_MARKERS):
+def _ffmpeg_error(path: Path, line: str, *, opening: bool = False) -> UsageError:
+    """Failing to open the input at all means it is not audio (or too damaged to tell); later failures are decoding."""
+    if opening or not line or any(marker in line for marker in _NOT_AUDIO_MARKERS):
         detail = f" ({line})" if line else ""
         return UsageError(
             f"{path} is not an audio file ffmpeg can decode{detail}",
@@ -722,10 +724,11 @@ def _ffmpeg_error(path: Path, line: str) -> UsageError:
 
 
 def _last_ffmpeg_line(lines: collections.deque[str] | list[str], cmd: list[str]) -> str:
-    """ffmpeg's last error line, without the `file:PATH: ` prefix it repeats."""
+    """ffmpeg's last error line (or the one saying the input is not audio), without its `file:PATH: ` prefix."""
     if not lines:
         return ""
-    line = lines[-1]
+    marked = [ln for ln in lines if any(marker in ln for marker in _NOT_AUDIO_MARKERS)]
+    line = marked[-1] if marked else lines[-1]
     for arg in cmd:
         if arg.startswith("file:") and line.startswith(arg + ": "):
             return line[len(arg) + 2 :]
@@ -783,7 +786,7 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
         if not first:
             returncode = source._reap(kill=False)
             if returncode:
-                raise source._decode_error()
+                raise source._decode_error(opening=True)
             raise UsageError(f"{path} contains no audio samples", hint="give a file that contains audio")
     except BaseException:
         source.close()
@@ -805,7 +808,7 @@ def _probe(path: Path, ffprobe: str, target: str) -> tuple[str, float | None]:
         raise UsageError(f"cannot read {path}: could not run ffprobe ({e.strerror or e})") from None
     stderr_lines = [ln.strip() for ln in result.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     if result.returncode != 0:
-        raise _ffmpeg_error(path, _last_ffmpeg_line(stderr_lines, cmd))
+        raise _ffmpeg_error(path, _last_ffmpeg_line(stderr_lines, cmd), opening=True)
     try:
         info = json.loads(result.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:

@@ -1,0 +1,486 @@
+"""Microphone capture: PortAudio (through sounddevice) into whole-frame PCM chunks for the live session.
+
+`sounddevice` and `numpy` are imported inside functions only: importing sounddevice initialises PortAudio, which
+scans every audio device, and `gladia --help` must not pay for that.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gladia_cli.audio.format import SAMPLE_RATES, PcmFormat
+from gladia_cli.errors import UsageError
+
+DEVICES_HINT = "see `gladia devices`"
+
+# PortAudio sample formats for each bit depth Gladia accepts as wav/pcm: little-endian signed integers on every
+# platform PortAudio runs on, i.e. exactly the bytes Gladia expects. 'int24' is packed 3-byte (raw streams only).
+_DTYPES = {16: "int16", 24: "int24", 32: "int32"}
+
+# PaErrorCode values meaning "this device cannot do that format" rather than "this device cannot be opened".
+_FORMAT_ERRORS = {-9998, -9997, -9994}  # paInvalidChannelCount, paInvalidSampleRate, paSampleFormatNotSupported
+_DEVICE_UNAVAILABLE = -9985  # paDeviceUnavailable: busy (another program holds it) or unplugged
+
+# How often a waiting `chunks()` re-checks for close() / a dead stream, at worst.
+_POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class InputDevice:
+    """One PortAudio device that can record; `index` is only valid for the current process's PortAudio scan."""
+
+    index: int
+    name: str
+    hostapi: str
+    max_input_channels: int
+    default_samplerate: float
+    is_default: bool
+
+
+def _sounddevice() -> Any:
+    """Import sounddevice on first use, turning a missing or broken PortAudio into one actionable line."""
+    try:
+        import sounddevice
+    except OSError:
+        raise UsageError(
+            "the PortAudio library was not found, so no microphone can be used",
+            hint="install it (Debian/Ubuntu: apt install libportaudio2; macOS: brew install portaudio)",
+        ) from None
+    except Exception as e:
+        raise UsageError(f"cannot initialise audio input: {e}", hint=DEVICES_HINT) from None
+    return sounddevice
+
+
+def _reason(error: BaseException) -> str:
+    """PortAudio's own words, plus the host API's (e.g. ALSA's 'Device or resource busy') when it gave any."""
+    args: tuple[Any, ...] = getattr(error, "args", ())
+    if not args:
+        return type(error).__name__
+    text = str(args[0])
+    if len(args) > 2 and isinstance(args[2], tuple) and len(args[2]) == 3 and args[2][2]:
+        text = f"{text} ({args[2][2]})"
+    return text
+
+
+def _error_code(error: BaseException) -> int | None:
+    args: tuple[Any, ...] = getattr(error, "args", ())
+    return args[1] if len(args) > 1 and isinstance(args[1], int) else None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence PortAudio's C-level diagnostics ("Expression ... failed in pa_linux_alsa.c") while probing formats.
+
+    A refused format is reported to the user as one UsageError line; the ALSA backend would otherwise also print
+    several lines of internal assertions to fd 2. sounddevice does the same around Pa_Initialize. Only used for
+    short, synchronous probes made before any live output starts.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        os.close(saved)
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def list_input_devices() -> list[InputDevice]:
+    """Every device that has input channels, default marked; [] when PortAudio sees none (never a PortAudioError).
+
+    Raises UsageError only when the PortAudio library itself is missing, so `gladia devices` can say how to fix it.
+    """
+    sd = _sounddevice()
+    try:
+        devices = list(sd.query_devices())
+        hostapis = sd.query_hostapis()
+    except Exception:
+        return []
+    default_index = _default_input_index(sd)
+    found = []
+    for info in devices:
+        try:
+            if int(info["max_input_channels"]) <= 0:
+                continue
+            hostapi_index = int(info["hostapi"])
+            hostapi = str(hostapis[hostapi_index]["name"]) if 0 <= hostapi_index < len(hostapis) else "?"
+            found.append(
+                InputDevice(
+                    index=int(info["index"]),
+                    name=str(info["name"]),
+                    hostapi=hostapi,
+                    max_input_channels=int(info["max_input_channels"]),
+                    default_samplerate=float(info["default_samplerate"]),
+                    is_default=int(info["index"]) == default_index,
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def _default_input_index(sd: Any) -> int | None:
+    """PortAudio's default input device (its default host API's), or None: with no device it answers -1."""
+    try:
+        index = int(sd.query_devices(kind="input")["index"])
+    except Exception:
+        return None
+    return index if index >= 0 else None
+
+
+def resolve_device(spec: str | None) -> InputDevice:
+    """Turn the user's --device value into one input device, or a UsageError saying what to pass instead.
+
+    None is the default input device; digits are a PortAudio index; anything else is a name, matched
+    case-insensitively: exact first, then as a unique substring. Windows lists one microphone under several host
+    APIs (MME, DirectSound, WASAPI), so among several matches the one on the default device's host API wins.
+    """
+    devices = list_input_devices()
+    if not devices:
+        raise UsageError("no input device found", hint=DEVICES_HINT)
+    if spec is None:
+        for device in devices:
+            if device.is_default:
+                return device
+        # Some host APIs list inputs but name no default; the first one is what PortAudio tries first too.
+        return devices[0]
+
+    wanted = spec.strip()
+    if not wanted:
+        raise UsageError("the device name is empty", hint=f"pass a device index or name; {DEVICES_HINT}")
+    if re.fullmatch(r"[0-9]+", wanted):
+        index = int(wanted)
+        for device in devices:
+            if device.index == index:
+                return device
+        raise UsageError(f"no input device with index {index}", hint=DEVICES_HINT)
+
+    key = wanted.casefold()
+    matches = [d for d in devices if d.name.casefold() == key] or [d for d in devices if key in d.name.casefold()]
+    if not matches:
+        raise UsageError(f"no input device matches {wanted!r}", hint=DEVICES_HINT)
+    if len(matches) == 1:
+        return matches[0]
+    default_hostapi = next((d.hostapi for d in devices if d.is_default), None)
+    preferred = [d for d in matches if d.hostapi == default_hostapi]
+    if len(preferred) == 1:
+        return preferred[0]
+    candidates = ", ".join(f"{d.index}: {d.name!r} ({d.hostapi})" for d in matches)
+    raise UsageError(
+        f"{wanted!r} matches {len(matches)} input devices: {candidates}",
+        hint=f"pass an index or a full name; {DEVICES_HINT}",
+    )
+
+
+def _describe(fmt: PcmFormat) -> str:
+    """'44100 Hz stereo 16-bit': the words a user would use for the flags they passed."""
+    channels = {1: "mono", 2: "stereo"}.get(fmt.channels, f"{fmt.channels}-channel")
+    return f"{fmt.sample_rate} Hz {channels} {fmt.bit_depth}-bit"
+
+
+class _ChunkBuffer:
+    """Hands audio from PortAudio's callback thread to the consumer, in exact chunk sizes.
+
+    Bounded: when the consumer stalls (network hiccup) and `max_bytes` is exceeded, the OLDEST audio is dropped and
+    counted, because the callback must never block and memory must not grow without limit, and a live transcript
+    is better served by current speech than by a minutes-old backlog. Pieces are whole frames (one callback block
+    each) and are dropped whole, so frame alignment survives a drop.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._pieces: collections.deque[bytes] = collections.deque()
+        self._size = 0
+        self._max_bytes = max(1, max_bytes)
+        self._closed = False
+        self._interrupted = False
+        # Reentrant lock: MicrophoneSource.close() may run in a signal handler that interrupted take() in the
+        # same thread; a plain Lock would deadlock there.
+        self._cond = threading.Condition(threading.RLock())
+        self.dropped_bytes = 0
+
+    def put(self, data: bytes) -> None:
+        """Append one captured block; never waits for the consumer. Ignored once closed (that is after the end)."""
+        with self._cond:
+            if self._closed:
+                return
+            self._pieces.append(data)
+            self._size += len(data)
+            while self._size > self._max_bytes and self._pieces:
+                oldest = self._pieces.popleft()
+                self._size -= len(oldest)
+                self.dropped_bytes += len(oldest)
+            self._cond.notify()
+
+    def take(self, nbytes: int, timeout: float | None) -> bytes | None:
+        """Exactly `nbytes`; or None on timeout / interrupt(); once closed: the rest in `nbytes` pieces, then b""."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._size < nbytes and not self._closed:
+                if self._interrupted:
+                    self._interrupted = False
+                    return None
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+            return self._pop(min(nbytes, self._size))
+
+    def _pop(self, nbytes: int) -> bytes:
+        parts = []
+        need = nbytes
+        while need > 0:
+            piece = self._pieces.popleft()
+            if len(piece) > need:
+                self._pieces.appendleft(piece[need:])
+                piece = piece[:need]
+            parts.append(piece)
+            need -= len(piece)
+        self._size -= nbytes
+        return b"".join(parts)
+
+    def interrupt(self) -> None:
+        """Make a waiting take() return None now, so its caller can notice close() promptly."""
+        with self._cond:
+            self._interrupted = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """No more input: take() drains what is buffered, then returns b""."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def buffered_bytes(self) -> int:
+        with self._cond:
+            return self._size
+
+
+class MicrophoneSource:
+    """Live audio from one input device, recorded in exactly the declared format (an `AudioSource`).
+
+    PortAudio's callback thread only copies each block into a bounded buffer; `chunks()` hands out exact
+    `chunk_ms` chunks. Nothing is resampled or converted here: if the device cannot record the declared format,
+    `check()` (or opening) says so, because the bytes must match what POST /v2/live declared.
+    """
+
+    def __init__(
+        self, fmt: PcmFormat, device: InputDevice, chunk_ms: int = 100, max_buffer_seconds: float = 300.0
+    ) -> None:
+        if fmt.encoding != "wav/pcm" or fmt.bit_depth not in _DTYPES:
+            raise UsageError(
+                f"the microphone can only record 16, 24 or 32-bit wav/pcm, not {fmt.describe()}",
+                hint="use --encoding wav/pcm --bit-depth 16",
+            )
+        if chunk_ms <= 0:
+            raise UsageError(f"chunk duration must be positive, not {chunk_ms} ms")
+        if max_buffer_seconds <= 0:
+            raise UsageError(f"the capture buffer must hold some audio, not {max_buffer_seconds} s")
+        self.format = fmt
+        self.device = device
+        self.chunk_ms = chunk_ms
+        self.overflows = 0
+        self._dtype = _DTYPES[fmt.bit_depth]
+        self._chunk_bytes = fmt.chunk_bytes(chunk_ms)
+        self._blocksize = self._chunk_bytes // fmt.frame_bytes
+        max_bytes = int(max_buffer_seconds * fmt.sample_rate) * fmt.frame_bytes
+        self._buffer = _ChunkBuffer(max(max_bytes, self._chunk_bytes))
+        self._closed = threading.Event()
+        self._stream_finished = threading.Event()
+        self._started = False
+        self._consumer_thread: int | None = None
+        self._state_lock = threading.Lock()
+        # Guards opening/stopping the PortAudio stream; close() only ever tries it without blocking.
+        self._stream_lock = threading.Lock()
+        self._stream: Any = None
+
+    @property
+    def dropped_seconds(self) -> float:
+        """Audio thrown away because the consumer fell more than `max_buffer_seconds` behind."""
+        return self.format.seconds(self._buffer.dropped_bytes)
+
+    def check(self) -> None:
+        """Fail early, with flags to try, if the device cannot record the declared format exactly."""
+        fmt, device = self.format, self.device
+        if fmt.channels > device.max_input_channels:
+            raise self._format_error(f"it has {device.max_input_channels} input channel(s)")
+        sd = _sounddevice()
+        try:
+            with _quiet_stderr():
+                sd.check_input_settings(
+                    device=device.index, channels=fmt.channels, dtype=self._dtype, samplerate=fmt.sample_rate
+                )
+        except Exception as e:
+            raise self._format_error(_reason(e)) from None
+
+    def _format_error(self, reason: str) -> UsageError:
+        return UsageError(
+            f"device {self.device.name!r} cannot record {_describe(self.format)}: {reason}",
+            hint=self._suggestions(),
+        )
+
+    def _suggestions(self) -> str:
+        """Single-flag changes this device does accept, e.g. 'try --sample-rate 48000 or --channels 1'."""
+        fmt, device = self.format, self.device
+        candidates: list[tuple[str, PcmFormat]] = []
+        for rate in (round(device.default_samplerate), 48000, 16000, 44100):
+            if rate in SAMPLE_RATES and rate != fmt.sample_rate:
+                candidates.append((f"--sample-rate {rate}", replace(fmt, sample_rate=rate)))
+        for channels in (1, 2):
+            if channels < fmt.channels:
+                candidates.append((f"--channels {channels}", replace(fmt, channels=channels)))
+        if fmt.bit_depth != 16:
+            candidates.append(("--bit-depth 16", replace(fmt, bit_depth=16)))
+        try:
+            sd = _sounddevice()
+        except UsageError:
+            sd = None
+        accepted: list[str] = []
+        seen_flags: set[str] = set()
+        for flags, alternative in candidates:
+            flag = flags.split()[0]
+            if flag in seen_flags or alternative.channels > device.max_input_channels:
+                continue
+            if sd is not None:
+                try:
+                    with _quiet_stderr():
+                        sd.check_input_settings(
+                            device=device.index,
+                            channels=alternative.channels,
+                            dtype=_DTYPES[alternative.bit_depth],
+                            samplerate=alternative.sample_rate,
+                        )
+                except Exception:
+                    continue
+            seen_flags.add(flag)
+            accepted.append(flags)
+        if not accepted:
+            return f"{DEVICES_HINT} for what it supports, or pick another device"
+        return "try " + " or ".join(accepted)
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        """PortAudio's real-time thread: copy the block and return; anything slow here causes overflows."""
+        if status and status.input_overflow:
+            self.overflows += 1
+        self._buffer.put(bytes(indata))
+
+    def _open(self, sd: Any) -> None:
+        with self._stream_lock:
+            if self._closed.is_set():
+                return
+            stream = None
+            try:
+                stream = sd.RawInputStream(
+                    samplerate=self.format.sample_rate,
+                    channels=self.format.channels,
+                    dtype=self._dtype,
+                    device=self.device.index,
+                    blocksize=self._blocksize,
+                    callback=self._callback,
+                    finished_callback=self._stream_finished.set,
+                )
+                stream.start()
+            except Exception as e:
+                if stream is not None:
+                    with contextlib.suppress(Exception):
+                        stream.close()
+                raise self._open_error(e) from None
+            self._stream = stream
+
+    def _open_error(self, error: BaseException) -> UsageError:
+        code = _error_code(error)
+        if code in _FORMAT_ERRORS:
+            return self._format_error(_reason(error))
+        hint = f"is another program using it? {DEVICES_HINT}" if code == _DEVICE_UNAVAILABLE else DEVICES_HINT
+        return UsageError(
+            f"cannot open device {self.device.name!r} to record {_describe(self.format)}: {_reason(error)}",
+            hint=hint,
+        )
+
+    def _stop_stream_locked(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            # stop() (not abort()) lets PortAudio deliver the blocks it already has, and guarantees the callback
+            # has returned for good before close().
+            with contextlib.suppress(Exception):
+                stream.stop()
+            with contextlib.suppress(Exception):
+                stream.close()
+
+    def _stop_stream(self) -> None:
+        with self._stream_lock:
+            self._stop_stream_locked()
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield `chunk_ms` chunks until close(); then the audio already captured (last chunk may be shorter).
+
+        Every chunk is whole frames. Raises UsageError if the device cannot be opened, or if it stops delivering
+        audio on its own (unplugged); audio captured before that is yielded first.
+        """
+        with self._state_lock:
+            if self._started:
+                raise RuntimeError("MicrophoneSource.chunks() can only be iterated once")
+            self._started = True
+            self._consumer_thread = threading.get_ident()
+        if self._closed.is_set():
+            return
+        self._open(_sounddevice())
+        died = False
+        try:
+            while not self._closed.is_set():
+                chunk = self._buffer.take(self._chunk_bytes, timeout=_POLL_SECONDS)
+                if chunk is not None:
+                    yield chunk
+                elif self._stream_finished.is_set() and not self._closed.is_set():
+                    died = True
+                    break
+            # Stop first, so no callback can add audio, then hand out everything that was recorded.
+            self._stop_stream()
+            self._buffer.close()
+            while chunk := self._buffer.take(self._chunk_bytes, timeout=0):
+                yield chunk
+        finally:
+            self._closed.set()
+            self._stop_stream()
+            self._buffer.close()
+        if died:
+            raise UsageError(
+                f"device {self.device.name!r} stopped delivering audio", hint=f"was it unplugged? {DEVICES_HINT}"
+            )
+
+    def close(self) -> None:
+        """Ask chunks() to finish, and stop recording now when that is safe; thread-safe and idempotent.
+
+        From another thread, close() stops the stream itself (unless chunks() is busy opening or stopping it), so
+        recording ends at close() even if the consumer is slow to resume. From the thread iterating chunks() (e.g.
+        a signal handler that interrupted it), it only sets the flag: stopping there could deadlock, because
+        PortAudio waits for a callback that may need a lock that this very thread holds. chunks() then stops the
+        stream within its next wait.
+        """
+        self._closed.set()
+        self._buffer.interrupt()
+        if threading.get_ident() == self._consumer_thread:
+            return
+        if self._stream_lock.acquire(blocking=False):
+            try:
+                self._stop_stream_locked()
+            finally:
+                self._stream_lock.release()

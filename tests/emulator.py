@@ -1,0 +1,1247 @@
+"""A loopback emulator of Gladia's v2 live API, for the test suite.
+
+One `aiohttp.web.Application` serves the REST routes and the live WebSocket on one 127.0.0.1 port. It runs in its
+own event loop in a background daemon thread, so synchronous tests (and the CLI, in-process or in a subprocess) can
+talk to it. It follows the team's Gladia API reference, `gladia-api.md` (sections 1.6, 2, 3, 4, 7, 8, App. C):
+
+- `POST /v2/live[?region=]` validates the body and answers 201 `{id, created_at, url}`;
+- the WebSocket at `url` acknowledges audio with half-open, session-global byte ranges, plays a scripted transcript
+  (one utterance per `seconds_per_utterance` seconds of audio received), and on `stop_recording` sends the remaining
+  finals, the post-processing messages and closes with 1000;
+- `GET /v2/live/{id}` walks `processing` -> `done`, `GET /v2/live/{id}/file` returns the audio as a WAV,
+  `DELETE /v2/live/{id}` and `GET /v2/live` behave as documented.
+
+Everything it receives and sends is recorded for assertions. It never prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import contextvars
+import copy
+import json
+import math
+import secrets
+import struct
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
+
+WS_PATH = "/v2/live/ws"
+MAX_FRAME_BYTES = 1024 * 1024  # frames strictly larger than this are refused with close code 1009
+
+DEFAULT_UTTERANCES = ["Hello world.", "This is the Gladia emulator.", "Goodbye."]
+
+ENCODINGS = ("wav/pcm", "wav/alaw", "wav/ulaw")
+BIT_DEPTHS = (8, 16, 24, 32)
+SAMPLE_RATES = (8000, 16000, 32000, 44100, 48000)
+MODELS = ("solaria-1",)
+REGIONS = ("us-west", "eu-west")
+SUMMARY_TYPES = ("general", "bullet_points", "concise")
+TRANSLATION_MODELS = ("base", "enhanced")
+WAV_FORMAT_TAGS = {"wav/pcm": 1, "wav/alaw": 6, "wav/ulaw": 7}
+
+_LANGUAGE_CODES = """
+af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu hy id is it
+ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so
+sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh
+"""
+LANGUAGES = frozenset(_LANGUAGE_CODES.split())  # Appendix A, 99 codes
+TRANSLATION_LANGUAGES = LANGUAGES | {"wo"}
+
+MESSAGE_FLAGS = (
+    "receive_partial_transcripts",
+    "receive_final_transcripts",
+    "receive_speech_events",
+    "receive_pre_processing_events",
+    "receive_realtime_processing_events",
+    "receive_post_processing_events",
+    "receive_acknowledgments",
+    "receive_errors",
+    "receive_lifecycle_events",
+)
+REALTIME_FLAGS = (
+    "custom_vocabulary",
+    "custom_spelling",
+    "translation",
+    "named_entity_recognition",
+    "sentiment_analysis",
+)
+
+# Effective values of the top-level format fields when the request leaves them out (§2.1); echoed in request_params.
+TOP_LEVEL_DEFAULTS: dict[str, Any] = {
+    "encoding": "wav/pcm",
+    "bit_depth": 16,
+    "sample_rate": 16000,
+    "channels": 1,
+    "model": "solaria-1",
+    "endpointing": 0.05,
+    "maximum_duration_without_endpointing": 5,
+    "callback": False,
+}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def now_iso() -> str:
+    """UTC now as ISO-8601 with milliseconds and a Z, like every Gladia timestamp."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def new_request_id() -> str:
+    return "G-" + secrets.token_hex(4)
+
+
+def error_envelope(status: int, message: str, path: str, validation_errors: list[str] | None = None) -> dict:
+    """The §1.6 error body shared by every route (note the camelCase `statusCode`)."""
+    body: dict[str, Any] = {
+        "timestamp": now_iso(),
+        "path": path,
+        "request_id": new_request_id(),
+        "statusCode": status,
+        "message": message,
+    }
+    if validation_errors is not None:
+        body["validation_errors"] = list(validation_errors)
+    return body
+
+
+def wav_bytes(audio: bytes, *, encoding: str, sample_rate: int, channels: int, bit_depth: int) -> bytes:
+    """`audio` behind a canonical 44-byte RIFF/WAVE header."""
+    block_align = channels * bit_depth // 8
+    tag = WAV_FORMAT_TAGS.get(encoding, 1)
+    fmt = struct.pack("<HHIIHH", tag, channels, sample_rate, sample_rate * block_align, block_align, bit_depth)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(audio))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(audio))
+        + bytes(audio)
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_integer(value: Any) -> bool:
+    return _is_number(value) and float(value).is_integer()
+
+
+def _fmt(value: Any) -> str:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Validation of the POST /v2/live body (§2.1 to 2.7, §7.3); unknown keys are ignored
+# --------------------------------------------------------------------------------------------------------------------
+
+
+class _Validator:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def fail(self, path: str, what: str, value: Any) -> None:
+        self.errors.append(f"{path} {what} (got {_fmt(value)})")
+
+    def obj(self, parent: dict, key: str, path: str) -> dict | None:
+        value = parent.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail(path, "must be an object", value)
+            return None
+        return value
+
+    def boolean(self, parent: dict, key: str, path: str) -> None:
+        value = parent.get(key)
+        if value is not None and not isinstance(value, bool):
+            self.fail(path, "must be a boolean", value)
+
+    def string(self, parent: dict, key: str, path: str) -> None:
+        value = parent.get(key)
+        if value is not None and not isinstance(value, str):
+            self.fail(path, "must be a string", value)
+
+    def enum(self, parent: dict, key: str, path: str, allowed: Iterable[Any]) -> None:
+        value = parent.get(key)
+        if value is None:
+            return
+        allowed = tuple(allowed)
+        numeric = all(_is_number(a) for a in allowed)
+        ok = (_is_number(value) and value in allowed) if numeric else (isinstance(value, str) and value in allowed)
+        if not ok:
+            self.fail(path, "must be one of the following values: " + ", ".join(str(a) for a in allowed), value)
+
+    def number(self, parent: dict, key: str, path: str, low: float, high: float, *, integer: bool = False) -> None:
+        value = parent.get(key)
+        if value is None:
+            return
+        valid = _is_integer(value) if integer else _is_number(value)
+        if not valid or not low <= value <= high:
+            kind = "an integer" if integer else "a number"
+            self.fail(path, f"must be {kind} between {low:g} and {high:g}", value)
+
+    def codes(self, parent: dict, key: str, path: str, allowed: frozenset[str], *, required: bool = False) -> None:
+        value = parent.get(key)
+        if value is None:
+            if required:
+                self.errors.append(f"{path} is required")
+            return
+        if not isinstance(value, list):
+            self.fail(path, "must be an array of language codes", value)
+            return
+        if required and not value:
+            self.errors.append(f"{path} must contain at least 1 language code")
+        for i, code in enumerate(value):
+            if not isinstance(code, str) or code not in allowed:
+                self.fail(f"{path}[{i}]", "must be a supported language code", code)
+
+    def string_list(self, value: Any, path: str) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(path, "must be an array of strings", value)
+
+
+def validate_live_request(body: dict) -> list[str]:
+    """Readable errors, each naming the offending field; an empty list means the body is acceptable."""
+    v = _Validator()
+    v.enum(body, "encoding", "encoding", ENCODINGS)
+    v.enum(body, "bit_depth", "bit_depth", BIT_DEPTHS)
+    v.enum(body, "sample_rate", "sample_rate", SAMPLE_RATES)
+    v.number(body, "channels", "channels", 1, 8, integer=True)
+    v.enum(body, "model", "model", MODELS)
+    v.number(body, "endpointing", "endpointing", 0.01, 10)
+    v.number(body, "maximum_duration_without_endpointing", "maximum_duration_without_endpointing", 5, 60)
+    v.boolean(body, "callback", "callback")
+
+    encoding = body.get("encoding")
+    if encoding in ("wav/alaw", "wav/ulaw"):
+        bit_depth = body.get("bit_depth", TOP_LEVEL_DEFAULTS["bit_depth"])
+        if bit_depth != 8 or isinstance(bit_depth, bool):
+            v.fail("bit_depth", f"must be 8 with encoding {encoding}", bit_depth)
+
+    metadata = body.get("custom_metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            v.fail("custom_metadata", "must be an object", metadata)
+        else:
+            size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False))
+            if size > 2000:
+                v.errors.append(f"custom_metadata must not exceed 2000 characters when stringified (got {size})")
+
+    language_config = v.obj(body, "language_config", "language_config")
+    if language_config is not None:
+        v.codes(language_config, "languages", "language_config.languages", LANGUAGES)
+        v.boolean(language_config, "code_switching", "language_config.code_switching")
+
+    pre = v.obj(body, "pre_processing", "pre_processing")
+    if pre is not None:
+        v.boolean(pre, "audio_enhancer", "pre_processing.audio_enhancer")
+        v.number(pre, "speech_threshold", "pre_processing.speech_threshold", 0, 1)
+
+    realtime = v.obj(body, "realtime_processing", "realtime_processing")
+    if realtime is not None:
+        _validate_realtime(v, realtime)
+
+    post = v.obj(body, "post_processing", "post_processing")
+    if post is not None:
+        v.boolean(post, "summarization", "post_processing.summarization")
+        v.boolean(post, "chapterization", "post_processing.chapterization")
+        summary = v.obj(post, "summarization_config", "post_processing.summarization_config")
+        if summary is not None:
+            v.enum(summary, "type", "post_processing.summarization_config.type", SUMMARY_TYPES)
+
+    messages = v.obj(body, "messages_config", "messages_config")
+    if messages is not None:
+        for flag in MESSAGE_FLAGS:
+            v.boolean(messages, flag, f"messages_config.{flag}")
+
+    callback = v.obj(body, "callback_config", "callback_config")
+    if callback is not None:
+        v.string(callback, "url", "callback_config.url")
+        for flag in MESSAGE_FLAGS:
+            v.boolean(callback, flag, f"callback_config.{flag}")
+    return v.errors
+
+
+def _validate_realtime(v: _Validator, realtime: dict) -> None:
+    for flag in REALTIME_FLAGS:
+        v.boolean(realtime, flag, f"realtime_processing.{flag}")
+
+    vocab = v.obj(realtime, "custom_vocabulary_config", "realtime_processing.custom_vocabulary_config")
+    if vocab is not None:
+        path = "realtime_processing.custom_vocabulary_config"
+        v.number(vocab, "default_intensity", f"{path}.default_intensity", 0, 1)
+        items = vocab.get("vocabulary")
+        if items is None:
+            v.errors.append(f"{path}.vocabulary is required")
+        elif not isinstance(items, list):
+            v.fail(f"{path}.vocabulary", "must be an array", items)
+        else:
+            for i, item in enumerate(items):
+                item_path = f"{path}.vocabulary[{i}]"
+                if isinstance(item, str):
+                    continue
+                if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+                    v.fail(item_path, "must be a string or an object with a string value", item)
+                    continue
+                v.number(item, "intensity", f"{item_path}.intensity", 0, 1)
+                if item.get("pronunciations") is not None:
+                    v.string_list(item["pronunciations"], f"{item_path}.pronunciations")
+                v.enum(item, "language", f"{item_path}.language", sorted(LANGUAGES))
+
+    spelling = v.obj(realtime, "custom_spelling_config", "realtime_processing.custom_spelling_config")
+    if spelling is not None:
+        path = "realtime_processing.custom_spelling_config.spelling_dictionary"
+        dictionary = spelling.get("spelling_dictionary")
+        if dictionary is None:
+            v.errors.append(f"{path} is required")
+        elif not isinstance(dictionary, dict):
+            v.fail(path, "must be an object", dictionary)
+        else:
+            for key, variants in dictionary.items():
+                v.string_list(variants, f"{path}.{key}")
+
+    translation = v.obj(realtime, "translation_config", "realtime_processing.translation_config")
+    if translation is not None:
+        path = "realtime_processing.translation_config"
+        v.codes(translation, "target_languages", f"{path}.target_languages", TRANSLATION_LANGUAGES, required=True)
+        v.enum(translation, "model", f"{path}.model", TRANSLATION_MODELS)
+        for flag in ("match_original_utterances", "lipsync", "context_adaptation", "informal"):
+            v.boolean(translation, flag, f"{path}.{flag}")
+        v.string(translation, "context", f"{path}.context")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Session settings derived from a validated body
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _flag(section: Any, name: str, default: bool) -> bool:
+    value = section.get(name) if isinstance(section, dict) else None
+    return value if isinstance(value, bool) else default
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    encoding: str
+    bit_depth: int
+    sample_rate: int
+    channels: int
+    language: str
+    partials: bool
+    finals: bool
+    speech_events: bool
+    realtime_events: bool
+    post_events: bool
+    acks: bool
+    lifecycle: bool
+    translation_targets: tuple[str, ...]
+    named_entity_recognition: bool
+    sentiment_analysis: bool
+    summarization: bool
+    summary_type: str
+    chapterization: bool
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.sample_rate * self.channels * self.bit_depth / 8
+
+    @classmethod
+    def from_config(cls, config: dict) -> SessionSettings:
+        messages = config.get("messages_config")
+        languages = (config.get("language_config") or {}).get("languages") or []
+        realtime = config.get("realtime_processing") or {}
+        post = config.get("post_processing") or {}
+        targets: tuple[str, ...] = ()
+        if realtime.get("translation") is True:
+            targets = tuple((realtime.get("translation_config") or {}).get("target_languages") or ())
+        return cls(
+            encoding=config.get("encoding") or TOP_LEVEL_DEFAULTS["encoding"],
+            bit_depth=int(config.get("bit_depth") or TOP_LEVEL_DEFAULTS["bit_depth"]),
+            sample_rate=int(config.get("sample_rate") or TOP_LEVEL_DEFAULTS["sample_rate"]),
+            channels=int(config.get("channels") or TOP_LEVEL_DEFAULTS["channels"]),
+            language=languages[0] if languages else "en",
+            partials=_flag(messages, "receive_partial_transcripts", False),
+            finals=_flag(messages, "receive_final_transcripts", True),
+            speech_events=_flag(messages, "receive_speech_events", True),
+            realtime_events=_flag(messages, "receive_realtime_processing_events", True),
+            post_events=_flag(messages, "receive_post_processing_events", True),
+            acks=_flag(messages, "receive_acknowledgments", True),
+            lifecycle=_flag(messages, "receive_lifecycle_events", False),
+            translation_targets=targets,
+            named_entity_recognition=realtime.get("named_entity_recognition") is True,
+            sentiment_analysis=realtime.get("sentiment_analysis") is True,
+            summarization=post.get("summarization") is True,
+            summary_type=(post.get("summarization_config") or {}).get("type") or "general",
+            chapterization=post.get("chapterization") is True,
+        )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Recorded state
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class InitRequest:
+    """One `POST /v2/live` as received, and what it was answered."""
+
+    query: dict[str, str]
+    body: Any  # parsed JSON (any JSON value), or None when the body was not JSON
+    headers: dict[str, str]  # lower-case keys
+    status: int = 0
+    raw_body: bytes = b""
+    response: Any = None  # the JSON answered
+    session_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"InitRequest(status={self.status}, query={self.query!r}, body={_fmt(self.body)})"
+
+
+@dataclass(repr=False)
+class LiveSession:
+    """A live session created by `POST /v2/live`: its config and everything exchanged on its WebSocket(s)."""
+
+    id: str
+    token: str
+    url: str
+    config: dict
+    settings: SessionSettings
+    created_at: str
+    region: str | None = None
+    audio: bytearray = field(default_factory=bytearray)
+    binary_frames: int = 0
+    base64_frames: int = 0
+    ignored_audio_frames: int = 0  # audio received after stop_recording: neither recorded nor acknowledged
+    client_messages: list[dict] = field(default_factory=list)
+    server_messages: list[dict] = field(default_factory=list)
+    raw_frames_sent: list[str] = field(default_factory=list)
+    stop_count: int = 0
+    connections: int = 0
+    close_code: int | None = None  # last close code the emulator initiated (not its echo of a client close)
+    client_close_codes: list[int | None] = field(default_factory=list)  # per connection; None = dropped, no frame
+    stopped: bool = False
+    ended: bool = False
+    ended_at: str | None = None
+    deleted: bool = False
+    result: dict | None = None  # LiveResult without `messages`, set when the session ends
+    file_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = ""
+    next_utterance: int = 0
+    recording_started: bool = False
+    polls_after_end: int = 0
+    ws: web.WebSocketResponse | None = field(default=None, compare=False)
+    send_lock: asyncio.Lock | None = field(default=None, compare=False)
+    finish_task: asyncio.Task | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"LiveSession(id={self.id!r}, audio={len(self.audio)} bytes, connections={self.connections}, "
+            f"stop_count={self.stop_count}, ended={self.ended}, close_code={self.close_code}, "
+            f"server_messages={len(self.server_messages)})"
+        )
+
+    @property
+    def audio_seconds(self) -> float:
+        return len(self.audio) / self.settings.bytes_per_second
+
+    def messages_of_type(self, type_: str) -> list[dict]:
+        return [m for m in list(self.server_messages) if m.get("type") == type_]
+
+    def final_texts(self) -> list[str]:
+        """Texts of the final `transcript` messages sent, stripped, in order."""
+        return [
+            str(((m.get("data") or {}).get("utterance") or {}).get("text", "")).strip()
+            for m in self.messages_of_type("transcript")
+            if isinstance(m.get("data"), dict) and m["data"].get("is_final") is True
+        ]
+
+    def partial_texts(self) -> list[str]:
+        return [
+            str(((m.get("data") or {}).get("utterance") or {}).get("text", "")).strip()
+            for m in self.messages_of_type("transcript")
+            if isinstance(m.get("data"), dict) and m["data"].get("is_final") is False
+        ]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Scripted transcript content
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _r(value: float) -> float:
+    return round(value, 3)
+
+
+def make_utterance(text: str, start: float, end: float, language: str, *, confidence: float = 0.97) -> dict:
+    """An Utterance (§6.1): leading-space text and words, words spread evenly over [start, end]."""
+    words_text = text.split()
+    words = []
+    step = (end - start) / max(len(words_text), 1)
+    for k, word in enumerate(words_text):
+        w_start = start + k * step
+        words.append(
+            {
+                "word": " " + word,
+                "start": _r(w_start),
+                "end": _r(w_start + step * 0.9),
+                "confidence": round(0.9 + 0.01 * (k % 9), 2),
+            }
+        )
+    return {
+        "start": _r(start),
+        "end": _r(end),
+        "confidence": confidence,
+        "channel": 0,
+        "words": words,
+        "text": (" " + " ".join(words_text)) if words_text else "",
+        "language": language,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The emulator
+# --------------------------------------------------------------------------------------------------------------------
+
+# The POST /v2/live being handled: recorded by the middleware (even when it answers 401), completed by the handler.
+_current_init: contextvars.ContextVar[InitRequest | None] = contextvars.ContextVar("current_init", default=None)
+
+
+class GladiaEmulator:
+    """Fake Gladia on 127.0.0.1; `start()` it, point the client at `base_url`, assert on what it recorded."""
+
+    def __init__(
+        self,
+        *,
+        api_keys: Iterable[str] = frozenset({"test-key"}),
+        utterances: list[str] | None = None,
+        seconds_per_utterance: float = 1.0,
+    ) -> None:
+        self.api_keys: set[str] = set(api_keys)
+        self.utterances: list[str] = list(DEFAULT_UTTERANCES if utterances is None else utterances)
+        self.seconds_per_utterance = seconds_per_utterance
+        self.base_url = ""
+        self.port = 0
+
+        # recording
+        self.init_requests: list[InitRequest] = []
+        self.sessions: dict[str, LiveSession] = {}
+        self.http_requests: list[tuple[str, str]] = []
+        self.errors: list[str] = []  # internal emulator errors (tracebacks); should stay empty
+
+        # knobs
+        self.init_failures: list[int] = []
+        self.result_processing_polls = 0
+        self.extra_messages: list[dict] = []
+        self.raw_text_frames: list[str] = []
+        self.post_processing_delay = 0.0
+
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.RLock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._open_sockets: set[web.WebSocketResponse] = set()
+        self._background: set[asyncio.Task] = set()
+
+    # ---------------------------------------------------------------- lifecycle (called from the test thread)
+
+    def start(self) -> GladiaEmulator:
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.set_exception_handler(self._on_loop_exception)
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="gladia-emulator", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("Gladia emulator did not start within 10 s")
+        if failure:
+            self._thread = None
+            raise RuntimeError("Gladia emulator failed to start") from failure[0]
+        return self
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
+            except Exception:
+                self.errors.append("shutdown: " + traceback.format_exc())
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> GladiaEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- assertions helpers
+
+    def only_session(self) -> LiveSession:
+        with self._lock:
+            sessions = list(self.sessions.values())
+        assert len(sessions) == 1, f"expected exactly one live session, got {len(sessions)}: {sessions!r}"
+        return sessions[0]
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Poll `predicate` until true or `timeout` seconds passed; for state the server updates asynchronously."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if predicate():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
+    # ---------------------------------------------------------------- server setup (emulator thread)
+
+    async def _serve(self) -> None:
+        app = web.Application(middlewares=[self._middleware], client_max_size=4 * 1024 * 1024)
+        app.router.add_get(WS_PATH, self._ws_handler)  # before /v2/live/{id}
+        for path in ("/v2/live", "/v2/live/"):
+            app.router.add_post(path, self._init_handler)
+            app.router.add_get(path, self._list_handler)
+        app.router.add_get("/v2/live/{id}", self._get_handler)
+        app.router.add_delete("/v2/live/{id}", self._delete_handler)
+        app.router.add_get("/v2/live/{id}/file", self._file_handler)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        self.base_url = f"http://127.0.0.1:{self.port}"
+
+    async def _shutdown(self) -> None:
+        with self._lock:
+            sessions = list(self.sessions.values())
+        for session in sessions:
+            if session.finish_task is not None and not session.finish_task.done():
+                session.finish_task.cancel()
+        closes = [ws.close(code=1001, message=b"emulator stopping") for ws in list(self._open_sockets)]
+        if closes:
+            await asyncio.wait_for(asyncio.gather(*closes, return_exceptions=True), timeout=3)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, (ConnectionError, asyncio.CancelledError)):
+            return
+        self.errors.append(f"event loop: {context.get('message')}: {exc!r}")
+
+    def _record_error(self, where: str) -> None:
+        self.errors.append(f"{where}: {traceback.format_exc()}")
+
+    # ---------------------------------------------------------------- HTTP
+
+    def _error(
+        self, status: int, message: str, request: web.Request, validation_errors: list[str] | None = None
+    ) -> web.Response:
+        body = error_envelope(status, message, request.path, validation_errors)
+        headers = {"x-aipi-call-id": body["request_id"]}
+        if status == 429:
+            headers["Retry-After"] = "0"
+        return web.json_response(body, status=status, headers=headers)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path == WS_PATH and request.headers.get("upgrade", "").lower() == "websocket":
+            return await handler(request)  # the WebSocket carries its own token; not a REST request
+        self.http_requests.append((request.method, request.path))
+        init: InitRequest | None = None
+        try:
+            if request.method == "POST" and request.path.rstrip("/") == "/v2/live":
+                raw = await request.read()
+                try:
+                    parsed = json.loads(raw.decode("utf-8")) if raw else None
+                except (UnicodeDecodeError, ValueError):
+                    parsed = None
+                init = InitRequest(
+                    query=dict(request.query),
+                    body=parsed,
+                    headers={k.lower(): v for k, v in request.headers.items()},
+                    raw_body=raw,
+                )
+                self.init_requests.append(init)
+                _current_init.set(init)
+            key = request.headers.get("x-gladia-key")
+            if key is None or key not in self.api_keys:
+                response: web.StreamResponse = self._error(401, "gladia key not found", request)
+            else:
+                response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            message = {404: "Not found", 413: "payload too large"}.get(exc.status, exc.reason)
+            response = self._error(exc.status, message, request)
+        except Exception:
+            self._record_error(f"{request.method} {request.path}")
+            response = self._error(500, "Internal emulator error", request)
+        if init is not None:
+            init.status = response.status
+            if isinstance(response, web.Response) and response.body is not None:
+                try:
+                    init.response = json.loads(bytes(response.body))  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    init.response = None
+        return response
+
+    async def _init_handler(self, request: web.Request) -> web.StreamResponse:
+        init = _current_init.get()
+        assert init is not None
+        if self.init_failures:
+            status = self.init_failures.pop(0)
+            try:
+                message = HTTPStatus(status).phrase
+            except ValueError:
+                message = "Error"
+            return self._error(status, message, request)
+
+        region = request.query.get("region")
+        if region is not None and region not in REGIONS:
+            errors = [f"region must be one of the following values: {', '.join(REGIONS)} (got {_fmt(region)})"]
+            return self._error(422, "Invalid parameter", request, errors)
+
+        raw = init.raw_body
+        if init.body is None and raw.strip() != b"null":
+            return self._error(400, "Invalid JSON body", request, ["body must be a valid JSON object"])
+        if not isinstance(init.body, dict):
+            return self._error(400, "Invalid JSON body", request, ["body must be a JSON object"])
+        config: dict = init.body
+        errors = validate_live_request(config)
+        if errors:
+            return self._error(422, "Invalid parameter", request, errors)
+
+        session_id = str(uuid.uuid4())
+        token = str(uuid.uuid4())
+        url = f"ws://127.0.0.1:{self.port}{WS_PATH}?token={token}"
+        session = LiveSession(
+            id=session_id,
+            token=token,
+            url=url,
+            config=copy.deepcopy(config),
+            settings=SessionSettings.from_config(config),
+            created_at=now_iso(),
+            region=region,
+            request_id="G-" + session_id[:8],
+            send_lock=asyncio.Lock(),
+        )
+        with self._lock:
+            self.sessions[session_id] = session
+            self._tokens[token] = session_id
+        init.session_id = session_id
+        return web.json_response({"id": session_id, "created_at": session.created_at, "url": url}, status=201)
+
+    def _find(self, request: web.Request) -> LiveSession | None:
+        session = self.sessions.get(request.match_info.get("id", ""))
+        return None if session is None or session.deleted else session
+
+    def _job(self, session: LiveSession, *, count_poll: bool) -> dict:
+        status = "processing"
+        if session.ended:
+            if count_poll:
+                session.polls_after_end += 1
+            if not count_poll or session.polls_after_end > self.result_processing_polls:
+                status = "done"
+        done = status == "done" and session.result is not None
+        request_params = dict(TOP_LEVEL_DEFAULTS)
+        request_params.update({k: v for k, v in session.config.items() if k != "custom_metadata"})
+        result = None
+        if done:
+            assert session.result is not None
+            result = copy.deepcopy(session.result)
+            result["messages"] = [json.dumps(m) for m in session.server_messages]
+        return {
+            "id": session.id,
+            "request_id": session.request_id,
+            "version": 2,
+            "status": status,
+            "created_at": session.created_at,
+            "completed_at": session.ended_at if done else None,
+            "custom_metadata": session.config.get("custom_metadata"),
+            "error_code": None,
+            "post_session_metadata": {},
+            "kind": "live",
+            "file": {
+                "id": session.file_id,
+                "filename": None,
+                "source": None,
+                "audio_duration": _r(session.audio_seconds),
+                "number_of_channels": session.settings.channels,
+            }
+            if done
+            else None,
+            "request_params": request_params,
+            "result": result,
+        }
+
+    async def _get_handler(self, request: web.Request) -> web.StreamResponse:
+        session = self._find(request)
+        if session is None:
+            return self._error(404, "Not found", request)
+        return web.json_response(self._job(session, count_poll=True))
+
+    async def _delete_handler(self, request: web.Request) -> web.StreamResponse:
+        session = self._find(request)
+        if session is None:
+            return self._error(404, "Not found", request)
+        if not session.ended:
+            return self._error(403, "Only done or errored live jobs can be deleted", request)
+        session.deleted = True
+        return web.Response(status=202)
+
+    async def _file_handler(self, request: web.Request) -> web.StreamResponse:
+        session = self._find(request)
+        if session is None:
+            return self._error(404, "Not found", request)
+        s = session.settings
+        body = wav_bytes(
+            bytes(session.audio),
+            encoding=s.encoding,
+            sample_rate=s.sample_rate,
+            channels=s.channels,
+            bit_depth=s.bit_depth,
+        )
+        return web.Response(body=body, content_type="application/octet-stream")
+
+    async def _list_handler(self, request: web.Request) -> web.StreamResponse:
+        def int_param(name: str, default: int, low: int) -> int | None:
+            raw = request.query.get(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                return None
+            return value if value >= low else None
+
+        offset, limit = int_param("offset", 0, 0), int_param("limit", 20, 1)
+        if offset is None or limit is None:
+            return self._error(422, "Invalid parameter", request, ["offset must be >= 0 and limit >= 1"])
+        statuses = set(request.query.getall("status", []))
+        with self._lock:
+            sessions = [s for s in self.sessions.values() if not s.deleted]
+        jobs = [self._job(s, count_poll=False) for s in reversed(sessions)]
+        if statuses:
+            jobs = [j for j in jobs if j["status"] in statuses]
+
+        def page(start: int) -> str:
+            return f"{self.base_url}/v2/live?offset={start}&limit={limit}"
+
+        return web.json_response(
+            {
+                "first": page(0),
+                "current": page(offset),
+                "next": page(offset + limit) if offset + limit < len(jobs) else None,
+                "items": jobs[offset : offset + limit],
+            }
+        )
+
+    # ---------------------------------------------------------------- WebSocket
+
+    async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            max_msg_size=4 * MAX_FRAME_BYTES, autoclose=False, compress=False, timeout=2.0, heartbeat=None
+        )
+        if not ws.can_prepare(request).ok:
+            return self._error(400, "WebSocket upgrade expected", request)
+        await ws.prepare(request)
+        self._open_sockets.add(ws)
+        try:
+            session_id = self._tokens.get(request.query.get("token", ""))
+            session = self.sessions.get(session_id) if session_id else None
+            if session is None:
+                await ws.close(code=4401, message=b"invalid token")
+                return ws
+            session.connections += 1
+            if session.ended or session.deleted:
+                session.close_code = 4404
+                await ws.close(code=4404, message=b"session already ended")
+                return ws
+            previous, session.ws = session.ws, ws
+            if previous is not None and not previous.closed:
+                # The client opened a new connection while the old one still looked alive to us: the new one wins.
+                task = asyncio.get_running_loop().create_task(previous.close(code=4409, message=b"replaced"))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+            await self._on_open(session, ws)
+            await self._receive_loop(session, ws)
+        except Exception:
+            self._record_error("websocket")
+            if not ws.closed:
+                await ws.close(code=1011, message=b"internal emulator error")
+        finally:
+            self._open_sockets.discard(ws)
+        return ws
+
+    async def _on_open(self, session: LiveSession, ws: web.WebSocketResponse) -> None:
+        for message in list(self.extra_messages):
+            await self._send(session, copy.deepcopy(message), ws=ws)
+        for frame in list(self.raw_text_frames):
+            if not ws.closed:
+                session.raw_frames_sent.append(frame)
+                await ws.send_str(frame)
+
+    async def _receive_loop(self, session: LiveSession, ws: web.WebSocketResponse) -> None:
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type == WSMsgType.BINARY:
+                    data: bytes = msg.data
+                    if len(data) > MAX_FRAME_BYTES:
+                        await self._close(session, ws, 1009, "frame too big")
+                        return
+                    await self._on_audio(session, data, binary=True)
+                elif msg.type == WSMsgType.TEXT:
+                    text: str = msg.data
+                    if len(text) > MAX_FRAME_BYTES // 4 and len(text.encode("utf-8")) > MAX_FRAME_BYTES:
+                        await self._close(session, ws, 1009, "frame too big")
+                        return
+                    await self._on_text(session, text)
+                elif msg.type == WSMsgType.CLOSE:
+                    code = msg.data if isinstance(msg.data, int) else None
+                    session.client_close_codes.append(code)
+                    if code == 1000 and not session.stopped:
+                        self._end_without_stop(session)
+                    await ws.close(code=1000)  # the reply to the client's close frame
+                    return
+                elif msg.type == WSMsgType.ERROR:
+                    if isinstance(msg.data, WebSocketError):
+                        session.close_code = msg.data.code  # aiohttp already closed with it (e.g. 1009, 1002)
+                    else:
+                        session.client_close_codes.append(None)
+                    return
+                elif msg.type == WSMsgType.CLOSED:
+                    session.client_close_codes.append(None)  # dropped without a close frame
+                    return
+                else:  # CLOSING: we closed it from another task
+                    return
+        finally:
+            if session.ws is ws:
+                session.ws = None
+
+    async def _close(self, session: LiveSession, ws: web.WebSocketResponse, code: int, reason: str) -> None:
+        session.close_code = code
+        await ws.close(code=code, message=reason.encode())
+
+    async def _send(self, session: LiveSession, message: dict, *, ws: web.WebSocketResponse | None = None) -> None:
+        """Send one JSON message on the session's current connection and record it; dropped if none is open."""
+        assert session.send_lock is not None
+        async with session.send_lock:
+            target = ws or session.ws
+            if target is None or target.closed:
+                return
+            session.server_messages.append(message)
+            # If the peer just went away the message still counts as sent, as it would on a real network.
+            with contextlib.suppress(Exception):
+                await target.send_str(json.dumps(message))
+
+    def _message(self, session: LiveSession, type_: str, data: Any, **extra: Any) -> dict:
+        message: dict[str, Any] = {"session_id": session.id, "created_at": now_iso(), "type": type_}
+        message.update(extra)
+        message["data"] = data
+        return message
+
+    # ---------------------------------------------------------------- client frames
+
+    async def _on_text(self, session: LiveSession, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return  # not JSON: ignored
+        if not isinstance(message, dict):
+            return
+        session.client_messages.append(message)
+        kind = message.get("type")
+        if kind == "audio_chunk":
+            data = message.get("data")
+            chunk = data.get("chunk") if isinstance(data, dict) else None
+            try:
+                if not isinstance(chunk, str):
+                    raise ValueError("missing data.chunk")
+                audio = base64.b64decode(chunk, validate=True)
+            except (ValueError, binascii.Error):
+                if session.settings.acks and not session.stopped:
+                    error = {"message": "Invalid audio chunk: data.chunk must be base64-encoded audio"}
+                    nack = self._message(session, "audio_chunk", None, acknowledged=False, error=error)
+                    await self._send(session, nack)
+                return
+            await self._on_audio(session, audio, binary=False)
+        elif kind == "stop_recording":
+            await self._on_stop(session)
+
+    async def _on_audio(self, session: LiveSession, audio: bytes, *, binary: bool) -> None:
+        if session.stopped or session.ended:
+            session.ignored_audio_frames += 1
+            return
+        s = session.settings
+        if not session.recording_started:
+            session.recording_started = True
+            if s.lifecycle:
+                await self._send(session, self._message(session, "start_recording", None))
+        start = len(session.audio)
+        session.audio += audio
+        end = len(session.audio)
+        if binary:
+            session.binary_frames += 1
+        else:
+            session.base64_frames += 1
+        if s.acks:
+            bps = s.bytes_per_second
+            data = {"byte_range": [start, end], "time_range": [start / bps, end / bps]}
+            await self._send(session, self._message(session, "audio_chunk", data, acknowledged=True, error=None))
+        seconds = session.audio_seconds
+        while (
+            session.next_utterance < len(self.utterances)
+            and seconds + 1e-9 >= (session.next_utterance + 1) * self.seconds_per_utterance
+            and not session.stopped
+        ):
+            await self._emit_utterance(session, session.next_utterance, partials=s.partials)
+
+    async def _on_stop(self, session: LiveSession) -> None:
+        session.stop_count += 1
+        s = session.settings
+        if session.stopped:
+            if s.acks:
+                error = {"message": "Recording already stopped"}
+                nack = self._message(session, "stop_recording", None, acknowledged=False, error=error)
+                await self._send(session, nack)
+            return
+        session.stopped = True
+        if s.acks:
+            data = {"recording_duration": _r(session.audio_seconds), "recording_left_to_process": 0.0}
+            ack = self._message(session, "stop_recording", data, acknowledged=True, error=None)
+            await self._send(session, ack)
+        session.finish_task = asyncio.get_running_loop().create_task(self._finish(session))
+
+    # ---------------------------------------------------------------- transcript script
+
+    def _utterance(self, session: LiveSession, index: int) -> dict:
+        spu = self.seconds_per_utterance
+        start, end = index * spu + 0.1 * spu, (index + 1) * spu - 0.05 * spu
+        return make_utterance(self.utterances[index], start, end, session.settings.language)
+
+    async def _emit_utterance(self, session: LiveSession, index: int, *, partials: bool) -> None:
+        session.next_utterance = max(session.next_utterance, index + 1)
+        s = session.settings
+        utterance = self._utterance(session, index)
+        uid = f"00_{index:08d}"
+        if s.speech_events:
+            data = {"time": utterance["start"], "channel": 0}
+            await self._send(session, self._message(session, "speech_start", data))
+        if partials:
+            words = utterance["text"].split()
+            cuts = sorted({max(1, (len(words) + 1) // 2), len(words)}) if words else [0]
+            for cut in cuts:
+                spans = [dict(w, confidence=0.8) for w in utterance["words"][:cut]]
+                partial = dict(
+                    utterance,
+                    end=spans[-1]["end"] if spans else utterance["start"],
+                    confidence=0.8,
+                    words=spans,
+                    text="".join(w["word"] for w in spans),
+                )
+                data = {"id": uid, "is_final": False, "utterance": partial}
+                await self._send(session, self._message(session, "transcript", data))
+        if s.speech_events:
+            data = {"time": utterance["end"], "channel": 0}
+            await self._send(session, self._message(session, "speech_end", data))
+        if s.finals:
+            data = {"id": uid, "is_final": True, "utterance": utterance}
+            await self._send(session, self._message(session, "transcript", data))
+        if not s.realtime_events:
+            return
+        for target in s.translation_targets:
+            translated = make_utterance(
+                f"[{target}] {utterance['text'].strip()}", utterance["start"], utterance["end"], target
+            )
+            data = {
+                "utterance_id": uid,
+                "utterance": utterance,
+                "original_language": s.language,
+                "target_language": target,
+                "translated_utterance": translated,
+            }
+            await self._send(session, self._message(session, "translation", data, error=None))
+        if s.named_entity_recognition:
+            data = {"utterance_id": uid, "utterance": utterance, "results": []}
+            await self._send(session, self._message(session, "named_entity_recognition", data, error=None))
+        if s.sentiment_analysis:
+            sentiment = {
+                "sentiment": "neutral",
+                "emotion": "neutral",
+                "text": utterance["text"].strip(),
+                "start": utterance["start"],
+                "end": utterance["end"],
+                "channel": 0,
+            }
+            data = {"utterance_id": uid, "utterance": utterance, "results": [sentiment]}
+            await self._send(session, self._message(session, "sentiment_analysis", data, error=None))
+
+    def _build_result(self, session: LiveSession) -> dict:
+        """The LiveResult (§6.5) without `messages`: what post_final_transcript carries and GET returns."""
+        s = session.settings
+        utterances = [self._utterance(session, i) for i in range(len(self.utterances))]
+        texts = [u["text"].strip() for u in utterances if u["text"].strip()]
+        full = " ".join(texts)
+        duration = _r(session.audio_seconds)
+        result: dict[str, Any] = {
+            "metadata": {
+                "audio_duration": duration,
+                "number_of_distinct_channels": s.channels,
+                "billing_time": _r(duration * s.channels),
+                "transcription_time": _r(duration + 0.25),
+            },
+            "transcription": {"full_transcript": full, "languages": [s.language], "utterances": utterances},
+        }
+
+        def addon(results: Any, is_empty: bool = False) -> dict:
+            return {"success": True, "is_empty": is_empty, "exec_time": 0.1, "error": None, "results": results}
+
+        if s.translation_targets:
+            translations = []
+            for target in s.translation_targets:
+                translated = [
+                    make_utterance(f"[{target}] {u['text'].strip()}", u["start"], u["end"], target) for u in utterances
+                ]
+                translations.append(
+                    {
+                        "error": None,
+                        "full_transcript": " ".join(t["text"].strip() for t in translated),
+                        "languages": [target],
+                        "utterances": translated,
+                    }
+                )
+            result["translation"] = addon(translations)
+        if s.summarization:
+            result["summarization"] = addon(self._summary(s.summary_type, texts), is_empty=not texts)
+        if s.named_entity_recognition:
+            result["named_entity_recognition"] = addon([], is_empty=True)
+        if s.sentiment_analysis:
+            result["sentiment_analysis"] = addon("neutral")
+        if s.chapterization:
+            result["chapterization"] = addon({"chapters": self._chapters(utterances, full)})
+        return result
+
+    @staticmethod
+    def _summary(kind: str, texts: list[str]) -> str:
+        if kind == "bullet_points":
+            return "\n".join(f"- {t}" for t in texts)
+        if kind == "concise":
+            return texts[0] if texts else ""
+        return "Summary: " + " ".join(texts)
+
+    @staticmethod
+    def _chapters(utterances: list[dict], full: str) -> list[dict]:
+        if not utterances:
+            return []
+        return [
+            {
+                "headline": utterances[0]["text"].strip(),
+                "gist": utterances[0]["text"].strip(),
+                "keywords": [],
+                "start": utterances[0]["start"],
+                "end": utterances[-1]["end"],
+                "text": full,
+                "summary": full,
+                "sentences": [
+                    {"sentence": u["text"].strip(), "start": u["start"], "end": u["end"], "words": u["words"]}
+                    for u in utterances
+                ],
+            }
+        ]
+
+    async def _finish(self, session: LiveSession) -> None:
+        """After stop_recording: remaining finals, post-processing messages, end, close 1000."""
+        try:
+            if self.post_processing_delay > 0:
+                await asyncio.sleep(self.post_processing_delay)
+            s = session.settings
+            while session.next_utterance < len(self.utterances):
+                await self._emit_utterance(session, session.next_utterance, partials=False)
+            if s.lifecycle:
+                data = {"recording_duration": _r(session.audio_seconds)}
+                await self._send(session, self._message(session, "end_recording", data))
+            result = self._build_result(session)
+            if s.post_events:
+                transcription = copy.deepcopy(result["transcription"])
+                await self._send(session, self._message(session, "post_transcript", transcription))
+                if s.summarization:
+                    data = {"results": result["summarization"]["results"]}
+                    await self._send(session, self._message(session, "post_summarization", data, error=None))
+                if s.chapterization:
+                    data = {"results": result["chapterization"]["results"]["chapters"]}
+                    await self._send(session, self._message(session, "post_chapterization", data, error=None))
+                await self._send(session, self._message(session, "post_final_transcript", copy.deepcopy(result)))
+            if s.lifecycle:
+                await self._send(session, self._message(session, "end_session", None))
+            self._mark_ended(session, result)
+            ws = session.ws
+            if ws is not None and not ws.closed:
+                await self._close(session, ws, 1000, "session ended")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._record_error(f"finishing session {session.id}")
+
+    def _end_without_stop(self, session: LiveSession) -> None:
+        """The client closed with 1000 instead of stop_recording: the recording ends, nothing more is sent."""
+        session.stopped = True
+        self._mark_ended(session, self._build_result(session))
+
+    def _mark_ended(self, session: LiveSession, result: dict) -> None:
+        if session.ended:
+            return
+        session.result = result
+        session.ended_at = now_iso()
+        session.ended = True
