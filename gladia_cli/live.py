@@ -352,7 +352,8 @@ class LiveSession:
         is_ack = "acknowledged" in message
         self.events.put(ServerMessage(message, is_ack))
         kind = message.get("type")
-        payload = message.get("data") if isinstance(message.get("data"), dict) else {}
+        body = message.get("data")
+        payload: dict[str, Any] = body if isinstance(body, dict) else {}
         if is_ack:
             self._handle_ack(kind, message, payload)
         elif kind == "transcript":

@@ -221,6 +221,35 @@ def test_close_from_consumer_thread(virtual_mic: VirtualMic) -> None:
     assert time.monotonic() - started < 1.0
 
 
+def test_stream_dying_under_us_is_a_usage_error(virtual_mic: VirtualMic) -> None:
+    """PortAudio ending the stream by itself (device unplugged, server gone) must not look like a clean close."""
+    source = MicrophoneSource(PcmFormat(), resolve_device(None), chunk_ms=50)
+    gen = source.chunks()
+    next(gen)
+    source._stream.stop()  # what PortAudio does when the device goes away: the finished callback fires
+    with pytest.raises(UsageError, match="stopped delivering audio"):
+        for _ in gen:
+            pass
+
+
+def test_env_lets_a_child_process_record(virtual_mic: VirtualMic) -> None:
+    """`mic.env` alone (no inherited pulse variables) is what a CLI subprocess needs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_") and k != "XDG_RUNTIME_DIR"}
+    env.update(virtual_mic.env, PYTHONPATH=str(REPO))
+    code = (
+        "from gladia_cli.audio.capture import MicrophoneSource, resolve_device\n"
+        "from gladia_cli.audio.format import PcmFormat\n"
+        "d = resolve_device(None)\n"
+        "s = MicrophoneSource(PcmFormat(), d)\n"
+        "for i, c in enumerate(s.chunks()):\n"
+        "    if i == 1: s.close()\n"
+        "print(d.name)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "default"
+
+
 def test_check_refuses_too_many_channels(virtual_mic: VirtualMic) -> None:
     mono_only = dataclasses.replace(resolve_device(None), max_input_channels=1)
     source = MicrophoneSource(PcmFormat(sample_rate=44100, channels=2), mono_only)

@@ -131,11 +131,34 @@ def test_unknown_server_messages_and_bad_json_are_ignored(api_env: GladiaEmulato
 
 def test_config_file_fields_are_sent_and_flags_override(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"endpointing": 0.5, "maximum_duration_without_endpointing": 30,
-                                  "custom_metadata": {"who": "test"}, "model": "solaria-1"}))
+    config.write_text(
+        json.dumps(
+            {
+                "endpointing": 0.5,
+                "maximum_duration_without_endpointing": 30,
+                "custom_metadata": {"who": "test"},
+                "model": "solaria-1",
+            }
+        )
+    )
     wav, _ = write_wav(tmp_path / "i.wav", 1.0)
-    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "--config", str(config),
-                    "--endpointing", "0.2", "--translate", "fr,de", "--vocabulary", "Gladia,Solaria", "--summarize")
+    result = invoke(
+        capsys,
+        "transcribe",
+        str(wav),
+        "--realtime",
+        "--speed",
+        "0",
+        "--config",
+        str(config),
+        "--endpointing",
+        "0.2",
+        "--translate",
+        "fr,de",
+        "--vocabulary",
+        "Gladia,Solaria",
+        "--summarize",
+    )
     assert result.code == 0, result.stderr
     body = api_env.init_requests[0].body
     assert body["endpointing"] == 0.2

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +36,7 @@ import pytest
 
 SINK = "virtmic_sink"
 SOURCE = "virtmic"
-_BINARIES = ("pulseaudio", "pactl", "paplay")
+_BINARIES = ("pulseaudio", "pactl", "paplay", "parec")
 _ENV_KEYS = ("XDG_RUNTIME_DIR", "PULSE_SERVER")
 
 # Repeats the file until SIGTERM/SIGINT, and then stops the paplay in flight too, so Popen.terminate() is enough.
@@ -73,6 +74,7 @@ class VirtualMic:
         self.env: dict[str, str] = {}
         self._players: list[subprocess.Popen[bytes]] = []
         self._saved_env: dict[str, str | None] | None = None
+        self._keepalive: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
@@ -139,6 +141,34 @@ class VirtualMic:
                 raise RuntimeError(f"pulseaudio did not answer `pactl info`: {info.stderr.decode(errors='replace')}")
             time.sleep(0.05)
         subprocess.run(["pactl", "set-default-source", SOURCE], env=env, capture_output=True, timeout=5, check=True)
+        self._warm_up(env)
+
+    def _warm_up(self, env: dict[str, str]) -> None:
+        """Keep the null sink at low latency, so a recording started later hears audio within ~0.2 s.
+
+        module-null-sink runs with a 2 s latency while no stream asks for less, and only re-plans on its next
+        wake-up: without this, a process's first recording got its first block 1-2 s late and the audio of that
+        gap was never delivered (measured here: first callback at 2.0-2.2 s, later streams at 0.2-0.3 s). A
+        low-latency recorder on the monitor, kept for the daemon's lifetime, fixes the latency; playing a few
+        milliseconds of silence returns once the sink has re-planned (up to 2 s, once per VirtualMic).
+        """
+        assert self.runtime_dir is not None
+        self._keepalive = subprocess.Popen(
+            ["parec", f"--device={SINK}.monitor", "--latency-msec=20", "--raw"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        silence = self.runtime_dir / "silence.wav"
+        with wave.open(str(silence), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes(bytes(2 * 160))
+        subprocess.run(
+            ["paplay", f"--device={SINK}", str(silence)], env=env, capture_output=True, timeout=10, check=False
+        )
 
     def _log_tail(self) -> str:
         if self.runtime_dir is None:
@@ -161,6 +191,14 @@ class VirtualMic:
         """Stop players, restore this process's environment, kill the daemon, remove the temp dir. Idempotent."""
         self.stop_playing()
         self.deactivate()
+        keepalive, self._keepalive = self._keepalive, None
+        if keepalive is not None:
+            keepalive.terminate()
+            try:
+                keepalive.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                keepalive.kill()
+                keepalive.wait(timeout=3)
         pid = self.pid
         if pid is not None:
             _terminate_pid(pid)

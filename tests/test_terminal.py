@@ -1,0 +1,107 @@
+"""What a person sees: the real CLI in a real terminal (tmux), stdout and the live view on one screen."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from emulator import GladiaEmulator
+from wavs import write_wav
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+FINALS = ["Hello world.", "This is the Gladia emulator.", "Goodbye."]
+
+
+class Tmux:
+    def __init__(self) -> None:
+        self.socket = f"gladia-test-{uuid.uuid4().hex[:8]}"
+
+    def cmd(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True).stdout
+
+    def start(self, command: str, env: dict[str, str]) -> None:
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        self.cmd(
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-s",
+            "t",
+            f"env {exports} bash --norc -c {shlex.quote(command)}; sleep 60",
+        )
+
+    def screen(self) -> str:
+        return self.cmd("capture-pane", "-p", "-t", "t", "-S", "-")
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if predicate(screen) or time.monotonic() > deadline:
+                return screen
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    t = Tmux()
+    yield t
+    t.kill()
+
+
+def _env(emulator: GladiaEmulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        "GLADIA_API_KEY": "test-key",
+        "GLADIA_API_URL": emulator.base_url,
+        "HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "PATH": "/usr/bin:/bin",
+    }
+
+
+def test_finals_appear_once_above_the_live_view(emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 4.0)
+    cmd = f"{shlex.quote(sys.executable)} -m gladia_cli transcribe {shlex.quote(str(wav))} --realtime --speed 1"
+    cmd += "; echo EXIT=$?"
+    tmux.start(cmd, _env(emulator, tmp_path))
+    during = tmux.wait_for(lambda s: "streaming from talk.wav" in s and "Hello world." in s)
+    assert "streaming from talk.wav" in during and "Ctrl-C to stop" in during, during
+    final = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=0" in final, final
+    lines = [line.rstrip() for line in final.splitlines()]
+    for text in FINALS:
+        assert lines.count(text) == 1, final  # exactly once, never garbled into the status line
+    assert [line for line in lines if line in FINALS] == FINALS
+    assert "streaming" not in final  # the live view is gone once the session ends
+
+
+def test_piped_stdout_stays_clean_while_the_terminal_shows_progress(
+    emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path
+) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 3.0)
+    out = tmp_path / "out.txt"
+    cmd = (
+        f"{shlex.quote(sys.executable)} -m gladia_cli transcribe {shlex.quote(str(wav))} --realtime --speed 1"
+        f" > {shlex.quote(str(out))}; echo EXIT=$?"
+    )
+    tmux.start(cmd, _env(emulator, tmp_path))
+    during = tmux.wait_for(lambda s: "streaming from talk.wav" in s)
+    assert "streaming from talk.wav" in during
+    final = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=0" in final, final
+    assert out.read_text().splitlines() == FINALS  # plain lines, no ANSI, no status
+    assert "Hello world." not in final  # the transcript went to the file, not the screen
