@@ -86,6 +86,7 @@ def capture_tone(fmt: PcmFormat, device: InputDevice, *, seconds: float = 0.6, c
     all_chunks: list[bytes] = []
     deadline = time.monotonic() + 5.0
     wanted = round(seconds * 1000 / chunk_ms)
+    break_at = time.monotonic()
     gen = source.chunks()
     for chunk in gen:
         all_chunks.append(chunk)

@@ -40,14 +40,17 @@ def pcm(n_bytes: int, seed: int = 0) -> bytes:
 
 
 def read_until_close(ws: websocket.WebSocket) -> tuple[list[dict], int]:
-    """Every JSON message until the server's close frame, and that frame's status code."""
+    """Every JSON message until the server's close frame, and that frame's status code; then the socket is closed."""
     messages: list[dict] = []
-    while True:
-        opcode, data = ws.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return messages, struct.unpack("!H", data[:2])[0]
-        if opcode == websocket.ABNF.OPCODE_TEXT:
-            messages.append(json.loads(data))
+    try:
+        while True:
+            opcode, data = ws.recv_data(control_frame=True)  # answers a close frame before returning it
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return messages, struct.unpack("!H", data[:2])[0]
+            if opcode == websocket.ABNF.OPCODE_TEXT:
+                messages.append(json.loads(data))
+    finally:
+        ws.shutdown()
 
 
 def recv_json(ws: websocket.WebSocket) -> dict:
@@ -183,7 +186,6 @@ def test_full_session_round_trip(emulator: GladiaEmulator) -> None:
     sent += extra
     stop(ws)
     messages, close_code = read_until_close(ws)
-    ws.close()
 
     assert close_code == 1000
     assert all({"session_id", "created_at", "type", "data"} <= m.keys() for m in messages)
@@ -244,7 +246,6 @@ def test_job_stays_processing_for_the_configured_polls(emulator: GladiaEmulator)
     ws.send_binary(pcm(CHUNK))
     stop(ws)
     read_until_close(ws)
-    ws.close()
 
     statuses = [requests.get(url, headers=KEY, timeout=5).json()["status"] for _ in range(3)]
     assert statuses == ["processing", "processing", "done"]
@@ -258,7 +259,6 @@ def test_second_stop_is_refused(emulator: GladiaEmulator) -> None:
     stop(ws)
     stop(ws)
     messages, close_code = read_until_close(ws)
-    ws.close()
 
     stops = [m for m in messages if m["type"] == "stop_recording"]
     assert [s["acknowledged"] for s in stops] == [True, False]
@@ -275,7 +275,6 @@ def test_partials_and_lifecycle_events_when_requested(emulator: GladiaEmulator) 
         ws.send_binary(pcm(CHUNK))
     stop(ws)
     messages, _ = read_until_close(ws)
-    ws.close()
 
     types = [m["type"] for m in messages]
     assert types[0] == "start_recording" and types[-1] == "end_session"
@@ -292,7 +291,6 @@ def test_frame_over_1_mib_is_closed_with_1009_and_session_survives(emulator: Gla
     ws = connect(init["url"])
     ws.send_binary(b"\0" * (MAX_FRAME_BYTES + 1))
     _, close_code = read_until_close(ws)
-    ws.close()
 
     assert close_code == 1009
     session = emulator.only_session()
@@ -322,7 +320,6 @@ def test_reconnect_after_drop_continues_byte_offsets(emulator: GladiaEmulator) -
     assert ack["data"]["time_range"] == [0.2, 0.3]
     stop(ws)
     _, close_code = read_until_close(ws)
-    ws.close()
 
     assert close_code == 1000
     assert (session.connections, len(session.audio)) == (2, 3 * CHUNK)
@@ -343,7 +340,6 @@ def test_client_close_1000_ends_the_session_and_later_connections_are_refused(em
 
     ws = connect(init["url"])
     _, close_code = read_until_close(ws)
-    ws.close()
     assert close_code == 4404
 
 
@@ -351,7 +347,6 @@ def test_unknown_token_is_closed_with_4401(emulator: GladiaEmulator) -> None:
     port = emulator.base_url.rsplit(":", 1)[1]
     ws = connect(f"ws://127.0.0.1:{port}/v2/live/ws?token=nope")
     _, close_code = read_until_close(ws)
-    ws.close()
     assert close_code == 4401
 
 
@@ -371,7 +366,6 @@ def test_weird_client_input_does_not_break_the_session(emulator: GladiaEmulator)
     assert recv_json(ws)["data"]["byte_range"] == [0, CHUNK]
     stop(ws)
     _, close_code = read_until_close(ws)
-    ws.close()
 
     assert close_code == 1000
     assert emulator.errors == []

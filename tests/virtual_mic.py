@@ -96,6 +96,7 @@ class VirtualMic:
         return self
 
     def _child_env(self) -> dict[str, str]:
+        assert self.runtime_dir is not None
         env = dict(os.environ)
         env.update(self.env)
         # Keep the daemon's cookie/state out of the real home directory.
