@@ -1,7 +1,9 @@
-"""The live session: a producer, a sender and a receiver thread around one WebSocket; it emits events, never prints.
+"""The live session: producer, sender and connection threads around one resumable WebSocket; emits events, never prints.
 
-Shutdown is a small state machine: STREAMING -> STOPPING (no more audio wanted; the producer drains what the
-source already captured) -> FINISHING (stop_recording sent; waiting for post-processing and close 1000) -> DONE.
+Shutdown is a small state machine: STREAMING -> STOPPING (no more audio wanted; the producer drains what the source
+already captured) -> FINISHING (stop_recording sent; waiting for post-processing and close 1000) -> DONE.
+A connection that drops is reopened on the same url with backoff; every byte Gladia has not acknowledged is kept in
+an `AudioBuffer` and resent first, and the microphone keeps capturing meanwhile.
 """
 
 from __future__ import annotations
@@ -9,19 +11,22 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import random
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import AudioSource, PcmFormat
+from gladia_cli.audio_buffer import AudioBuffer
 from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError, UsageError
 
 if TYPE_CHECKING:
     import websocket
 
-MAX_FRAME_BYTES = 512 * 1024  # Gladia closes with 1009 above 1 MiB; stay well under it.
+MAX_FRAME_BYTES = 512 * 1024  # Gladia closes with 1009 above 1 MiB; resends are split well under it.
 _END = None  # end-of-audio marker in the audio queue
 
 
@@ -31,6 +36,21 @@ class State(Enum):
     STOPPING = "stopping"
     FINISHING = "finishing"
     DONE = "done"
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """Exponential backoff with jitter, bounded in attempts (per outage) and in total time (per outage)."""
+
+    max_attempts: int = 10
+    max_seconds: float = 120.0
+    base_delay: float = 0.3
+    max_delay: float = 5.0
+    connect_timeout: float = 10.0
+    ack_timeout: float = 20.0  # no message at all for this long while audio waits for an ack: the link is dead
+
+    def delay(self, attempt: int) -> float:
+        return min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * random.uniform(0.5, 1.0)
 
 
 # --- events -------------------------------------------------------------------------------------------------------
@@ -78,6 +98,9 @@ class Notice:
 class Progress:
     seconds_sent: float
     seconds_acked: float
+    seconds_buffered: float = 0.0
+    connected: bool = True
+    attempt: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,7 @@ class Ended:
     error: GladiaError | None
     final_result: dict[str, Any] | None = None
     summary: str | None = None
+    undelivered_seconds: float = 0.0
 
 
 Event = StateChanged | ServerMessage | Transcript | Translation | Notice | Progress | Ended
@@ -97,15 +121,22 @@ Event = StateChanged | ServerMessage | Transcript | Translation | Notice | Progr
 # --- close codes ----------------------------------------------------------------------------------------------------
 
 
+def is_retryable(code: int | None) -> bool:
+    """Gladia's rule: 1000 is the end; 1001 and 4400-4499 mean do not retry; anything else may be resumed."""
+    if code is None:
+        return True
+    return code not in (1000, 1001) and not 4400 <= code <= 4499
+
+
 def close_error(code: int | None, reason: str) -> GladiaError:
-    """Map an unexpected close to the error (and exit code) the user gets."""
+    """The error (and exit code) for a close that ends the session without a result."""
     detail = f"code {code}" + (f": {reason}" if reason else "")
+    if code in (4401, 4403):
+        return AuthError(f"Gladia refused the live connection ({detail})")
     if code is not None and 4400 <= code <= 4499:
-        if code in (4401, 4403):
-            return AuthError(f"Gladia refused the live connection ({detail})")
         return ApiError(f"Gladia ended the session ({detail})")
-    if code == 1009:
-        return ApiError(f"Gladia refused an audio frame as too large ({detail})")
+    if code == 1001:
+        return NetworkError(f"Gladia went away ({detail})")
     return NetworkError(f"the live connection was lost ({detail})")
 
 
@@ -115,23 +146,19 @@ def _parse_close(frame_data: bytes) -> tuple[int | None, str]:
     return int.from_bytes(frame_data[:2], "big"), frame_data[2:].decode("utf-8", "replace")
 
 
+class _Fatal(Exception):
+    def __init__(self, error: GladiaError) -> None:
+        self.error = error
+
+
 # --- the session ----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Counters:
-    """Written by the sender and receiver, read by the renderer: always under the lock."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    bytes_sent: int = 0
-    bytes_acked: int = 0
 
 
 class LiveSession:
     """Streams `source` to an already-created Gladia live session and reports what happens as events.
 
     The owner calls `start()`, reads `events` until `Ended`, and calls `join()`; `request_stop()` and `abort()` may be
-    called from a signal handler.
+    called from a signal handler. `on_audio` sees every captured chunk first (e.g. to save it locally).
     """
 
     def __init__(
@@ -142,42 +169,49 @@ class LiveSession:
         source: AudioSource,
         fmt: PcmFormat,
         duration: float | None = None,
-        connect_timeout: float = 10.0,
-        queue_seconds: float = 30.0,
+        policy: ReconnectPolicy | None = None,
+        buffer_seconds: float = 300.0,
+        on_audio: Callable[[bytes], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self._url = url
         self._source = source
         self._fmt = fmt
+        self._policy = policy or ReconnectPolicy()
         self._limit = None if duration is None else int(duration * fmt.sample_rate) * fmt.frame_bytes
-        self._connect_timeout = connect_timeout
-        chunk = max(fmt.chunk_bytes(100), 1)
-        self._audio: queue.Queue[bytes | None] = queue.Queue(
-            maxsize=max(4, int(queue_seconds * fmt.bytes_per_second / chunk))
-        )
+        self._on_audio = on_audio
+        self._audio: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._buffer = AudioBuffer(max(int(buffer_seconds * fmt.bytes_per_second), fmt.chunk_bytes(1000)))
         self.events: queue.Queue[Event] = queue.Queue()
-        self._counters = _Counters()
         self._state = State.CONNECTING
-        self._state_lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _state, _attempt, _last_heard, _stop_sent, _stop_acked, _ended
+        self._send_lock = threading.Lock()  # one connection swap or one send at a time
+        self._ws: websocket.WebSocket | None = None
+        self._connected = threading.Event()
+        self._audio_done = threading.Event()  # the producer has queued its last chunk
         self._stop_wanted = threading.Event()
         self._aborted = threading.Event()
-        self._closed = threading.Event()  # the socket is finished with (closed by either side)
-        self._ws: websocket.WebSocket | None = None
+        self._closed = threading.Event()  # the session is over: threads wind down
         self._threads: list[threading.Thread] = []
+        self._attempt = 0
+        self._last_heard = time.monotonic()
+        self._stop_sent = False
+        self._stop_acked = False
+        self._ended = False
         self._finals_seen: set[tuple[int, str]] = set()
+        self._final_times: set[tuple[int, float, float]] = set()
         self._final_result: dict[str, Any] | None = None
         self._summary: str | None = None
-        self._ended_sent = False
 
     # -- control (any thread) --
 
     @property
     def state(self) -> State:
-        with self._state_lock:
+        with self._lock:
             return self._state
 
     def _set_state(self, state: State) -> None:
-        with self._state_lock:
+        with self._lock:
             if self._state == state or self._state == State.DONE:
                 return
             self._state = state
@@ -189,7 +223,7 @@ class LiveSession:
             return
         self._stop_wanted.set()
         self._source.close()
-        if self.state == State.STREAMING:
+        if self.state in (State.STREAMING, State.CONNECTING):
             self._set_state(State.STOPPING)
 
     def abort(self) -> None:
@@ -205,51 +239,41 @@ class LiveSession:
                 ws.shutdown()
 
     def progress(self) -> Progress:
-        with self._counters.lock:
-            sent, acked = self._counters.bytes_sent, self._counters.bytes_acked
-        return Progress(self._fmt.seconds(sent), self._fmt.seconds(acked))
+        buf = self._buffer
+        with self._lock:
+            attempt = self._attempt
+        return Progress(
+            seconds_sent=self._fmt.seconds(buf.numbered),
+            seconds_acked=self._fmt.seconds(buf.acked),
+            seconds_buffered=self._fmt.seconds(buf.pending_bytes),
+            connected=self._connected.is_set(),
+            attempt=attempt,
+        )
 
     # -- lifecycle --
 
     def start(self) -> None:
-        import websocket
-
-        try:
-            self._ws = websocket.create_connection(self._url, timeout=self._connect_timeout, enable_multithread=True)
-        except websocket.WebSocketBadStatusException as exc:
-            status = getattr(exc, "status_code", None)
-            if status in (401, 403):
-                raise AuthError(f"Gladia refused the live connection ({status})") from None
-            raise ApiError(f"Gladia refused the live connection ({status})") from None
-        except (OSError, websocket.WebSocketException) as exc:
-            raise NetworkError(
-                f"cannot open the live connection ({type(exc).__name__})",
-                hint=f"fetch what was sent later with `gladia result {self.session_id}`",
-            ) from None
-        self._ws.settimeout(None)
-        self._set_state(State.STOPPING if self._stop_wanted.is_set() else State.STREAMING)
-        for name, target in (("producer", self._produce), ("sender", self._send), ("receiver", self._receive)):
+        for name, target in (("producer", self._produce), ("sender", self._send), ("connection", self._connection)):
             thread = threading.Thread(target=target, name=f"gladia-{name}", daemon=True)
             self._threads.append(thread)
             thread.start()
 
     def join(self, timeout: float = 5.0) -> None:
-        self._source.close()
         self._closed.set()
-        with contextlib.suppress(queue.Full):
-            self._audio.put_nowait(_END)
-        if self._ws is not None:
+        self._source.close()
+        ws = self._ws
+        if ws is not None:
             with contextlib.suppress(Exception):
-                self._ws.shutdown()
+                ws.shutdown()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    # -- threads --
+    # -- producer: source -> audio queue --
 
     def _produce(self) -> None:
-        """Read the source into the bounded audio queue, enforcing --duration and the declared frame size."""
-        sent = 0
+        """Read the source into the audio queue, enforcing --duration and the declared frame size."""
+        taken = 0
         frame = self._fmt.frame_bytes
         try:
             for chunk in self._source.chunks():
@@ -258,29 +282,25 @@ class LiveSession:
                         f"audio chunk of {len(chunk)} bytes is not whole {self._fmt.describe()} frames",
                         hint="this is a bug in gladia; please report it",
                     )
-                if self._limit is not None and sent + len(chunk) >= self._limit:
-                    chunk = chunk[: self._limit - sent]
-                    if chunk:
-                        self._put_audio(chunk)
+                last = self._limit is not None and taken + len(chunk) >= self._limit
+                if last and self._limit is not None:
+                    chunk = chunk[: self._limit - taken]
+                taken += len(chunk)
+                if chunk:
+                    if self._on_audio is not None:
+                        self._on_audio(chunk)
+                    if not self._put_audio(chunk):
+                        return
+                if last:
                     break
-                sent += len(chunk)
-                if not self._put_audio(chunk):
-                    return
         except GladiaError as exc:
-            self._emit_end(None, "", exc)
+            self._end(None, "", exc)
             return
         except Exception as exc:  # a broken device or decoder must still end the session cleanly
-            self._emit_end(
-                None,
-                "",
-                NetworkError(f"audio input failed: {exc}")
-                if False
-                else UsageError(f"audio input failed ({type(exc).__name__}: {exc})"),
-            )
+            self._end(None, "", UsageError(f"audio input failed ({type(exc).__name__}: {exc})"))
             return
         finally:
             self._source.close()
-        self._stop_wanted.set()
         self._put_audio(_END)
 
     def _put_audio(self, chunk: bytes | None) -> bool:
@@ -292,53 +312,186 @@ class LiveSession:
                 continue
         return False
 
+    # -- sender: audio queue -> buffer -> socket --
+
     def _send(self) -> None:
-        assert self._ws is not None
-        try:
-            while True:
-                chunk = self._audio.get()
-                if self._closed.is_set() or self._aborted.is_set():
-                    return
-                if chunk is _END:
-                    self._set_state(State.FINISHING)
-                    self._ws.send(json.dumps({"type": "stop_recording"}))
-                    return
-                for start in range(0, len(chunk), MAX_FRAME_BYTES):
-                    piece = chunk[start : start + MAX_FRAME_BYTES]
-                    self._ws.send_bytes(piece)
-                    with self._counters.lock:
-                        self._counters.bytes_sent += len(piece)
-        except Exception as exc:
-            if not self._closed.is_set() and not self._aborted.is_set():
-                self._emit_end(
-                    None, "", NetworkError(f"the live connection was lost while sending ({type(exc).__name__})")
+        while not self._closed.is_set() and not self._aborted.is_set():
+            self._take_audio()
+            if not self._connected.is_set():
+                self._connected.wait(0.05)
+                continue
+            if not self._send_some():
+                self._check_alive()
+
+    def _take_audio(self) -> None:
+        """Move captured audio into the buffer; wait briefly only when there is nothing to send."""
+        timeout = 0.0 if self._buffer.pending_bytes else 0.05
+        while True:
+            try:
+                chunk = self._audio.get(timeout=timeout) if timeout else self._audio.get_nowait()
+            except queue.Empty:
+                return
+            timeout = 0.0
+            if chunk is _END:
+                self._audio_done.set()
+                self._stop_wanted.set()
+                continue
+            dropped = self._buffer.append(chunk)
+            if dropped:
+                self.events.put(
+                    Notice(
+                        f"buffer full: dropped the oldest {self._fmt.seconds(dropped):.1f} s of audio "
+                        f"({self._fmt.seconds(self._buffer.dropped_bytes):.1f} s in all)"
+                    )
                 )
 
-    def _receive(self) -> None:
-        import websocket
+    def _send_some(self) -> bool:
+        """Send one frame (or the stop); False when there was nothing to do."""
+        with self._send_lock:
+            ws = self._ws if self._connected.is_set() else None
+            if ws is None:
+                return False
+            frame = self._buffer.next_frame(MAX_FRAME_BYTES)
+            try:
+                if frame is not None:
+                    ws.send_bytes(frame[1])
+                    return True
+                if self._audio_done.is_set() and self._audio.empty():
+                    with self._lock:
+                        if self._stop_sent or self._stop_acked:
+                            return False
+                        self._stop_sent = True
+                    self._set_state(State.FINISHING)
+                    ws.send(json.dumps({"type": "stop_recording"}))
+                    return True
+            except Exception:
+                # The connection thread notices the dead socket and reconnects; the buffer still has the frame.
+                with contextlib.suppress(Exception):
+                    ws.shutdown()
+                self._connected.clear()
+            return False
 
-        assert self._ws is not None
+    def _check_alive(self) -> None:
+        """A server that stops answering while audio waits for its ack: drop the link so it is reopened."""
+        with self._lock:
+            silent = time.monotonic() - self._last_heard
+            stopping = self._stop_sent
+        if stopping or silent < self._policy.ack_timeout or self._buffer.numbered <= self._buffer.acked:
+            return
+        ws = self._ws
+        self.events.put(Notice(f"no answer from Gladia for {silent:.0f} s; reconnecting"))
+        with self._lock:
+            self._last_heard = time.monotonic()
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                ws.shutdown()
+
+    # -- connection: connect, receive, reconnect --
+
+    def _connection(self) -> None:
         code: int | None = None
         reason = ""
+        first = True
+        while not self._closed.is_set():
+            try:
+                ws = self._connect(first)
+            except _Fatal as fatal:
+                self._end(code, reason, fatal.error)
+                return
+            if ws is None:  # aborted or closed while connecting
+                self._end(code, reason, None if self._aborted.is_set() else close_error(code, reason))
+                return
+            if not first:
+                self.events.put(Notice("reconnected; resending what Gladia had not acknowledged"))
+            first = False
+            code, reason = self._receive(ws)
+            self._connected.clear()
+            with contextlib.suppress(Exception):
+                ws.shutdown()
+            if self._aborted.is_set():
+                self._end(code, reason, None)
+                return
+            if code == 1000:
+                if not self._stop_wanted.is_set():
+                    self.events.put(Notice("Gladia ended the session before the audio did"))
+                self._end(code, reason, None)
+                return
+            if not is_retryable(code):
+                self._end(code, reason, close_error(code, reason))
+                return
+            self.events.put(Notice(f"connection lost ({'code ' + str(code) if code else reason}); reconnecting"))
+
+    def _connect(self, first: bool) -> websocket.WebSocket | None:
+        """Open the socket with backoff; None if the session was aborted meanwhile; _Fatal when retrying is futile."""
+        import websocket
+
+        policy = self._policy
+        started = time.monotonic()
+        last_error = ""
+        for attempt in range(1, policy.max_attempts + 1):
+            if self._aborted.is_set() or self._closed.is_set():
+                return None
+            with self._lock:
+                self._attempt = 0 if first and attempt == 1 else attempt
+            try:
+                ws = websocket.create_connection(
+                    self._url, timeout=policy.connect_timeout, enable_multithread=True, skip_utf8_validation=True
+                )
+                ws.settimeout(None)
+            except websocket.WebSocketBadStatusException as exc:
+                status = getattr(exc, "status_code", 0)
+                if status in (401, 403):
+                    raise _Fatal(AuthError(f"Gladia refused the live connection ({status})")) from None
+                if 400 <= status < 500 and status not in (408, 429):
+                    raise _Fatal(ApiError(f"Gladia refused the live connection ({status})", status=status)) from None
+                last_error = f"HTTP {status}"
+            except (OSError, websocket.WebSocketException) as exc:
+                last_error = type(exc).__name__
+            else:
+                with self._send_lock:
+                    self._ws = ws
+                    self._buffer.rewind()
+                    with self._lock:
+                        self._attempt = 0
+                        self._last_heard = time.monotonic()
+                        self._stop_sent = False  # resent on the new connection unless Gladia acknowledged it
+                    self._connected.set()
+                self._set_state(State.STOPPING if self._stop_wanted.is_set() else State.STREAMING)
+                return ws
+            elapsed = time.monotonic() - started
+            if attempt == policy.max_attempts or elapsed >= policy.max_seconds:
+                break
+            delay = min(policy.delay(attempt), max(0.0, policy.max_seconds - elapsed))
+            if not first or attempt > 1:
+                retry = f"retry {attempt + 1}/{policy.max_attempts} in {delay:.1f} s"
+                self.events.put(Notice(f"cannot reach Gladia ({last_error}); {retry}"))
+            if self._aborted.wait(delay):
+                return None
+        raise _Fatal(
+            NetworkError(
+                f"cannot {'open' if first else 'reopen'} the live connection ({last_error}) "
+                f"after {policy.max_attempts if attempt == policy.max_attempts else attempt} attempts"
+            )
+        )
+
+    def _receive(self, ws: websocket.WebSocket) -> tuple[int | None, str]:
+        import websocket
+
         try:
             while True:
-                opcode, frame = self._ws.recv_data_frame(True)
+                opcode, frame = ws.recv_data_frame(True)
+                with self._lock:
+                    self._last_heard = time.monotonic()
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    code, reason = _parse_close(frame.data)
-                    break
+                    return _parse_close(frame.data)
                 if opcode == websocket.ABNF.OPCODE_TEXT:
                     self._handle_text(frame.data)
                 elif opcode == websocket.ABNF.OPCODE_BINARY:
                     self.events.put(Notice("ignored a binary message from the server"))
         except Exception:
-            code, reason = 1006, "connection dropped"
-        self._closed.set()
-        if code == 1000 and not self._stop_wanted.is_set():
-            self.events.put(Notice("Gladia ended the session before the audio did"))
-        if self._aborted.is_set() or code == 1000:
-            self._emit_end(code, reason, None)
-        else:
-            self._emit_end(code, reason, close_error(code, reason))
+            return 1006, "connection dropped"
+
+    # -- messages --
 
     def _handle_text(self, data: bytes) -> None:
         try:
@@ -383,27 +536,35 @@ class LiveSession:
         if kind == "audio_chunk":
             byte_range = payload.get("byte_range")
             if isinstance(byte_range, list) and len(byte_range) == 2 and isinstance(byte_range[1], (int, float)):
-                with self._counters.lock:
-                    self._counters.bytes_acked = max(self._counters.bytes_acked, int(byte_range[1]))
+                self._buffer.ack(int(byte_range[1]))
+        elif kind == "stop_recording":
+            with self._lock:
+                self._stop_acked = True
 
     def _handle_transcript(self, payload: dict[str, Any]) -> None:
         utterance = payload.get("utterance")
         if not isinstance(utterance, dict):
             return
-        channel = utterance.get("channel")
-        channel = int(channel) if isinstance(channel, (int, float)) else 0
-        uid = str(payload.get("id", ""))
-        is_final = bool(payload.get("is_final", True))
-        if is_final:
-            key = (channel, uid)
-            if key in self._finals_seen:
-                return  # resent after a reconnect: show each final once
-            self._finals_seen.add(key)
 
         def num(name: str) -> float | None:
             value = utterance.get(name)
-            return float(value) if isinstance(value, (int, float)) else None
+            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
+        channel_value = utterance.get("channel")
+        channel = int(channel_value) if isinstance(channel_value, (int, float)) else 0
+        uid = str(payload.get("id", ""))
+        start, end = num("start"), num("end")
+        is_final = bool(payload.get("is_final", True))
+        if is_final:
+            # After a resume the server may send an utterance again: show each final once, by id and by timing.
+            timing = (channel, round(start, 2), round(end, 2)) if start is not None and end is not None else None
+            if (channel, uid) in self._finals_seen or (timing is not None and timing in self._final_times):
+                return
+            self._finals_seen.add((channel, uid))
+            if timing is not None:
+                self._final_times.add(timing)
+        elif (channel, uid) in self._finals_seen:
+            return  # a stale partial of an utterance already final
         language = utterance.get("language")
         self.events.put(
             Transcript(
@@ -411,18 +572,20 @@ class LiveSession:
                 channel=channel,
                 text=str(utterance.get("text") or "").strip(),
                 is_final=is_final,
-                start=num("start"),
-                end=num("end"),
+                start=start,
+                end=end,
                 language=language if isinstance(language, str) else None,
             )
         )
 
-    def _emit_end(self, code: int | None, reason: str, error: GladiaError | None) -> None:
-        with self._state_lock:
-            if self._ended_sent:
+    def _end(self, code: int | None, reason: str, error: GladiaError | None) -> None:
+        with self._lock:
+            if self._ended:
                 return
-            self._ended_sent = True
+            self._ended = True
         self._closed.set()
+        self._connected.clear()
         self._source.close()
+        undelivered = self._fmt.seconds(self._buffer.held_bytes) if error is not None else 0.0
         self._set_state(State.DONE)
-        self.events.put(Ended(code, reason, error, self._final_result, self._summary))
+        self.events.put(Ended(code, reason, error, self._final_result, self._summary, undelivered))

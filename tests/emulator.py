@@ -444,7 +444,7 @@ class LiveSession:
     stop_count: int = 0
     connections: int = 0
     close_code: int | None = None  # last close code the emulator initiated (not its echo of a client close)
-    client_close_codes: list[int | None] = field(default_factory=list)  # per connection; None = dropped, no frame
+    client_close_codes: list[int | None] = field(default_factory=list)  # client-ended connections; None = dropped
     stopped: bool = False
     ended: bool = False
     ended_at: str | None = None
@@ -891,7 +891,7 @@ class GladiaEmulator:
 
     async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(
-            max_msg_size=4 * MAX_FRAME_BYTES, autoclose=False, compress=False, timeout=2.0, heartbeat=None
+            max_msg_size=64 * MAX_FRAME_BYTES, autoclose=False, compress=False, timeout=2.0, heartbeat=None
         )
         if not ws.can_prepare(request).ok:
             return self._error(400, "WebSocket upgrade expected", request)
@@ -911,6 +911,7 @@ class GladiaEmulator:
             previous, session.ws = session.ws, ws
             if previous is not None and not previous.closed:
                 # The client opened a new connection while the old one still looked alive to us: the new one wins.
+                session.close_code = 4409
                 task = asyncio.get_running_loop().create_task(previous.close(code=4409, message=b"replaced"))
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
