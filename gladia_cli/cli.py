@@ -80,6 +80,19 @@ OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", help="text: finals; json: the final result; jsonl: every message.")
 ]
 Duration = Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds of audio.")]
+Record = Annotated[
+    Path | None, typer.Option("--record", help="Also save the audio sent to this new WAV file (valid even if killed).")
+]
+OutputFile = Annotated[
+    Path | None, typer.Option("--output-file", help="Append the output to this file as it arrives (flushed per line).")
+]
+ReconnectAttempts = Annotated[
+    int, typer.Option("--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none).")
+]
+ReconnectTimeout = Annotated[float, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s.")]
+BufferSeconds = Annotated[
+    float, typer.Option("--buffer-seconds", help="Audio kept while disconnected; beyond it the oldest is dropped.")
+]
 FinishTimeout = Annotated[
     float, typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop.")
 ]
@@ -143,21 +156,26 @@ def _check_common(chunk_ms: int, duration: float | None) -> None:
         raise UsageError(f"--duration must be more than 0 seconds, got {duration:g}")
 
 
-def _run(
-    settings: Any, options: Any, source: Any, output: Output, duration: float | None, finish_timeout: float, label: str
-) -> None:
+def _run(settings: Any, options: Any, source: Any, output: Output, label: str, **run_options: Any) -> None:
+    from gladia_cli.live import ReconnectPolicy
     from gladia_cli.session_config import build_body
     from gladia_cli.streaming import LiveRun, run_live
 
+    attempts = run_options.pop("reconnect_attempts")
+    timeout = run_options.pop("reconnect_timeout")
+    if attempts < 0 or timeout < 0:
+        raise UsageError("--reconnect-attempts and --reconnect-timeout must be 0 or more")
+    if run_options["buffer_seconds"] <= 0:
+        raise UsageError("--buffer-seconds must be more than 0")
     body = build_body(options, source.format)
     show_acks = bool(options.base.get("messages_config", {}).get("receive_acknowledgments"))
     run = LiveRun(
         body=body,
         output=output.value,
-        duration=duration,
-        finish_timeout=finish_timeout,
         show_acks=show_acks,
         source_label=label,
+        policy=ReconnectPolicy(max_attempts=attempts + 1, max_seconds=timeout),
+        **run_options,
     )
     raise typer.Exit(run_live(settings, run, source))
 
@@ -188,6 +206,11 @@ def listen(
     chunk_ms: ChunkMs = 100,
     output: OutputOpt = Output.text,
     finish_timeout: FinishTimeout = 300.0,
+    record: Record = None,
+    output_file: OutputFile = None,
+    reconnect_attempts: ReconnectAttempts = 10,
+    reconnect_timeout: ReconnectTimeout = 120.0,
+    buffer_seconds: BufferSeconds = 300.0,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
     region: Region = None,
@@ -219,9 +242,22 @@ def listen(
     ).validate()
     _only_pcm(fmt.encoding)
     settings = settings_mod.load(api_key, api_url, region)
-    mic = MicrophoneSource(fmt, resolve_device(device), chunk_ms=chunk_ms)
+    mic = MicrophoneSource(fmt, resolve_device(device), chunk_ms=chunk_ms, max_buffer_seconds=buffer_seconds)
     mic.check()
-    _run(settings, options, mic, output, duration, finish_timeout, f"from {mic.device.name}")
+    _run(
+        settings,
+        options,
+        mic,
+        output,
+        f"from {mic.device.name}",
+        duration=duration,
+        finish_timeout=finish_timeout,
+        record=record,
+        output_file=output_file,
+        reconnect_attempts=reconnect_attempts,
+        reconnect_timeout=reconnect_timeout,
+        buffer_seconds=buffer_seconds,
+    )
 
 
 @app.command()
@@ -252,6 +288,11 @@ def transcribe(
     chunk_ms: ChunkMs = 100,
     output: OutputOpt = Output.text,
     finish_timeout: FinishTimeout = 300.0,
+    record: Record = None,
+    output_file: OutputFile = None,
+    reconnect_attempts: ReconnectAttempts = 10,
+    reconnect_timeout: ReconnectTimeout = 120.0,
+    buffer_seconds: BufferSeconds = 300.0,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
     region: Region = None,
@@ -290,7 +331,20 @@ def transcribe(
     settings = settings_mod.load(api_key, api_url, region)
     if getattr(source, "truncated", False):
         _warn(f"{file} ends before its header says it should; streaming the {source.duration or 0:.1f} s it holds")
-    _run(settings, options, source, output, duration, finish_timeout, f"from {file.name}")
+    _run(
+        settings,
+        options,
+        source,
+        output,
+        f"from {file.name}",
+        duration=duration,
+        finish_timeout=finish_timeout,
+        record=record,
+        output_file=output_file,
+        reconnect_attempts=reconnect_attempts,
+        reconnect_timeout=reconnect_timeout,
+        buffer_seconds=buffer_seconds,
+    )
 
 
 @app.command()

@@ -69,6 +69,7 @@ class LiveRenderer:
         show_language: bool = False,
         source_label: str = "",
         live_view: bool | None = None,
+        output_file: IO[str] | None = None,
     ) -> None:
         self.output = output
         self.out = stdout or sys.stdout
@@ -77,6 +78,7 @@ class LiveRenderer:
         self.multichannel = multichannel
         self.show_language = show_language
         self.source_label = source_label
+        self.output_file = output_file
         self.finals = 0
         self._partials: dict[tuple[int, str], str] = {}
         self._state = State.CONNECTING
@@ -167,6 +169,10 @@ class LiveRenderer:
     # -- internals --
 
     def _write_out(self, line: str) -> None:
+        if self.output_file is not None:
+            # Appended and flushed as it arrives: a killed process leaves every line so far.
+            self.output_file.write(line + "\n")
+            self.output_file.flush()
         if self._through_view and self._live is not None:
             self._live.console.print(line, markup=False, highlight=False, soft_wrap=True, style="")
             return
@@ -181,7 +187,14 @@ class LiveRenderer:
             if text:
                 view.append(text + "\n", style="dim italic")
         status: Any = STATE_TEXT[self._state]
-        sent = self._progress.seconds_sent
+        progress = self._progress
         label = f" {self.source_label}" if self.source_label else ""
-        view.append(f"● {status}{label} · {sent:.1f} s sent · {self._hint}", style="cyan")
+        if not progress.connected and self._state != State.DONE:
+            attempt = f" (attempt {progress.attempt})" if progress.attempt else ""
+            view.append(
+                f"● reconnecting{attempt} · {progress.seconds_buffered:.1f} s of audio buffered · {self._hint}",
+                style="yellow",
+            )
+            return view
+        view.append(f"● {status}{label} · {progress.seconds_sent:.1f} s sent · {self._hint}", style="cyan")
         return view

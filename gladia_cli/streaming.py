@@ -6,15 +6,18 @@ import queue
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 from gladia_cli import formats
 from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
-from gladia_cli.errors import Aborted, GladiaError, NetworkError
-from gladia_cli.live import Ended, Event, LiveSession, State, StateChanged
+from gladia_cli.audio.recording import WavRecorder
+from gladia_cli.errors import Aborted, GladiaError, NetworkError, UsageError
+from gladia_cli.live import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
 from gladia_cli.render import LiveRenderer, is_tty
 from gladia_cli.settings import Settings
 
@@ -29,6 +32,10 @@ class LiveRun:
     finish_timeout: float = 300.0
     show_acks: bool = False
     source_label: str = ""
+    policy: ReconnectPolicy = field(default_factory=ReconnectPolicy)
+    buffer_seconds: float = 300.0
+    record: Path | None = None
+    output_file: Path | None = None
 
 
 class _Interrupts:
@@ -57,17 +64,36 @@ class _Interrupts:
             self.session.abort()
 
 
+def _open_output_file(path: Path) -> IO[str]:
+    try:
+        return path.open("a", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --output-file {path}: {exc.strerror or exc}") from None
+
+
 def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
     """Return the exit code; raise GladiaError for anything the user must be told about."""
-    api = GladiaApi(settings)
-    try:
+    with ExitStack() as stack:
+        # Local files first: a typo in a path must not cost a Gladia session.
+        output_file = stack.enter_context(_open_output_file(run.output_file)) if run.output_file else None
+        recorder = WavRecorder(run.record, source.format) if run.record else None
+        if recorder is not None:
+            stack.callback(recorder.close)
+        api = GladiaApi(settings)
+        stack.callback(api.close)
         created = api.init_live(run.body)
         session_id = created["id"]
-        partials = bool(run.body.get("messages_config", {}).get("receive_partial_transcripts"))
         languages = run.body.get("language_config", {}).get("languages", [])
         code_switching = bool(run.body.get("language_config", {}).get("code_switching")) and len(languages) != 1
         session = LiveSession(
-            session_id=session_id, url=created["url"], source=source, fmt=source.format, duration=run.duration
+            session_id=session_id,
+            url=created["url"],
+            source=source,
+            fmt=source.format,
+            duration=run.duration,
+            policy=run.policy,
+            buffer_seconds=run.buffer_seconds,
+            on_audio=recorder.write if recorder else None,
         )
         renderer = LiveRenderer(
             output=run.output,
@@ -75,25 +101,28 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             multichannel=source.format.channels > 1,
             show_language=code_switching,
             source_label=run.source_label,
-            live_view=None if partials or run.output != "jsonl" else False,
+            output_file=output_file,
         )
         with renderer, _Interrupts(session, renderer) as interrupts:
             renderer.notice(f"session {session_id} ({source.format.describe()})")
             session.start()
             ended = _pump(session, renderer, run.finish_timeout)
             session.join()
+        later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
+        if recorder is not None:
+            renderer.notice(f"recorded {recorder.seconds:.1f} s of audio to {recorder.path}")
         if interrupts.count >= 2:
-            raise Aborted(
-                "aborted", hint=f"the session id is {session_id}; fetch its result with `gladia result {session_id}`"
-            )
+            raise Aborted("aborted", hint=later)
         if ended.error is not None:
+            if ended.undelivered_seconds >= 0.05:
+                kept = f"; it is in {recorder.path}" if recorder else ""
+                renderer.notice(f"{ended.undelivered_seconds:.1f} s of audio never reached Gladia{kept}")
             if isinstance(ended.error, NetworkError) and ended.error.hint is None:
-                ended.error.hint = f"fetch what Gladia received with `gladia result {session_id}`"
+                ended.error.hint = later
             raise ended.error
         _print_result(api, run, renderer, session_id, ended)
         return 0
-    finally:
-        api.close()
+    raise AssertionError("unreachable")
 
 
 def _pump(session: LiveSession, renderer: LiveRenderer, finish_timeout: float) -> Ended:

@@ -1,0 +1,78 @@
+"""`--record`: a local WAV copy of the captured audio that stays valid however the process ends.
+
+The header's sizes are rewritten after every chunk, so a file cut off by a crash or `kill -9` is at worst one chunk
+short of what was captured, and still opens in any player.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+from gladia_cli.audio.format import PcmFormat
+from gladia_cli.errors import UsageError
+
+_HEADER_BYTES = 44
+
+
+def wav_header(fmt: PcmFormat, data_bytes: int) -> bytes:
+    """A canonical 44-byte PCM header (WAVE_FORMAT_EXTENSIBLE is not needed for what Gladia accepts)."""
+    block = fmt.frame_bytes
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + data_bytes)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, fmt.channels, fmt.sample_rate, fmt.sample_rate * block, block, fmt.bit_depth)
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
+
+
+class WavRecorder:
+    """Append-only WAV writer; `write` may be called from the producer thread while others read `bytes_written`."""
+
+    def __init__(self, path: Path, fmt: PcmFormat) -> None:
+        if path.exists() and path.is_dir():
+            raise UsageError(f"--record {path} is a directory", hint="give a file name, e.g. --record meeting.wav")
+        if path.exists():
+            raise UsageError(f"--record {path} already exists", hint="choose another name; nothing is overwritten")
+        try:
+            self._file: BinaryIO = path.open("xb")
+        except OSError as exc:
+            raise UsageError(f"cannot create --record file {path}: {exc.strerror or exc}") from None
+        self.path = path
+        self._fmt = fmt
+        self._lock = threading.Lock()
+        self._data = 0
+        self._file.write(wav_header(fmt, 0))
+        self._file.flush()
+
+    @property
+    def bytes_written(self) -> int:
+        with self._lock:
+            return self._data
+
+    @property
+    def seconds(self) -> float:
+        return self._fmt.seconds(self.bytes_written)
+
+    def write(self, chunk: bytes) -> None:
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.seek(0, 2)
+            self._file.write(chunk)
+            self._data += len(chunk)
+            # Sizes after data: a crash between the two leaves a valid, slightly short file, never a broken one.
+            self._file.seek(4)
+            self._file.write(struct.pack("<I", 36 + self._data))
+            self._file.seek(40)
+            self._file.write(struct.pack("<I", self._data))
+            self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.close()
