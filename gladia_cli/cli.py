@@ -23,6 +23,18 @@ app = typer.Typer(
 )
 
 
+def _complete_languages(incomplete: str) -> list[tuple[str, str]]:
+    from gladia_cli.completion import complete_languages
+
+    return complete_languages(incomplete)
+
+
+def _complete_devices(incomplete: str) -> list[tuple[str, str]]:
+    from gladia_cli.completion import complete_device
+
+    return complete_device(incomplete)
+
+
 class Output(str, Enum):
     text = "text"
     json = "json"
@@ -33,14 +45,22 @@ class Output(str, Enum):
 
 ApiKey = Annotated[
     str | None,
-    typer.Option("--api-key", help="Gladia API key (default: $GLADIA_API_KEY, then ~/.gladia).", show_default=False),
+    typer.Option(
+        "--api-key",
+        "--gladia-key",
+        help="Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gladia auth set`, then ~/.gladia).",
+        show_default=False,
+    ),
 ]
 ApiUrl = Annotated[
     str | None, typer.Option("--api-url", help="API base URL (default: $GLADIA_API_URL or https://api.gladia.io).")
 ]
 Region = Annotated[str | None, typer.Option("--region", help="eu-west or us-west (default: $GLADIA_REGION).")]
 Lang = Annotated[
-    list[str] | None, typer.Option("--lang", "-l", help="Language code(s): repeat or comma list (e.g. en,fr).")
+    list[str] | None,
+    typer.Option(
+        "--lang", "-l", help="Language code(s): repeat or comma list (e.g. en,fr).", autocompletion=_complete_languages
+    ),
 ]
 CodeSwitching = Annotated[
     bool | None, typer.Option("--code-switching/--no-code-switching", help="Re-detect the language per utterance.")
@@ -65,7 +85,10 @@ Partials = Annotated[
     bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts [default: on at a terminal].")
 ]
 Translate = Annotated[
-    list[str] | None, typer.Option("--translate", help="Translate into these languages (e.g. fr,de).")
+    list[str] | None,
+    typer.Option(
+        "--translate", help="Translate into these languages (e.g. fr,de).", autocompletion=_complete_languages
+    ),
 ]
 Vocabulary = Annotated[list[str] | None, typer.Option("--vocabulary", help="Words to favour (e.g. Gladia,Solaria).")]
 Summarize = Annotated[bool, typer.Option("--summarize", help="Ask for a summary after the session.")]
@@ -200,7 +223,13 @@ def listen(
     summary_type: SummaryType = None,
     config: ConfigFile = None,
     device: Annotated[
-        str | None, typer.Option("--device", "-d", help="Input device name or index (see `gladia devices`).")
+        str | None,
+        typer.Option(
+            "--device",
+            "-d",
+            help="Input device name or index (see `gladia devices`).",
+            autocompletion=_complete_devices,
+        ),
     ] = None,
     duration: Duration = None,
     chunk_ms: ChunkMs = 100,
@@ -424,6 +453,75 @@ def languages(
         typer.echo(f"{code}\t{langs.name(code)}")
 
 
+auth_app = typer.Typer(help="Save, show or remove the API key.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+
+
+@auth_app.command("set")
+def auth_set(
+    key: Annotated[
+        str | None, typer.Argument(help="The key; omit it to be prompted (hidden) or to read it from stdin.")
+    ] = None,
+) -> None:
+    """Save the API key (mode 0600 in the config directory). Without KEY: a hidden prompt, or stdin when piped."""
+    from gladia_cli import settings as settings_mod
+
+    if key is None:
+        if sys.stdin is not None and sys.stdin.isatty():
+            import getpass
+
+            key = getpass.getpass("Gladia API key (input hidden): ")
+        else:
+            key = sys.stdin.readline() if sys.stdin is not None else ""
+    path = settings_mod.save_key(key)
+    _info(f"saved the key {settings_mod.mask(key.strip())} in {path}")
+
+
+@auth_app.command("status")
+def auth_status(
+    api_key: ApiKey = None,
+) -> None:
+    """Show which key would be used and where it comes from (masked)."""
+    from gladia_cli import settings as settings_mod
+
+    key, source = settings_mod.resolve_key(api_key)
+    typer.echo(f"key: {settings_mod.mask(key)}")
+    typer.echo(f"from: {source}")
+
+
+@auth_app.command("clear")
+def auth_clear(
+    all_files: Annotated[
+        bool, typer.Option("--all", help="Also remove ~/.gladia, the official Gladia CLI's key file.")
+    ] = False,
+) -> None:
+    """Remove the saved key."""
+    from gladia_cli import settings as settings_mod
+
+    removed = settings_mod.clear_keys(include_official=all_files)
+    for path in removed:
+        _info(f"removed {path}")
+    if not removed:
+        _info("no saved key to remove")
+    official = settings_mod.official_cli_key_file()
+    if not all_files and official.exists():
+        _info(f"{official} (the official CLI's key file) still holds a key; `gladia auth clear --all` removes it")
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+@app.command()
+def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]) -> None:
+    """Print the completion script: `gladia completion bash > ~/.local/share/bash-completion/completions/gladia`."""
+    from gladia_cli.completion import script
+
+    typer.echo(script(shell.value))
+
+
 # --- entry point ----------------------------------------------------------------------------------------------------
 
 
@@ -434,6 +532,11 @@ def _only_pcm(encoding: str) -> None:
         if encoding not in ENCODINGS:
             raise UsageError(f"unknown encoding {encoding!r}", hint=f"use one of {', '.join(ENCODINGS)}")
         raise UsageError(f"sending {encoding} audio is not supported", hint="use --encoding wav/pcm")
+
+
+def _info(text: str) -> None:
+    sys.stderr.write(f"gladia: {text}\n")
+    sys.stderr.flush()
 
 
 def _warn(text: str) -> None:
@@ -453,6 +556,10 @@ def main(argv: list[str] | None = None) -> None:
     click = sys.modules[typer.BadParameter.__module__]
 
     args = sys.argv[1:] if argv is None else argv
+    if "_GLADIA_COMPLETE" in os.environ:
+        from gladia_cli.completion import enable
+
+        enable()
     debug = "--debug" in args or bool(os.environ.get("GLADIA_DEBUG"))
     try:
         code = app(args=args, prog_name="gladia", standalone_mode=False)

@@ -24,18 +24,87 @@ class Settings:
         return f"Settings(api_key='***', api_url={self.api_url!r}, region={self.region!r}, source={self.key_source!r})"
 
 
+def config_dir() -> Path:
+    """$XDG_CONFIG_HOME/gladia, else ~/.config/gladia."""
+    base = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".config") / "gladia"
+
+
+def saved_key_file() -> Path:
+    return config_dir() / "api_key"
+
+
 def official_cli_key_file() -> Path:
     """Gladia's official CLI saves the key on the first line of ~/.gladia; reading it spares its users a step."""
     return Path.home() / ".gladia"
 
 
-def _saved_key() -> tuple[str, str] | None:
-    path = official_cli_key_file()
+def _read_key(path: Path) -> str | None:
     try:
         first = path.read_text(encoding="utf-8").splitlines()[0].strip()
     except (OSError, UnicodeDecodeError, IndexError):
         return None
-    return (first, str(path)) if first else None
+    return first or None
+
+
+def _saved_key() -> tuple[str, str] | None:
+    """Ours first, then the official CLI's file, so its users switch with nothing to redo."""
+    for path in (saved_key_file(), official_cli_key_file()):
+        key = _read_key(path)
+        if key:
+            return key, str(path)
+    return None
+
+
+def check_key_format(key: str) -> str:
+    key = key.strip()
+    if not key:
+        raise UsageError("the API key is empty")
+    if any(c.isspace() for c in key) or not key.isprintable():
+        raise UsageError("the API key contains spaces or control characters", hint="paste the key alone")
+    return key
+
+
+def save_key(key: str) -> Path:
+    """Write the key with mode 0600 (directory 0700), atomically: never a moment where others can read it."""
+    key = check_key_format(key)
+    path = saved_key_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, (key + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot save the key in {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def clear_keys(*, include_official: bool) -> list[Path]:
+    """Remove the saved key (and the official CLI's ~/.gladia if asked); returns the files removed."""
+    removed = []
+    targets = [saved_key_file()] + ([official_cli_key_file()] if include_official else [])
+    for path in targets:
+        try:
+            path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot remove {path}: {exc.strerror or exc}") from None
+    return removed
+
+
+def mask(key: str) -> str:
+    """Enough to tell two keys apart, never enough to use one."""
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:4]}{'*' * 8}{key[-4:]}"
 
 
 def resolve_key(flag: str | None) -> tuple[str, str]:
@@ -48,7 +117,7 @@ def resolve_key(flag: str | None) -> tuple[str, str]:
     saved = _saved_key()
     if saved:
         return saved
-    raise AuthError("no API key", hint="pass --api-key, set GLADIA_API_KEY, or save it in ~/.gladia")
+    raise AuthError("no API key", hint="run `gladia auth set`, set GLADIA_API_KEY, or pass --api-key")
 
 
 def resolve_api_url(flag: str | None) -> str:

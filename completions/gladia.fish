@@ -1,0 +1,1 @@
+complete --command gladia --no-files --arguments "(env _GLADIA_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) gladia)" --condition "env _GLADIA_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) gladia"
