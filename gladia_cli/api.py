@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -74,14 +74,33 @@ class GladiaApi:
         params: dict[str, str] | None = None,
         timeout: float = 10.0,
         idempotent: bool = True,
+        data: Any = None,
+        files: Any = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        accept: Collection[int] = (),
     ) -> requests.Response:
+        """`data` may be a rewindable file-like body (it is `seek(0)`-ed before a retry); statuses in `accept`
+        are returned to the caller instead of raised or retried, for routes where they mean something specific."""
         import requests
 
         url = self.settings.api_url + path
         for attempt in range(self.max_attempts):
             last = attempt == self.max_attempts - 1
+            if attempt and hasattr(data, "seek"):
+                data.seek(0)  # a streamed body was (partly) consumed by the failed attempt
             try:
-                response = self._session.request(method, url, json=json, params=params, timeout=timeout)
+                response = self._session.request(
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    timeout=timeout,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    stream=stream,
+                )
             except requests.exceptions.Timeout:
                 # A timed-out creation may have happened server-side: retrying could start a second session.
                 if last or not idempotent:
@@ -98,7 +117,11 @@ class GladiaApi:
                     ) from None
                 self._sleep(_backoff(attempt, None))
                 continue
+            if response.status_code in accept:
+                return response
             if response.status_code in RETRY_STATUSES and not last:
+                if stream:
+                    response.close()  # give the unread connection back to the pool
                 self._sleep(_backoff(attempt, response.headers.get("Retry-After")))
                 continue
             if response.status_code >= 400:

@@ -198,3 +198,34 @@ class LiveRenderer:
             return view
         view.append(f"● {status}{label} · {progress.seconds_sent:.1f} s sent · {self._hint}", style="cyan")
         return view
+
+
+class JobProgress:
+    """A spinner with the job's status and elapsed time on stderr while polling; silent when stderr is not a TTY."""
+
+    def __init__(self, label: str, stderr: IO[str] | None = None) -> None:
+        self.label = label
+        self._err = stderr or sys.stderr
+        self._status: Any = None
+        self._started = 0.0
+
+    def __enter__(self) -> JobProgress:
+        import time
+
+        self._started = time.monotonic()
+        if is_tty(self._err):
+            self._status = stderr_console().status(f"{self.label}: starting")
+            self._status.__enter__()
+        return self
+
+    def update(self, job: dict[str, Any]) -> None:
+        import time
+
+        if self._status is not None:
+            elapsed = time.monotonic() - self._started
+            self._status.update(f"{self.label}: {job.get('status', '…')} ({elapsed:.0f} s)")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+            self._status = None

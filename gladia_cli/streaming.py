@@ -18,7 +18,7 @@ from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.errors import Aborted, GladiaError, NetworkError, UsageError
 from gladia_cli.live import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
-from gladia_cli.render import LiveRenderer, is_tty
+from gladia_cli.render import JobProgress, LiveRenderer, is_tty
 from gladia_cli.settings import Settings
 
 
@@ -152,7 +152,8 @@ def _pump(session: LiveSession, renderer: LiveRenderer, finish_timeout: float) -
 
 def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_id: str, ended: Ended) -> None:
     if run.output == "json":
-        job = api.wait_live(session_id)
+        with JobProgress("waiting for the final result") as progress:
+            job = api.wait_live(session_id, on_poll=progress.update)
         renderer.write_result(formats.dump_json(job, pretty=is_tty(renderer.out)))
         return
     if run.output != "text":
@@ -170,7 +171,10 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
 def fetch_result(settings: Settings, session_id: str, *, wait: bool) -> dict[str, Any]:
     api = GladiaApi(settings)
     try:
-        return api.wait_live(session_id) if wait else api.get_live(session_id)
+        if not wait:
+            return api.get_live(session_id)
+        with JobProgress(f"session {session_id}") as progress:
+            return api.wait_live(session_id, on_poll=progress.update)
     finally:
         api.close()
 
