@@ -38,6 +38,9 @@ def _complete_devices(incomplete: str) -> list[tuple[str, str]]:
 class Output(str, Enum):
     text = "text"
     json = "json"
+    json_full = "json-full"
+    srt = "srt"
+    vtt = "vtt"
     jsonl = "jsonl"
 
 
@@ -100,7 +103,13 @@ ConfigFile = Annotated[
 ]
 ChunkMs = Annotated[int, typer.Option("--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000).")]
 OutputOpt = Annotated[
-    Output, typer.Option("--output", "-o", help="text: finals; json: the final result; jsonl: every message.")
+    Output,
+    typer.Option(
+        "--output",
+        "-o",
+        help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt,"
+        " or jsonl (live: every server message as it arrives).",
+    ),
 ]
 Duration = Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds of audio.")]
 Record = Annotated[
@@ -291,9 +300,13 @@ def listen(
 
 @app.command()
 def transcribe(
-    file: Annotated[
-        Path,
-        typer.Argument(help="Audio or video file (WAV natively; other formats through ffmpeg).", show_default=False),
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE|URL...",
+            help="Audio or video files, or http(s) URLs (pre-recorded); one file with --realtime.",
+            show_default=False,
+        ),
     ],
     realtime: Annotated[bool, typer.Option("--realtime", help="Stream the file through the live API.")] = False,
     speed: Annotated[
@@ -303,6 +316,12 @@ def transcribe(
     code_switching: CodeSwitching = None,
     model: Model = None,
     endpointing: Endpointing = None,
+    diarize: Annotated[bool, typer.Option("--diarize", help="Label speakers (pre-recorded).")] = False,
+    speakers: Annotated[
+        int | None, typer.Option("--speakers", help="Expected number of speakers (implies --diarize).")
+    ] = None,
+    min_speakers: Annotated[int | None, typer.Option("--min-speakers", help="At least this many speakers.")] = None,
+    max_speakers: Annotated[int | None, typer.Option("--max-speakers", help="At most this many speakers.")] = None,
     sample_rate: SampleRate = None,
     channels: Channels = None,
     bit_depth: BitDepth = None,
@@ -316,9 +335,14 @@ def transcribe(
     duration: Duration = None,
     chunk_ms: ChunkMs = 100,
     output: OutputOpt = Output.text,
+    output_file: OutputFile = None,
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", help="Write one output per input here (pre-recorded).")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded).")] = 4,
+    force: Annotated[bool, typer.Option("--force", help="Redo inputs whose output already exists.")] = False,
     finish_timeout: FinishTimeout = 300.0,
     record: Record = None,
-    output_file: OutputFile = None,
     reconnect_attempts: ReconnectAttempts = 10,
     reconnect_timeout: ReconnectTimeout = 120.0,
     buffer_seconds: BufferSeconds = 300.0,
@@ -326,14 +350,64 @@ def transcribe(
     api_url: ApiUrl = None,
     region: Region = None,
 ) -> None:
-    """Transcribe a file. With --realtime it is streamed through the live API at --speed."""
+    """Transcribe files or URLs with Gladia's pre-recorded API; with --realtime, stream one file live at --speed."""
     from gladia_cli import settings as settings_mod
-    from gladia_cli.audio.files import FormatRequest, open_audio_file
 
     if not realtime:
-        raise UsageError(
-            "pre-recorded transcription is not available yet", hint="add --realtime to stream the file live"
+        live_only = {
+            "--endpointing": endpointing is not None,
+            "--partials": partials is not None,
+            "--record": record is not None,
+            "--duration": duration is not None,
+            "--sample-rate": sample_rate is not None,
+            "--channels": channels is not None,
+            "--bit-depth": bit_depth is not None,
+            "--model": model is not None,
+            "-o jsonl": output == Output.jsonl,
+        }
+        given = [name for name, present in live_only.items() if present]
+        if given:
+            raise UsageError(f"{given[0]} applies to live transcription only", hint="add --realtime")
+        _transcribe_prerecorded(
+            inputs,
+            lang,
+            code_switching,
+            diarize,
+            speakers,
+            min_speakers,
+            max_speakers,
+            translate,
+            vocabulary,
+            summarize,
+            summary_type,
+            config,
+            output,
+            output_file,
+            output_dir,
+            jobs,
+            force,
+            settings_mod.load(api_key, api_url, None if region is None else region),
         )
+        return
+
+    if len(inputs) != 1:
+        raise UsageError(
+            "--realtime streams one file at a time", hint="run one `gladia transcribe --realtime` per file"
+        )
+    prerecorded_only = {
+        "--diarize": diarize or speakers is not None or min_speakers is not None or max_speakers is not None,
+        "--output-dir": output_dir is not None,
+        "--force": force,
+    }
+    given = [name for name, present in prerecorded_only.items() if present]
+    if given:
+        raise UsageError(f"{given[0]} applies to pre-recorded transcription only", hint="drop --realtime")
+    from gladia_cli.audio.files import FormatRequest, open_audio_file
+    from gladia_cli.prerecorded import is_url
+
+    if is_url(inputs[0]):
+        raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
+    file = Path(inputs[0])
     _check_common(chunk_ms, duration)
     if speed < 0:
         raise UsageError(f"--speed must be 0 (as fast as possible) or more, got {speed:g}")
@@ -376,38 +450,184 @@ def transcribe(
     )
 
 
+def _transcribe_prerecorded(
+    inputs: list[str],
+    lang: list[str] | None,
+    code_switching: bool | None,
+    diarize: bool,
+    speakers: int | None,
+    min_speakers: int | None,
+    max_speakers: int | None,
+    translate: list[str] | None,
+    vocabulary: list[str] | None,
+    summarize: bool,
+    summary_type: str | None,
+    config: Path | None,
+    output: Output,
+    output_file: Path | None,
+    output_dir: Path | None,
+    jobs: int,
+    force: bool,
+    settings: Any,
+) -> None:
+    from gladia_cli.prerecorded import build_prerecorded_body
+    from gladia_cli.prerecorded_run import transcribe_many, transcribe_one
+    from gladia_cli.session_config import load_config_file, split_list
+
+    body = build_prerecorded_body(
+        languages=split_list(lang),
+        code_switching=code_switching,
+        diarize=diarize,
+        speakers=speakers,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        translate=split_list(translate),
+        summarize=summary_type or ("general" if summarize else None),
+        vocabulary=split_list(vocabulary),
+        base=load_config_file(config),
+    )
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    if len(inputs) == 1 and output_dir is None:
+        raise typer.Exit(transcribe_one(settings, inputs[0], body, output.value, output_file=output_file))
+    if output_file is not None:
+        raise UsageError("--output-file takes one input", hint="use --output-dir for several")
+    raise typer.Exit(
+        transcribe_many(settings, inputs, body, output.value, output_dir=output_dir, jobs=jobs, force=force)
+    )
+
+
 @app.command()
 def result(
-    session_id: Annotated[str, typer.Argument(metavar="ID", help="Live session id.", show_default=False)],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the API's JSON unchanged.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help="Poll until the session is done.")] = False,
+    job_id: Annotated[
+        str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.", show_default=False)
+    ],
+    output: OutputOpt = Output.text,
+    json_out: Annotated[bool, typer.Option("--json", help="The API's JSON unchanged (same as -o json-full).")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Poll until the job is done, with progress.")] = False,
+    output_file: OutputFile = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
-    region: Region = None,
 ) -> None:
-    """Fetch a live session's result (GET /v2/live/ID)."""
+    """Fetch the result of a live session or a pre-recorded job."""
     from gladia_cli import formats
     from gladia_cli import settings as settings_mod
+    from gladia_cli.prerecorded_run import fetch_any
     from gladia_cli.render import is_tty
-    from gladia_cli.streaming import fetch_result
 
-    settings = settings_mod.load(api_key, api_url, region)
-    job = fetch_result(settings, session_id.strip(), wait=wait)
-    if json_out:
-        typer.echo(formats.dump_json(job, pretty=is_tty(sys.stdout)))
-        return
+    fmt = "json-full" if json_out else output.value
+    if fmt == "jsonl":
+        raise UsageError("-o jsonl is for live sessions as they run", hint="use -o json-full for the whole result")
+    settings = settings_mod.load(api_key, api_url, None)
+    job = fetch_any(settings, job_id.strip(), wait=wait)
     status = job.get("status")
-    if status == "error":
-        raise GladiaError(f"session {session_id} failed on Gladia's side (error code {job.get('error_code')})")
-    lines = formats.transcript_lines(job)
-    if status != "done":
-        _warn(f"session {session_id} is {status}; the transcript may be incomplete (use --wait)")
-    for line in lines:
-        typer.echo(line)
-    summary = formats.summary_text(job)
-    if summary:
-        typer.echo("")
-        typer.echo(summary)
+    if fmt != "json-full":
+        if status == "error":
+            raise GladiaError(f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})")
+        if status != "done":
+            _warn(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
+    text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
+    if fmt == "text":
+        summary = formats.summary_text(job)
+        if summary:
+            text += "\n" + summary + "\n"
+    _emit(text, output_file)
+
+
+def _emit(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from gladia_cli.batch import write_text_atomic
+
+    try:
+        write_text_atomic(output_file, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
+
+
+class Kind(str, Enum):
+    live = "live"
+    pre_recorded = "pre-recorded"
+
+
+@app.command("list")
+def list_jobs(
+    kind: Annotated[Kind | None, typer.Option("--kind", help="Only live sessions or only pre-recorded jobs.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="The jobs as a JSON array.")] = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """List recent jobs: id, kind, status, created, duration."""
+    from gladia_cli import formats
+    from gladia_cli import settings as settings_mod
+    from gladia_cli.prerecorded_run import job_row, list_recent
+    from gladia_cli.render import is_tty
+
+    if limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {limit}")
+    settings = settings_mod.load(api_key, api_url, None)
+    jobs = list_recent(settings, kind.value if kind else None, limit)
+    if json_out:
+        typer.echo(formats.dump_json(jobs, pretty=is_tty(sys.stdout)))
+        return
+    rows = [job_row(job) for job in jobs]
+    if not is_tty(sys.stdout):
+        for row in rows:
+            typer.echo("\t".join(row))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None)
+    for column in ("id", "kind", "status", "created", "duration"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command()
+def delete(
+    job_id: Annotated[str, typer.Argument(metavar="ID", help="The job to delete, with its audio and transcript.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Delete a job and all its data (asks first at a terminal)."""
+    from gladia_cli import settings as settings_mod
+    from gladia_cli.prerecorded_run import delete_job
+
+    settings = settings_mod.load(api_key, api_url, None)
+    if not yes:
+        if not (sys.stdin is not None and sys.stdin.isatty()):
+            raise UsageError("refusing to delete without confirmation", hint="add --yes")
+        if not typer.confirm(f"Delete job {job_id} and all its data?", default=False, err=True):
+            _info("not deleted")
+            raise typer.Exit(int(ExitCode.ABORTED))
+    kind = delete_job(settings, job_id.strip())
+    _info(f"deleted {kind} job {job_id}")
+
+
+@app.command()
+def audio(
+    job_id: Annotated[str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.")],
+    output_path: Annotated[Path, typer.Option("--output", "-O", help="Where to save the audio.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Download the audio Gladia kept for a job (live sessions: as a WAV)."""
+    from gladia_cli import settings as settings_mod
+    from gladia_cli.prerecorded_run import download_audio
+
+    if output_path.exists() and not force and not output_path.is_dir():
+        raise UsageError(f"{output_path} already exists", hint="add --force to overwrite it")
+    settings = settings_mod.load(api_key, api_url, None)
+    size = download_audio(settings, job_id.strip(), output_path)
+    _info(f"saved {size / 1e6:.1f} MB to {output_path}")
 
 
 @app.command()

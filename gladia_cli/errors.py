@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     AUTH = 3
     NETWORK = 4
     API = 5
+    BATCH_FAILED = 6
     ABORTED = 130
 
 

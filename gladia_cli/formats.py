@@ -1,9 +1,23 @@
-"""Output formats for stdout: transcript text and JSON, shaped for pipes (no colour, one record per line)."""
+"""Output formats for a finished job: transcript text, JSON and subtitles (SRT, WebVTT).
+
+Pure functions over the API's JSON (a live or pre-recorded job, or just its ``result``), so every command that
+prints or saves a transcript shapes it the same way. Text and JSON are shaped for pipes (no colour, one record a
+line); subtitles follow the usual readability rules (line length, lines per cue, minimum display time).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
 from typing import Any
+
+FORMATS = ("text", "json", "json-full", "srt", "vtt")
+
+DEFAULT_MAX_CHARS = 42  # the common broadcast/Netflix limit for Latin scripts
+DEFAULT_MAX_LINES = 2
+MIN_CUE_SECONDS = 0.5  # shorter cues flash by before anyone can read them
+PAUSE_SPLIT_MS = 1500  # a silence this long inside an utterance starts a new cue, so text never shows early
 
 
 def dump_json(data: Any, *, pretty: bool) -> str:
@@ -13,41 +27,419 @@ def dump_json(data: Any, *, pretty: bool) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def utterance_line(text: str, *, channel: int | None = None, language: str | None = None) -> str:
-    """One final utterance as a line of text; the channel and language only when they tell something."""
+def utterance_line(
+    text: str,
+    *,
+    channel: int | None = None,
+    language: str | None = None,
+    speaker: int | None = None,
+) -> str:
+    """One final utterance as a line of text; channel, language and speaker only when they tell something.
+
+    ``speaker`` is the API's 0-based index; people count speakers from 1.
+    """
     prefix = ""
     if channel is not None:
         prefix += f"[ch{channel}] "
     if language:
         prefix += f"[{language}] "
+    if speaker is not None:
+        prefix += f"Speaker {speaker + 1}: "
     return prefix + " ".join(text.split())
 
 
 def transcript_lines(job: dict[str, Any]) -> list[str]:
-    """The transcript of a finished job, one utterance a line (falls back to full_transcript)."""
-    result = job.get("result") if isinstance(job.get("result"), dict) else job
-    transcription = result.get("transcription") if isinstance(result, dict) else None
-    if not isinstance(transcription, dict):
+    """The transcript of a finished job, one utterance a line (falls back to full_transcript).
+
+    Prefixes appear only when they distinguish lines: the channel with several channels, the language with several
+    languages (code switching), the speaker with diarization.
+    """
+    transcription = _transcription(job)
+    if transcription is None:
         return []
-    utterances = transcription.get("utterances")
-    if isinstance(utterances, list) and utterances:
-        channels = {u.get("channel", 0) for u in utterances if isinstance(u, dict)}
-        multi = len(channels) > 1
+    utterances = _utterances(transcription)
+    if utterances:
+        multichannel = len({u.get("channel", 0) for u in utterances}) > 1
+        multilingual = len(_languages(transcription, utterances)) > 1
         lines = []
-        for u in utterances:
-            if not isinstance(u, dict):
-                continue
+        for u in _by_start(utterances):
             text = str(u.get("text") or "").strip()
-            if text:
-                lines.append(utterance_line(text, channel=u.get("channel", 0) if multi else None))
+            if not text:
+                continue
+            language = u.get("language")
+            lines.append(
+                utterance_line(
+                    text,
+                    channel=u.get("channel", 0) if multichannel else None,
+                    language=language if multilingual and isinstance(language, str) else None,
+                    speaker=_speaker(u),
+                )
+            )
         return lines
     full = transcription.get("full_transcript")
     return [full.strip()] if isinstance(full, str) and full.strip() else []
 
 
 def summary_text(job: dict[str, Any]) -> str | None:
-    result = job.get("result") if isinstance(job.get("result"), dict) else job
-    summarization = result.get("summarization") if isinstance(result, dict) else None
+    """The summarization add-on's text, if it ran and produced something."""
+    result = _result(job)
+    summarization = result.get("summarization")
     if isinstance(summarization, dict) and isinstance(summarization.get("results"), str):
         return summarization["results"].strip() or None
+    return None
+
+
+def render(
+    job: dict[str, Any],
+    fmt: str,
+    *,
+    pretty: bool,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_lines: int = DEFAULT_MAX_LINES,
+) -> str:
+    """The whole output for ``fmt``, ready to write as is: it ends with a newline unless it is empty.
+
+    ``pretty`` only affects the JSON formats; ``max_chars``/``max_lines`` only the subtitle formats.
+    """
+    if fmt == "text":
+        lines = transcript_lines(job)
+        return "".join(line + "\n" for line in lines)
+    if fmt == "json":
+        return dump_json(_transcription(job), pretty=pretty) + "\n"
+    if fmt == "json-full":
+        return dump_json(job, pretty=pretty) + "\n"
+    if fmt == "srt":
+        return to_srt(job, max_chars=max_chars, max_lines=max_lines)
+    if fmt == "vtt":
+        return to_vtt(job, max_chars=max_chars, max_lines=max_lines)
+    raise ValueError(f"unknown output format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+
+
+# -- subtitles --
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One subtitle: times in whole milliseconds, display lines, and the speaker's name for a WebVTT voice tag."""
+
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]
+    voice: str | None = None
+
+
+def to_srt(job: dict[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS, max_lines: int = DEFAULT_MAX_LINES) -> str:
+    """SubRip: numbered cues, comma before milliseconds, the speaker label inside the text; empty for no speech."""
+    blocks = []
+    for number, cue in enumerate(build_cues(job, "srt", max_chars=max_chars, max_lines=max_lines), start=1):
+        times = f"{_timestamp(cue.start_ms, ',')} --> {_timestamp(cue.end_ms, ',')}"
+        blocks.append(f"{number}\n{times}\n" + "\n".join(cue.lines) + "\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(job: dict[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS, max_lines: int = DEFAULT_MAX_LINES) -> str:
+    """WebVTT: the header, then cues; speakers as voice tags, ``& < >`` escaped; just the header for no speech."""
+    blocks = []
+    for cue in build_cues(job, "vtt", max_chars=max_chars, max_lines=max_lines):
+        lines = [_vtt_escape(line) for line in cue.lines]
+        if cue.voice:
+            lines[0] = f"<v {cue.voice}>{lines[0]}"
+        times = f"{_timestamp(cue.start_ms, '.')} --> {_timestamp(cue.end_ms, '.')}"
+        blocks.append(f"{times}\n" + "\n".join(lines) + "\n")
+    return "WEBVTT\n" + "".join("\n" + block for block in blocks)
+
+
+def build_cues(
+    job: dict[str, Any],
+    fmt: str = "srt",
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_lines: int = DEFAULT_MAX_LINES,
+    min_seconds: float = MIN_CUE_SECONDS,
+) -> list[Cue]:
+    """Cues from the utterances' word timings, sorted, non-overlapping, each line within ``max_chars``.
+
+    A word longer than ``max_chars`` is never cut: it gets a line of its own and overflows it (cutting would change
+    the text, break search and copy-paste, and players wrap long lines anyway). In SRT the speaker label
+    ``Speaker N: `` is part of the text and counts towards the first line; in WebVTT it is a voice tag and does
+    not. With several channels every cue starts with ``[chN] ``.
+    """
+    if fmt not in ("srt", "vtt"):
+        raise ValueError(f"subtitles are srt or vtt, not {fmt!r}")
+    if max_chars < 1 or max_lines < 1:
+        raise ValueError("max_chars and max_lines must be at least 1")
+    transcription = _transcription(job)
+    utterances = _utterances(transcription) if transcription is not None else []
+    multichannel = len({u.get("channel", 0) for u in utterances}) > 1
+    raw: list[Cue] = []
+    for u in utterances:
+        speaker = _speaker(u)
+        voice = f"Speaker {speaker + 1}" if speaker is not None else None
+        label = f"[ch{u.get('channel', 0)}] " if multichannel else ""
+        if voice and fmt == "srt":
+            label += f"{voice}: "
+        tokens = _utterance_tokens(u)
+        if fmt == "srt":  # WebVTT escapes ">" instead
+            tokens = [_Token(_srt_safe(t.text), t.start, t.end) for t in tokens]
+        for segment in _split_at_pauses(tokens):
+            for cue_tokens, n_lines in _split_cues(segment, len(label), max_chars, max_lines):
+                lines = [
+                    " ".join(t.text for t in line) for line in _balance(cue_tokens, n_lines, len(label), max_chars)
+                ]
+                lines[0] = label + lines[0]
+                start = min(t.start for t in cue_tokens)
+                end = max(t.end for t in cue_tokens)
+                raw.append(Cue(start, end, tuple(lines), voice if fmt == "vtt" else None))
+    return _retime(raw, _audio_end_ms(job), round(min_seconds * 1000))
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def _utterance_tokens(u: dict[str, Any]) -> list[_Token]:
+    """Words with their own timings; without usable words, the text spread over the utterance by character count."""
+    u_start = _ms(u.get("start"))
+    u_end = _ms(u.get("end"))
+    tokens: list[_Token] = []
+    words = u.get("words")
+    if isinstance(words, list):
+        previous_end = u_start or 0
+        for w in words:
+            if not isinstance(w, dict) or not isinstance(w.get("word"), str):
+                continue
+            start = _ms(w.get("start"))
+            start = previous_end if start is None else start
+            end = _ms(w.get("end"))
+            end = start if end is None or end < start else end
+            # A "word" with inner spaces (numbers, some languages) still wraps at those spaces.
+            tokens.extend(_Token(part, start, end) for part in w["word"].split())
+            previous_end = end
+    if tokens:
+        return tokens
+    parts = str(u.get("text") or "").split()
+    if not parts:
+        return []
+    start = u_start if u_start is not None else 0
+    end = max(u_end if u_end is not None else start, start)
+    total = sum(len(p) + 1 for p in parts)
+    out, offset = [], 0
+    for part in parts:
+        # Interpolate so that a long utterance split into several cues gets plausible times for each.
+        t0 = start + (end - start) * offset // total
+        offset += len(part) + 1
+        t1 = start + (end - start) * offset // total
+        out.append(_Token(part, t0, t1))
+    return out
+
+
+def _srt_safe(word: str) -> str:
+    """``-->`` marks a timing line in SRT; a shorter arrow keeps the meaning without breaking the cue."""
+    while "-->" in word:
+        word = word.replace("-->", "->")
+    return word
+
+
+def _split_at_pauses(tokens: list[_Token]) -> list[list[_Token]]:
+    segments: list[list[_Token]] = []
+    for token in tokens:
+        if segments and token.start - segments[-1][-1].end < PAUSE_SPLIT_MS:
+            segments[-1].append(token)
+        else:
+            segments.append([token])
+    return segments
+
+
+def _lines_needed(sizes: list[int], label: int, max_chars: int, limit: int) -> int:
+    """Lines a greedy wrap of words of these sizes takes (stopping once past ``limit``); a long word overflows alone."""
+    n_lines, width = 0, 0
+    for size in sizes:
+        if n_lines and width + 1 + size <= max_chars:
+            width += 1 + size
+        else:
+            n_lines += 1
+            width = (label if n_lines == 1 else 0) + size
+            if n_lines > limit:
+                break
+    return n_lines
+
+
+def _split_cues(tokens: list[_Token], label: int, max_chars: int, max_lines: int) -> list[tuple[list[_Token], int]]:
+    """Words into cues of at most ``max_lines`` lines: the fewest cues, then the most even sizes.
+
+    Filling cues greedily leaves a stub at the end (a lone word flashing by); spreading the words evenly over the
+    same number of cues reads better. Returns (words, lines) per cue.
+    """
+    m = len(tokens)
+    sizes = [len(t.text) for t in tokens]
+    # reach[i]: one cue starting at word i holds words i..reach[i]-1 (at least one word, however long).
+    reach = []
+    for i in range(m):
+        n_lines, width, j = 0, 0, i
+        while j < m:  # the same greedy wrap as _lines_needed, one word at a time
+            if n_lines and width + 1 + sizes[j] <= max_chars:
+                width += 1 + sizes[j]
+            elif n_lines < max_lines:
+                n_lines += 1
+                width = (label if n_lines == 1 else 0) + sizes[j]
+            else:
+                break
+            j += 1
+        reach.append(j)
+    prefix = [0]
+    for size in sizes:
+        prefix.append(prefix[-1] + size)
+    widest = max((r - i for i, r in enumerate(reach)), default=1)
+    # best[j]: (cues, sum of squared cue lengths) for words[:j]; adding a cue is a translation, so prefixes compose.
+    best: list[tuple[float, float]] = [(0, 0)] + [(math.inf, math.inf)] * m
+    back = [0] * (m + 1)
+    for j in range(1, m + 1):
+        for i in range(max(0, j - widest), j):
+            if reach[i] < j or best[i][0] == math.inf:
+                continue
+            length = prefix[j] - prefix[i] + (j - i - 1)
+            candidate = (best[i][0] + 1, best[i][1] + length * length)
+            if candidate < best[j]:
+                best[j], back[j] = candidate, i
+    cues: list[tuple[list[_Token], int]] = []
+    j = m
+    while j > 0:
+        i = back[j]
+        cues.append((tokens[i:j], _lines_needed(sizes[i:j], label, max_chars, max_lines)))
+        j = i
+    return cues[::-1]
+
+
+def _balance(tokens: list[_Token], n_lines: int, label: int, max_chars: int) -> list[list[_Token]]:
+    """Split a cue's words into ``n_lines`` lines of similar length (least sum of squared widths).
+
+    The greedy fill leaves a long first line and a stub; balanced lines are easier to read. A line may exceed
+    ``max_chars`` only when it holds a single word.
+    """
+    sizes = [len(t.text) for t in tokens]
+    m = len(tokens)
+    prefix = [0]
+    for size in sizes:
+        prefix.append(prefix[-1] + size)
+
+    def width(i: int, j: int) -> int:
+        return (label if i == 0 else 0) + prefix[j] - prefix[i] + (j - i - 1)
+
+    inf = math.inf
+    # best[k][j]: least cost of putting tokens[:j] on k lines; back[k][j]: where the k-th line starts.
+    best = [[inf] * (m + 1) for _ in range(n_lines + 1)]
+    back = [[0] * (m + 1) for _ in range(n_lines + 1)]
+    best[0][0] = 0
+    for k in range(1, n_lines + 1):
+        for j in range(k, m + 1):
+            for i in range(k - 1, j):
+                if best[k - 1][i] == inf:
+                    continue
+                w = width(i, j)
+                if w > max_chars and j - i > 1:
+                    continue
+                cost = best[k - 1][i] + w * w
+                if cost < best[k][j]:
+                    best[k][j], back[k][j] = cost, i
+    if best[n_lines][m] == inf:  # cannot happen (the greedy fill is a witness), but never lose words
+        return [tokens]
+    lines: list[list[_Token]] = []
+    j = m
+    for k in range(n_lines, 0, -1):
+        i = back[k][j]
+        lines.append(tokens[i:j])
+        j = i
+    return lines[::-1]
+
+
+def _retime(cues: list[Cue], audio_end: int | None, min_ms: int) -> list[Cue]:
+    """Sort by time; stretch short cues to ``min_ms`` (not past the audio's end); never overlap.
+
+    A cue ends at the latest when the next one starts, unless that would make it shorter than ``min_ms``: then the
+    next cue starts a little late instead. Overlaps only come from simultaneous speech on several channels.
+    """
+    ordered = sorted(cues, key=lambda c: (c.start_ms, c.end_ms))
+    out: list[Cue] = []
+    previous_end = 0
+    for index, cue in enumerate(ordered):
+        start = max(cue.start_ms, previous_end)
+        floor = start + max(min_ms, 1)
+        if audio_end is not None:
+            floor = min(floor, max(audio_end, start + 1))
+        end = max(cue.end_ms, floor)
+        if index + 1 < len(ordered):
+            next_start = ordered[index + 1].start_ms
+            if end > next_start:
+                end = max(next_start, floor)
+        out.append(Cue(start, end, cue.lines, cue.voice))
+        previous_end = end
+    return out
+
+
+def _timestamp(ms: int, separator: str) -> str:
+    """``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (WebVTT); hours grow past two digits if they must."""
+    seconds, millis = divmod(max(ms, 0), 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- reading the API's JSON leniently --
+
+
+def _result(job: dict[str, Any]) -> dict[str, Any]:
+    """The ``result`` object of a job, or the object itself when it already is a result."""
+    result = job.get("result")
+    return result if isinstance(result, dict) else job
+
+
+def _transcription(job: dict[str, Any]) -> dict[str, Any] | None:
+    transcription = _result(job).get("transcription")
+    return transcription if isinstance(transcription, dict) else None
+
+
+def _utterances(transcription: dict[str, Any]) -> list[dict[str, Any]]:
+    utterances = transcription.get("utterances")
+    return [u for u in utterances if isinstance(u, dict)] if isinstance(utterances, list) else []
+
+
+def _by_start(utterances: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stable sort by start time: channels may be listed one after the other, people read in time order."""
+    return sorted(utterances, key=lambda u: _ms(u.get("start")) or 0)
+
+
+def _languages(transcription: dict[str, Any], utterances: list[dict[str, Any]]) -> set[str]:
+    languages = {u["language"] for u in utterances if isinstance(u.get("language"), str) and u["language"]}
+    listed = transcription.get("languages")
+    if isinstance(listed, list):
+        languages.update(code for code in listed if isinstance(code, str) and code)
+    return languages
+
+
+def _speaker(u: dict[str, Any]) -> int | None:
+    speaker = u.get("speaker")
+    return speaker if isinstance(speaker, int) and not isinstance(speaker, bool) and speaker >= 0 else None
+
+
+def _ms(value: Any) -> int | None:
+    """Seconds from the API as whole milliseconds (what both subtitle formats show); None when not a time."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return max(0, round(value * 1000))
+
+
+def _audio_end_ms(job: dict[str, Any]) -> int | None:
+    """The audio's duration, from the result's metadata or the job's file; cues are not stretched past it."""
+    for holder in (_result(job).get("metadata"), job.get("file")):
+        if isinstance(holder, dict):
+            duration = _ms(holder.get("audio_duration"))
+            if duration:
+                return duration
     return None

@@ -151,10 +151,13 @@ def _pump(session: LiveSession, renderer: LiveRenderer, finish_timeout: float) -
 
 
 def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_id: str, ended: Ended) -> None:
-    if run.output == "json":
+    if run.output in ("json", "json-full", "srt", "vtt"):
+        # Formats of the whole session come from the authoritative result, which may still be processing.
         with JobProgress("waiting for the final result") as progress:
             job = api.wait_live(session_id, on_poll=progress.update)
-        renderer.write_result(formats.dump_json(job, pretty=is_tty(renderer.out)))
+        text = formats.render(job, run.output, pretty=is_tty(renderer.out) and renderer.output_file is None)
+        if text:
+            renderer.write_result(text.removesuffix("\n"))
         return
     if run.output != "text":
         return
@@ -168,15 +171,4 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
         renderer.write_result(summary)
 
 
-def fetch_result(settings: Settings, session_id: str, *, wait: bool) -> dict[str, Any]:
-    api = GladiaApi(settings)
-    try:
-        if not wait:
-            return api.get_live(session_id)
-        with JobProgress(f"session {session_id}") as progress:
-            return api.wait_live(session_id, on_poll=progress.update)
-    finally:
-        api.close()
-
-
-__all__ = ["GladiaError", "LiveRun", "fetch_result", "run_live"]
+__all__ = ["GladiaError", "LiveRun", "run_live"]

@@ -12,6 +12,42 @@ talk to it. It follows the team's Gladia API reference, `gladia-api.md` (section
   `DELETE /v2/live/{id}` and `GET /v2/live` behave as documented.
 
 Everything it receives and sends is recorded for assertions. It never prints.
+
+Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; each applies to what happens next.
+
+- `init_failures: list[int]` -- statuses answered (in order, one per request) to the next `POST /v2/live`s.
+- `drop_after_bytes: list[int]` -- one entry per WebSocket connection, popped when a connection is accepted: once
+  that connection has received at least N audio bytes, the TCP connection is aborted (`transport.abort()`: no close
+  frame, nothing more flushed) without acknowledging the frame that crossed N. The frame itself was received: it is
+  in `session.audio`, as it would be on a server that read it just before the network failed.
+- `close_after_bytes: list[tuple[int, int]]` -- same, but `(N, code)` closes properly with `code` (1011 retryable,
+  4400 fatal, 1001 "going away"...). A connection may pop an entry from both lists; the first threshold met wins.
+- `refuse_connections: int` -- the next K WebSocket handshakes are answered HTTP 503 instead of the upgrade.
+- `refuse_after_fault: int` -- each injected drop or close adds this to `refuse_connections`, so that the
+  *reconnections* after a fault are refused (the first connection is not).
+- `ack_delay: float` -- each `audio_chunk` ack is sent this many seconds late (from a background task, in order, on
+  the connection the audio came on; lost if that connection is gone by then).
+- `drop_acks_every: int` -- every Nth ack of a session is never sent (0 = never skip).
+- `resend_finals_on_reconnect: bool` -- when a session's second or later connection opens, every final already sent
+  is sent again (same `data.id`), as a server replaying its messages would.
+- `reid_finals_on_reconnect: bool` -- the same, but each replayed final gets a new `data.id` (same text and timing):
+  only de-duplication by timing can hide it.
+- `message_delay: float` -- a slow server: every message is sent this many seconds late (the sender waits).
+- `silent: bool` -- accept the WebSocket and receive audio, but never send any message, and never close on our
+  own (even after `stop_recording`); a client's close frame is still answered.
+- `http_hang_seconds: float` -- every REST handler sleeps this long before answering.
+- `result_processing_polls`, `post_processing_delay`, `extra_messages`, `raw_text_frames` -- see their comments.
+
+Resends and `session.audio`: byte offsets are session-global and the emulator numbers bytes by *total received*
+(`len(session.audio)`), like a server that does not de-duplicate. So `session.audio` is the raw concatenation of
+every audio byte recorded, in arrival order, resends included; `session.connection_streams` holds the same bytes
+split per connection (`b"".join(connection_streams) == audio`). `session.dedup_audio()` rebuilds the logical stream
+the client meant to send: a reconnecting client starts each new connection by resending from the last offset it saw
+acknowledged, A <= what the server had received; A is found as the unique offset where the connection's first bytes
+occur in the logical stream so far (use noisy audio in tests so that the match is unique), the overlap is checked to
+be byte-identical, and only the bytes beyond it are appended. A resend that starts *beyond* the logical stream (audio
+lost in between) cannot be matched and is appended as is, so a checksum of the result then fails, as it should.
+Audio received after `stop_recording` is ignored and is in neither.
 """
 
 from __future__ import annotations
@@ -22,10 +58,12 @@ import binascii
 import contextlib
 import contextvars
 import copy
+import fcntl
 import json
 import math
 import secrets
 import struct
+import termios
 import threading
 import time
 import traceback
@@ -442,7 +480,12 @@ class LiveSession:
     server_messages: list[dict] = field(default_factory=list)
     raw_frames_sent: list[str] = field(default_factory=list)
     stop_count: int = 0
-    connections: int = 0
+    connections: int = 0  # WebSocket connections accepted (refused handshakes are not counted)
+    connection_streams: list[bytearray] = field(default_factory=list)  # audio recorded per accepted connection
+    refused_handshakes: int = 0  # handshakes answered 503 by `refuse_connections`
+    injected_faults: list[str] = field(default_factory=list)  # e.g. "drop after 9600 bytes", "close 1011 after ..."
+    acks_due: int = 0  # acks the session would have sent (counts the ones `drop_acks_every` skipped)
+    acks_skipped: int = 0
     close_code: int | None = None  # last close code the emulator initiated (not its echo of a client close)
     client_close_codes: list[int | None] = field(default_factory=list)  # client-ended connections; None = dropped
     stopped: bool = False
@@ -470,6 +513,25 @@ class LiveSession:
     def audio_seconds(self) -> float:
         return len(self.audio) / self.settings.bytes_per_second
 
+    def dedup_audio(self, *, probe: int = 64, min_overlap: int = 4) -> bytes:
+        """The logical audio stream: `connection_streams` joined with each reconnection's resent overlap removed.
+
+        Each connection after the first is assumed to start with a resend from some offset A <= the logical length
+        so far. A is where the stream's first `probe` bytes occur in the logical stream (they must occur once only:
+        use noisy audio), or else the longest tail of the logical stream (at least `min_overlap` bytes) the stream
+        starts with, or else the logical length (nothing resent). The whole overlap is checked byte for byte.
+        """
+        logical = bytearray()
+        for index, stream in enumerate(list(self.connection_streams)):
+            if not stream:
+                continue
+            start = _resend_offset(logical, bytes(stream), probe=probe, min_overlap=min_overlap)
+            overlap = min(len(logical) - start, len(stream))
+            if logical[start : start + overlap] != stream[:overlap]:
+                raise AssertionError(f"connection {index + 1}: its resend from offset {start} differs from the audio")
+            logical += stream[overlap:]
+        return bytes(logical)
+
     def messages_of_type(self, type_: str) -> list[dict]:
         return [m for m in list(self.server_messages) if m.get("type") == type_]
 
@@ -487,6 +549,37 @@ class LiveSession:
             for m in self.messages_of_type("transcript")
             if isinstance(m.get("data"), dict) and m["data"].get("is_final") is False
         ]
+
+
+def _resend_offset(logical: bytearray, stream: bytes, *, probe: int, min_overlap: int) -> int:
+    """Where in `logical` a new connection's `stream` starts resending (see `LiveSession.dedup_audio`)."""
+    head = stream[: max(probe, 1)]
+    found = logical.find(head)
+    if found != -1:
+        if logical.find(head, found + 1) != -1:
+            raise AssertionError(
+                f"a resend of {len(head)} bytes matches more than one offset: use noisy audio to de-duplicate"
+            )
+        return found
+    # The overlap may be shorter than the probe: the stream starts with a short tail of the logical stream.
+    for size in range(min(len(head), len(logical)) - 1, min_overlap - 1, -1):
+        if logical.endswith(stream[:size]):
+            return len(logical) - size
+    return len(logical)
+
+
+@dataclass
+class _Connection:
+    """One accepted WebSocket of a session, with the faults planned for it."""
+
+    number: int  # 1 for the session's first connection
+    ws: web.WebSocketResponse
+    transport: asyncio.BaseTransport | None
+    stream: bytearray
+    drop_after: int | None = None
+    close_after: tuple[int, int] | None = None
+    received: int = 0
+    alive: bool = True
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -560,6 +653,19 @@ class GladiaEmulator:
         self.extra_messages: list[dict] = []
         self.raw_text_frames: list[str] = []
         self.post_processing_delay = 0.0
+        # fault injection (see the module docstring)
+        self.drop_after_bytes: list[int] = []
+        self.close_after_bytes: list[tuple[int, int]] = []
+        self.refuse_connections = 0
+        self.refuse_after_fault = 0
+        self.ack_delay = 0.0
+        self.drop_acks_every = 0
+        self.resend_finals_on_reconnect = False
+        self.reid_finals_on_reconnect = False
+        self.message_delay = 0.0
+        self.silent = False
+        self.http_hang_seconds = 0.0
+        self.refused_handshakes = 0
 
         self._tokens: dict[str, str] = {}
         self._lock = threading.RLock()
@@ -568,6 +674,7 @@ class GladiaEmulator:
         self._runner: web.AppRunner | None = None
         self._open_sockets: set[web.WebSocketResponse] = set()
         self._background: set[asyncio.Task] = set()
+        self._connections: dict[web.WebSocketResponse, _Connection] = {}  # every accepted WebSocket, by socket
 
     # ---------------------------------------------------------------- lifecycle (called from the test thread)
 
@@ -653,6 +760,7 @@ class GladiaEmulator:
         app.router.add_get("/v2/live/{id}", self._get_handler)
         app.router.add_delete("/v2/live/{id}", self._delete_handler)
         app.router.add_get("/v2/live/{id}/file", self._file_handler)
+        __import__("emulator_prerecorded").install_prerecorded(self, app)  # the pre-recorded routes
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -667,6 +775,8 @@ class GladiaEmulator:
         for session in sessions:
             if session.finish_task is not None and not session.finish_task.done():
                 session.finish_task.cancel()
+        for task in list(self._background):
+            task.cancel()
         closes = [ws.close(code=1001, message=b"emulator stopping") for ws in list(self._open_sockets)]
         if closes:
             await asyncio.wait_for(asyncio.gather(*closes, return_exceptions=True), timeout=3)
@@ -699,6 +809,8 @@ class GladiaEmulator:
             return await handler(request)  # the WebSocket carries its own token; not a REST request
         self.http_requests.append((request.method, request.path))
         init: InitRequest | None = None
+        if self.http_hang_seconds > 0:
+            await asyncio.sleep(self.http_hang_seconds)
         try:
             if request.method == "POST" and request.path.rstrip("/") == "/v2/live":
                 raw = await request.read()
@@ -895,19 +1007,32 @@ class GladiaEmulator:
         )
         if not ws.can_prepare(request).ok:
             return self._error(400, "WebSocket upgrade expected", request)
+        session_id = self._tokens.get(request.query.get("token", ""))
+        session = self.sessions.get(session_id) if session_id else None
+        if self.refuse_connections > 0:
+            self.refuse_connections -= 1
+            self.refused_handshakes += 1
+            if session is not None:
+                session.refused_handshakes += 1
+            return self._error(503, "Service Unavailable", request)
         await ws.prepare(request)
         self._open_sockets.add(ws)
         try:
-            session_id = self._tokens.get(request.query.get("token", ""))
-            session = self.sessions.get(session_id) if session_id else None
             if session is None:
                 await ws.close(code=4401, message=b"invalid token")
                 return ws
             session.connections += 1
+            conn = _Connection(number=session.connections, ws=ws, transport=request.transport, stream=bytearray())
+            session.connection_streams.append(conn.stream)
+            self._connections[ws] = conn
             if session.ended or session.deleted:
                 session.close_code = 4404
                 await ws.close(code=4404, message=b"session already ended")
                 return ws
+            if self.drop_after_bytes:
+                conn.drop_after = self.drop_after_bytes.pop(0)
+            if self.close_after_bytes:
+                conn.close_after = self.close_after_bytes.pop(0)
             previous, session.ws = session.ws, ws
             if previous is not None and not previous.closed:
                 # The client opened a new connection while the old one still looked alive to us: the new one wins.
@@ -915,25 +1040,49 @@ class GladiaEmulator:
                 task = asyncio.get_running_loop().create_task(previous.close(code=4409, message=b"replaced"))
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
-            await self._on_open(session, ws)
-            await self._receive_loop(session, ws)
+            await self._on_open(session, conn)
+            await self._receive_loop(session, conn)
         except Exception:
             self._record_error("websocket")
             if not ws.closed:
                 await ws.close(code=1011, message=b"internal emulator error")
         finally:
+            conn_done = self._connections.get(ws)
+            if conn_done is not None:
+                conn_done.alive = False
             self._open_sockets.discard(ws)
         return ws
 
-    async def _on_open(self, session: LiveSession, ws: web.WebSocketResponse) -> None:
+    async def _on_open(self, session: LiveSession, conn: _Connection) -> None:
+        ws = conn.ws
         for message in list(self.extra_messages):
             await self._send(session, copy.deepcopy(message), ws=ws)
         for frame in list(self.raw_text_frames):
-            if not ws.closed:
+            if not ws.closed and not self.silent:
                 session.raw_frames_sent.append(frame)
                 await ws.send_str(frame)
+        if conn.number > 1 and (self.resend_finals_on_reconnect or self.reid_finals_on_reconnect):
+            await self._replay_finals(session, conn)
 
-    async def _receive_loop(self, session: LiveSession, ws: web.WebSocketResponse) -> None:
+    async def _replay_finals(self, session: LiveSession, conn: _Connection) -> None:
+        """Send again every final sent so far (one per utterance timing), with its id or with a new one."""
+        seen: set[tuple[Any, Any, Any]] = set()
+        for old in list(session.server_messages):
+            data = old.get("data")
+            if old.get("type") != "transcript" or not isinstance(data, dict) or data.get("is_final") is not True:
+                continue
+            utterance = data.get("utterance") or {}
+            timing = (utterance.get("channel"), utterance.get("start"), utterance.get("end"))
+            if timing in seen:
+                continue
+            seen.add(timing)
+            data = copy.deepcopy(data)
+            if self.reid_finals_on_reconnect:
+                data["id"] = f"{data.get('id')}-r{conn.number}"
+            await self._send(session, self._message(session, "transcript", data), ws=conn.ws)
+
+    async def _receive_loop(self, session: LiveSession, conn: _Connection) -> None:
+        ws = conn.ws
         try:
             while True:
                 msg = await ws.receive()
@@ -942,13 +1091,15 @@ class GladiaEmulator:
                     if len(data) > MAX_FRAME_BYTES:
                         await self._close(session, ws, 1009, "frame too big")
                         return
-                    await self._on_audio(session, data, binary=True)
+                    if not await self._on_audio(session, conn, data, binary=True):
+                        return
                 elif msg.type == WSMsgType.TEXT:
                     text: str = msg.data
                     if len(text) > MAX_FRAME_BYTES // 4 and len(text.encode("utf-8")) > MAX_FRAME_BYTES:
                         await self._close(session, ws, 1009, "frame too big")
                         return
-                    await self._on_text(session, text)
+                    if not await self._on_text(session, conn, text):
+                        return
                 elif msg.type == WSMsgType.CLOSE:
                     code = msg.data if isinstance(msg.data, int) else None
                     session.client_close_codes.append(code)
@@ -977,15 +1128,31 @@ class GladiaEmulator:
 
     async def _send(self, session: LiveSession, message: dict, *, ws: web.WebSocketResponse | None = None) -> None:
         """Send one JSON message on the session's current connection and record it; dropped if none is open."""
+        if self.silent:
+            return
+        if self.message_delay > 0:
+            await asyncio.sleep(self.message_delay)
         assert session.send_lock is not None
         async with session.send_lock:
             target = ws or session.ws
             if target is None or target.closed:
                 return
+            conn = self._connections.get(target)
+            if conn is not None and not conn.alive:
+                return  # aborted by an injected drop: nothing reaches the client any more
             session.server_messages.append(message)
             # If the peer just went away the message still counts as sent, as it would on a real network.
             with contextlib.suppress(Exception):
                 await target.send_str(json.dumps(message))
+
+    async def _send_later(self, session: LiveSession, message: dict, ws: web.WebSocketResponse, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._send(session, message, ws=ws)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _message(self, session: LiveSession, type_: str, data: Any, **extra: Any) -> dict:
         message: dict[str, Any] = {"session_id": session.id, "created_at": now_iso(), "type": type_}
@@ -995,13 +1162,14 @@ class GladiaEmulator:
 
     # ---------------------------------------------------------------- client frames
 
-    async def _on_text(self, session: LiveSession, text: str) -> None:
+    async def _on_text(self, session: LiveSession, conn: _Connection, text: str) -> bool:
+        """Handle one text frame; False when the connection is gone (an injected fault)."""
         try:
             message = json.loads(text)
         except ValueError:
-            return  # not JSON: ignored
+            return True  # not JSON: ignored
         if not isinstance(message, dict):
-            return
+            return True
         session.client_messages.append(message)
         kind = message.get("type")
         if kind == "audio_chunk":
@@ -1015,16 +1183,18 @@ class GladiaEmulator:
                 if session.settings.acks and not session.stopped:
                     error = {"message": "Invalid audio chunk: data.chunk must be base64-encoded audio"}
                     nack = self._message(session, "audio_chunk", None, acknowledged=False, error=error)
-                    await self._send(session, nack)
-                return
-            await self._on_audio(session, audio, binary=False)
-        elif kind == "stop_recording":
+                    await self._send(session, nack, ws=conn.ws)
+                return True
+            return await self._on_audio(session, conn, audio, binary=False)
+        if kind == "stop_recording":
             await self._on_stop(session)
+        return True
 
-    async def _on_audio(self, session: LiveSession, audio: bytes, *, binary: bool) -> None:
+    async def _on_audio(self, session: LiveSession, conn: _Connection, audio: bytes, *, binary: bool) -> bool:
+        """Record, acknowledge and transcribe one audio frame; False when an injected fault ended the connection."""
         if session.stopped or session.ended:
             session.ignored_audio_frames += 1
-            return
+            return True
         s = session.settings
         if not session.recording_started:
             session.recording_started = True
@@ -1032,15 +1202,19 @@ class GladiaEmulator:
                 await self._send(session, self._message(session, "start_recording", None))
         start = len(session.audio)
         session.audio += audio
+        conn.stream += audio
+        conn.received += len(audio)
         end = len(session.audio)
         if binary:
             session.binary_frames += 1
         else:
             session.base64_frames += 1
+        if await self._inject_fault(session, conn):
+            return False
         if s.acks:
             bps = s.bytes_per_second
             data = {"byte_range": [start, end], "time_range": [start / bps, end / bps]}
-            await self._send(session, self._message(session, "audio_chunk", data, acknowledged=True, error=None))
+            await self._ack(session, conn, self._message(session, "audio_chunk", data, acknowledged=True, error=None))
         seconds = session.audio_seconds
         while (
             session.next_utterance < len(self.utterances)
@@ -1048,6 +1222,60 @@ class GladiaEmulator:
             and not session.stopped
         ):
             await self._emit_utterance(session, session.next_utterance, partials=s.partials)
+        return True
+
+    async def _inject_fault(self, session: LiveSession, conn: _Connection) -> bool:
+        """Apply the drop or close planned for this connection once its threshold is met; True if one happened."""
+        if conn.drop_after is not None and conn.received >= conn.drop_after:
+            session.injected_faults.append(f"connection {conn.number}: dropped after {conn.received} bytes")
+            self.refuse_connections += self.refuse_after_fault
+            conn.alive = False
+            if session.ws is conn.ws:
+                session.ws = None
+            if conn.transport is not None:
+                await self._flushed(conn.transport)
+                conn.transport.abort()  # no close frame; what the client sends from now on is lost
+            return True
+        if conn.close_after is not None and conn.received >= conn.close_after[0]:
+            code = conn.close_after[1]
+            session.injected_faults.append(f"connection {conn.number}: closed {code} after {conn.received} bytes")
+            self.refuse_connections += self.refuse_after_fault
+            conn.alive = False
+            if session.ws is conn.ws:
+                session.ws = None
+            await self._close(session, conn.ws, code, f"injected close {code}")
+            return True
+        return False
+
+    @staticmethod
+    async def _flushed(transport: asyncio.BaseTransport, timeout: float = 1.0) -> None:
+        """Wait (bounded) until the kernel has delivered what we sent: a drop then loses nothing already sent.
+
+        Without this, a reset discards whatever still sits in our kernel send queue, and which messages reach the
+        client before a drop would depend on timing. The client's unread frames still make the close a reset.
+        """
+        sock = transport.get_extra_info("socket")
+        if sock is None or not hasattr(termios, "TIOCOUTQ"):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                pending = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+            except OSError:
+                return
+            if pending == 0:
+                return
+            await asyncio.sleep(0.001)
+
+    async def _ack(self, session: LiveSession, conn: _Connection, ack: dict) -> None:
+        session.acks_due += 1
+        if self.drop_acks_every > 0 and session.acks_due % self.drop_acks_every == 0:
+            session.acks_skipped += 1
+            return
+        if self.ack_delay > 0:
+            self._spawn(self._send_later(session, ack, conn.ws, self.ack_delay))
+        else:
+            await self._send(session, ack, ws=conn.ws)
 
     async def _on_stop(self, session: LiveSession) -> None:
         session.stop_count += 1
@@ -1059,6 +1287,8 @@ class GladiaEmulator:
                 await self._send(session, nack)
             return
         session.stopped = True
+        if self.silent:
+            return  # a server that never answers never finishes either
         if s.acks:
             data = {"recording_duration": _r(session.audio_seconds), "recording_left_to_process": 0.0}
             ack = self._message(session, "stop_recording", data, acknowledged=True, error=None)

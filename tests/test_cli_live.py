@@ -84,10 +84,10 @@ def test_duration_sends_exactly_that_much_audio(api_env: GladiaEmulator, tmp_pat
     assert session.stop_count == 1
 
 
-def test_json_output_equals_the_get_result(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_json_full_output_equals_the_get_result(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
     api_env.result_processing_polls = 2  # the job is still processing right after the socket closes
     wav, _ = write_wav(tmp_path / "e.wav", 2.0)
-    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "-o", "json")
+    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "-o", "json-full")
     assert result.code == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed["status"] == "done"
@@ -98,6 +98,19 @@ def test_json_output_equals_the_get_result(api_env: GladiaEmulator, tmp_path: Pa
     assert json.loads(fetched.stdout) == printed
     texts = [u["text"].strip() for u in printed["result"]["transcription"]["utterances"]]
     assert texts == EMULATOR_FINALS
+    # -o json is the transcription alone
+    again = invoke(capsys, "result", session_id, "-o", "json")
+    assert json.loads(again.stdout) == printed["result"]["transcription"]
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_live_subtitles_come_from_the_final_result(api_env: GladiaEmulator, tmp_path: Path, capsys, fmt: str) -> None:
+    wav, _ = write_wav(tmp_path / "s.wav", 2.0)
+    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "-o", fmt)
+    assert result.code == 0, result.stderr
+    assert "Hello world." in result.stdout
+    assert "-->" in result.stdout
+    assert result.stdout.startswith("WEBVTT" if fmt == "vtt" else "1\n")
 
 
 def test_jsonl_prints_every_message_but_hidden_acks(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
@@ -317,14 +330,15 @@ def test_unreachable_api_is_exit_4(tmp_path: Path, capsys, monkeypatch) -> None:
 def test_unknown_session_result_is_exit_5(api_env: GladiaEmulator, capsys) -> None:
     result = invoke(capsys, "result", "00000000-0000-0000-0000-000000000000")
     assert result.code == ExitCode.API
-    assert "no live session" in one_line_error(result)
+    assert "no such job" in one_line_error(result)
 
 
-def test_pre_recorded_without_realtime_says_what_to_do(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_live_only_flags_without_realtime_say_what_to_do(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
     wav, _ = write_wav(tmp_path / "t.wav", 0.5)
-    result = invoke(capsys, "transcribe", str(wav))
+    result = invoke(capsys, "transcribe", str(wav), "--endpointing", "0.3")
     assert result.code == ExitCode.USAGE
     assert "--realtime" in one_line_error(result)
+    assert api_env.http_requests == []
 
 
 # --- a real process: signals, exit codes, stream separation ---------------------------------------------------------

@@ -1,0 +1,242 @@
+"""Pre-recorded transcription from the command line: one input to stdout, or many to files, with progress on stderr.
+
+The `prerecorded` module talks to Gladia and `batch` schedules; this module decides what the person sees.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from gladia_cli import formats
+from gladia_cli.errors import ExitCode, GladiaError, UsageError
+from gladia_cli.render import is_tty, stderr_console
+from gladia_cli.settings import Settings
+
+EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", "vtt": "vtt"}
+
+
+class _Status:
+    """One spinner line on stderr: upload percentage, then the job's status and elapsed time."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._status: Any = None
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _Status:
+        if is_tty(sys.stderr):
+            self._status = stderr_console().status(f"{self.label}: starting")
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+
+    def show(self, text: str) -> None:
+        with self._lock:
+            if self._status is not None:
+                self._status.update(f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)")
+
+    def upload(self, sent: int, total: int) -> None:
+        self.show(f"uploading {sent * 100 // max(total, 1)}% of {total / 1e6:.1f} MB")
+
+    def poll(self, job: dict[str, Any]) -> None:
+        self.show(str(job.get("status", "waiting")))
+
+
+def _client(settings: Settings, max_attempts: int = 4) -> Any:
+    from gladia_cli.api import GladiaApi
+    from gladia_cli.prerecorded import PreRecordedClient
+
+    return PreRecordedClient(GladiaApi(settings, max_attempts=max_attempts))
+
+
+def transcribe_one(
+    settings: Settings, source: str, body: dict[str, Any], fmt: str, *, output_file: Path | None = None
+) -> int:
+    """Upload (unless a URL), create, poll with a spinner, print the transcript in `fmt`."""
+    client = _client(settings)
+    created_id: list[str] = []
+    name = source if len(source) < 60 else "…" + source[-57:]
+    try:
+        with _Status(name) as status:
+            try:
+                job = client.transcribe(
+                    source,
+                    body,
+                    on_upload_progress=status.upload,
+                    on_created=lambda created: created_id.append(created["id"]),
+                    on_poll=status.poll,
+                )
+            except KeyboardInterrupt:
+                if created_id:
+                    raise GladiaError(
+                        "interrupted", hint=f"the job goes on: `gladia result {created_id[0]} --wait` fetches it"
+                    ) from None
+                raise
+    finally:
+        client.api.close()
+    text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
+    _write(text, output_file)
+    return 0
+
+
+def _write(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from gladia_cli.batch import write_text_atomic
+
+    try:
+        write_text_atomic(output_file, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
+
+
+def transcribe_many(
+    settings: Settings,
+    sources: list[str],
+    body: dict[str, Any],
+    fmt: str,
+    *,
+    output_dir: Path | None,
+    jobs: int,
+    force: bool,
+) -> int:
+    """Run the batch; a summary table on stderr; exit 0 only when nothing failed."""
+    from gladia_cli.batch import BATCH_MAX_ATTEMPTS, BatchResult, run_batch, write_text_atomic
+
+    local = threading.local()
+    clients: list[Any] = []
+    clients_lock = threading.Lock()
+    cancel = threading.Event()
+
+    def client() -> Any:
+        # requests sessions are not guaranteed thread-safe: one client per worker thread.
+        if not hasattr(local, "client"):
+            local.client = _client(settings, BATCH_MAX_ATTEMPTS)
+            with clients_lock:
+                clients.append(local.client)
+        return local.client
+
+    def on_poll(job: dict[str, Any]) -> None:
+        if cancel.is_set():
+            raise GladiaError("cancelled")
+
+    def one(source: str) -> dict[str, Any]:
+        job: dict[str, Any] = client().transcribe(source, body, on_poll=on_poll)
+        return job
+
+    def write(source: str, job: dict[str, Any], path: Path) -> None:
+        write_text_atomic(path, formats.render(job, fmt, pretty=True))
+
+    err = sys.stderr
+
+    def report(result: BatchResult) -> None:
+        mark = {"ok": "ok", "skipped": "skipped", "failed": "FAILED"}[result.status]
+        detail = f" -> {result.output}" if result.status == "ok" else f" ({result.reason})"
+        err.write(f"gladia: {mark} {result.input}{detail}\n")
+        err.flush()
+
+    try:
+        results = run_batch(
+            sources,
+            jobs=jobs,
+            output_dir=output_dir,
+            fmt_ext=EXTENSIONS[fmt],
+            force=force,
+            transcribe_one=one,
+            write_output=write,
+            on_result=report,
+            cancel=cancel,
+        )
+    finally:
+        for each in clients:
+            each.api.close()
+    _summary(results, err)
+    failed = sum(r.status == "failed" for r in results)
+    return int(ExitCode.BATCH_FAILED) if failed else 0
+
+
+def _summary(results: list[Any], err: IO[str]) -> None:
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    if is_tty(err):
+        from rich.table import Table
+
+        table = Table(title="gladia transcribe", title_justify="left")
+        for column in ("input", "result", "output / reason"):
+            table.add_column(column)
+        style = {"ok": "green", "skipped": "dim", "failed": "red"}
+        for r in results:
+            table.add_row(r.input, f"[{style[r.status]}]{r.status}[/]", str(r.output) if r.status == "ok" else r.reason)
+        stderr_console().print(table)
+    err.write(f"gladia: {counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed\n")
+    err.flush()
+
+
+def fetch_any(
+    settings: Settings, job_id: str, *, wait: bool, on_poll: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """`gladia result ID`: a live or a pre-recorded job; with `wait`, until it is done."""
+    client = _client(settings)
+    try:
+        job: dict[str, Any] = client.get_any(job_id)
+        if not wait or job.get("status") in ("done", "error"):
+            return job
+        with _Status(f"job {job_id}") as status:
+            if job.get("kind") == "live":
+                return client.api.wait_live(job_id, on_poll=status.poll)
+            return client.wait(job_id, on_poll=status.poll)
+    finally:
+        client.api.close()
+
+
+def list_recent(settings: Settings, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    client = _client(settings)
+    try:
+        jobs: list[dict[str, Any]] = client.list(kind, limit)
+        return jobs
+    finally:
+        client.api.close()
+
+
+def delete_job(settings: Settings, job_id: str) -> str:
+    """Find the job's kind, then delete it; returns the kind."""
+    client = _client(settings)
+    try:
+        kind = str(client.get_any(job_id).get("kind") or "pre-recorded")
+        client.delete(job_id, kind)
+        return kind
+    finally:
+        client.api.close()
+
+
+def download_audio(settings: Settings, job_id: str, dest: Path) -> int:
+    client = _client(settings)
+    try:
+        size: int = client.download_audio(job_id, None, dest)
+        return size
+    finally:
+        client.api.close()
+
+
+def job_row(job: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """id, kind, status, created (UTC, to the second), duration: one line of `gladia list`."""
+    created = str(job.get("created_at") or "")[:19].replace("T", " ")
+    duration = None
+    file = job.get("file")
+    if isinstance(file, dict):
+        duration = file.get("audio_duration")
+    result = job.get("result")
+    if duration is None and isinstance(result, dict) and isinstance(result.get("metadata"), dict):
+        duration = result["metadata"].get("audio_duration")
+    shown = f"{duration:.1f} s" if isinstance(duration, (int, float)) else "-"
+    return (str(job.get("id", "")), str(job.get("kind", "")), str(job.get("status", "")), created, shown)
