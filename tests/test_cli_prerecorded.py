@@ -1,0 +1,180 @@
+"""The pre-recorded commands end to end: transcribe (one, many, URL), result, list, delete, audio, output formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_runner import invoke, one_line_error
+from emulator import GladiaEmulator
+from wavs import write_wav
+
+from gladia_cli.errors import ExitCode
+
+SCRIPT = [
+    "Split infinity in a time when less is more.",
+    "The quick brown fox jumps over the lazy dog.",
+    "Thank you for listening.",
+]
+
+
+@pytest.fixture
+def emu(api_env: GladiaEmulator) -> GladiaEmulator:
+    api_env.prerecorded.polls_before_done = 0
+    return api_env
+
+
+def test_transcribe_uploads_the_file_and_prints_the_text(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    result = invoke(capsys, "transcribe", str(wav), "-l", "en")
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == SCRIPT
+    state = emu.prerecorded
+    assert state.uploads[0].data == wav.read_bytes()
+    body = state.created_bodies()[0]
+    assert body["audio_url"].startswith(emu.base_url)
+    assert body["language_config"] == {"languages": ["en"]}
+
+
+def test_url_is_passed_as_is(emu: GladiaEmulator, capsys) -> None:
+    url = "https://example.com/audio/split_infinity.wav"
+    result = invoke(capsys, "transcribe", url)
+    assert result.code == 0, result.stderr
+    assert emu.prerecorded.uploads == []
+    assert emu.prerecorded.created_bodies()[0]["audio_url"] == url
+
+
+def test_diarization_labels_speakers(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    result = invoke(capsys, "transcribe", str(wav), "--speakers", "2")
+    assert result.code == 0, result.stderr
+    body = emu.prerecorded.created_bodies()[0]
+    assert body["diarization"] is True and body["diarization_config"] == {"number_of_speakers": 2}
+    assert result.stdout.splitlines()[0].startswith("Speaker 1: ")
+    assert result.stdout.splitlines()[1].startswith("Speaker 2: ")
+
+
+@pytest.mark.parametrize("fmt", ["json", "json-full", "srt", "vtt"])
+def test_output_formats(emu: GladiaEmulator, tmp_path: Path, capsys, fmt: str) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    result = invoke(capsys, "transcribe", str(wav), "-o", fmt)
+    assert result.code == 0, result.stderr
+    if fmt == "json":
+        assert [u["text"].strip() for u in json.loads(result.stdout)["utterances"]] == SCRIPT
+    elif fmt == "json-full":
+        job = json.loads(result.stdout)
+        assert job["kind"] == "pre-recorded" and job["status"] == "done"
+    else:
+        assert "-->" in result.stdout and "Split infinity" in result.stdout
+
+
+def test_summary_and_translation_flags_shape_the_body(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    result = invoke(capsys, "transcribe", str(wav), "--summary-type", "bullet_points", "--translate", "fr")
+    assert result.code == 0, result.stderr
+    body = emu.prerecorded.created_bodies()[0]
+    assert body["summarization"] is True and body["summarization_config"] == {"type": "bullet_points"}
+    assert body["translation"] is True and body["translation_config"]["target_languages"] == ["fr"]
+
+
+def test_failed_job_is_exit_5_with_its_error_code(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    emu.prerecorded.fail_next = 1
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    result = invoke(capsys, "transcribe", str(wav))
+    assert result.code == ExitCode.API
+    assert "500" in one_line_error(result)
+
+
+def test_batch_writes_one_output_each_and_reports_failures(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    inputs = [str(write_wav(tmp_path / f"{name}.wav", 0.5)[0]) for name in ("a", "b", "c")]
+    emu.prerecorded.fail_filenames = {"b.wav"}
+    out = tmp_path / "out"
+    result = invoke(capsys, "transcribe", *inputs, "--output-dir", str(out), "--jobs", "3", "-o", "srt")
+    assert result.code == ExitCode.BATCH_FAILED
+    assert sorted(p.name for p in out.iterdir()) == ["a.srt", "c.srt"]
+    assert "2 ok, 0 skipped, 1 failed" in result.stderr
+    assert "FAILED" in result.stderr and "b.wav" in result.stderr
+    assert result.stdout == ""
+    # Again: the finished ones are skipped, the failed one is retried (and now succeeds).
+    emu.prerecorded.fail_filenames = set()
+    again = invoke(capsys, "transcribe", *inputs, "--output-dir", str(out), "-o", "srt")
+    assert again.code == 0, again.stderr
+    assert "1 ok, 2 skipped, 0 failed" in again.stderr
+    forced = invoke(capsys, "transcribe", *inputs, "--output-dir", str(out), "-o", "srt", "--force")
+    assert "3 ok, 0 skipped, 0 failed" in forced.stderr
+
+
+def test_batch_survives_a_429_storm(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    inputs = [str(write_wav(tmp_path / f"{name}.wav", 0.3)[0]) for name in ("a", "b", "c")]
+    emu.prerecorded.rate_limit_next = 8
+    result = invoke(capsys, "transcribe", *inputs, "--output-dir", str(tmp_path / "out"), "--jobs", "3")
+    assert result.code == 0, result.stderr
+    assert emu.prerecorded.rate_limited == 8
+    assert len(emu.prerecorded.created_bodies()) == 3  # no job created twice
+
+
+def test_result_list_delete_audio_for_a_pre_recorded_job(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    assert invoke(capsys, "transcribe", str(wav)).code == 0
+    job_id = emu.prerecorded.only_job().id
+    fetched = invoke(capsys, "result", job_id)
+    assert fetched.stdout.splitlines() == SCRIPT
+    listed = invoke(capsys, "list")
+    assert listed.code == 0
+    row = next(line.split("\t") for line in listed.stdout.splitlines() if line.startswith(job_id))
+    assert row[1:3] == ["pre-recorded", "done"]
+    as_json = json.loads(invoke(capsys, "list", "--json", "--kind", "pre-recorded").stdout)
+    assert [j["id"] for j in as_json] == [job_id]
+    saved = tmp_path / "back.wav"
+    assert invoke(capsys, "audio", job_id, "-O", str(saved)).code == 0
+    assert saved.read_bytes() == wav.read_bytes()
+    refused = invoke(capsys, "audio", job_id, "-O", str(saved))
+    assert refused.code == ExitCode.USAGE and "--force" in one_line_error(refused)
+    no_tty = invoke(capsys, "delete", job_id)
+    assert no_tty.code == ExitCode.USAGE and "--yes" in one_line_error(no_tty)
+    assert invoke(capsys, "delete", job_id, "--yes").code == 0
+    gone = invoke(capsys, "result", job_id)
+    assert gone.code == ExitCode.API and "no such job" in one_line_error(gone)
+
+
+def test_result_wait_polls_until_done(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    url = "https://example.com/a.mp3"
+    assert invoke(capsys, "transcribe", url).code == 0
+    emu.prerecorded.polls_before_done = 1
+    job_id = emu.prerecorded.only_job().id
+    assert invoke(capsys, "result", job_id, "--wait", "-o", "text").stdout.splitlines() == SCRIPT
+
+
+def test_list_includes_live_sessions(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 0.5)
+    assert invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0").code == 0
+    listed = invoke(capsys, "list", "--kind", "live")
+    assert listed.stdout.split("\t")[1] == "live"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--speakers", "0"], "speakers"),
+        (["--min-speakers", "3", "--max-speakers", "2"], "speakers"),
+        (["--summary-type", "poem"], "summary"),
+        (["--jobs", "0"], "--jobs"),
+        (["--record", "x.wav"], "--realtime"),
+        (["-o", "jsonl"], "--realtime"),
+        (["--realtime", "--diarize"], "pre-recorded"),
+    ],
+)
+def test_bad_prerecorded_flags(emu: GladiaEmulator, tmp_path: Path, capsys, args: list[str], needle: str) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 0.3)
+    result = invoke(capsys, "transcribe", str(wav), *args)
+    assert result.code == ExitCode.USAGE, result.stderr
+    assert needle in one_line_error(result)
+    assert emu.http_requests == []
+
+
+def test_realtime_takes_one_file(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    a, _ = write_wav(tmp_path / "a.wav", 0.3)
+    result = invoke(capsys, "transcribe", str(a), str(a), "--realtime")
+    assert result.code == ExitCode.USAGE
+    assert "one file" in one_line_error(result)
