@@ -418,7 +418,8 @@ def test_utterances_without_words_use_their_own_timing() -> None:
 
 
 def test_empty_results() -> None:
-    for j in (job([]), {"status": "error", "error_code": 500, "result": None}, {"metadata": {}}):
+    empties: list[dict[str, Any]] = [job([]), {"status": "error", "error_code": 500, "result": None}, {"metadata": {}}]
+    for j in empties:
         assert formats.render(j, "srt", pretty=False) == ""
         assert formats.render(j, "vtt", pretty=False) == "WEBVTT\n"
         assert formats.render(j, "text", pretty=False) == ""
@@ -467,7 +468,7 @@ def test_text_falls_back_to_full_transcript() -> None:
 
 
 def test_text_of_the_reference_live_job() -> None:
-    live = {
+    live: dict[str, Any] = {
         "id": "45463597-20b7-4af7-b3b3-f5fb778203ab",
         "status": "done",
         "kind": "live",
