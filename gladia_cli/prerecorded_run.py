@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gladia_cli import formats
-from gladia_cli.errors import ExitCode, GladiaError, UsageError
+from gladia_cli.errors import Aborted, ExitCode, GladiaError, UsageError
 from gladia_cli.render import is_tty, stderr_console
 from gladia_cli.settings import Settings
 
@@ -77,8 +77,8 @@ def transcribe_one(
                 )
             except KeyboardInterrupt:
                 if created_id:
-                    raise GladiaError(
-                        "interrupted", hint=f"the job goes on: `gladia result {created_id[0]} --wait` fetches it"
+                    raise Aborted(
+                        "aborted", hint=f"the job goes on: `gladia result {created_id[0]} --wait` fetches it"
                     ) from None
                 raise
     finally:
