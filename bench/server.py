@@ -50,6 +50,9 @@ class SessionStats:
     token: str
     created_at: str
     bytes_per_second: float
+    created: float = 0.0  # POST /v2/live answered
+    ws_open: float | None = None  # WebSocket handshake done
+    closed: float | None = None  # WebSocket closed (after the close 1000)
     frames: int = 0
     bytes: int = 0
     text_frames: int = 0
@@ -166,6 +169,7 @@ class BenchServer:
             token=uuid.uuid4().hex,
             created_at=now_iso(),
             bytes_per_second=rate * channels * bits / 8,
+            created=time.perf_counter(),
         )
         self.sessions[stats.id] = stats
         self._tokens[stats.token] = stats
@@ -216,6 +220,7 @@ class BenchServer:
             return web.json_response({"statusCode": 401, "message": "invalid token"}, status=401)
         ws = web.WebSocketResponse(compress=False, max_msg_size=2 * 1024 * 1024)
         await ws.prepare(request)
+        stats.ws_open = time.perf_counter()
         cpu0 = _thread_cpu()
         # Every ack shares this prefix; only the ranges and the timestamp change.
         prefix = f'{{"session_id":"{stats.id}","type":"audio_chunk","acknowledged":true,"error":null,"created_at":"'
@@ -250,6 +255,7 @@ class BenchServer:
                 )
         finally:
             stats.server_cpu += _thread_cpu() - cpu0
+            stats.closed = time.perf_counter()
         return ws
 
     async def _on_text(self, stats: SessionStats, ws: web.WebSocketResponse, text: str) -> bytes | None:

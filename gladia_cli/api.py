@@ -85,6 +85,7 @@ class GladiaApi:
         import requests
 
         url = self.settings.api_url + path
+        timeouts = 0
         for attempt in range(self.max_attempts):
             last = attempt == self.max_attempts - 1
             if attempt and hasattr(data, "seek"):
@@ -103,7 +104,9 @@ class GladiaApi:
                 )
             except requests.exceptions.Timeout:
                 # A timed-out creation may have happened server-side: retrying could start a second session.
-                if last or not idempotent:
+                # A server that did not answer twice will not answer a third time: fail in bounded time.
+                timeouts += 1
+                if last or not idempotent or timeouts >= 2:
                     raise NetworkError(f"{self.settings.api_url} did not answer within {timeout:g} s") from None
                 self._sleep(_backoff(attempt, None))
                 continue

@@ -181,11 +181,32 @@ def _options(
     )
 
 
-def _check_common(chunk_ms: int, duration: float | None) -> None:
+def _first(*values: Any) -> Any:
+    """The first value given: a flag, then --config, then the default (0 is a value, not "not given")."""
+    return next((v for v in values if v is not None), None)
+
+
+def _check_common(
+    chunk_ms: int,
+    duration: float | None,
+    finish_timeout: float,
+    reconnect_attempts: int,
+    reconnect_timeout: float,
+    buffer_seconds: float,
+) -> None:
+    """The live flags that need no file, device or network to be checked."""
     if not 10 <= chunk_ms <= 1000:
         raise UsageError(f"--chunk-ms must be from 10 to 1000, got {chunk_ms}")
     if duration is not None and duration <= 0:
         raise UsageError(f"--duration must be more than 0 seconds, got {duration:g}")
+    if finish_timeout <= 0:
+        raise UsageError(f"--finish-timeout must be more than 0 seconds, got {finish_timeout:g}")
+    if reconnect_attempts < 0:
+        raise UsageError(f"--reconnect-attempts must be 0 or more, got {reconnect_attempts}")
+    if reconnect_timeout < 0:
+        raise UsageError(f"--reconnect-timeout must be 0 or more seconds, got {reconnect_timeout:g}")
+    if buffer_seconds <= 0:
+        raise UsageError(f"--buffer-seconds must be more than 0, got {buffer_seconds:g}")
 
 
 def _run(settings: Any, options: Any, source: Any, output: Output, label: str, **run_options: Any) -> None:
@@ -195,10 +216,6 @@ def _run(settings: Any, options: Any, source: Any, output: Output, label: str, *
 
     attempts = run_options.pop("reconnect_attempts")
     timeout = run_options.pop("reconnect_timeout")
-    if attempts < 0 or timeout < 0:
-        raise UsageError("--reconnect-attempts and --reconnect-timeout must be 0 or more")
-    if run_options["buffer_seconds"] <= 0:
-        raise UsageError("--buffer-seconds must be more than 0")
     body = build_body(options, source.format)
     show_acks = bool(options.base.get("messages_config", {}).get("receive_acknowledgments"))
     run = LiveRun(
@@ -257,8 +274,9 @@ def listen(
     from gladia_cli import settings as settings_mod
     from gladia_cli.audio.capture import MicrophoneSource, resolve_device
     from gladia_cli.audio.format import PcmFormat
+    from gladia_cli.session_config import build_body
 
-    _check_common(chunk_ms, duration)
+    _check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
     options = _options(
         lang,
         code_switching,
@@ -272,13 +290,14 @@ def listen(
         config,
         output,
     )
+    _only_pcm(encoding)
     fmt = PcmFormat(
-        sample_rate=sample_rate or options.format_field("sample_rate") or 16000,
-        channels=channels or options.format_field("channels") or 1,
-        bit_depth=bit_depth or options.format_field("bit_depth") or 16,
+        sample_rate=_first(sample_rate, options.format_field("sample_rate"), 16000),
+        channels=_first(channels, options.format_field("channels"), 1),
+        bit_depth=_first(bit_depth, options.format_field("bit_depth"), 16),
         encoding=encoding,
     ).validate()
-    _only_pcm(fmt.encoding)
+    build_body(options, fmt)  # every flag checked before the device is touched
     settings = settings_mod.load(api_key, api_url, region)
     mic = MicrophoneSource(fmt, resolve_device(device), chunk_ms=chunk_ms, max_buffer_seconds=buffer_seconds)
     mic.check()
@@ -310,8 +329,9 @@ def transcribe(
     ],
     realtime: Annotated[bool, typer.Option("--realtime", help="Stream the file through the live API.")] = False,
     speed: Annotated[
-        float, typer.Option("--speed", help="With --realtime: 1 = real time, 0 = as fast as possible.")
-    ] = 1.0,
+        float | None,
+        typer.Option("--speed", help="With --realtime: 1 = real time (default), 0 = as fast as possible."),
+    ] = None,
     lang: Lang = None,
     code_switching: CodeSwitching = None,
     model: Model = None,
@@ -325,7 +345,7 @@ def transcribe(
     sample_rate: SampleRate = None,
     channels: Channels = None,
     bit_depth: BitDepth = None,
-    encoding: Encoding = "wav/pcm",
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Audio encoding declared to Gladia.")] = None,
     partials: Partials = None,
     translate: Translate = None,
     vocabulary: Vocabulary = None,
@@ -333,7 +353,9 @@ def transcribe(
     summary_type: SummaryType = None,
     config: ConfigFile = None,
     duration: Duration = None,
-    chunk_ms: ChunkMs = 100,
+    chunk_ms: Annotated[
+        int | None, typer.Option("--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000) [default: 100].")
+    ] = None,
     output: OutputOpt = Output.text,
     output_file: OutputFile = None,
     output_dir: Annotated[
@@ -353,8 +375,16 @@ def transcribe(
     """Transcribe files or URLs with Gladia's pre-recorded API; with --realtime, stream one file live at --speed."""
     from gladia_cli import settings as settings_mod
 
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    for item in inputs:
+        _check_input(item)
     if not realtime:
         live_only = {
+            "--speed": speed is not None,
+            "--encoding": encoding is not None,
+            "--chunk-ms": chunk_ms is not None,
+            "--finish-timeout": finish_timeout != 300.0,
             "--endpointing": endpointing is not None,
             "--partials": partials is not None,
             "--record": record is not None,
@@ -398,6 +428,7 @@ def transcribe(
         "--diarize": diarize or speakers is not None or min_speakers is not None or max_speakers is not None,
         "--output-dir": output_dir is not None,
         "--force": force,
+        "--jobs": jobs != 4,
     }
     given = [name for name, present in prerecorded_only.items() if present]
     if given:
@@ -408,10 +439,12 @@ def transcribe(
     if is_url(inputs[0]):
         raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
     file = Path(inputs[0])
-    _check_common(chunk_ms, duration)
+    chunk_ms = _first(chunk_ms, 100)
+    speed = _first(speed, 1.0)
+    _check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
     if speed < 0:
         raise UsageError(f"--speed must be 0 (as fast as possible) or more, got {speed:g}")
-    _only_pcm(encoding)
+    _only_pcm(_first(encoding, "wav/pcm"))
     options = _options(
         lang,
         code_switching,
@@ -426,9 +459,9 @@ def transcribe(
         output,
     )
     request = FormatRequest(
-        sample_rate=sample_rate or options.format_field("sample_rate"),
-        channels=channels or options.format_field("channels"),
-        bit_depth=bit_depth or options.format_field("bit_depth"),
+        sample_rate=_first(sample_rate, options.format_field("sample_rate")),
+        channels=_first(channels, options.format_field("channels")),
+        bit_depth=_first(bit_depth, options.format_field("bit_depth")),
     )
     source = open_audio_file(file, request, chunk_ms, speed=speed)
     settings = settings_mod.load(api_key, api_url, region)
@@ -486,8 +519,8 @@ def _transcribe_prerecorded(
         vocabulary=split_list(vocabulary),
         base=load_config_file(config),
     )
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    if output_file is not None:
+        _check_writable(output_file)
     if len(inputs) == 1 and output_dir is None:
         raise typer.Exit(transcribe_one(settings, inputs[0], body, output.value, output_file=output_file))
     if output_file is not None:
@@ -518,8 +551,11 @@ def result(
     fmt = "json-full" if json_out else output.value
     if fmt == "jsonl":
         raise UsageError("-o jsonl is for live sessions as they run", hint="use -o json-full for the whole result")
+    job_id = _job_id(job_id)
+    if output_file is not None:
+        _check_writable(output_file)
     settings = settings_mod.load(api_key, api_url, None)
-    job = fetch_any(settings, job_id.strip(), wait=wait)
+    job = fetch_any(settings, job_id, wait=wait)
     status = job.get("status")
     if fmt != "json-full":
         if status == "error":
@@ -532,6 +568,32 @@ def result(
         if summary:
             text += "\n" + summary + "\n"
     _emit(text, output_file)
+
+
+def _check_input(item: str) -> None:
+    """A URL must be http(s); anything else with a scheme is a typo, not a file name."""
+    import re
+
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", item) and not item.lower().startswith(("http://", "https://")):
+        raise UsageError(f"unsupported URL {item!r}", hint="give a local file or an http(s):// URL")
+
+
+def _check_writable(path: Path) -> None:
+    """Before any upload or session: an output that cannot be written must not cost a transcription."""
+    if path.is_dir():
+        raise UsageError(f"--output-file {path} is a directory", hint="give a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"directory not found for --output-file: {parent}", hint="create it first")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"cannot write --output-file {path}: permission denied")
+
+
+def _job_id(value: str) -> str:
+    job_id = value.strip()
+    if not job_id or "/" in job_id:
+        raise UsageError(f"invalid job id {value!r}", hint="`gladia list` shows recent ids")
+    return job_id
 
 
 def _emit(text: str, output_file: Path | None) -> None:
@@ -600,6 +662,7 @@ def delete(
     from gladia_cli import settings as settings_mod
     from gladia_cli.prerecorded_run import delete_job
 
+    job_id = _job_id(job_id)
     settings = settings_mod.load(api_key, api_url, None)
     if not yes:
         if not (sys.stdin is not None and sys.stdin.isatty()):
@@ -607,7 +670,7 @@ def delete(
         if not typer.confirm(f"Delete job {job_id} and all its data?", default=False, err=True):
             _info("not deleted")
             raise typer.Exit(int(ExitCode.ABORTED))
-    kind = delete_job(settings, job_id.strip())
+    kind = delete_job(settings, job_id)
     _info(f"deleted {kind} job {job_id}")
 
 
@@ -623,10 +686,11 @@ def audio(
     from gladia_cli import settings as settings_mod
     from gladia_cli.prerecorded_run import download_audio
 
+    job_id = _job_id(job_id)
     if output_path.exists() and not force and not output_path.is_dir():
         raise UsageError(f"{output_path} already exists", hint="add --force to overwrite it")
     settings = settings_mod.load(api_key, api_url, None)
-    size = download_audio(settings, job_id.strip(), output_path)
+    size = download_audio(settings, job_id, output_path)
     _info(f"saved {size / 1e6:.1f} MB to {output_path}")
 
 
@@ -764,8 +828,14 @@ def _warn(text: str) -> None:
     sys.stderr.flush()
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    sys.stderr.write(f"gladia: error: {message}\n")
+def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
+    """One line, whatever the message held, and never a key (a key typed as an argument ends up in messages)."""
+    from gladia_cli.settings import known_keys, mask
+
+    line = " ".join(message.split())
+    for key in known_keys(args or []):
+        line = line.replace(key, mask(key))
+    sys.stderr.write(f"gladia: error: {line}\n")
     sys.stderr.flush()
     raise SystemExit(code)
 
@@ -788,19 +858,19 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()
-        _fail(str(exc), int(exc.exit_code))
+        _fail(str(exc), int(exc.exit_code), args)
     except click.NoArgsIsHelpError as exc:
         sys.stderr.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
         raise SystemExit(ExitCode.USAGE) from None
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "gladia"
-        _fail(f"{exc.format_message()} (see `{command} --help`)", ExitCode.USAGE)
+        _fail(f"{exc.format_message()} (see `{command} --help`)", ExitCode.USAGE, args)
     except typer.Abort:
         _fail("aborted", ExitCode.ABORTED)
     except KeyboardInterrupt:
         _fail("aborted", ExitCode.ABORTED)
     except click.ClickException as exc:
-        _fail(exc.format_message(), ExitCode.USAGE)
+        _fail(exc.format_message(), ExitCode.USAGE, args)
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `| head`): not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -382,19 +382,22 @@ def check_audio_file(path: Path) -> int:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise UsageError(f"file not found: {path}") from None
+        raise UsageError(f"no such file: {path}", hint="check the path") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}") from None
     if path.is_dir():
-        raise UsageError(f"{path} is a directory, not an audio file")
+        raise UsageError(f"{path} is a directory, not an audio file", hint="give the path of an audio file")
     if st.st_size == 0:
-        raise UsageError(f"{path} is empty")
+        raise UsageError(f"{path} is empty", hint="give a file that contains audio")
     if st.st_size > MAX_UPLOAD_BYTES:
         raise UsageError(
             f"{path} is larger than Gladia's 1000 MB limit ({st.st_size / 1e6:.0f} MB)", hint="split it into parts"
         )
     if not os.access(path, os.R_OK):
-        raise UsageError(f"cannot read {path}: permission denied")
+        raise UsageError(f"cannot read {path}: permission denied", hint="check the file's permissions")
+    from gladia_cli.audio.files import check_uploadable
+
+    check_uploadable(path)
     return st.st_size
 
 
@@ -546,9 +549,7 @@ class PreRecordedClient:
         """
         request = dict(body or {})
         request.pop("audio_url", None)
-        validate_prerecorded_body(request)  # before a possibly long upload
-        if not is_url(source):
-            check_audio_file(Path(source))
+        validate_prerecorded_body(request)  # before a possibly long upload (which checks the file first)
         request["audio_url"] = self.audio_url(source, on_upload_progress)
         created = self.create(request)
         if on_created is not None:

@@ -59,7 +59,7 @@ def _saved_key() -> tuple[str, str] | None:
 def check_key_format(key: str) -> str:
     key = key.strip()
     if not key:
-        raise UsageError("the API key is empty")
+        raise UsageError("the API key is empty", hint='give the key itself, e.g. --api-key "$GLADIA_API_KEY"')
     if any(c.isspace() for c in key) or not key.isprintable():
         raise UsageError("the API key contains spaces or control characters", hint="paste the key alone")
     return key
@@ -100,6 +100,20 @@ def clear_keys(*, include_official: bool) -> list[Path]:
     return removed
 
 
+def known_keys(args: list[str]) -> list[str]:
+    """Every key this run may know, so error text can be scrubbed of them (even one typed in the wrong place)."""
+    keys = [os.environ.get("GLADIA_API_KEY", "")]
+    for i, arg in enumerate(args):
+        for flag in ("--api-key", "--gladia-key"):
+            if arg == flag and i + 1 < len(args):
+                keys.append(args[i + 1])
+            elif arg.startswith(flag + "="):
+                keys.append(arg.split("=", 1)[1])
+    for path in (saved_key_file(), official_cli_key_file()):
+        keys.append(_read_key(path) or "")
+    return sorted({k.strip() for k in keys if len(k.strip()) >= 6}, key=len, reverse=True)
+
+
 def mask(key: str) -> str:
     """Enough to tell two keys apart, never enough to use one."""
     if len(key) <= 8:
@@ -109,8 +123,9 @@ def mask(key: str) -> str:
 
 def resolve_key(flag: str | None) -> tuple[str, str]:
     """Return (key, where it came from)."""
-    if flag:
-        return flag.strip(), "--api-key"
+    if flag is not None:
+        # Given but empty (`--api-key "$UNSET_VAR"`) is a mistake to report, not a reason to use another key.
+        return check_key_format(flag), "--api-key"
     env = os.environ.get("GLADIA_API_KEY", "").strip()
     if env:
         return env, "GLADIA_API_KEY"

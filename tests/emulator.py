@@ -809,8 +809,6 @@ class GladiaEmulator:
             return await handler(request)  # the WebSocket carries its own token; not a REST request
         self.http_requests.append((request.method, request.path))
         init: InitRequest | None = None
-        if self.http_hang_seconds > 0:
-            await asyncio.sleep(self.http_hang_seconds)
         try:
             if request.method == "POST" and request.path.rstrip("/") == "/v2/live":
                 raw = await request.read()
@@ -826,6 +824,8 @@ class GladiaEmulator:
                 )
                 self.init_requests.append(init)
                 _current_init.set(init)
+            if self.http_hang_seconds > 0:
+                await asyncio.sleep(self.http_hang_seconds)  # the client has usually given up by now
             key = request.headers.get("x-gladia-key")
             if key is None or key not in self.api_keys:
                 response: web.StreamResponse = self._error(401, "gladia key not found", request)

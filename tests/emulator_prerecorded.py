@@ -300,7 +300,7 @@ def wav_info(data: bytes) -> tuple[float, int] | None:
     while pos + 8 <= len(data):
         chunk_id, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         body = pos + 8
-        if chunk_id == b"fmt " and size >= 16:
+        if chunk_id == b"fmt " and size >= 16 and body + 12 <= len(data):
             _, channels, _, byte_rate = struct.unpack("<HHII", data[body : body + 12])
         elif chunk_id == b"data":
             if not channels or not byte_rate:

@@ -827,3 +827,36 @@ def _as_seconds(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return seconds if seconds > 0 else None
+
+
+# Containers Gladia's pre-recorded API takes (§5.7), by their first bytes: enough to refuse a text file or a PNG
+# before uploading it when ffmpeg is not there to ask.
+_MEDIA_MAGIC = (
+    (0, b"ID3"),  # mp3 with tags
+    (0, b"\xff\xfb"), (0, b"\xff\xf3"), (0, b"\xff\xf2"), (0, b"\xff\xf1"), (0, b"\xff\xf9"),  # mp3 / aac frames
+    (0, b"OggS"), (0, b"fLaC"), (0, b"FORM"), (0, b"\x1a\x45\xdf\xa3"),  # ogg/opus, flac, aiff, webm/mkv
+    (0, b"\x30\x26\xb2\x75"), (0, b"FLV"), (0, b"#!AMR"), (0, b"\x0b\x77"),  # asf/wmv, flv, amr, ac3
+    (4, b"ftyp"), (4, b"moov"), (4, b"mdat"), (4, b"free"), (4, b"wide"),  # mp4, m4a, mov, 3gp
+    (0, b"RIFF"),  # avi (WAV is checked properly before)
+)  # fmt: skip
+
+
+def check_uploadable(path: Path) -> None:
+    """Refuse what Gladia could not transcribe before spending an upload on it.
+
+    A WAV's header is parsed; other files are probed with ffmpeg when it is installed, else recognised by their
+    first bytes (a format we do not know is uploaded anyway: Gladia decodes more than we can check).
+    """
+    try:
+        open_audio_file(path, FormatRequest()).close()
+        return
+    except UsageError as exc:
+        if "ffmpeg is not installed" not in exc.message:
+            raise
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not any(head[at : at + len(magic)] == magic for at, magic in _MEDIA_MAGIC):
+        raise UsageError(
+            f"{path} does not look like an audio or video file",
+            hint="install ffmpeg for a closer check, or convert it to WAV, mp3 or m4a",
+        )
