@@ -36,6 +36,7 @@ sys.path.insert(0, str(BENCH))
 from server import FINAL_TEXT, BenchServer, SessionStats  # noqa: E402
 from wavgen import write_wav  # noqa: E402
 
+DROP_NOTICE = b"buffer full: dropped"
 HEAVY_MODULES = ("numpy", "sounddevice", "requests", "websocket", "aiohttp")
 CHUNK_BYTES = 3200  # 100 ms of 16 kHz mono 16-bit: the CLI's default --chunk-ms, and what the SDK script sends
 BYTES_PER_SECOND = 32000
@@ -78,6 +79,7 @@ class Config:
     output: Path
     venv: Path
     timeout: float
+    launcher: str = "auto"
 
     @property
     def mode(self) -> str:
@@ -101,6 +103,12 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         "--workdir", type=Path, default=Path("/tmp/gladia-bench"), help="WAV files and logs (default /tmp)"
     )
     parser.add_argument("--venv", type=Path, default=BENCH / ".venv", help="venv for the SDK and the profiler")
+    parser.add_argument(
+        "--launcher",
+        choices=("auto", "script", "module"),
+        default="auto",
+        help="how to start gladia: the console script if installed (auto), or `python -m gladia_cli` (module)",
+    )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     sdk = not args.no_sdk
@@ -121,6 +129,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         output=args.output,
         venv=args.venv,
         timeout=120 if quick else 900,
+        launcher=args.launcher,
     )
 
 
@@ -168,6 +177,7 @@ class Measured:
     stderr: str = ""
     samples: list[tuple[float, float, int]] = field(default_factory=list)  # (perf_counter, cpu s, rss KiB)
     session: SessionStats | None = None
+    drop_notices: int = 0  # gladia's "buffer full: dropped ..." lines on stderr
 
     @property
     def ok(self) -> bool:
@@ -206,9 +216,6 @@ class Measured:
         marks = [self.started, s.created or None, s.ws_open, s.first_arrival, s.last_arrival, s.stop_at, s.closed]
         marks.append(self.started + self.wall)
         return [b - a if a is not None and b is not None else None for a, b in itertools.pairwise(marks)]
-
-    def notices(self, text: str) -> int:
-        return self.stderr.count(text)
 
 
 def run_measured(
@@ -251,6 +258,8 @@ def run_measured(
         done.set()
         watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
+    with err_path.open("rb") as f:
+        drop_notices = sum(1 for line in f if DROP_NOTICE in line)
     session = None
     if server is not None:
         new = [sid for sid in server.sessions if sid not in before]
@@ -268,6 +277,7 @@ def run_measured(
         stderr=err_path.read_text("utf-8", "replace")[-200000:],
         samples=samples,
         session=session,
+        drop_notices=drop_notices,
     )
 
 
@@ -309,12 +319,14 @@ class Launcher:
         return ["-m", "gladia_cli"]
 
 
-def find_launcher() -> Launcher:
+def find_launcher(choice: str = "auto") -> Launcher:
     """The `gladia` console script if installed, else `python -m gladia_cli`.
 
     A version manager's shim on PATH (pyenv) is a shell script that re-resolves the interpreter on every call; the
     real console script beside this interpreter is what it ends up running, so that is the one timed.
     """
+    if choice == "module":
+        return Launcher("python -m", [sys.executable, "-m", "gladia_cli"], "chosen with --launcher module")
     here = Path(sysconfig.get_path("scripts")) / "gladia"
     on_path = shutil.which("gladia")
     note = ""
@@ -453,11 +465,14 @@ def heavy_modules_after(launcher: Launcher, args: list[str], env: dict[str, str]
 def import_profile(
     cmd: list[str], env: dict[str, str], cwd: Path, runs: int = 3
 ) -> tuple[list[tuple[str, float]], float]:
-    """`python -X importtime`: cumulative ms per top-level package imported at depth 0 (median of runs), and total."""
+    """`python -X importtime`: ms of import time (self, summed) per top-level package, median of runs; and total."""
     per_run = [_import_times(cmd, env, cwd) for _ in range(runs)]
     packages = {name for times in per_run for name in times}
     medians = Counter({name: statistics.median(times.get(name, 0.0) for times in per_run) for name in packages})
-    return medians.most_common(6), statistics.median(sum(times.values()) for times in per_run)
+    top = medians.most_common(6)
+    if "gladia_cli" in medians and all(name != "gladia_cli" for name, _ in top):
+        top.append(("gladia_cli", medians["gladia_cli"]))
+    return top, statistics.median(sum(times.values()) for times in per_run)
 
 
 def _import_times(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
@@ -469,17 +484,15 @@ def _import_times(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, f
         parts = line.split("|", 2)
         if len(parts) != 3:
             continue
-        raw = parts[2]
-        depth = (len(raw) - len(raw.lstrip()) - 1) // 2
-        if depth != 0:
-            continue
         with contextlib.suppress(ValueError):
-            per_package[raw.strip().split(".")[0]] += int(parts[1]) / 1000
+            per_package[parts[2].strip().split(".")[0]] += int(parts[0].rsplit(":", 1)[1]) / 1000
     return dict(per_package)
 
 
 def bench_startup(cfg: Config, env: dict[str, str]) -> StartupResult:
-    launcher = find_launcher()
+    launcher = find_launcher(cfg.launcher)
+    if cfg.launcher == "script" and launcher.style != "console script":
+        raise SystemExit("bench: --launcher script: no `gladia` console script is installed")
     floor_env = dict(env)
     if launcher.style == "python -m":
         floor_env["PYTHONPATH"] = str(BENCH)
@@ -660,8 +673,8 @@ def profile_cli(cfg: Config, py_spy: Path, launcher: Launcher, server: BenchServ
         n = int(count)
         total += n
         frames = stack.split(";")
-        thread = frames[0].split(":", 1)[1].strip() if ":" in frames[0] else "main"
-        threads[thread or "main"] += n
+        thread = frames[0].split(":", 1)[1].strip() if ":" in frames[0] else ""
+        threads[thread or "MainThread"] += n
         names = [_frame_name(f) for f in frames[1:]]
         if names:
             self_time[_frame_name(frames[-1], line_no=True)] += n
@@ -952,7 +965,11 @@ def render(r: Results) -> str:
             ["command", *HEAVY_MODULES],
             [[f"`{cmd}`", *("loaded" if h in mods else "no" for h in HEAVY_MODULES)] for cmd, mods in st.heavy.items()],
         )
-        lines += ["", "Import time by top-level package (`python -X importtime`, cumulative, median of 3 runs):", ""]
+        lines += [
+            "",
+            "Import time by top-level package (`python -X importtime`: self time of its modules, median of 3 runs):",
+            "",
+        ]
         for label, packages in st.imports.items():
             parts = ", ".join(f"{name} {ms:.0f} ms" for name, ms in packages)
             lines.append(f"- `{label}`: {st.import_totals[label]:.0f} ms in all: {parts}")
@@ -989,7 +1006,7 @@ def render(r: Results) -> str:
             lines[-1] += "; SDK " + ", ".join(f"{m.wall:.2f}" for m in r.sdk_repeats)
     if r.sdk_note:
         lines += ["", f"SDK: {r.sdk_note}"]
-    notices = {k: m.notices("buffer full") for k, m in r.cli.items()}
+    notices = {k: m.drop_notices for k, m in r.cli.items()}
     if any(notices.values()):
         lines += [
             "",
@@ -1065,7 +1082,7 @@ def limits(r: Results) -> list[str]:
             f"1000x real time would need the whole command to take {r.wav_seconds['short'] / SPEED0_MIN_X:.2f} s."
         )
     for key, m in r.cli.items():
-        n = m.notices("buffer full")
+        n = m.drop_notices
         if n:
             out.append(
                 f"- {duration_label(r.wav_seconds[key])} at `--speed 0`: {n:,} `buffer full` notices on stderr and "

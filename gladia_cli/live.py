@@ -113,6 +113,7 @@ class Ended:
     final_result: dict[str, Any] | None = None
     summary: str | None = None
     undelivered_seconds: float = 0.0
+    reconnections: int = 0
 
 
 Event = StateChanged | ServerMessage | Transcript | Translation | Notice | Progress | Ended
@@ -144,6 +145,43 @@ def _parse_close(frame_data: bytes) -> tuple[int | None, str]:
     if len(frame_data) < 2:
         return None, ""
     return int.from_bytes(frame_data[:2], "big"), frame_data[2:].decode("utf-8", "replace")
+
+
+def _hard_close(ws: websocket.WebSocket | None) -> None:
+    """Wake a thread blocked in recv() too: websocket-client's shutdown() alone only closes the descriptor."""
+    if ws is None:
+        return
+    import socket
+
+    sock = getattr(ws, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        ws.shutdown()
+
+
+def _limit_send_time(ws: websocket.WebSocket, seconds: float) -> None:
+    """A peer that stops reading must fail our send, not block it forever (recv stays blocking on purpose)."""
+    import socket
+    import struct
+
+    sock = getattr(ws, "sock", None)
+    if sock is None or not hasattr(socket, "SO_SNDTIMEO"):
+        return
+    whole = int(seconds)
+    with contextlib.suppress(OSError, struct.error):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", whole, int((seconds - whole) * 1e6)))
+
+
+def _half_close(ws: websocket.WebSocket) -> None:
+    """After a failed send: stop writing, but let the receiver read what already arrived (a final, an ack)."""
+    import socket
+
+    sock = getattr(ws, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
 
 
 class _Fatal(Exception):
@@ -197,6 +235,9 @@ class LiveSession:
         self._last_heard = time.monotonic()
         self._stop_sent = False
         self._stop_acked = False
+        self._resend_from = 0
+        self._reconnections = 0
+        self._skew: int | None = None
         self._ended = False
         self._finals_seen: set[tuple[int, str]] = set()
         self._final_times: set[tuple[int, float, float]] = set()
@@ -235,8 +276,7 @@ class LiveSession:
         if ws is not None:
             with contextlib.suppress(Exception):
                 ws.send_close(1000, b"aborted by user")
-            with contextlib.suppress(Exception):
-                ws.shutdown()
+        _hard_close(ws)
 
     def progress(self) -> Progress:
         buf = self._buffer
@@ -261,10 +301,7 @@ class LiveSession:
     def join(self, timeout: float = 5.0) -> None:
         self._closed.set()
         self._source.close()
-        ws = self._ws
-        if ws is not None:
-            with contextlib.suppress(Exception):
-                ws.shutdown()
+        _hard_close(self._ws)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -366,25 +403,23 @@ class LiveSession:
                     return True
             except Exception:
                 # The connection thread notices the dead socket and reconnects; the buffer still has the frame.
-                with contextlib.suppress(Exception):
-                    ws.shutdown()
                 self._connected.clear()
+                _half_close(ws)
             return False
 
     def _check_alive(self) -> None:
-        """A server that stops answering while audio waits for its ack: drop the link so it is reopened."""
+        """A server that stops answering while something waits for its ack: drop the link so it is reopened."""
         with self._lock:
             silent = time.monotonic() - self._last_heard
-            stopping = self._stop_sent
-        if stopping or silent < self._policy.ack_timeout or self._buffer.numbered <= self._buffer.acked:
+            stop_pending = self._stop_sent and not self._stop_acked
+        waiting = self._buffer.numbered > self._buffer.acked or stop_pending
+        if not waiting or silent < self._policy.ack_timeout:
             return
-        ws = self._ws
         self.events.put(Notice(f"no answer from Gladia for {silent:.0f} s; reconnecting"))
         with self._lock:
             self._last_heard = time.monotonic()
-        if ws is not None:
-            with contextlib.suppress(Exception):
-                ws.shutdown()
+        self._connected.clear()
+        _hard_close(self._ws)
 
     # -- connection: connect, receive, reconnect --
 
@@ -392,6 +427,9 @@ class LiveSession:
         code: int | None = None
         reason = ""
         first = True
+        silent_streak = 0  # connections in a row on which Gladia said nothing at all
+        reconnections = 0
+        silent_since = 0.0
         while not self._closed.is_set():
             try:
                 ws = self._connect(first)
@@ -402,12 +440,14 @@ class LiveSession:
                 self._end(code, reason, None if self._aborted.is_set() else close_error(code, reason))
                 return
             if not first:
+                reconnections += 1
+                with self._lock:
+                    self._reconnections = reconnections
                 self.events.put(Notice("reconnected; resending what Gladia had not acknowledged"))
             first = False
-            code, reason = self._receive(ws)
+            code, reason, heard = self._receive(ws)
             self._connected.clear()
-            with contextlib.suppress(Exception):
-                ws.shutdown()
+            _hard_close(ws)
             if self._aborted.is_set():
                 self._end(code, reason, None)
                 return
@@ -419,6 +459,19 @@ class LiveSession:
             if not is_retryable(code):
                 self._end(code, reason, close_error(code, reason))
                 return
+            # A server that accepts connections but never answers must not be retried forever.
+            if heard:
+                silent_streak = 0
+            else:
+                silent_streak += 1
+                silent_since = silent_since if silent_streak > 1 else time.monotonic()
+                if silent_streak >= self._policy.max_attempts or (
+                    time.monotonic() - silent_since >= self._policy.max_seconds and silent_streak > 1
+                ):
+                    self._end(
+                        code, reason, NetworkError(f"Gladia accepted {silent_streak} connections but never answered")
+                    )
+                    return
             self.events.put(Notice(f"connection lost ({'code ' + str(code) if code else reason}); reconnecting"))
 
     def _connect(self, first: bool) -> websocket.WebSocket | None:
@@ -438,6 +491,7 @@ class LiveSession:
                     self._url, timeout=policy.connect_timeout, enable_multithread=True, skip_utf8_validation=True
                 )
                 ws.settimeout(None)
+                _limit_send_time(ws, policy.ack_timeout)
             except websocket.WebSocketBadStatusException as exc:
                 status = getattr(exc, "status_code", 0)
                 if status in (401, 403):
@@ -450,8 +504,10 @@ class LiveSession:
             else:
                 with self._send_lock:
                     self._ws = ws
-                    self._buffer.rewind()
+                    resend_from = self._buffer.rewind()
                     with self._lock:
+                        self._resend_from = resend_from
+                        self._skew = None  # learnt from this connection's first ack
                         self._attempt = 0
                         self._last_heard = time.monotonic()
                         self._stop_sent = False  # resent on the new connection unless Gladia acknowledged it
@@ -474,22 +530,26 @@ class LiveSession:
             )
         )
 
-    def _receive(self, ws: websocket.WebSocket) -> tuple[int | None, str]:
+    def _receive(self, ws: websocket.WebSocket) -> tuple[int | None, str, bool]:
+        """Read until the socket closes: (close code, reason, whether anything at all was heard)."""
         import websocket
 
+        heard = False
         try:
             while True:
                 opcode, frame = ws.recv_data_frame(True)
+                heard = True
                 with self._lock:
                     self._last_heard = time.monotonic()
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    return _parse_close(frame.data)
+                    code, reason = _parse_close(frame.data)
+                    return code, reason, heard
                 if opcode == websocket.ABNF.OPCODE_TEXT:
                     self._handle_text(frame.data)
                 elif opcode == websocket.ABNF.OPCODE_BINARY:
                     self.events.put(Notice("ignored a binary message from the server"))
         except Exception:
-            return 1006, "connection dropped"
+            return 1006, "connection dropped", heard
 
     # -- messages --
 
@@ -535,8 +595,18 @@ class LiveSession:
             return
         if kind == "audio_chunk":
             byte_range = payload.get("byte_range")
-            if isinstance(byte_range, list) and len(byte_range) == 2 and isinstance(byte_range[1], (int, float)):
-                self._buffer.ack(int(byte_range[1]))
+            if not (isinstance(byte_range, list) and len(byte_range) == 2):
+                return
+            start, end = byte_range
+            if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
+                return
+            with self._lock:
+                if self._skew is None:
+                    # A server that counts resent bytes again numbers this connection from its own total: the first
+                    # ack (of the first frame resent) tells by how much its numbering runs ahead of ours.
+                    self._skew = max(0, int(start) - self._resend_from)
+                skew = self._skew
+            self._buffer.ack(int(end) - skew)
         elif kind == "stop_recording":
             with self._lock:
                 self._stop_acked = True
@@ -588,4 +658,6 @@ class LiveSession:
         self._source.close()
         undelivered = self._fmt.seconds(self._buffer.held_bytes) if error is not None else 0.0
         self._set_state(State.DONE)
-        self.events.put(Ended(code, reason, error, self._final_result, self._summary, undelivered))
+        with self._lock:
+            reconnections = self._reconnections
+        self.events.put(Ended(code, reason, error, self._final_result, self._summary, undelivered, reconnections))

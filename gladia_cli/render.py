@@ -80,6 +80,7 @@ class LiveRenderer:
         self.source_label = source_label
         self.output_file = output_file
         self.finals = 0
+        self.spans: list[tuple[int, float, float]] = []  # (channel, start, end) of every final printed
         self._partials: dict[tuple[int, str], str] = {}
         self._state = State.CONNECTING
         self._progress = Progress(0.0, 0.0)
@@ -124,6 +125,8 @@ class LiveRenderer:
             key = (event.channel, event.utterance_id)
             if event.is_final:
                 self._partials.pop(key, None)
+                if event.start is not None and event.end is not None:
+                    self.spans.append((event.channel, event.start, event.end))
                 if self.output == "text" and event.text:
                     self.finals += 1
                     self._write_out(

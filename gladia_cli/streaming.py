@@ -150,6 +150,34 @@ def _pump(session: LiveSession, renderer: LiveRenderer, finish_timeout: float) -
             return event
 
 
+def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str) -> None:
+    """A final sent while the connection was down never reached us: the session's result still has it.
+
+    An utterance of the result counts as printed when a printed final overlaps it in time on its channel, so a result
+    segmented a little differently from the live finals is not printed twice.
+    """
+    with JobProgress("checking the final result for words lost while reconnecting") as progress:
+        job = api.wait_live(session_id, on_poll=progress.update)
+    result = job.get("result") if isinstance(job.get("result"), dict) else {}
+    transcription = result.get("transcription") if isinstance(result, dict) else None
+    utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
+    missing = []
+    for u in utterances if isinstance(utterances, list) else []:
+        if not isinstance(u, dict) or not str(u.get("text") or "").strip():
+            continue
+        start, end, channel = u.get("start"), u.get("end"), u.get("channel", 0)
+        if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
+            continue
+        if not any(c == channel and s < end and start < e for c, s, e in renderer.spans):
+            missing.append(u)
+    if missing:
+        renderer.notice(f"{len(missing)} utterance(s) did not arrive during a reconnection; from the final result:")
+        for u in missing:
+            renderer.write_result(
+                formats.utterance_line(str(u["text"]), channel=u.get("channel", 0) if renderer.multichannel else None)
+            )
+
+
 def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_id: str, ended: Ended) -> None:
     if run.output in ("json", "json-full", "srt", "vtt"):
         # Formats of the whole session come from the authoritative result, which may still be processing.
@@ -161,6 +189,8 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
         return
     if run.output != "text":
         return
+    if ended.reconnections:
+        _recover_lost_finals(api, renderer, session_id)
     if renderer.finals == 0 and ended.final_result is not None:
         # Final transcripts were switched off in the config: print the post-processed transcript instead.
         for line in formats.transcript_lines(ended.final_result):

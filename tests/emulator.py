@@ -18,8 +18,10 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
 - `init_failures: list[int]` -- statuses answered (in order, one per request) to the next `POST /v2/live`s.
 - `drop_after_bytes: list[int]` -- one entry per WebSocket connection, popped when a connection is accepted: once
   that connection has received at least N audio bytes, the TCP connection is aborted (`transport.abort()`: no close
-  frame, nothing more flushed) without acknowledging the frame that crossed N. The frame itself was received: it is
-  in `session.audio`, as it would be on a server that read it just before the network failed.
+  frame; the client's unread frames make it a reset) without acknowledging the frame that crossed N. That frame was
+  received: it is in `session.audio`, as on a server that read it just before the network failed. Before aborting,
+  the emulator waits (at most 1 s) until its kernel has delivered what it already sent, so that which messages the
+  client got before a drop is deterministic; anything the client then misses is the client's doing.
 - `close_after_bytes: list[tuple[int, int]]` -- same, but `(N, code)` closes properly with `code` (1011 retryable,
   4400 fatal, 1001 "going away"...). A connection may pop an entry from both lists; the first threshold met wins.
 - `refuse_connections: int` -- the next K WebSocket handshakes are answered HTTP 503 instead of the upgrade.
@@ -653,6 +655,7 @@ class GladiaEmulator:
         self.extra_messages: list[dict] = []
         self.raw_text_frames: list[str] = []
         self.post_processing_delay = 0.0
+        self.lost_finals: set[int] = set()  # utterance indices whose final never goes out (lost in a drop)
         # fault injection (see the module docstring)
         self.drop_after_bytes: list[int] = []
         self.close_after_bytes: list[tuple[int, int]] = []
@@ -1327,7 +1330,7 @@ class GladiaEmulator:
         if s.speech_events:
             data = {"time": utterance["end"], "channel": 0}
             await self._send(session, self._message(session, "speech_end", data))
-        if s.finals:
+        if s.finals and index not in self.lost_finals:
             data = {"id": uid, "is_final": True, "utterance": utterance}
             await self._send(session, self._message(session, "transcript", data))
         if not s.realtime_events:

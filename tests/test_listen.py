@@ -81,7 +81,12 @@ def test_ctrl_c_sends_everything_captured(tone_playing: VirtualMic, emulator: Gl
     )
     assert emulator.wait_until(lambda: any(len(s.audio) >= 32000 for s in emulator.sessions.values()), timeout=20)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"gladia listen did not end after Ctrl-C; stderr: {err!r}; emulator: {emulator.sessions!r}")
     assert proc.returncode == 0, err
     session = emulator.only_session()
     assert session.stop_count == 1

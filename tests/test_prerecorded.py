@@ -130,7 +130,7 @@ def test_upload_is_retried_after_a_429_with_the_whole_file(
 def test_missing_or_empty_file_fails_before_any_request(
     emu: FullGladiaEmulator, client: PreRecordedClient, tmp_path: Path
 ) -> None:
-    with pytest.raises(UsageError, match="file not found"):
+    with pytest.raises(UsageError, match="no such file"):
         client.transcribe(tmp_path / "nope.wav")
     (tmp_path / "empty.wav").write_bytes(b"")
     with pytest.raises(UsageError, match="is empty"):

@@ -6,7 +6,7 @@ The audio is random noise so that a resent overlap can only match one offset.
 
 Most runs use a server slightly slower than the client (`message_delay`): the client has then sent everything before
 an ack comes back, so which acks it saw before a fault, and hence what it resends, does not depend on thread timing.
-Runs without it hit two client bugs at random; those bugs have their own deterministic tests, marked xfail.
+Runs without it once hit two client bugs at random; those bugs have their own deterministic tests.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +73,7 @@ def checked(result: Result) -> Result:
     return result
 
 
-def stream(capsys: pytest.CaptureFixture[str], wav: Path, *extra: str) -> Result:
+def stream(capsys, wav: Path, *extra: str) -> Result:
     return checked(invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", *extra))
 
 
@@ -85,10 +85,10 @@ def assert_exact(session: EmulatedSession, pcm: bytes) -> None:
     assert sha256(logical) == sha256(pcm)
 
 
-def wait_for(predicate: object, timeout: float) -> bool:
+def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return True
         time.sleep(0.02)
     return False
@@ -200,11 +200,33 @@ def test_connection_faults_resume_with_every_byte_once(
     assert result.stderr.count("reconnected; resending") == len(faults)
 
 
+@pytest.mark.parametrize("run", range(4))
+@pytest.mark.parametrize(
+    ("knob", "faults"),
+    [
+        pytest.param("drop_after_bytes", [12000, 12000, 12000], id="three-drops"),
+        pytest.param("close_after_bytes", [(20000, 1011), (6400, 1011)], id="two-closes"),
+    ],
+)
+def test_connection_faults_with_a_fast_server(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], knob: str, faults: list, run: int
+) -> None:
+    """No message_delay: acks race the resends, the case that once lost audio and finals at random."""
+    wav, pcm = noise_wav(tmp_path / "n.wav", 3.5)
+    setattr(emu, knob, list(faults))
+    result = stream(capsys, wav)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == FINALS
+    assert_exact(emu.only_session(), pcm)
+
+
 # --- 4: refused reconnections -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.timeout(30)
-def test_refused_reconnections_are_retried(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_refused_reconnections_are_retried(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav, pcm = noise_wav(tmp_path / "r.wav", 3.0)
     emu.message_delay = SLOW
     emu.drop_after_bytes = [30000]
@@ -219,7 +241,9 @@ def test_refused_reconnections_are_retried(emu: GladiaEmulator, tmp_path: Path, 
 
 
 @pytest.mark.timeout(30)
-def test_reconnection_refused_more_than_the_attempts_is_exit_4(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_reconnection_refused_more_than_the_attempts_is_exit_4(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav, pcm = noise_wav(tmp_path / "r.wav", 3.0)
     emu.message_delay = SLOW
     emu.drop_after_bytes = [30000]
@@ -253,7 +277,9 @@ def test_reconnection_refused_more_than_the_attempts_is_exit_4(emu: GladiaEmulat
         (1001, ExitCode.NETWORK),
     ],
 )
-def test_fatal_close_is_not_retried(emu: GladiaEmulator, tmp_path: Path, capsys, code: int, exit_code: int) -> None:
+def test_fatal_close_is_not_retried(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], code: int, exit_code: int
+) -> None:
     wav, _ = noise_wav(tmp_path / "f.wav", 2.0)
     emu.close_after_bytes = [(CHUNK * 3, code)]
     result = stream(capsys, wav)
@@ -280,7 +306,9 @@ def test_fatal_close_is_not_retried(emu: GladiaEmulator, tmp_path: Path, capsys,
         pytest.param({"ack_delay": 0.2, "drop_after_bytes": [30000, 30000]}, id="delayed+drops"),
     ],
 )
-def test_late_or_missing_acks(emu: GladiaEmulator, tmp_path: Path, capsys, knobs: dict) -> None:
+def test_late_or_missing_acks(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], knobs: dict
+) -> None:
     wav, pcm = noise_wav(tmp_path / "a.wav", 3.0)
     for name, value in knobs.items():
         setattr(emu, name, value)
@@ -295,7 +323,9 @@ def test_late_or_missing_acks(emu: GladiaEmulator, tmp_path: Path, capsys, knobs
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("knob", ["resend_finals_on_reconnect", "reid_finals_on_reconnect"])
-def test_finals_replayed_after_a_reconnect_are_printed_once(emu: GladiaEmulator, tmp_path: Path, capsys, knob) -> None:
+def test_finals_replayed_after_a_reconnect_are_printed_once(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], knob
+) -> None:
     wav, pcm = noise_wav(tmp_path / "p.wav", 3.5)
     emu.message_delay = SLOW
     emu.drop_after_bytes = [75000, 9600]  # after two utterances; then again, to replay twice
@@ -311,7 +341,9 @@ def test_finals_replayed_after_a_reconnect_are_printed_once(emu: GladiaEmulator,
 
 
 @pytest.mark.timeout(30)
-def test_jsonl_after_a_drop_has_each_final_once_per_message(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_jsonl_after_a_drop_has_each_final_once_per_message(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav, pcm = noise_wav(tmp_path / "j.wav", 3.0)
     emu.message_delay = SLOW
     emu.drop_after_bytes = [40000]
@@ -327,7 +359,7 @@ def test_jsonl_after_a_drop_has_each_final_once_per_message(emu: GladiaEmulator,
 
 
 @pytest.mark.timeout(30)
-def test_init_429_then_500_is_retried(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_init_429_then_500_is_retried(emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wav, pcm = noise_wav(tmp_path / "i.wav", 1.5)
     emu.init_failures = [429, 500]
     result = stream(capsys, wav)
@@ -337,7 +369,9 @@ def test_init_429_then_500_is_retried(emu: GladiaEmulator, tmp_path: Path, capsy
 
 
 @pytest.mark.timeout(30)
-def test_init_429_forever_is_exit_5_with_a_rate_limit_line(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_init_429_forever_is_exit_5_with_a_rate_limit_line(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav, _ = noise_wav(tmp_path / "i.wav", 1.0)
     emu.init_failures = [429] * 10
     result = stream(capsys, wav)
@@ -348,7 +382,7 @@ def test_init_429_forever_is_exit_5_with_a_rate_limit_line(emu: GladiaEmulator, 
 
 
 @pytest.mark.timeout(30)
-def test_init_422_is_not_retried(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_init_422_is_not_retried(emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wav, _ = noise_wav(tmp_path / "i.wav", 1.0)
     emu.init_failures = [422, 201]
     result = stream(capsys, wav)
@@ -361,7 +395,7 @@ def test_init_422_is_not_retried(emu: GladiaEmulator, tmp_path: Path, capsys) ->
 
 
 @pytest.mark.timeout(30)
-def test_slow_server(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_slow_server(emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wav, pcm = noise_wav(tmp_path / "s.wav", 2.0)
     emu.message_delay = 0.05
     result = stream(capsys, wav)
@@ -371,7 +405,9 @@ def test_slow_server(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.timeout(30)
-def test_silent_server_ends_at_the_finish_timeout(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_silent_server_ends_at_the_finish_timeout(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav, pcm = noise_wav(tmp_path / "q.wav", 1.0)
     emu.silent = True
     started = time.monotonic()
@@ -431,12 +467,6 @@ def run_library_session(emu: GladiaEmulator, source: BytesSource, policy: Reconn
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG live.py _check_alive (and _send_some, join, abort): websocket-client's ws.shutdown() only closes the "
-    "fd, which does not wake the connection thread blocked in recv(): the 'reconnecting' notice is shown but no "
-    "reconnection ever happens and the session hangs",
-)
 def test_ack_timeout_reconnects_to_a_server_that_stopped_answering(emu: GladiaEmulator) -> None:
     emu.silent = True
     policy = ReconnectPolicy(ack_timeout=0.5, max_attempts=3, max_seconds=5, base_delay=0.05)
@@ -468,11 +498,6 @@ def test_ack_timeout_reconnects_to_a_server_that_stopped_answering(emu: GladiaEm
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG live.py _check_alive: the ack timeout is off once stop_recording is sent, so a server that never "
-    "answers (no ack of the audio nor of the stop, no close) is waited for forever by LiveSession",
-)
 def test_silent_server_ends_the_library_session_with_a_network_error(emu: GladiaEmulator) -> None:
     emu.silent = True
     policy = ReconnectPolicy(ack_timeout=0.5, max_attempts=2, max_seconds=2, base_delay=0.05)
@@ -483,12 +508,6 @@ def test_silent_server_ends_the_library_session_with_a_network_error(emu: Gladia
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG live.py _check_alive/_connect: a server that accepts the WebSocket but never answers is never given "
-    "up on while audio streams (today the reconnect hangs, see above; once it works, each successful handshake "
-    "resets the attempt budget, so it would reconnect forever)",
-)
 def test_silent_server_while_streaming_is_given_up_after_the_attempts(emu: GladiaEmulator) -> None:
     emu.silent = True
     policy = ReconnectPolicy(ack_timeout=0.3, max_attempts=2, max_seconds=1, base_delay=0.05)
@@ -517,7 +536,7 @@ def test_rest_call_to_a_hanging_server_times_out_with_a_network_error(emu: Gladi
 
 @pytest.mark.timeout(30)
 def test_result_command_on_a_hanging_server_is_exit_4(
-    emu: GladiaEmulator, capsys, monkeypatch: pytest.MonkeyPatch
+    emu: GladiaEmulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emu.http_hang_seconds = 3
     defaults = dict(GladiaApi.request.__kwdefaults__ or {}, timeout=0.3)  # the real 10 s would make this slow
@@ -555,7 +574,9 @@ def start_cli(args: list[str], emu: GladiaEmulator, home: Path) -> subprocess.Po
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("output", ["text", "jsonl"])
-def test_output_file_is_appended_per_run(emu: GladiaEmulator, tmp_path: Path, capsys, output: str) -> None:
+def test_output_file_is_appended_per_run(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str
+) -> None:
     wav, _ = noise_wav(tmp_path / "o.wav", 2.0)
     target = tmp_path / "out" / "finals.txt"
     target.parent.mkdir()
@@ -619,7 +640,9 @@ def test_killed_process_leaves_a_valid_record_wav(emu: GladiaEmulator, tmp_path:
     assert frames == pcm[: len(frames)]
 
 
-def test_record_to_an_existing_file_is_a_usage_error_before_any_request(emu: GladiaEmulator, tmp_path: Path, capsys):
+def test_record_to_an_existing_file_is_a_usage_error_before_any_request(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav, _ = noise_wav(tmp_path / "e.wav", 1.0)
     existing = tmp_path / "exists.wav"
     existing.write_bytes(b"precious")
@@ -634,7 +657,9 @@ def test_record_to_an_existing_file_is_a_usage_error_before_any_request(emu: Gla
 
 
 @pytest.mark.timeout(30)
-def test_buffer_is_bounded_while_gladia_cannot_be_reached(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+def test_buffer_is_bounded_while_gladia_cannot_be_reached(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav, _ = noise_wav(tmp_path / "b.wav", 5.0)
     emu.drop_after_bytes = [CHUNK * 3]
     emu.refuse_after_fault = 1000
@@ -685,7 +710,9 @@ def test_audio_buffer_holds_at_most_its_bound_while_disconnected(emu: GladiaEmul
 
 
 @pytest.mark.timeout(40)
-def test_api_key_is_never_printed_even_with_debug(emu: GladiaEmulator, tmp_path: Path, capsys, monkeypatch) -> None:
+def test_api_key_is_never_printed_even_with_debug(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
     monkeypatch.delenv("GLADIA_API_KEY")
     wav, _ = noise_wav(tmp_path / "key.wav", 1.0)
     runs: list[Result] = []
@@ -715,12 +742,6 @@ def test_api_key_is_never_printed_even_with_debug(emu: GladiaEmulator, tmp_path:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG live.py _handle_ack / audio_buffer.py ack(): after a resend, Gladia's acks count the resent bytes "
-    "again (session-global total received); the client takes them in its own numbering, clamps them to what it "
-    "sent, and forgets audio Gladia never received",
-)
 def test_acks_after_a_resend_do_not_make_the_client_forget_unsent_audio(
     emu: GladiaEmulator, tmp_path: Path, capsys
 ) -> None:
@@ -777,11 +798,6 @@ class ResetSocket:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG live.py _send_some: on a failed send the sender calls ws.shutdown(), which throws away what Gladia "
-    "had already delivered and the receiver had not read yet (e.g. a final): the final is never printed",
-)
 def test_a_final_delivered_before_a_reset_is_not_thrown_away(monkeypatch: pytest.MonkeyPatch) -> None:
     import websocket
 
@@ -821,3 +837,26 @@ def test_a_final_delivered_before_a_reset_is_not_thrown_away(monkeypatch: pytest
     assert any(isinstance(e, Ended) for e in events)
     texts = [e.text for e in events if isinstance(e, Transcript) and e.is_final]
     assert texts == ["Hello world."]
+
+
+def test_a_final_lost_in_a_reconnection_is_recovered_from_the_result(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav, pcm = noise_wav(tmp_path / "n.wav", 3.5)
+    emu.message_delay = SLOW
+    emu.drop_after_bytes = [20000]
+    emu.lost_finals = {1}  # the server says it, the client never hears it
+    result = stream(capsys, wav)
+    assert result.code == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == sorted(FINALS)  # each once, the lost one recovered
+    assert "did not arrive during a reconnection" in result.stderr
+    assert_exact(emu.only_session(), pcm)
+
+
+def test_no_recovery_lookup_without_a_reconnection(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav, _ = noise_wav(tmp_path / "n.wav", 2.0)
+    result = stream(capsys, wav)
+    assert result.code == 0
+    assert ("GET", f"/v2/live/{emu.only_session().id}") not in emu.http_requests
