@@ -70,7 +70,7 @@ class Config:
     sdk: bool
     profile: bool
     runs: int
-    repeats: int  # runs of the short throughput file (median taken)
+    repeats: int  # gladia runs of the 10 min and 1 h files, and SDK runs of the 10 min file (median taken)
     short_seconds: float
     long_seconds: float
     memory_seconds: float
@@ -96,7 +96,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         default=None,
         help="profile the 1 h --speed 0 run with py-spy from the bench venv (default: on in a full run with the SDK)",
     )
-    parser.add_argument("--runs", type=int, help="start-up runs per command (default 15; 3 with --quick)")
+    parser.add_argument("--runs", type=int, help="start-up runs per command (default 20; 3 with --quick)")
     parser.add_argument("--pacing-seconds", type=float, help="audio streamed at --speed 1 (default 180; 20 quick)")
     parser.add_argument("--output", type=Path, default=BENCH / "results.md", help="markdown file to write")
     parser.add_argument(
@@ -112,7 +112,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     sdk = not args.no_sdk
-    runs = args.runs if args.runs is not None else (3 if quick else 15)
+    runs = args.runs if args.runs is not None else (3 if quick else 20)
     if runs < 1:
         parser.error("--runs must be at least 1")
     return Config(
@@ -738,8 +738,8 @@ class Results:
     startup: StartupResult | None = None
     cli: dict[str, Measured] = field(default_factory=dict)  # "short", "long", "memory"
     sdk: dict[str, Measured] = field(default_factory=dict)
-    cli_repeats: list[Measured] = field(default_factory=list)
-    sdk_repeats: list[Measured] = field(default_factory=list)
+    cli_runs: dict[str, list[Measured]] = field(default_factory=dict)  # every run; `cli` holds the median one
+    sdk_runs: dict[str, list[Measured]] = field(default_factory=dict)
     pacing: Pacing | None = None
     profile: Profile | None = None
     sdk_note: str = ""
@@ -748,6 +748,7 @@ class Results:
     wav_paths: dict[str, Path] = field(default_factory=dict)
     generation_seconds: float = 0.0
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def wav_seconds_for(self, m: Measured) -> float:
         """Seconds of audio in the file that run streamed."""
@@ -927,7 +928,8 @@ def render(r: Results) -> str:
         "",
         f"- Machine: {cpu_model()}, {os.cpu_count()} cores, "
         f"{platform.system()} {platform.release()}, load average before the run "
-        f"{r.load_before[0]:.2f} / {r.load_before[1]:.2f} / {r.load_before[2]:.2f}",
+        f"{r.load_before[0]:.2f} / {r.load_before[1]:.2f} / {r.load_before[2]:.2f} (after: "
+        f"{r.load_after[0]:.2f} / {r.load_after[1]:.2f} / {r.load_after[2]:.2f})",
         f"- Python {platform.python_version()} ({sys.executable}); gladia at commit {git_commit()}",
     ]
     st = r.startup
@@ -981,7 +983,10 @@ def render(r: Results) -> str:
         "(`os.wait4`). 'x RT while streaming' counts only first to last frame at the server."
     )
     if cfg.repeats > 1:
-        lines.append(f"The {duration_label(r.wav_seconds.get('short', 0))} runs are the median of {cfg.repeats}.")
+        lines.append(
+            f"Each row is the run of median wall time among {cfg.repeats} (gladia: 10 min and 1 h; SDK: 10 min); "
+            "every run is listed below the tables."
+        )
     lines.append("")
     rows = []
     for key in ("short", "long", "memory"):
@@ -999,11 +1004,19 @@ def render(r: Results) -> str:
             if m is not None and m.phases():
                 rows.append([duration_label(r.wav_seconds[key]), client, *(fmt_s(x) for x in m.phases())])
     lines += table(["audio", "client", *PHASES], rows)
-    if r.cli_repeats or r.sdk_repeats:
-        walls = ", ".join(f"{m.wall:.2f}" for m in r.cli_repeats)
-        lines += ["", f"All {duration_label(r.wav_seconds['short'])} runs, wall s: gladia {walls}"]
-        if r.sdk_repeats:
-            lines[-1] += "; SDK " + ", ".join(f"{m.wall:.2f}" for m in r.sdk_repeats)
+    every = []
+    for key in ("short", "long", "memory"):
+        for client, runs in (("gladia", r.cli_runs.get(key, [])), ("SDK", r.sdk_runs.get(key, []))):
+            if len(runs) > 1:
+                each = ", ".join(
+                    f"{m.wall:.2f} s ({m.x_realtime:,.0f}x, {m.audio_seconds:,.0f} s received"
+                    + (f", {m.drop_notices:,} drop notices" if m.drop_notices else "")
+                    + ")"
+                    for m in runs
+                )
+                every.append(f"- {duration_label(r.wav_seconds[key])}, {client}: {each}")
+    if every:
+        lines += ["", "Every run:", "", *every]
     if r.sdk_note:
         lines += ["", f"SDK: {r.sdk_note}"]
     notices = {k: m.drop_notices for k, m in r.cli.items()}
@@ -1155,23 +1168,21 @@ def run(cfg: Config) -> Results:
         cli_stream(cfg, launcher, server, warm, 0, "warm-up gladia")
         if python is not None and cfg.sdk:
             sdk_stream(cfg, python, server, warm, "warm-up SDK")
-        short = r.wav_paths["short"]
-        for i in range(cfg.repeats):
-            r.cli_repeats.append(
-                cli_stream(cfg, launcher, server, short, 0, f"gladia {duration_label(r.wav_seconds['short'])} #{i + 1}")
-            )
-            if python is not None and cfg.sdk:
-                r.sdk_repeats.append(
-                    sdk_stream(cfg, python, server, short, f"SDK {duration_label(r.wav_seconds['short'])} #{i + 1}")
-                )
-        r.cli["short"] = median_by_wall(r.cli_repeats)
-        if r.sdk_repeats:
-            r.sdk["short"] = median_by_wall(r.sdk_repeats)
-        for key in ("long", "memory"):
+        for key in ("short", "long", "memory"):
             label = duration_label(r.wav_seconds[key])
-            r.cli[key] = cli_stream(cfg, launcher, server, r.wav_paths[key], 0, f"gladia {label}")
-            if key == "long" and python is not None and cfg.sdk:
-                r.sdk[key] = sdk_stream(cfg, python, server, r.wav_paths[key], f"SDK {label}")
+            wav = r.wav_paths[key]
+            cli_count = cfg.repeats if key != "memory" else 1
+            sdk_count = (cfg.repeats if key == "short" else 1) if key != "memory" else 0
+            cli_runs, sdk_runs = r.cli_runs.setdefault(key, []), r.sdk_runs.setdefault(key, [])
+            for i in range(max(cli_count, sdk_count)):
+                suffix = f" #{i + 1}" if max(cli_count, sdk_count) > 1 else ""
+                if i < cli_count:
+                    cli_runs.append(cli_stream(cfg, launcher, server, wav, 0, f"gladia {label}{suffix}"))
+                if i < sdk_count and python is not None and cfg.sdk:
+                    sdk_runs.append(sdk_stream(cfg, python, server, wav, f"SDK {label}{suffix}"))
+            r.cli[key] = median_by_wall(cli_runs)
+            if sdk_runs:
+                r.sdk[key] = median_by_wall(sdk_runs)
         log(f"pacing: {duration_label(cfg.pacing_seconds)} at --speed 1")
         paced = cli_stream(cfg, launcher, server, r.wav_paths["pacing"], 1, f"gladia pacing {cfg.pacing_seconds:g}s")
         r.pacing = pacing_figures(paced)
@@ -1179,6 +1190,7 @@ def run(cfg: Config) -> Results:
             log("profiling the long --speed 0 run with py-spy")
             r.profile = profile_cli(cfg, py_spy, launcher, server, r.wav_paths["long"])
     r.elapsed = time.perf_counter() - began
+    r.load_after = os.getloadavg()
     return r
 
 
@@ -1190,7 +1202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg.output.write_text(report, "utf-8")
     sys.stdout.write(report)
     log(f"done in {results.elapsed:.0f} s; wrote {cfg.output}")
-    failed = [m.label for m in [*results.cli.values(), *results.cli_repeats] if not m.ok]
+    failed = [m.label for runs in results.cli_runs.values() for m in runs if not m.ok]
     if results.pacing is None or not results.pacing.measured.ok:
         failed.append("pacing")
     if failed:

@@ -210,6 +210,8 @@ class LiveSession:
         policy: ReconnectPolicy | None = None,
         buffer_seconds: float = 300.0,
         on_audio: Callable[[bytes], None] | None = None,
+        emit_messages: bool = True,
+        emit_acks: bool = True,
     ) -> None:
         self.session_id = session_id
         self._url = url
@@ -219,7 +221,13 @@ class LiveSession:
         self._limit = None if duration is None else int(duration * fmt.sample_rate) * fmt.frame_bytes
         self._on_audio = on_audio
         self._audio: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
-        self._buffer = AudioBuffer(max(int(buffer_seconds * fmt.bytes_per_second), fmt.chunk_bytes(1000)))
+        self._buffer_max = max(int(buffer_seconds * fmt.bytes_per_second), fmt.chunk_bytes(1000))
+        self._buffer = AudioBuffer(self._buffer_max)
+        self._chunk_hint = fmt.chunk_bytes(100)
+        self._lossless = getattr(source, "can_wait", True)
+        self._emit_messages = emit_messages
+        self._emit_acks = emit_acks
+        self._wake = threading.Event()  # the sender has something new to look at
         self.events: queue.Queue[Event] = queue.Queue()
         self._state = State.CONNECTING
         self._lock = threading.Lock()  # guards _state, _attempt, _last_heard, _stop_sent, _stop_acked, _ended
@@ -271,6 +279,7 @@ class LiveSession:
         """Second Ctrl-C: close at once with 1000 so Gladia still ends and processes the session server-side."""
         self._aborted.set()
         self._stop_wanted.set()
+        self._wake.set()
         self._source.close()
         ws = self._ws
         if ws is not None:
@@ -300,6 +309,7 @@ class LiveSession:
 
     def join(self, timeout: float = 5.0) -> None:
         self._closed.set()
+        self._wake.set()
         self._source.close()
         _hard_close(self._ws)
         deadline = time.monotonic() + timeout
@@ -353,26 +363,42 @@ class LiveSession:
 
     def _send(self) -> None:
         while not self._closed.is_set() and not self._aborted.is_set():
-            self._take_audio()
-            if not self._connected.is_set():
-                self._connected.wait(0.05)
-                continue
-            if not self._send_some():
+            moved = self._take_audio(wait=False)
+            if self._connected.is_set():
+                if self._send_some():
+                    continue
                 self._check_alive()
+            if not moved:
+                self._idle()
 
-    def _take_audio(self) -> None:
-        """Move captured audio into the buffer; wait briefly only when there is nothing to send."""
-        timeout = 0.0 if self._buffer.pending_bytes else 0.05
-        while True:
+    def _idle(self) -> None:
+        """Nothing to send: sleep until audio, an ack, a (re)connection or the end arrives (50 ms at most)."""
+        if not self._audio_done.is_set() and self._has_room():
+            self._take_audio(wait=True)
+        else:
+            self._wake.wait(0.05)
+            self._wake.clear()
+
+    def _has_room(self) -> bool:
+        # A source that can wait (a file) is never dropped from: it waits for acks to make room. A microphone cannot
+        # wait, so its audio is always taken, and past the bound the oldest is dropped, with a warning.
+        return not self._lossless or self._buffer.held_bytes + self._chunk_hint <= self._buffer_max
+
+    def _take_audio(self, *, wait: bool) -> bool:
+        """Move captured audio into the buffer, as much as fits; True if anything moved."""
+        moved = False
+        timeout = 0.05 if wait else 0.0
+        while self._has_room():
             try:
                 chunk = self._audio.get(timeout=timeout) if timeout else self._audio.get_nowait()
             except queue.Empty:
-                return
+                return moved
             timeout = 0.0
+            moved = True
             if chunk is _END:
                 self._audio_done.set()
                 self._stop_wanted.set()
-                continue
+                return moved
             dropped = self._buffer.append(chunk)
             if dropped:
                 self.events.put(
@@ -381,6 +407,7 @@ class LiveSession:
                         f"({self._fmt.seconds(self._buffer.dropped_bytes):.1f} s in all)"
                     )
                 )
+        return moved
 
     def _send_some(self) -> bool:
         """Send one frame (or the stop); False when there was nothing to do."""
@@ -512,6 +539,7 @@ class LiveSession:
                         self._last_heard = time.monotonic()
                         self._stop_sent = False  # resent on the new connection unless Gladia acknowledged it
                     self._connected.set()
+                self._wake.set()
                 self._set_state(State.STOPPING if self._stop_wanted.is_set() else State.STREAMING)
                 return ws
             elapsed = time.monotonic() - started
@@ -563,7 +591,9 @@ class LiveSession:
             self.events.put(Notice("ignored a message from the server that is not a JSON object"))
             return
         is_ack = "acknowledged" in message
-        self.events.put(ServerMessage(message, is_ack))
+        # Thousands of acks a second at --speed 0: queue them only for someone who prints them.
+        if self._emit_messages and (self._emit_acks or not is_ack):
+            self.events.put(ServerMessage(message, is_ack))
         kind = message.get("type")
         body = message.get("data")
         payload: dict[str, Any] = body if isinstance(body, dict) else {}
@@ -607,6 +637,7 @@ class LiveSession:
                     self._skew = max(0, int(start) - self._resend_from)
                 skew = self._skew
             self._buffer.ack(int(end) - skew)
+            self._wake.set()
         elif kind == "stop_recording":
             with self._lock:
                 self._stop_acked = True
@@ -654,6 +685,7 @@ class LiveSession:
                 return
             self._ended = True
         self._closed.set()
+        self._wake.set()
         self._connected.clear()
         self._source.close()
         undelivered = self._fmt.seconds(self._buffer.held_bytes) if error is not None else 0.0

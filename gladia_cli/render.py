@@ -85,9 +85,10 @@ class LiveRenderer:
         self._state = State.CONNECTING
         self._progress = Progress(0.0, 0.0)
         self._hint = "Ctrl-C to stop"
-        self._console = stderr_console() if stderr is None else None
-        self._live: Live | None = None
         use_live = is_tty(self.err) if live_view is None else live_view
+        # Rich only for a person at a terminal; a log file gets plain lines (and costs nothing to write).
+        self._console = stderr_console() if stderr is None and is_tty(self.err) else None
+        self._live: Live | None = None
         if use_live and self._console is not None:
             from rich.live import Live
 

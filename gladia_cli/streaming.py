@@ -94,6 +94,8 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             policy=run.policy,
             buffer_seconds=run.buffer_seconds,
             on_audio=recorder.write if recorder else None,
+            emit_messages=run.output == "jsonl",
+            emit_acks=run.show_acks,
         )
         renderer = LiveRenderer(
             output=run.output,

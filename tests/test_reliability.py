@@ -421,7 +421,12 @@ def test_silent_server_ends_at_the_finish_timeout(
 
 
 class BytesSource:
-    """An AudioSource over a bytes buffer: 100 ms chunks, all at once, or one every `interval` seconds."""
+    """An AudioSource over a bytes buffer: 100 ms chunks, all at once, or one every `interval` seconds.
+
+    Like a microphone, it cannot wait (`can_wait` False): the session takes its audio as it comes.
+    """
+
+    can_wait = False
 
     def __init__(self, data: bytes, interval: float = 0.0) -> None:
         self.data = data
@@ -657,9 +662,10 @@ def test_record_to_an_existing_file_is_a_usage_error_before_any_request(
 
 
 @pytest.mark.timeout(30)
-def test_buffer_is_bounded_while_gladia_cannot_be_reached(
+def test_a_file_waits_for_gladia_instead_of_dropping_audio(
     emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A file, unlike a microphone, can wait: while Gladia cannot be reached nothing is dropped, memory stays bound."""
     wav, _ = noise_wav(tmp_path / "b.wav", 5.0)
     emu.drop_after_bytes = [CHUNK * 3]
     emu.refuse_after_fault = 1000
@@ -668,11 +674,23 @@ def test_buffer_is_bounded_while_gladia_cannot_be_reached(
     result = stream(capsys, wav, *args)
     assert time.monotonic() - started < 15
     assert result.code == ExitCode.NETWORK, result.stderr
-    assert "dropped the oldest" in result.stderr
+    assert "dropped" not in result.stderr
     assert emu.only_session().id in one_line_error(result)
     # What never reached Gladia is reported, and it is at most the buffer.
     match = re.search(r"(\d+\.\d) s of audio never reached Gladia", result.stderr)
     assert match and 0 < float(match.group(1)) <= 1.0
+
+
+def test_speed_0_delivers_every_byte_of_a_file_longer_than_the_buffer(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reading a file is faster than sending it: the buffer's bound must make the reader wait, never drop."""
+    wav, pcm = noise_wav(tmp_path / "long.wav", 8.0)
+    emu.ack_delay = 0.01
+    result = stream(capsys, wav, "--buffer-seconds", "1")
+    assert result.code == 0, result.stderr
+    assert "dropped" not in result.stderr
+    assert bytes(emu.only_session().audio) == pcm
 
 
 @pytest.mark.timeout(30)

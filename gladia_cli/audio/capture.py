@@ -282,6 +282,8 @@ class MicrophoneSource:
     `check()` (or opening) says so, because the bytes must match what POST /v2/live declared.
     """
 
+    can_wait = False  # the sound card does not wait: its audio is taken as it comes
+
     def __init__(
         self, fmt: PcmFormat, device: InputDevice, chunk_ms: int = 100, max_buffer_seconds: float = 300.0
     ) -> None:

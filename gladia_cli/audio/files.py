@@ -84,6 +84,7 @@ class FileSource:
     duration: float | None
     converted: bool
     truncated: bool
+    can_wait = True  # a file waits for the network rather than lose audio
 
     def __init__(
         self,

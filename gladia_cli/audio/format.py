@@ -81,6 +81,11 @@ class AudioSource(Protocol):
         """The format of every byte `chunks()` yields: what POST /v2/live declares."""
         ...
 
+    @property
+    def can_wait(self) -> bool:
+        """A file can wait for the network; a microphone cannot (its audio must be taken as it comes)."""
+        ...
+
     def chunks(self) -> Iterator[bytes]:
         """Yield whole-frame chunks of about the requested duration until the audio ends or `close()` is called."""
         ...
