@@ -373,7 +373,8 @@ class LiveSession:
 
     def _idle(self) -> None:
         """Nothing to send: sleep until audio, an ack, a (re)connection or the end arrives (50 ms at most)."""
-        if not self._audio_done.is_set() and self._has_room():
+        waiting_for_link = not self._connected.is_set() and self._buffer.pending_bytes > 0
+        if not self._audio_done.is_set() and self._has_room() and not waiting_for_link:
             self._take_audio(wait=True)
         else:
             self._wake.wait(0.05)
