@@ -1,4 +1,5 @@
-"""The HTTP side of Gladia: live session init, results; errors mapped to exit codes, retries with backoff."""
+"""The HTTP side of Gladia: every REST call goes through `GladiaApi.request` (timeouts, retries with backoff, errors
+mapped to exit codes, the key kept to Gladia's own host); live session init and results live here too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from gladia_cli.settings import Settings
 if TYPE_CHECKING:
     import requests
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
 TERMINAL_STATUSES = ("done", "error")
 
 
@@ -48,16 +49,48 @@ def _error_text(response: requests.Response) -> str:
     return text or (response.reason or "no details")
 
 
+def _origin(url: str) -> tuple[str, str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+def _key_keeping_session_class() -> type:
+    import requests
+
+    class KeyKeepingSession(requests.Session):
+        """requests drops `Authorization` on a redirect to another host, but not a custom header: drop ours too."""
+
+        def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+            if _origin(prepared_request.url) != _origin(response.request.url):
+                for name in list(prepared_request.headers):
+                    if name.lower().startswith("x-gladia-"):
+                        del prepared_request.headers[name]
+            super().rebuild_auth(prepared_request, response)
+
+    return KeyKeepingSession
+
+
+def _never_sent(exc: Exception) -> bool:
+    """A refused, unresolvable or timed-out connect: the request never left, so even a creation may be retried."""
+    import requests
+
+    text = repr(exc)
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+        marker in text for marker in ("NewConnectionError", "NameResolutionError", "ConnectionRefused")
+    )
+
+
 class GladiaApi:
     """One requests.Session per command; every call has a timeout; 429/5xx are retried, 4xx never."""
 
     def __init__(self, settings: Settings, *, max_attempts: int = 4, sleep: Callable[[float], None] = time.sleep):
-        import requests
 
         self.settings = settings
         self.max_attempts = max_attempts
         self._sleep = sleep
-        self._session = requests.Session()
+        self._session = _key_keeping_session_class()()
         self._session.headers.update(
             {"x-gladia-key": settings.api_key, "x-gladia-version": f"gladia-cli/{__version__}"}
         )
@@ -113,7 +146,8 @@ class GladiaApi:
             except requests.exceptions.InvalidURL:
                 raise UsageError(f"invalid API URL {self.settings.api_url!r}") from None
             except requests.exceptions.RequestException as exc:
-                if last:
+                # A creation that may have reached the server must not be sent twice: retry only a failed connect.
+                if last or (not idempotent and not _never_sent(exc)):
                     reason = type(exc).__name__
                     raise NetworkError(
                         f"cannot reach {self.settings.api_url} ({reason})", hint="check your connection or --api-url"
@@ -135,8 +169,13 @@ class GladiaApi:
     def _error(self, response: requests.Response) -> Exception:
         status = response.status_code
         text = _error_text(response)
-        if status in (401, 403):
-            return AuthError(f"Gladia refused the API key ({status}: {text})", hint="check --api-key or GLADIA_API_KEY")
+        if status == 401:
+            return AuthError(f"Gladia refused the API key (401: {text})", hint="check --api-key or GLADIA_API_KEY")
+        if status == 403:
+            return AuthError(
+                f"Gladia refused access (403: {text})",
+                hint="this key may not be allowed to do that (zero-data-retention accounts cannot read results back)",
+            )
         if status == 429:
             return ApiError(
                 f"Gladia is rate limiting this key (429: {text})", hint="wait a moment and retry", status=429

@@ -54,15 +54,22 @@ class AudioBuffer:
 
     # -- operations --
 
-    def append(self, chunk: bytes) -> int:
-        """Add captured audio; returns the bytes dropped (oldest first) to stay within the bound."""
+    def append(self, chunk: bytes, *, may_drop: bool = True) -> int:
+        """Add captured audio; returns the bytes dropped (oldest first) to stay within the bound.
+
+        `may_drop=False` (a source that waits for room instead) never drops: the bound is then the caller's to keep.
+        """
         if not chunk:
             return 0
         with self._lock:
             self._unsent.append(chunk)
             self._unsent_bytes += len(chunk)
             dropped = 0
-            while self._unacked_bytes + self._unsent_bytes > self._max and len(self._unacked) + len(self._unsent) > 1:
+            while (
+                may_drop
+                and self._unacked_bytes + self._unsent_bytes > self._max
+                and len(self._unacked) + len(self._unsent) > 1
+            ):
                 if self._unacked:
                     offset, old = self._unacked.popleft()
                     self._unacked_bytes -= len(old)

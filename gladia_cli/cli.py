@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from gladia_cli import __version__
-from gladia_cli.errors import ExitCode, GladiaError, UsageError
+from gladia_cli.errors import ApiError, ExitCode, GladiaError, UsageError
 
 app = typer.Typer(
     name="gladia",
@@ -167,14 +167,13 @@ def _options(
     from gladia_cli.render import is_tty
     from gladia_cli.session_config import LiveOptions, load_config_file, split_list
 
-    if partials is None:
-        partials = is_tty(sys.stderr) or output == Output.jsonl
     return LiveOptions(
         languages=split_list(lang),
         code_switching=code_switching,
         model=model,
         endpointing=endpointing,
         partials=partials,
+        partials_default=is_tty(sys.stderr) or output == Output.jsonl,
         translate=split_list(translate),
         vocabulary=split_list(vocabulary),
         summarize=summarize,
@@ -366,13 +365,27 @@ def transcribe(
     output_dir: Annotated[
         Path | None, typer.Option("--output-dir", help="Write one output per input here (pre-recorded).")
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded).")] = 4,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded) [default: 4].")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo inputs whose output already exists.")] = False,
-    finish_timeout: FinishTimeout = 300.0,
+    finish_timeout: Annotated[
+        float | None,
+        typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop [default: 300]."),
+    ] = None,
     record: Record = None,
-    reconnect_attempts: ReconnectAttempts = 10,
-    reconnect_timeout: ReconnectTimeout = 120.0,
-    buffer_seconds: BufferSeconds = 300.0,
+    reconnect_attempts: Annotated[
+        int | None,
+        typer.Option(
+            "--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none) [default: 10]."
+        ),
+    ] = None,
+    reconnect_timeout: Annotated[
+        float | None, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s [default: 120].")
+    ] = None,
+    buffer_seconds: Annotated[
+        float | None, typer.Option("--buffer-seconds", help="Audio kept while disconnected [default: 300].")
+    ] = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
     region: Region = None,
@@ -380,7 +393,7 @@ def transcribe(
     """Transcribe files or URLs with Gladia's pre-recorded API; with --realtime, stream one file live at --speed."""
     from gladia_cli import settings as settings_mod
 
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     for item in inputs:
         _check_input(item)
@@ -389,7 +402,10 @@ def transcribe(
             "--speed": speed is not None,
             "--encoding": encoding is not None,
             "--chunk-ms": chunk_ms is not None,
-            "--finish-timeout": finish_timeout != 300.0,
+            "--finish-timeout": finish_timeout is not None,
+            "--reconnect-attempts": reconnect_attempts is not None,
+            "--reconnect-timeout": reconnect_timeout is not None,
+            "--buffer-seconds": buffer_seconds is not None,
             "--endpointing": endpointing is not None,
             "--partials": partials is not None,
             "--record": record is not None,
@@ -419,9 +435,9 @@ def transcribe(
             output,
             output_file,
             output_dir,
-            jobs,
+            _first(jobs, 4),
             force,
-            settings_mod.load(api_key, api_url, None if region is None else region),
+            settings_mod.load(api_key, api_url, region),
         )
         return
 
@@ -433,7 +449,7 @@ def transcribe(
         "--diarize": diarize or speakers is not None or min_speakers is not None or max_speakers is not None,
         "--output-dir": output_dir is not None,
         "--force": force,
-        "--jobs": jobs != 4,
+        "--jobs": jobs is not None,
     }
     given = [name for name, present in prerecorded_only.items() if present]
     if given:
@@ -445,6 +461,10 @@ def transcribe(
         raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
     file = Path(inputs[0])
     speed = _first(speed, 1.0)
+    finish_timeout = _first(finish_timeout, 300.0)
+    reconnect_attempts = _first(reconnect_attempts, 10)
+    reconnect_timeout = _first(reconnect_timeout, 120.0)
+    buffer_seconds = _first(buffer_seconds, 300.0)
     # Unpaced, 100 ms frames only cost per-frame overhead on both ends: send 1 s frames unless told otherwise.
     chunk_ms = _first(chunk_ms, 1000 if speed == 0 else 100)
     _check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
@@ -565,7 +585,10 @@ def result(
     status = job.get("status")
     if fmt != "json-full":
         if status == "error":
-            raise GladiaError(f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})")
+            raise ApiError(
+                f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})",
+                hint=f"`gladia result {job_id} --json` shows the whole job",
+            )
         if status != "done":
             _warn(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
     text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)

@@ -161,19 +161,6 @@ def _hard_close(ws: websocket.WebSocket | None) -> None:
         ws.shutdown()
 
 
-def _limit_send_time(ws: websocket.WebSocket, seconds: float) -> None:
-    """A peer that stops reading must fail our send, not block it forever (recv stays blocking on purpose)."""
-    import socket
-    import struct
-
-    sock = getattr(ws, "sock", None)
-    if sock is None or not hasattr(socket, "SO_SNDTIMEO"):
-        return
-    whole = int(seconds)
-    with contextlib.suppress(OSError, struct.error):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", whole, int((seconds - whole) * 1e6)))
-
-
 def _half_close(ws: websocket.WebSocket) -> None:
     """After a failed send: stop writing, but let the receiver read what already arrived (a final, an ack)."""
     import socket
@@ -196,7 +183,8 @@ class LiveSession:
     """Streams `source` to an already-created Gladia live session and reports what happens as events.
 
     The owner calls `start()`, reads `events` until `Ended`, and calls `join()`; `request_stop()` and `abort()` may be
-    called from a signal handler. `on_audio` sees every captured chunk first (e.g. to save it locally).
+    called from any thread (not from a signal handler: they take locks). `on_audio` sees every captured chunk first
+    (e.g. to save it locally).
     """
 
     def __init__(
@@ -224,13 +212,14 @@ class LiveSession:
         self._buffer_max = max(int(buffer_seconds * fmt.bytes_per_second), fmt.chunk_bytes(1000))
         self._buffer = AudioBuffer(self._buffer_max)
         self._chunk_hint = fmt.chunk_bytes(100)
+        self._max_frame = MAX_FRAME_BYTES - MAX_FRAME_BYTES % fmt.frame_bytes  # whole samples in every frame
         self._lossless = getattr(source, "can_wait", True)
         self._emit_messages = emit_messages
         self._emit_acks = emit_acks
         self._wake = threading.Event()  # the sender has something new to look at
         self.events: queue.Queue[Event] = queue.Queue()
         self._state = State.CONNECTING
-        self._lock = threading.Lock()  # guards _state, _attempt, _last_heard, _stop_sent, _stop_acked, _ended
+        self._lock = threading.Lock()  # guards _state, _attempt, _stop_sent, _stop_acked, _ended
         self._send_lock = threading.Lock()  # one connection swap or one send at a time
         self._ws: websocket.WebSocket | None = None
         self._connected = threading.Event()
@@ -240,9 +229,10 @@ class LiveSession:
         self._closed = threading.Event()  # the session is over: threads wind down
         self._threads: list[threading.Thread] = []
         self._attempt = 0
-        self._last_heard = time.monotonic()
         self._stop_sent = False
         self._stop_acked = False
+        self._stop_sent_ever = False
+        self._first_frame = 0  # bytes of the first frame sent on the current connection
         self._resend_from = 0
         self._reconnections = 0
         self._skew: int | None = None
@@ -253,6 +243,11 @@ class LiveSession:
         self._summary: str | None = None
 
     # -- control (any thread) --
+
+    @property
+    def ended(self) -> bool:
+        with self._lock:
+            return self._ended
 
     @property
     def state(self) -> State:
@@ -282,7 +277,13 @@ class LiveSession:
         self._wake.set()
         self._source.close()
         ws = self._ws
-        if ws is not None:
+        lock = getattr(ws, "lock", None)
+        # A sender stuck in a send holds the socket's lock: then skip the close frame rather than wait behind it.
+        # (Probe the lock and let go: send_close takes it itself, and it is not reentrant.)
+        free = lock is None or lock.acquire(timeout=0.2)
+        if free and lock is not None:
+            lock.release()
+        if ws is not None and free:
             with contextlib.suppress(Exception):
                 ws.send_close(1000, b"aborted by user")
         _hard_close(ws)
@@ -364,10 +365,8 @@ class LiveSession:
     def _send(self) -> None:
         while not self._closed.is_set() and not self._aborted.is_set():
             moved = self._take_audio(wait=False)
-            if self._connected.is_set():
-                if self._send_some():
-                    continue
-                self._check_alive()
+            if self._connected.is_set() and self._send_some():
+                continue
             if not moved:
                 self._idle()
 
@@ -400,7 +399,7 @@ class LiveSession:
                 self._audio_done.set()
                 self._stop_wanted.set()
                 return moved
-            dropped = self._buffer.append(chunk)
+            dropped = self._buffer.append(chunk, may_drop=not self._lossless)
             if dropped:
                 self.events.put(
                     Notice(
@@ -416,9 +415,12 @@ class LiveSession:
             ws = self._ws if self._connected.is_set() else None
             if ws is None:
                 return False
-            frame = self._buffer.next_frame(MAX_FRAME_BYTES)
+            frame = self._buffer.next_frame(self._max_frame)
             try:
                 if frame is not None:
+                    with self._lock:
+                        if self._first_frame == 0:
+                            self._first_frame = len(frame[1])
                     ws.send_bytes(frame[1])
                     return True
                 if self._audio_done.is_set() and self._audio.empty():
@@ -426,6 +428,7 @@ class LiveSession:
                         if self._stop_sent or self._stop_acked:
                             return False
                         self._stop_sent = True
+                        self._stop_sent_ever = True
                     self._set_state(State.FINISHING)
                     ws.send(json.dumps({"type": "stop_recording"}))
                     return True
@@ -435,19 +438,13 @@ class LiveSession:
                 _half_close(ws)
             return False
 
-    def _check_alive(self) -> None:
-        """A server that stops answering while something waits for its ack: drop the link so it is reopened."""
+    def _waiting_for_gladia(self) -> bool:
+        """Something sent is still unacknowledged: silence now means a dead link, not post-processing."""
         with self._lock:
-            silent = time.monotonic() - self._last_heard
-            stop_pending = self._stop_sent and not self._stop_acked
-        waiting = self._buffer.numbered > self._buffer.acked or stop_pending
-        if not waiting or silent < self._policy.ack_timeout:
-            return
-        self.events.put(Notice(f"no answer from Gladia for {silent:.0f} s; reconnecting"))
-        with self._lock:
-            self._last_heard = time.monotonic()
-        self._connected.clear()
-        _hard_close(self._ws)
+            if self._stop_acked:
+                return False
+            stop_pending = self._stop_sent
+        return stop_pending or self._buffer.numbered > self._buffer.acked
 
     # -- connection: connect, receive, reconnect --
 
@@ -480,8 +477,18 @@ class LiveSession:
                 self._end(code, reason, None)
                 return
             if code == 1000:
-                if not self._stop_wanted.is_set():
-                    self.events.put(Notice("Gladia ended the session before the audio did"))
+                with self._lock:
+                    stop_sent = self._stop_sent_ever
+                left = self._buffer.pending_bytes + self._audio.qsize() * self._chunk_hint
+                if not stop_sent and not self._aborted.is_set():
+                    seconds = self._fmt.seconds(left)
+                    error = ApiError(
+                        f"Gladia ended the session before all the audio was sent (about {seconds:.1f} s not sent"
+                        + (f"; {reason}" if reason else "")
+                        + ")"
+                    )
+                    self._end(code, reason, error)
+                    return
                 self._end(code, reason, None)
                 return
             if not is_retryable(code):
@@ -518,8 +525,9 @@ class LiveSession:
                 ws = websocket.create_connection(
                     self._url, timeout=policy.connect_timeout, enable_multithread=True, skip_utf8_validation=True
                 )
-                ws.settimeout(None)
-                _limit_send_time(ws, policy.ack_timeout)
+                # A peer that stops reading or answering must fail a send or a read in bounded time, not block them
+                # forever; _receive tells a quiet server (post-processing) from a dead one.
+                ws.settimeout(policy.ack_timeout)
             except websocket.WebSocketBadStatusException as exc:
                 status = getattr(exc, "status_code", 0)
                 if status in (401, 403):
@@ -535,9 +543,9 @@ class LiveSession:
                     resend_from = self._buffer.rewind()
                     with self._lock:
                         self._resend_from = resend_from
+                        self._first_frame = 0
                         self._skew = None  # learnt from this connection's first ack
                         self._attempt = 0
-                        self._last_heard = time.monotonic()
                         self._stop_sent = False  # resent on the new connection unless Gladia acknowledged it
                     self._connected.set()
                 self._wake.set()
@@ -564,21 +572,27 @@ class LiveSession:
         import websocket
 
         heard = False
-        try:
-            while True:
+        while True:
+            try:
                 opcode, frame = ws.recv_data_frame(True)
-                heard = True
-                with self._lock:
-                    self._last_heard = time.monotonic()
-                if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    code, reason = _parse_close(frame.data)
-                    return code, reason, heard
-                if opcode == websocket.ABNF.OPCODE_TEXT:
-                    self._handle_text(frame.data)
-                elif opcode == websocket.ABNF.OPCODE_BINARY:
-                    self.events.put(Notice("ignored a binary message from the server"))
-        except Exception:
-            return 1006, "connection dropped", heard
+            except websocket.WebSocketTimeoutException:
+                # No message for ack_timeout seconds (the socket's timeout): fine while Gladia post-processes.
+                if self._closed.is_set():
+                    return 1006, "closed", heard
+                if self._waiting_for_gladia():
+                    self.events.put(Notice(f"no answer from Gladia for {self._policy.ack_timeout:g} s; reconnecting"))
+                    return 1006, "no answer", heard
+                continue
+            except Exception:
+                return 1006, "connection dropped", heard
+            heard = True
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                code, reason = _parse_close(frame.data)
+                return code, reason, heard
+            if opcode == websocket.ABNF.OPCODE_TEXT:
+                self._handle_text(frame.data)
+            elif opcode == websocket.ABNF.OPCODE_BINARY:
+                self.events.put(Notice("ignored a binary message from the server"))
 
     # -- messages --
 
@@ -633,9 +647,11 @@ class LiveSession:
                 return
             with self._lock:
                 if self._skew is None:
-                    # A server that counts resent bytes again numbers this connection from its own total: the first
-                    # ack (of the first frame resent) tells by how much its numbering runs ahead of ours.
-                    self._skew = max(0, int(start) - self._resend_from)
+                    # A server that counts resent bytes again numbers this connection from its own total: the ack of
+                    # the first frame sent on it tells by how much its numbering runs ahead of ours. An ack that is
+                    # not that one (the first was lost) teaches nothing: assume no skew, as the reference does.
+                    first = self._first_frame and int(end) - int(start) == self._first_frame
+                    self._skew = max(0, int(start) - self._resend_from) if first else 0
                 skew = self._skew
             self._buffer.ack(int(end) - skew)
             self._wake.set()

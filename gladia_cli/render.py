@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
@@ -80,6 +81,7 @@ class LiveRenderer:
         self.source_label = source_label
         self.output_file = output_file
         self.finals = 0
+        self.stdout_closed = False  # the reader of stdout went away (`| head`)
         self.spans: list[tuple[int, float, float]] = []  # (channel, start, end) of every final printed
         self._partials: dict[tuple[int, str], str] = {}
         self._state = State.CONNECTING
@@ -180,8 +182,16 @@ class LiveRenderer:
         if self._through_view and self._live is not None:
             self._live.console.print(line, markup=False, highlight=False, soft_wrap=True, style="")
             return
-        self.out.write(line + "\n")
-        self.out.flush()
+        if self.stdout_closed:
+            return
+        try:
+            self.out.write(line + "\n")
+            self.out.flush()
+        except BrokenPipeError:
+            self.stdout_closed = True
+            # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
 
     def _view(self) -> RenderableType:
         from rich.text import Text

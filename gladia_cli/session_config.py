@@ -57,7 +57,8 @@ class LiveOptions:
     code_switching: bool | None = None
     model: str | None = None
     endpointing: float | None = None
-    partials: bool = True
+    partials: bool | None = None  # the flag, when given: it wins over --config
+    partials_default: bool = True  # otherwise (on at a terminal), unless --config says
     translate: list[str] = field(default_factory=list)
     vocabulary: list[str] = field(default_factory=list)
     summarize: bool = False
@@ -122,7 +123,10 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
         if options.summary_type:
             post["summarization_config"] = {"type": options.summary_type}
     messages = _section(body, "messages_config")
-    messages.setdefault("receive_partial_transcripts", options.partials)
+    if options.partials is not None:
+        messages["receive_partial_transcripts"] = options.partials
+    else:
+        messages.setdefault("receive_partial_transcripts", options.partials_default)
     messages.setdefault("receive_final_transcripts", True)
     # The live session needs acks to know what the server has; the renderer hides them unless asked for.
     messages["receive_acknowledgments"] = True

@@ -16,7 +16,7 @@ from gladia_cli import formats
 from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
-from gladia_cli.errors import Aborted, GladiaError, NetworkError, UsageError
+from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
 from gladia_cli.render import JobProgress, LiveRenderer, is_tty
 from gladia_cli.settings import Settings
@@ -39,11 +39,13 @@ class LiveRun:
 
 
 class _Interrupts:
-    """SIGINT as a two-step state machine: first press stops gracefully, second aborts."""
+    """SIGINT as a two-step state machine: first press stops gracefully, second aborts.
 
-    def __init__(self, session: LiveSession, renderer: LiveRenderer) -> None:
-        self.session = session
-        self.renderer = renderer
+    The handler only counts: it runs on the main thread between any two bytecodes, possibly while that thread holds
+    a lock the session needs, so the main loop (`_pump`) acts on the count, never the handler itself.
+    """
+
+    def __init__(self) -> None:
         self.count = 0
         self._previous: Any = None
 
@@ -58,10 +60,6 @@ class _Interrupts:
 
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         self.count += 1
-        if self.count == 1:
-            self.session.request_stop()
-        else:
-            self.session.abort()
 
 
 def _open_output_file(path: Path) -> IO[str]:
@@ -105,11 +103,16 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             source_label=run.source_label,
             output_file=output_file,
         )
-        with renderer, _Interrupts(session, renderer) as interrupts:
+        with renderer, _Interrupts() as interrupts:
             renderer.notice(f"session {session_id} ({source.format.describe()})")
             session.start()
-            ended = _pump(session, renderer, run.finish_timeout)
-            session.join()
+            try:
+                ended = _pump(session, renderer, interrupts, run.finish_timeout)
+            finally:
+                if not session.ended:
+                    session.abort()  # an exception here must not leave the session open on Gladia's side
+                session.join()
+        _report_capture_losses(source, renderer)
         later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
         if recorder is not None:
             renderer.notice(f"recorded {recorder.seconds:.1f} s of audio to {recorder.path}")
@@ -127,11 +130,30 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
     raise AssertionError("unreachable")
 
 
-def _pump(session: LiveSession, renderer: LiveRenderer, finish_timeout: float) -> Ended:
-    """Render events until the session ends; give up waiting for post-processing after `finish_timeout`."""
+def _report_capture_losses(source: AudioSource, renderer: LiveRenderer) -> None:
+    """A microphone that could not keep up (or a buffer bound that was hit in capture) must be said, not hidden."""
+    dropped = float(getattr(source, "dropped_seconds", 0.0) or 0.0)
+    overflows = int(getattr(source, "overflows", 0) or 0)
+    if dropped >= 0.05:
+        renderer.notice(f"the microphone buffer overflowed: {dropped:.1f} s of audio were dropped")
+    if overflows:
+        renderer.notice(f"the sound card reported {overflows} input overflow(s): short gaps in the audio")
+
+
+def _pump(session: LiveSession, renderer: LiveRenderer, interrupts: _Interrupts, finish_timeout: float) -> Ended:
+    """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout`."""
     finishing_since: float | None = None
     next_tick = 0.0
+    handled = 0
     while True:
+        if interrupts.count > handled:
+            handled = interrupts.count
+            if handled == 1:
+                session.request_stop()
+            else:
+                session.abort()
+        if renderer.stdout_closed and not session.ended:
+            session.abort()  # whoever read stdout went away (`| head`): end the session, nothing more to show
         try:
             event: Event | None = session.events.get(timeout=0.1)
         except queue.Empty:
@@ -159,7 +181,7 @@ def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str
     segmented a little differently from the live finals is not printed twice.
     """
     with JobProgress("checking the final result for words lost while reconnecting") as progress:
-        job = api.wait_live(session_id, on_poll=progress.update)
+        job = api.wait_live(session_id, timeout=60, on_poll=progress.update)
     result = job.get("result") if isinstance(job.get("result"), dict) else {}
     transcription = result.get("transcription") if isinstance(result, dict) else None
     utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
@@ -185,14 +207,23 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
         # Formats of the whole session come from the authoritative result, which may still be processing.
         with JobProgress("waiting for the final result") as progress:
             job = api.wait_live(session_id, on_poll=progress.update)
+        if job.get("status") == "error" and run.output != "json-full":
+            raise ApiError(
+                f"session {session_id} failed on Gladia's side (error code {job.get('error_code')})",
+                hint=f"`gladia result {session_id} --json` shows the whole job",
+            )
         text = formats.render(job, run.output, pretty=is_tty(renderer.out) and renderer.output_file is None)
         if text:
             renderer.write_result(text.removesuffix("\n"))
         return
     if run.output != "text":
         return
-    if ended.reconnections:
-        _recover_lost_finals(api, renderer, session_id)
+    if ended.reconnections and not renderer.stdout_closed:
+        try:
+            _recover_lost_finals(api, renderer, session_id)
+        except GladiaError as exc:
+            # Best effort: everything that arrived is printed already; say what could not be checked.
+            renderer.notice(f"could not check the final result for lost words ({exc.message})")
     if renderer.finals == 0 and ended.final_result is not None:
         # Final transcripts were switched off in the config: print the post-processed transcript instead.
         for line in formats.transcript_lines(ended.final_result):

@@ -476,6 +476,7 @@ class LiveSession:
     region: str | None = None
     audio: bytearray = field(default_factory=bytearray)
     binary_frames: int = 0
+    frame_sizes: list[int] = field(default_factory=list)  # bytes of audio in each frame, in order
     base64_frames: int = 0
     ignored_audio_frames: int = 0  # audio received after stop_recording: neither recorded nor acknowledged
     client_messages: list[dict] = field(default_factory=list)
@@ -1205,6 +1206,7 @@ class GladiaEmulator:
                 await self._send(session, self._message(session, "start_recording", None))
         start = len(session.audio)
         session.audio += audio
+        session.frame_sizes.append(len(audio))
         conn.stream += audio
         conn.received += len(audio)
         end = len(session.audio)

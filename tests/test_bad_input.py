@@ -656,7 +656,7 @@ def test_listen_rejected_key_is_exit_3(mic: GladiaEmulator, capsys: pytest.Captu
 def test_403_is_exit_3(emu: GladiaEmulator, paths: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     emu.init_failures = [403]  # the emulator itself only answers 401 to a bad key; this knob answers anything
     result = gladia(capsys, "transcribe", paths["wav"], "--realtime", "--speed", "0")
-    assert_error(result, ExitCode.AUTH, "refused the API key", "403")
+    assert_error(result, ExitCode.AUTH, "refused access", "403")
 
 
 def test_live_422_shows_gladias_message(

@@ -17,8 +17,8 @@ EXPECTED_ROWS = [
     "Heavy modules after `--help`/`--version`",
     "Throughput `--speed 0`, 5 s",
     "Throughput `--speed 0`, 10 s",
-    "gladia / SDK throughput, 5 s",
-    "gladia / SDK throughput, 10 s",
+    "gladia / SDK throughput, 5 s, same 100 ms frames",
+    "gladia / SDK throughput, 10 s, same 100 ms frames",
     "All audio delivered at `--speed 0`",
     "Peak RSS 5 s vs 15 s",
     "Pacing at `--speed 1` (3 s), p99 deviation",
@@ -57,7 +57,7 @@ def test_quick_benchmark_writes_the_table(tmp_path: Path) -> None:
     for target, (measured, _goal, result) in rows.items():
         assert result in ("PASS", "**MISS**", "n/a"), (target, result)
         assert measured, target
-    assert rows["gladia / SDK throughput, 5 s"][0] == "skipped (--no-sdk)"
+    assert rows["gladia / SDK throughput, 5 s, same 100 ms frames"][0] == "skipped (--no-sdk)"
     assert rows["All audio delivered at `--speed 0`"][2] in ("PASS", "**MISS**")
 
     for heading in ("## 1. Start-up", "## 2-3. Throughput", "## 4. Real-time pacing", "## 5. Memory", "## What limits"):

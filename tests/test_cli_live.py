@@ -35,7 +35,7 @@ def env_for(emulator: GladiaEmulator, home: Path, **extra: str) -> dict[str, str
 
 def test_realtime_file_sends_exact_pcm_and_prints_finals(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
     wav, pcm = write_wav(tmp_path / "a.wav", 3.0)
-    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "-l", "en")
+    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "-l", "en", "--chunk-ms", "100")
     assert result.code == 0, result.stderr
     assert result.stdout.splitlines() == EMULATOR_FINALS
     session = api_env.only_session()
@@ -50,6 +50,24 @@ def test_realtime_file_sends_exact_pcm_and_prints_finals(api_env: GladiaEmulator
     assert api_env.init_requests[0].headers["x-gladia-key"] == "test-key"
     # ~100 ms frames: 3 s of audio is about 30 of them.
     assert 28 <= session.binary_frames <= 32
+
+
+def test_unpaced_streaming_sends_one_second_frames(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, pcm = write_wav(tmp_path / "a.wav", 3.5)
+    assert invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0").code == 0
+    session = api_env.only_session()
+    assert session.binary_frames == 4  # 1 s, 1 s, 1 s, 0.5 s
+    assert sha256(session.audio) == sha256(pcm)
+
+
+def test_frames_are_whole_samples_even_when_large(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    # 48 kHz, 6 channels, 16-bit: 1 s is 576,000 bytes, above the 512 KiB frame cap; a split must not cut a sample.
+    wav, pcm = write_wav(tmp_path / "six.wav", 1.0, rate=48000, channels=6)
+    assert invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0").code == 0
+    session = api_env.only_session()
+    assert session.binary_frames == 2
+    assert all(size % 12 == 0 for size in session.frame_sizes), session.frame_sizes
+    assert sha256(session.audio) == sha256(pcm)
 
 
 @pytest.mark.parametrize(("rate", "channels", "bits"), [(44100, 2, 24), (48000, 1, 32), (8000, 3, 16)])
