@@ -848,13 +848,12 @@ def _only_pcm(encoding: str) -> None:
 
 
 def _info(text: str) -> None:
+    """Status for the person (stderr): stdout stays the transcript alone."""
     sys.stderr.write(f"gladia: {text}\n")
     sys.stderr.flush()
 
 
-def _warn(text: str) -> None:
-    sys.stderr.write(f"gladia: {text}\n")
-    sys.stderr.flush()
+_warn = _info
 
 
 def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:

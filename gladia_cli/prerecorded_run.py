@@ -5,6 +5,7 @@ The `prerecorded` module talks to Gladia and `batch` schedules; this module deci
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -131,8 +132,17 @@ def transcribe_many(
         if cancel.is_set():
             raise GladiaError("cancelled")
 
+    created: list[tuple[str, str]] = []  # (input, job id), so an interrupted batch can say where its jobs are
+
     def one(source: str) -> dict[str, Any]:
-        job: dict[str, Any] = client().transcribe(source, body, on_poll=on_poll)
+        if cancel.is_set():
+            raise GladiaError("cancelled")
+
+        def remember(job: dict[str, Any]) -> None:
+            with clients_lock:
+                created.append((source, str(job.get("id"))))
+
+        job: dict[str, Any] = client().transcribe(source, body, on_created=remember, on_poll=on_poll)
         return job
 
     def write(source: str, job: dict[str, Any], path: Path) -> None:
@@ -140,7 +150,10 @@ def transcribe_many(
 
     err = sys.stderr
 
+    finished: list[BatchResult] = []
+
     def report(result: BatchResult) -> None:
+        finished.append(result)
         mark = {"ok": "ok", "skipped": "skipped", "failed": "FAILED"}[result.status]
         detail = f" -> {result.output}" if result.status == "ok" else f" ({result.reason})"
         err.write(f"gladia: {mark} {result.input}{detail}\n")
@@ -158,6 +171,18 @@ def transcribe_many(
             on_result=report,
             cancel=cancel,
         )
+    except KeyboardInterrupt:
+        # Worker threads may sit in an upload or a poll for minutes, and the interpreter would wait for them at
+        # exit: report what is known, say where the running jobs are, and leave now.
+        _summary(finished, err)
+        done = {r.input for r in finished}
+        for source, job_id in created:
+            if source not in done:
+                err.write(f"gladia: {source} is still being transcribed: `gladia result {job_id} --wait`\n")
+        err.write("gladia: error: aborted\n")
+        err.flush()
+        sys.stdout.flush()
+        os._exit(int(ExitCode.ABORTED))
     finally:
         for each in clients:
             each.api.close()

@@ -178,3 +178,31 @@ def test_realtime_takes_one_file(emu: GladiaEmulator, tmp_path: Path, capsys) ->
     result = invoke(capsys, "transcribe", str(a), str(a), "--realtime")
     assert result.code == ExitCode.USAGE
     assert "one file" in one_line_error(result)
+
+
+def test_ctrl_c_in_a_batch_says_where_the_running_jobs_are(emu: GladiaEmulator, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    emu.prerecorded.polls_before_done = 10_000  # never done
+    inputs = [str(write_wav(tmp_path / f"{name}.wav", 0.3)[0]) for name in ("a", "b")]
+    env = {**os.environ, "GLADIA_API_KEY": "test-key", "GLADIA_API_URL": emu.base_url, "HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gladia_cli", "transcribe", *inputs, "--output-dir", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 20
+    while len(emu.prerecorded.created_bodies()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == ExitCode.ABORTED, err
+    for job in emu.prerecorded.jobs.values():
+        assert f"gladia result {job.id} --wait" in err
+    assert "Traceback" not in err
