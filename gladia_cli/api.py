@@ -182,7 +182,7 @@ class GladiaApi:
             )
         return ApiError(f"Gladia answered {status}: {text}", status=status)
 
-    def _json(self, response: requests.Response) -> dict[str, Any]:
+    def parse_json(self, response: requests.Response) -> dict[str, Any]:
         try:
             data = response.json()
         except ValueError:
@@ -194,14 +194,14 @@ class GladiaApi:
     def init_live(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /v2/live: returns {id, url, created_at}; the url is a credential and is never printed."""
         params = {"region": self.settings.region} if self.settings.region else None
-        data = self._json(self.request("POST", "/v2/live", json=body, params=params, idempotent=False))
+        data = self.parse_json(self.request("POST", "/v2/live", json=body, params=params, idempotent=False))
         if not isinstance(data.get("id"), str) or not isinstance(data.get("url"), str):
             raise ApiError("Gladia's answer to POST /v2/live has no session id or url")
         return data
 
     def get_live(self, session_id: str) -> dict[str, Any]:
         try:
-            return self._json(self.request("GET", f"/v2/live/{quote(session_id, safe='')}"))
+            return self.parse_json(self.request("GET", f"/v2/live/{quote(session_id, safe='')}"))
         except ApiError as exc:
             if exc.status == 404:
                 raise ApiError(f"no live session {session_id!r}", hint="check the id") from None

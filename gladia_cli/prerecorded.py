@@ -461,7 +461,7 @@ class PreRecordedClient:
                 timeout=UPLOAD_TIMEOUT,
                 idempotent=False,
             )
-        data = self.api._json(response)
+        data = self.api.parse_json(response)
         if not isinstance(data.get("audio_url"), str):
             raise ApiError("Gladia's answer to the upload has no audio_url")
         return data
@@ -474,7 +474,7 @@ class PreRecordedClient:
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /v2/pre-recorded -> `{id, result_url}`. Not idempotent: a timeout is not retried (it may exist)."""
-        data = self.api._json(
+        data = self.api.parse_json(
             self.api.request("POST", "/v2/pre-recorded", json=body, timeout=CREATE_TIMEOUT, idempotent=False)
         )
         if not isinstance(data.get("id"), str):
@@ -488,7 +488,7 @@ class PreRecordedClient:
         response = self.api.request("GET", _job_path(kind, job_id), accept=(404,))
         if response.status_code == 404:
             return None
-        return self.api._json(response)
+        return self.api.parse_json(response)
 
     def get(self, job_id: str) -> dict[str, Any]:
         job = self._get("pre-recorded", job_id)
@@ -606,7 +606,7 @@ class PreRecordedClient:
         seen: set[str] = set()
         out: builtins.list[dict[str, Any]] = []
         while path is not None and len(out) < limit:
-            page = self.api._json(self.api.request("GET", path, params=params))
+            page = self.api.parse_json(self.api.request("GET", path, params=params))
             items = page.get("items")
             if not isinstance(items, builtins.list):
                 raise ApiError(f"Gladia's list of {kind} jobs has no items")

@@ -335,6 +335,10 @@ def _drain(pending: bytearray, size: int) -> Iterator[bytes]:
 # Opening and validation
 
 
+class FfmpegMissing(UsageError):
+    """A file only ffmpeg could read, and no ffmpeg: for live input an error, for an upload a reason to look closer."""
+
+
 def open_audio_file(path: Path, request: FormatRequest, chunk_ms: int = 100, *, speed: float = 0.0) -> FileSource:
     """Check the file and the requested format now, so every user mistake is a UsageError before any network call."""
     path = Path(path)
@@ -740,7 +744,7 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
     """Decode a non-WAV file with ffmpeg, probing it now so a non-audio file fails before any network call."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        raise UsageError(
+        raise FfmpegMissing(
             f"{path} is not a WAV file and ffmpeg is not installed",
             hint="install ffmpeg (e.g. apt install ffmpeg) or convert it to WAV",
         )
@@ -851,9 +855,8 @@ def check_uploadable(path: Path) -> None:
     try:
         open_audio_file(path, FormatRequest()).close()
         return
-    except UsageError as exc:
-        if "ffmpeg is not installed" not in exc.message:
-            raise
+    except FfmpegMissing:
+        pass
     with open(path, "rb") as f:
         head = f.read(16)
     if not any(head[at : at + len(magic)] == magic for at, magic in _MEDIA_MAGIC):
