@@ -105,3 +105,43 @@ def test_piped_stdout_stays_clean_while_the_terminal_shows_progress(
     assert "EXIT=0" in final, final
     assert out.read_text().splitlines() == FINALS  # plain lines, no ANSI, no status
     assert "Hello world." not in final  # the transcript went to the file, not the screen
+
+
+def test_live_view_shows_reconnection_and_buffered_audio(emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 8.0)
+    emulator.drop_after_bytes = [32000]  # after 1 s of audio, the link drops
+    emulator.refuse_after_fault = 4  # and the next reconnections are refused: a few seconds of "reconnecting"
+    cmd = f"{shlex.quote(sys.executable)} -m gladia_cli transcribe {shlex.quote(str(wav))} --realtime --speed 1"
+    cmd += "; echo EXIT=$?"
+    tmux.start(cmd, _env(emulator, tmp_path))
+    during = tmux.wait_for(lambda s: "reconnecting (attempt" in s)
+    assert "reconnecting (attempt" in during and "s of audio buffered" in during, during
+    final = tmux.wait_for(lambda s: "EXIT=" in s, timeout=40)
+    assert "EXIT=0" in final, final
+    assert "reconnected; resending" in final
+    lines = [line.rstrip() for line in final.splitlines()]
+    assert all(lines.count(text) == 1 for text in FINALS), final
+
+
+def test_delete_asks_before_deleting(emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path) -> None:
+    import requests
+
+    emulator.prerecorded.polls_before_done = 0
+    headers = {"x-gladia-key": "test-key"}
+    job = requests.post(
+        f"{emulator.base_url}/v2/pre-recorded",
+        json={"audio_url": "https://example.com/a.mp3"},
+        headers=headers,
+        timeout=5,
+    ).json()
+    requests.get(f"{emulator.base_url}/v2/pre-recorded/{job['id']}", headers=headers, timeout=5)  # now done
+    cmd = f"{shlex.quote(sys.executable)} -m gladia_cli delete {job['id']}; echo EXIT=$?"
+    tmux.start(cmd, _env(emulator, tmp_path))
+    prompt = tmux.wait_for(lambda s: "Delete job" in s)
+    assert f"Delete job {job['id']} and all its data? [y/N]" in prompt, prompt
+    tmux.cmd("send-keys", "-t", "t", "y", "Enter")
+    final = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=0" in final and "deleted pre-recorded job" in final, final
+    assert (
+        requests.get(f"{emulator.base_url}/v2/pre-recorded/{job['id']}", headers=headers, timeout=5).status_code == 404
+    )
