@@ -78,16 +78,16 @@ SampleRate = Annotated[
     int | None,
     typer.Option(
         "--sample-rate",
-        help="8000, 16000, 32000, 44100 or 48000 [default: 16000 for the microphone; the file's own rate].",
+        help="8000, 16000, 32000, 44100 or 48000 (default: 16000 for the microphone; the file's own rate).",
     ),
 ]
 Channels = Annotated[
-    int | None, typer.Option("--channels", help="1-8 [default: 1 for the microphone; the file's own].")
+    int | None, typer.Option("--channels", help="1-8 (default: 1 for the microphone; the file's own).")
 ]
-BitDepth = Annotated[int | None, typer.Option("--bit-depth", help="16, 24 or 32 [default: 16; the file's own].")]
+BitDepth = Annotated[int | None, typer.Option("--bit-depth", help="16, 24 or 32 (default: 16; the file's own).")]
 Encoding = Annotated[str, typer.Option("--encoding", help="Audio encoding declared to Gladia.")]
 Partials = Annotated[
-    bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts [default: on at a terminal].")
+    bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts (default: on at a terminal).")
 ]
 Translate = Annotated[
     list[str] | None,
@@ -357,7 +357,7 @@ def transcribe(
     chunk_ms: Annotated[
         int | None,
         typer.Option(
-            "--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000) [default: 100; 1000 at --speed 0]."
+            "--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000) (default: 100; 1000 at --speed 0)."
         ),
     ] = None,
     output: OutputOpt = Output.text,
@@ -366,25 +366,25 @@ def transcribe(
         Path | None, typer.Option("--output-dir", help="Write one output per input here (pre-recorded).")
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded) [default: 4].")
+        int | None, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded) (default: 4).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo inputs whose output already exists.")] = False,
     finish_timeout: Annotated[
         float | None,
-        typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop [default: 300]."),
+        typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop (default: 300)."),
     ] = None,
     record: Record = None,
     reconnect_attempts: Annotated[
         int | None,
         typer.Option(
-            "--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none) [default: 10]."
+            "--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none) (default: 10)."
         ),
     ] = None,
     reconnect_timeout: Annotated[
-        float | None, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s [default: 120].")
+        float | None, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s (default: 120).")
     ] = None,
     buffer_seconds: Annotated[
-        float | None, typer.Option("--buffer-seconds", help="Audio kept while disconnected [default: 300].")
+        float | None, typer.Option("--buffer-seconds", help="Audio kept while disconnected (default: 300).")
     ] = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
