@@ -452,9 +452,9 @@ def test_twelve_channels_rejected_unless_downmixed(tmp_path: Path) -> None:
     [
         ({"bits": 64}, "64-bit integer"),
         ({"bits": 64, "extensible": True}, "64-bit integer"),
-        ({"tag": 6, "bits": 8}, "A-law"),
+        ({"tag": 2, "bits": 4}, "ADPCM"),
         ({"tag": 3, "bits": 16}, "16-bit float"),
-        ({"extensible": True, "sub": 7, "bits": 8}, "mu-law"),
+        ({"extensible": True, "sub": 0x55, "bits": 16}, "MP3"),
     ],
 )
 def test_unsupported_sample_formats_suggest_ffmpeg(tmp_path: Path, fmt: dict[str, int | bool], expected: str) -> None:

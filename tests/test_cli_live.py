@@ -82,6 +82,36 @@ def test_file_format_is_declared_as_it_is(
     assert sha256(api_env.only_session().audio) == sha256(pcm)
 
 
+def _g711_wav(path: Path, tag: int, rate: int, payload: bytes) -> Path:
+    import struct
+
+    fmt = struct.pack("<HHIIHH", tag, 1, rate, rate, 1, 8)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(payload)) + payload
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+@pytest.mark.parametrize(("tag", "encoding"), [(6, "wav/alaw"), (7, "wav/ulaw")])
+def test_telephony_wav_is_declared_and_sent_as_is(
+    api_env: GladiaEmulator, tmp_path: Path, capsys, tag: int, encoding: str
+) -> None:
+    payload = os.urandom(8000 * 2)
+    wav = _g711_wav(tmp_path / "call.wav", tag, 8000, payload)
+    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0")
+    assert result.code == 0, result.stderr
+    body = api_env.init_requests[0].body
+    assert (body["encoding"], body["bit_depth"], body["sample_rate"], body["channels"]) == (encoding, 8, 8000, 1)
+    assert bytes(api_env.only_session().audio) == payload
+
+
+def test_telephony_wav_cannot_be_converted(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav = _g711_wav(tmp_path / "call.wav", 7, 11025, os.urandom(1000))
+    result = invoke(capsys, "transcribe", str(wav), "--realtime")
+    assert result.code == ExitCode.USAGE
+    assert "ffmpeg" in one_line_error(result)
+    assert api_env.http_requests == []
+
+
 def test_unsupported_rate_is_converted_and_declared(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
     wav, _ = write_wav(tmp_path / "c.wav", 2.0, rate=22050)
     result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0")

@@ -42,6 +42,7 @@ _WAVE_EXTENSIBLE = 0xFFFE
 _KSDATAFORMAT_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 """Bytes 2..15 shared by every KSDATAFORMAT_SUBTYPE GUID; bytes 0..1 hold the classic format tag."""
 
+_G711 = {0x0006: "alaw", 0x0007: "ulaw"}  # WAV format tag -> the kind, and `wav/<kind>` for Gladia
 _KNOWN_WAV_CODECS = {
     0x0002: "Microsoft ADPCM",
     0x0006: "A-law",
@@ -158,7 +159,9 @@ class _WavSource(FileSource):
     """A WAV data chunk, passed through byte-for-byte or converted block by block."""
 
     def __init__(self, path: Path, info: _WavInfo, fmt: PcmFormat, *, chunk_ms: int, speed: float) -> None:
-        passthrough = info.kind == "int" and info.width * 8 == fmt.bit_depth and info.matches(fmt)
+        passthrough = (
+            info.kind in _G711.values() or (info.kind == "int" and info.width * 8 == fmt.bit_depth)
+        ) and info.matches(fmt)
         super().__init__(
             path,
             fmt,
@@ -420,7 +423,7 @@ class _WavInfo:
         return self.sample_rate == fmt.sample_rate and self.channels == fmt.channels
 
     def describe(self) -> str:
-        kind = " float" if self.kind == "float" else ""
+        kind = {"float": " float", "alaw": " A-law", "ulaw": " mu-law"}.get(self.kind, "")
         return f"{self.container} {self.width * 8}-bit{kind} {self.sample_rate} Hz {_channel_label(self.channels)}"
 
 
@@ -523,6 +526,11 @@ def _parse_fmt(body: bytes, path: Path) -> tuple[str, int, int, int, str]:
         if guid[2:] != _KSDATAFORMAT_TAIL:
             raise _wav_unsupported(path, "an unknown WAVE_FORMAT_EXTENSIBLE sub-format")
         tag = struct.unpack("<H", guid[:2])[0]
+    if tag in _G711 and bits == 8:
+        # Telephony audio: Gladia takes it as is (`wav/alaw`, `wav/ulaw`), so it is declared, never converted.
+        if channels == 0 or sample_rate == 0 or sample_rate > _MAX_SANE_RATE or block_align != channels:
+            raise _wav_corrupt(path, f"its header declares {channels} channels at {sample_rate} Hz, {bits}-bit")
+        return _G711[tag], 1, channels, sample_rate, f"8-bit {_KNOWN_WAV_CODECS[tag]}"
     if tag not in (_WAVE_PCM, _WAVE_FLOAT):
         if tag in _KNOWN_WAV_CODECS:
             raise _wav_unsupported(path, f"{_KNOWN_WAV_CODECS[tag]} encoding")
@@ -545,6 +553,23 @@ def _parse_fmt(body: bytes, path: Path) -> tuple[str, int, int, int, str]:
 
 def _choose_wav_format(path: Path, info: _WavInfo, request: FormatRequest) -> PcmFormat:
     """Pass through what Gladia accepts as-is; convert only what it does not accept or what the user asked for."""
+    if info.kind in _G711.values():
+        asked = {
+            "--sample-rate": request.sample_rate not in (None, info.sample_rate),
+            "--channels": request.channels not in (None, info.channels),
+            "--bit-depth": request.bit_depth not in (None, 8),
+        }
+        wrong = [flag for flag, differs in asked.items() if differs]
+        if wrong or info.sample_rate not in SAMPLE_RATES or info.channels > MAX_CHANNELS:
+            what = f"{wrong[0]} on" if wrong else f"{info.sample_rate} Hz {info.channels}-channel"
+            raise UsageError(
+                f"cannot convert {what} {info.kind} audio in {path}",
+                hint="stream it as it is, or convert it first: ffmpeg -i IN -c:a pcm_s16le -ar 16000 OUT.wav",
+            )
+        return _validated(
+            path,
+            PcmFormat(sample_rate=info.sample_rate, channels=info.channels, bit_depth=8, encoding=f"wav/{info.kind}"),
+        )
     if info.channels > MAX_CHANNELS and request.channels != 1:
         raise UsageError(
             f"{path} has {info.channels} channels; Gladia accepts at most {MAX_CHANNELS}",
