@@ -64,13 +64,21 @@ Region = Annotated[str | None, typer.Option("--region", help="eu-west or us-west
 Lang = Annotated[
     list[str] | None,
     typer.Option(
-        "--lang", "-l", help="Language code(s): repeat or comma list (e.g. en,fr).", autocompletion=_complete_languages
+        "--lang",
+        "-l",
+        "--language",
+        help="Language code(s): repeat or comma list (e.g. en,fr).",
+        autocompletion=_complete_languages,
     ),
 ]
 CodeSwitching = Annotated[
-    bool | None, typer.Option("--code-switching/--no-code-switching", help="Re-detect the language per utterance.")
+    bool | None,
+    typer.Option("--code-switching/--no-code-switching", "--cs", help="Re-detect the language per utterance."),
 ]
-Model = Annotated[str | None, typer.Option("--model", help="Live model (solaria-1).")]
+Model = Annotated[
+    str | None,
+    typer.Option("--model", help="Model: solaria-1 (live and files) or solaria-3 (files: one of en/fr/de/es/it)."),
+]
 Endpointing = Annotated[
     float | None, typer.Option("--endpointing", help="Silence (s) that ends an utterance, 0.01-10.")
 ]
@@ -369,6 +377,9 @@ def transcribe(
         int | None, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded) (default: 4).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo inputs whose output already exists.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Progress lines on stderr even when it is not a terminal.")
+    ] = False,
     finish_timeout: Annotated[
         float | None,
         typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop (default: 300)."),
@@ -413,7 +424,6 @@ def transcribe(
             "--sample-rate": sample_rate is not None,
             "--channels": channels is not None,
             "--bit-depth": bit_depth is not None,
-            "--model": model is not None,
             "-o jsonl": output == Output.jsonl,
         }
         given = [name for name, present in live_only.items() if present]
@@ -438,6 +448,8 @@ def transcribe(
             _first(jobs, 4),
             force,
             settings_mod.load(api_key, api_url, region),
+            model,
+            verbose,
         )
         return
 
@@ -528,6 +540,8 @@ def _transcribe_prerecorded(
     jobs: int,
     force: bool,
     settings: Any,
+    model: str | None = None,
+    verbose: bool = False,
 ) -> None:
     from gladia_cli.prerecorded import build_prerecorded_body
     from gladia_cli.prerecorded_run import transcribe_many, transcribe_one
@@ -543,12 +557,15 @@ def _transcribe_prerecorded(
         translate=split_list(translate),
         summarize=summary_type or ("general" if summarize else None),
         vocabulary=split_list(vocabulary),
+        model=model,
         base=load_config_file(config),
     )
     if output_file is not None:
         _check_writable(output_file)
     if len(inputs) == 1 and output_dir is None:
-        raise typer.Exit(transcribe_one(settings, inputs[0], body, output.value, output_file=output_file))
+        raise typer.Exit(
+            transcribe_one(settings, inputs[0], body, output.value, output_file=output_file, verbose=verbose)
+        )
     if output_file is not None:
         raise UsageError("--output-file takes one input", hint="use --output-dir for several")
     raise typer.Exit(

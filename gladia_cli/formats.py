@@ -36,7 +36,7 @@ def utterance_line(
 ) -> str:
     """One final utterance as a line of text; channel, language and speaker only when they tell something.
 
-    ``speaker`` is the API's 0-based index; people count speakers from 1.
+    ``speaker`` is the API's 0-based index, shown as is: `Speaker 0`, like Gladia's official CLI prints it.
     """
     prefix = ""
     if channel is not None:
@@ -44,7 +44,7 @@ def utterance_line(
     if language:
         prefix += f"[{language}] "
     if speaker is not None:
-        prefix += f"Speaker {speaker + 1}: "
+        prefix += f"Speaker {speaker}: "
     return prefix + " ".join(text.split())
 
 
@@ -174,7 +174,7 @@ def build_cues(
     raw: list[Cue] = []
     for u in utterances:
         speaker = _speaker(u)
-        voice = f"Speaker {speaker + 1}" if speaker is not None else None
+        voice = f"Speaker {speaker}" if speaker is not None else None
         label = f"[ch{u.get('channel', 0)}] " if multichannel else ""
         if voice and fmt == "srt":
             label += f"{voice}: "

@@ -96,6 +96,7 @@ def build_prerecorded_body(
     summarize: str | None = None,
     vocabulary: list[str] | None = None,
     subtitles: list[str] | None = None,
+    model: str | None = None,
     base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge --config (`base`) and flags (which win) into a body checked against §5.2 before any network call.
@@ -128,6 +129,8 @@ def build_prerecorded_body(
         body["custom_vocabulary"] = True
         # Keep a default_intensity the config may set; the words come from the flag.
         _section(body, "custom_vocabulary_config")["vocabulary"] = list(vocabulary)
+    if model is not None:
+        body["model"] = model
     if subtitles:
         body["subtitles"] = True
         _section(body, "subtitles_config")["formats"] = list(dict.fromkeys(subtitles))
@@ -155,6 +158,26 @@ def _check_http_url(value: Any, name: str) -> None:
         raise UsageError(f"{name} must be an http(s) URL, got {value!r}")
 
 
+PRERECORDED_MODELS = ("solaria-1", "solaria-3")
+SOLARIA_3_LANGUAGES = ("en", "fr", "de", "es", "it")
+
+
+def _check_model(body: dict[str, Any]) -> None:
+    """`model` is not in the published schema, but Gladia's official CLI sends it (solaria-3 for a few languages)."""
+    _check_enum(body["model"], "model", PRERECORDED_MODELS)
+    if body["model"] != "solaria-3":
+        return
+    config = body.get("language_config")
+    lang: dict[str, Any] = config if isinstance(config, dict) else {}
+    languages = lang.get("languages") or []
+    if len(languages) > 1 or any(code not in SOLARIA_3_LANGUAGES for code in languages):
+        raise UsageError(
+            "solaria-3 takes at most one language, among en, fr, de, es, it", hint="use --model solaria-1 otherwise"
+        )
+    if lang.get("code_switching"):
+        raise UsageError("solaria-3 does not do code switching", hint="use --model solaria-1 for mixed languages")
+
+
 def validate_prerecorded_body(body: dict[str, Any]) -> None:
     """Check what Gladia's schema bounds (§5.2), so a typo costs one line instead of a 400 round trip."""
     for section in LIVE_ONLY_SECTIONS:
@@ -168,6 +191,8 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
             raise UsageError(f"{key} is not a Gladia v2 option", hint=f"use {instead}")
     if "audio_url" in body:
         _check_http_url(body["audio_url"], "audio_url")
+    if "model" in body:
+        _check_model(body)
     for name in BOOLEAN_FIELDS:
         if name in body and not isinstance(body[name], bool):
             hint = "put the words in custom_vocabulary_config.vocabulary" if name == "custom_vocabulary" else None

@@ -24,8 +24,10 @@ EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", 
 class _Status:
     """One spinner line on stderr: upload percentage, then the job's status and elapsed time."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, *, verbose: bool = False) -> None:
         self.label = label
+        self._verbose = verbose  # without a terminal: one line per change of status (the official CLI's -v)
+        self._last = ""
         self._status: Any = None
         self._started = time.monotonic()
         self._lock = threading.Lock()
@@ -44,6 +46,10 @@ class _Status:
         with self._lock:
             if self._status is not None:
                 self._status.update(f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)")
+            elif self._verbose and text.split(" ")[0] != self._last:
+                self._last = text.split(" ")[0]
+                sys.stderr.write(f"gladia: {self.label}: {text} ({time.monotonic() - self._started:.0f} s)\n")
+                sys.stderr.flush()
 
     def upload(self, sent: int, total: int) -> None:
         self.show(f"uploading {sent * 100 // max(total, 1)}% of {total / 1e6:.1f} MB")
@@ -60,14 +66,20 @@ def _client(settings: Settings, max_attempts: int = 4) -> Any:
 
 
 def transcribe_one(
-    settings: Settings, source: str, body: dict[str, Any], fmt: str, *, output_file: Path | None = None
+    settings: Settings,
+    source: str,
+    body: dict[str, Any],
+    fmt: str,
+    *,
+    output_file: Path | None = None,
+    verbose: bool = False,
 ) -> int:
     """Upload (unless a URL), create, poll with a spinner, print the transcript in `fmt`."""
     client = _client(settings)
     created_id: list[str] = []
     name = source if len(source) < 60 else "…" + source[-57:]
     try:
-        with _Status(name) as status:
+        with _Status(name, verbose=verbose) as status:
             try:
                 job = client.transcribe(
                     source,

@@ -51,8 +51,8 @@ def test_diarization_labels_speakers(emu: GladiaEmulator, tmp_path: Path, capsys
     assert result.code == 0, result.stderr
     body = emu.prerecorded.created_bodies()[0]
     assert body["diarization"] is True and body["diarization_config"] == {"number_of_speakers": 2}
-    assert result.stdout.splitlines()[0].startswith("Speaker 1: ")
-    assert result.stdout.splitlines()[1].startswith("Speaker 2: ")
+    assert result.stdout.splitlines()[0].startswith("Speaker 0: ")
+    assert result.stdout.splitlines()[1].startswith("Speaker 1: ")
 
 
 @pytest.mark.parametrize("fmt", ["json", "json-full", "srt", "vtt"])
@@ -206,3 +206,29 @@ def test_ctrl_c_in_a_batch_says_where_the_running_jobs_are(emu: GladiaEmulator, 
     for job in emu.prerecorded.jobs.values():
         assert f"gladia result {job.id} --wait" in err
     assert "Traceback" not in err
+
+
+def test_the_official_clis_flags_work_unchanged(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    """A user of Gladia's official CLI switches with nothing to re-learn: its flag names are accepted."""
+    emu.prerecorded.polls_before_done = 1
+    wav, _ = write_wav(tmp_path / "mixed.wav", 0.5)
+    result = invoke(
+        capsys, "transcribe", str(wav), "--cs", "--language", "en,fr", "--diarize", "-v", "--gladia-key", "test-key"
+    )
+    assert result.code == 0, result.stderr
+    body = emu.prerecorded.created_bodies()[0]
+    assert body["language_config"] == {"languages": ["en", "fr"], "code_switching": True}
+    assert body["diarization"] is True
+    assert "processing" in result.stderr or "queued" in result.stderr  # -v: progress lines without a terminal
+    assert result.stdout.startswith("Speaker 0: ")  # numbered as the official CLI numbers them
+
+
+def test_solaria_3_model_and_its_limits(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "a.wav", 0.3)
+    assert invoke(capsys, "transcribe", str(wav), "--model", "solaria-3", "--language", "fr").code == 0
+    assert emu.prerecorded.created_bodies()[0]["model"] == "solaria-3"
+    two = invoke(capsys, "transcribe", str(wav), "--model", "solaria-3", "--language", "en,fr")
+    assert two.code == ExitCode.USAGE and "solaria-3" in one_line_error(two)
+    cs = invoke(capsys, "transcribe", str(wav), "--model", "solaria-3", "--cs")
+    assert cs.code == ExitCode.USAGE and "code switching" in one_line_error(cs)
+    assert len(emu.prerecorded.create_requests) == 1

@@ -381,16 +381,16 @@ def test_cues_are_sorted_even_when_utterances_are_not() -> None:
 def test_speaker_labels() -> None:
     j = job([utterance(spoken("Hi there.", 0.0), speaker=0), utterance(spoken("Hello.", 1.0), speaker=1)])
     assert [c.lines for c in parse_srt(formats.render(j, "srt", pretty=False))] == [
-        ["Speaker 1: Hi there."],
-        ["Speaker 2: Hello."],
+        ["Speaker 0: Hi there."],
+        ["Speaker 1: Hello."],
     ]
     vtt_out = formats.render(j, "vtt", pretty=False)
-    assert "<v Speaker 1>Hi there.\n" in vtt_out
-    assert [(c.voice, c.lines) for c in parse_vtt(vtt_out)] == [("Speaker 1", ["Hi there."]), ("Speaker 2", ["Hello."])]
+    assert "<v Speaker 0>Hi there.\n" in vtt_out
+    assert [(c.voice, c.lines) for c in parse_vtt(vtt_out)] == [("Speaker 0", ["Hi there."]), ("Speaker 1", ["Hello."])]
 
 
 def test_srt_label_counts_towards_the_line_length() -> None:
-    j = job([utterance(spoken("aaaa bbbb cccc", 0.0), speaker=9)])  # "Speaker 10: " is 12 characters
+    j = job([utterance(spoken("aaaa bbbb cccc", 0.0), speaker=10)])  # "Speaker 10: " is 12 characters
     [cue] = parse_srt(formats.render(j, "srt", pretty=False, max_chars=20))
     assert cue.lines == ["Speaker 10: aaaa", "bbbb cccc"]
     [vtt_cue] = parse_vtt(formats.render(j, "vtt", pretty=False, max_chars=20))
@@ -437,7 +437,7 @@ def test_text_plain() -> None:
 
 def test_text_diarized() -> None:
     j = job([utterance(spoken("Hi.", 0.0), speaker=0), utterance(spoken("Hello.", 1.0), speaker=1)])
-    assert formats.render(j, "text", pretty=False) == "Speaker 1: Hi.\nSpeaker 2: Hello.\n"
+    assert formats.render(j, "text", pretty=False) == "Speaker 0: Hi.\nSpeaker 1: Hello.\n"
 
 
 def test_text_multichannel_in_time_order() -> None:
@@ -459,7 +459,7 @@ def test_text_all_prefixes_together() -> None:
             utterance(spoken("Salut.", 1.0), channel=1, speaker=1, language="fr"),
         ]
     )
-    assert formats.render(j, "text", pretty=False) == "[ch0] [en] Speaker 1: Hello.\n[ch1] [fr] Speaker 2: Salut.\n"
+    assert formats.render(j, "text", pretty=False) == "[ch0] [en] Speaker 0: Hello.\n[ch1] [fr] Speaker 1: Salut.\n"
 
 
 def test_text_falls_back_to_full_transcript() -> None:
@@ -502,7 +502,7 @@ def test_text_of_the_reference_live_job() -> None:
 
 def test_utterance_line_and_summary() -> None:
     assert formats.utterance_line("  a \n b ") == "a b"
-    assert formats.utterance_line("x", channel=2, language="de", speaker=0) == "[ch2] [de] Speaker 1: x"
+    assert formats.utterance_line("x", channel=2, language="de", speaker=0) == "[ch2] [de] Speaker 0: x"
     assert formats.summary_text({"result": {"summarization": {"results": " Short. "}}}) == "Short."
     assert formats.summary_text({"result": {"summarization": {"results": None}}}) is None
     assert formats.summary_text({"result": None}) is None
