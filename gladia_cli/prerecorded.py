@@ -23,10 +23,10 @@ from gladia_cli.session_config import (
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,
     TRANSLATION_MODELS,
-    _check_enum,
-    _check_language,
-    _check_range,
-    _section,
+    check_enum,
+    check_language,
+    check_range,
+    nested,
 )
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def build_prerecorded_body(
     if audio_url is not None:
         body["audio_url"] = audio_url
     if languages or code_switching is not None:
-        lang = _section(body, "language_config")
+        lang = nested(body, "language_config")
         if languages:
             lang["languages"] = list(languages)
         if code_switching is not None:
@@ -118,22 +118,22 @@ def build_prerecorded_body(
         body["diarization"] = True
         given = {k: v for k, v in counts.items() if v is not None}
         if given:
-            _section(body, "diarization_config").update(given)
+            nested(body, "diarization_config").update(given)
     if translate:
         body["translation"] = True
-        _section(body, "translation_config")["target_languages"] = list(dict.fromkeys(translate))
+        nested(body, "translation_config")["target_languages"] = list(dict.fromkeys(translate))
     if summarize is not None:
         body["summarization"] = True
-        _section(body, "summarization_config")["type"] = summarize
+        nested(body, "summarization_config")["type"] = summarize
     if vocabulary:
         body["custom_vocabulary"] = True
         # Keep a default_intensity the config may set; the words come from the flag.
-        _section(body, "custom_vocabulary_config")["vocabulary"] = list(vocabulary)
+        nested(body, "custom_vocabulary_config")["vocabulary"] = list(vocabulary)
     if model is not None:
         body["model"] = model
     if subtitles:
         body["subtitles"] = True
-        _section(body, "subtitles_config")["formats"] = list(dict.fromkeys(subtitles))
+        nested(body, "subtitles_config")["formats"] = list(dict.fromkeys(subtitles))
     validate_prerecorded_body(body)
     return body
 
@@ -164,7 +164,7 @@ SOLARIA_3_LANGUAGES = ("en", "fr", "de", "es", "it")
 
 def _check_model(body: dict[str, Any]) -> None:
     """`model` is not in the published schema, but Gladia's official CLI sends it (solaria-3 for a few languages)."""
-    _check_enum(body["model"], "model", PRERECORDED_MODELS)
+    check_enum(body["model"], "model", PRERECORDED_MODELS)
     if body["model"] != "solaria-3":
         return
     config = body.get("language_config")
@@ -204,7 +204,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
         if not isinstance(codes, list):
             raise UsageError("language_config.languages must be a list of language codes")
         for code in codes:
-            _check_language(code, "--lang", LANGUAGES)
+            check_language(code, "--lang", LANGUAGES)
         if not isinstance(lang.get("code_switching", False), bool):
             raise UsageError("language_config.code_switching must be true or false")
 
@@ -227,18 +227,18 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
         if not isinstance(formats, list) or not formats:
             raise UsageError("subtitles need at least one format", hint="use srt or vtt")
         for fmt in formats:
-            _check_enum(fmt, "subtitle format", SUBTITLE_FORMATS)
+            check_enum(fmt, "subtitle format", SUBTITLE_FORMATS)
         minimum = sub.get("minimum_duration", 0)
         if isinstance(minimum, bool) or not isinstance(minimum, (int, float)) or minimum < 0:
             raise UsageError(f"subtitles_config.minimum_duration must be a number of at least 0, got {minimum!r}")
         if "maximum_duration" in sub:
-            _check_range(sub["maximum_duration"], "subtitles_config.maximum_duration", 1, 30)
+            check_range(sub["maximum_duration"], "subtitles_config.maximum_duration", 1, 30)
         if "maximum_characters_per_row" in sub:
             _check_int(sub["maximum_characters_per_row"], "subtitles_config.maximum_characters_per_row", 1)
         if "maximum_rows_per_caption" in sub:
             _check_int(sub["maximum_rows_per_caption"], "subtitles_config.maximum_rows_per_caption", 1, 5)
         if "style" in sub:
-            _check_enum(sub["style"], "subtitles_config.style", SUBTITLE_STYLES)
+            check_enum(sub["style"], "subtitles_config.style", SUBTITLE_STYLES)
 
     tcfg = _check_object(body, "translation_config")
     if body.get("translation") and tcfg is None:
@@ -248,13 +248,13 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
         if not isinstance(targets, list) or not targets:
             raise UsageError("translation needs at least one target language", hint="use --translate fr,de")
         for code in targets:
-            _check_language(code, "--translate", TRANSLATION_LANGUAGES)
+            check_language(code, "--translate", TRANSLATION_LANGUAGES)
         if "model" in tcfg:
-            _check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
+            check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
 
     scfg = _check_object(body, "summarization_config")
     if scfg is not None:
-        _check_enum(scfg.get("type", "general"), "summary type", SUMMARY_TYPES)
+        check_enum(scfg.get("type", "general"), "summary type", SUMMARY_TYPES)
 
     vcfg = _check_object(body, "custom_vocabulary_config")
     if body.get("custom_vocabulary") and vcfg is None:
@@ -271,11 +271,11 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
                 raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
             if isinstance(item, dict):
                 if "intensity" in item:
-                    _check_range(item["intensity"], "vocabulary intensity", 0, 1)
+                    check_range(item["intensity"], "vocabulary intensity", 0, 1)
                 if "language" in item:
-                    _check_language(item["language"], "custom_vocabulary_config", LANGUAGES)
+                    check_language(item["language"], "custom_vocabulary_config", LANGUAGES)
         if "default_intensity" in vcfg:
-            _check_range(vcfg["default_intensity"], "custom_vocabulary_config.default_intensity", 0, 1)
+            check_range(vcfg["default_intensity"], "custom_vocabulary_config.default_intensity", 0, 1)
 
     spell = _check_object(body, "custom_spelling_config")
     if spell is not None:
@@ -295,7 +295,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
 
     pii = _check_object(body, "pii_redaction_config")
     if pii is not None and "processed_text_type" in pii:
-        _check_enum(pii["processed_text_type"], "pii_redaction_config.processed_text_type", PII_TEXT_TYPES)
+        check_enum(pii["processed_text_type"], "pii_redaction_config.processed_text_type", PII_TEXT_TYPES)
 
     callback = _check_object(body, "callback_config")
     if body.get("callback") and callback is None:
@@ -303,7 +303,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
     if callback is not None:
         _check_http_url(callback.get("url"), "callback_config.url")
         if "method" in callback:
-            _check_enum(callback["method"], "callback_config.method", CALLBACK_METHODS)
+            check_enum(callback["method"], "callback_config.method", CALLBACK_METHODS)
 
     if "custom_metadata" in body:
         if not isinstance(body["custom_metadata"], dict):

@@ -70,22 +70,23 @@ class LiveOptions:
         return self.base.get(name)
 
 
-def _check_language(code: Any, where: str, allowed: tuple[str, ...] | list[str]) -> None:
+def check_language(code: Any, where: str, allowed: tuple[str, ...] | list[str]) -> None:
     if not isinstance(code, str) or code not in allowed:
         raise UsageError(f"unknown language code {code!r} in {where}", hint="run `gladia languages` for the list")
 
 
-def _check_range(value: Any, name: str, lo: float, hi: float) -> None:
+def check_range(value: Any, name: str, lo: float, hi: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
         raise UsageError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}")
 
 
-def _check_enum(value: Any, name: str, allowed: tuple[str, ...]) -> None:
+def check_enum(value: Any, name: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise UsageError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
-def _section(body: dict[str, Any], name: str) -> dict[str, Any]:
+def nested(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """The JSON object at body[name], created if absent; a --config that put something else there is an error."""
     value = body.setdefault(name, {})
     if not isinstance(value, dict):
         raise UsageError(f"{name} in the config must be a JSON object")
@@ -101,28 +102,28 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
     if options.endpointing is not None:
         body["endpointing"] = options.endpointing
     if options.languages or options.code_switching is not None:
-        lang = _section(body, "language_config")
+        lang = nested(body, "language_config")
         if options.languages:
             lang["languages"] = options.languages
         if options.code_switching is not None:
             lang["code_switching"] = options.code_switching
     if options.translate:
-        rt = _section(body, "realtime_processing")
+        rt = nested(body, "realtime_processing")
         rt["translation"] = True
         cfg = rt.setdefault("translation_config", {})
         if not isinstance(cfg, dict):
             raise UsageError("realtime_processing.translation_config in the config must be a JSON object")
         cfg["target_languages"] = options.translate
     if options.vocabulary:
-        rt = _section(body, "realtime_processing")
+        rt = nested(body, "realtime_processing")
         rt["custom_vocabulary"] = True
         rt["custom_vocabulary_config"] = {"vocabulary": options.vocabulary}
     if options.summarize or options.summary_type:
-        post = _section(body, "post_processing")
+        post = nested(body, "post_processing")
         post["summarization"] = True
         if options.summary_type:
             post["summarization_config"] = {"type": options.summary_type}
-    messages = _section(body, "messages_config")
+    messages = nested(body, "messages_config")
     if options.partials is not None:
         messages["receive_partial_transcripts"] = options.partials
     else:
@@ -144,23 +145,23 @@ def validate_body(body: dict[str, Any]) -> None:
     )
     fmt.validate()
     if "model" in body:
-        _check_enum(body["model"], "model", MODELS)
+        check_enum(body["model"], "model", MODELS)
     if "endpointing" in body:
-        _check_range(body["endpointing"], "endpointing", 0.01, 10)
+        check_range(body["endpointing"], "endpointing", 0.01, 10)
     if "maximum_duration_without_endpointing" in body:
-        _check_range(body["maximum_duration_without_endpointing"], "maximum_duration_without_endpointing", 5, 60)
+        check_range(body["maximum_duration_without_endpointing"], "maximum_duration_without_endpointing", 5, 60)
     lang = body.get("language_config")
     if isinstance(lang, dict):
         languages = lang.get("languages", [])
         if not isinstance(languages, list):
             raise UsageError("language_config.languages must be a list of language codes")
         for code in languages:
-            _check_language(code, "--lang", LANGUAGES)
+            check_language(code, "--lang", LANGUAGES)
         if not isinstance(lang.get("code_switching", False), bool):
             raise UsageError("language_config.code_switching must be true or false")
     pre = body.get("pre_processing")
     if isinstance(pre, dict) and "speech_threshold" in pre:
-        _check_range(pre["speech_threshold"], "pre_processing.speech_threshold", 0, 1)
+        check_range(pre["speech_threshold"], "pre_processing.speech_threshold", 0, 1)
     rt = body.get("realtime_processing")
     if isinstance(rt, dict):
         tcfg = rt.get("translation_config")
@@ -171,9 +172,9 @@ def validate_body(body: dict[str, Any]) -> None:
             if not isinstance(targets, list) or not targets:
                 raise UsageError("translation needs at least one target language", hint="use --translate fr,de")
             for code in targets:
-                _check_language(code, "--translate", TRANSLATION_LANGUAGES)
+                check_language(code, "--translate", TRANSLATION_LANGUAGES)
             if "model" in tcfg:
-                _check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
+                check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
         vcfg = rt.get("custom_vocabulary_config")
         if isinstance(vcfg, dict):
             vocab = vcfg.get("vocabulary")
@@ -187,6 +188,6 @@ def validate_body(body: dict[str, Any]) -> None:
                     raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
     post = body.get("post_processing")
     if isinstance(post, dict) and isinstance(post.get("summarization_config"), dict):
-        _check_enum(post["summarization_config"].get("type", "general"), "summary type", SUMMARY_TYPES)
+        check_enum(post["summarization_config"].get("type", "general"), "summary type", SUMMARY_TYPES)
     if "custom_metadata" in body and len(json.dumps(body["custom_metadata"])) > MAX_METADATA_CHARS:
         raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters")
