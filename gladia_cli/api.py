@@ -207,6 +207,34 @@ class GladiaApi:
                 raise ApiError(f"no live session {session_id!r}", hint="check the id") from None
             raise
 
+    def poll(
+        self,
+        fetch: Callable[[], dict[str, Any]],
+        *,
+        label: str,
+        resume: str,
+        timeout: float,
+        interval: float,
+        on_poll: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Call `fetch()` until the job is terminal (done or error), at most `timeout` seconds.
+
+        Live and pre-recorded jobs share it; `resume` tells the user how to pick the job up again if we give up.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                job = fetch()
+            except NetworkError as exc:
+                raise NetworkError(exc.message, hint=resume) from None
+            if job.get("status") in TERMINAL_STATUSES:
+                return job
+            if on_poll:
+                on_poll(job)
+            if time.monotonic() >= deadline:
+                raise NetworkError(f"{label} still {job.get('status')} after {timeout:g} s", hint=resume)
+            self._sleep(interval)
+
     def wait_live(
         self,
         session_id: str,
@@ -216,16 +244,11 @@ class GladiaApi:
         on_poll: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Right after the socket closes the job may still be `processing`: poll until it is terminal."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get_live(session_id)
-            if job.get("status") in TERMINAL_STATUSES:
-                return job
-            if on_poll:
-                on_poll(job)
-            if time.monotonic() >= deadline:
-                raise NetworkError(
-                    f"session {session_id} still {job.get('status')} after {timeout:g} s",
-                    hint=f"fetch it later with `gladia result {session_id}`",
-                )
-            self._sleep(interval)
+        return self.poll(
+            lambda: self.get_live(session_id),
+            label=f"session {session_id}",
+            resume=f"fetch it later with `gladia result {session_id} --wait`",
+            timeout=timeout,
+            interval=interval,
+            on_poll=on_poll,
+        )

@@ -613,7 +613,9 @@ def result(
         summary = formats.summary_text(job)
         if summary:
             text += "\n" + summary + "\n"
-    _emit(text, output_file)
+    from gladia_cli.prerecorded_run import write_output
+
+    write_output(text, output_file)
 
 
 def _check_input(item: str) -> None:
@@ -640,19 +642,6 @@ def _job_id(value: str) -> str:
     if not job_id or "/" in job_id:
         raise UsageError(f"invalid job id {value!r}", hint="`gladia list` shows recent ids")
     return job_id
-
-
-def _emit(text: str, output_file: Path | None) -> None:
-    if output_file is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from gladia_cli.batch import write_text_atomic
-
-    try:
-        write_text_atomic(output_file, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
 
 
 class Kind(str, Enum):

@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -459,9 +458,8 @@ class PreRecordedClient:
     For batches, build the `GladiaApi` with more attempts (`batch.BATCH_MAX_ATTEMPTS`) so a 429 storm is waited out.
     """
 
-    def __init__(self, api: GladiaApi, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, api: GladiaApi) -> None:
         self.api = api
-        self._sleep = sleep
 
     # ---------------------------------------------------------------- upload and create
 
@@ -539,23 +537,17 @@ class PreRecordedClient:
         on_poll: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Poll queued -> processing -> done; `error` raises TranscriptionFailed with Gladia's error_code."""
-        deadline = time.monotonic() + timeout
-        resume = f"fetch it later with `gladia result {job_id} --wait`"
-        while True:
-            try:
-                job = self.get(job_id)
-            except NetworkError as exc:
-                raise NetworkError(exc.message, hint=resume) from None
-            status = job.get("status")
-            if status == "done":
-                return job
-            if status == "error":
-                raise TranscriptionFailed(job)
-            if on_poll is not None:
-                on_poll(job)
-            if time.monotonic() >= deadline:
-                raise NetworkError(f"job {job_id} still {status} after {timeout:g} s", hint=resume)
-            self._sleep(interval)
+        job = self.api.poll(
+            lambda: self.get(job_id),
+            label=f"job {job_id}",
+            resume=f"fetch it later with `gladia result {job_id} --wait`",
+            timeout=timeout,
+            interval=interval,
+            on_poll=on_poll,
+        )
+        if job.get("status") == "error":
+            raise TranscriptionFailed(job)
+        return job
 
     def transcribe(
         self,

@@ -8,54 +8,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from gladia_cli import formats
 from gladia_cli.errors import Aborted, ExitCode, GladiaError, UsageError
-from gladia_cli.render import is_tty, stderr_console
+from gladia_cli.render import JobProgress, is_tty, stderr_console
 from gladia_cli.settings import Settings
 
 EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", "vtt": "vtt"}
-
-
-class _Status:
-    """One spinner line on stderr: upload percentage, then the job's status and elapsed time."""
-
-    def __init__(self, label: str, *, verbose: bool = False) -> None:
-        self.label = label
-        self._verbose = verbose  # without a terminal: one line per change of status (the official CLI's -v)
-        self._last = ""
-        self._status: Any = None
-        self._started = time.monotonic()
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> _Status:
-        if is_tty(sys.stderr):
-            self._status = stderr_console().status(f"{self.label}: starting")
-            self._status.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._status is not None:
-            self._status.__exit__(None, None, None)
-
-    def show(self, text: str) -> None:
-        with self._lock:
-            if self._status is not None:
-                self._status.update(f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)")
-            elif self._verbose and text.split(" ")[0] != self._last:
-                self._last = text.split(" ")[0]
-                sys.stderr.write(f"gladia: {self.label}: {text} ({time.monotonic() - self._started:.0f} s)\n")
-                sys.stderr.flush()
-
-    def upload(self, sent: int, total: int) -> None:
-        self.show(f"uploading {sent * 100 // max(total, 1)}% of {total / 1e6:.1f} MB")
-
-    def poll(self, job: dict[str, Any]) -> None:
-        self.show(str(job.get("status", "waiting")))
 
 
 def _client(settings: Settings, max_attempts: int = 4) -> Any:
@@ -79,14 +41,14 @@ def transcribe_one(
     created_id: list[str] = []
     name = source if len(source) < 60 else "…" + source[-57:]
     try:
-        with _Status(name, verbose=verbose) as status:
+        with JobProgress(name, verbose=verbose) as status:
             try:
                 job = client.transcribe(
                     source,
                     body,
                     on_upload_progress=status.upload,
                     on_created=lambda created: created_id.append(created["id"]),
-                    on_poll=status.poll,
+                    on_poll=status.update,
                 )
             except KeyboardInterrupt:
                 if created_id:
@@ -97,11 +59,12 @@ def transcribe_one(
     finally:
         client.api.close()
     text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
-    _write(text, output_file)
+    write_output(text, output_file)
     return 0
 
 
-def _write(text: str, output_file: Path | None) -> None:
+def write_output(text: str, output_file: Path | None) -> None:
+    """stdout, or the whole text written atomically to `output_file` (never a half-written transcript)."""
     if output_file is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -228,10 +191,10 @@ def fetch_any(
         job: dict[str, Any] = client.get_any(job_id)
         if not wait or job.get("status") in ("done", "error"):
             return job
-        with _Status(f"job {job_id}") as status:
+        with JobProgress(f"job {job_id}") as status:
             if job.get("kind") == "live":
-                return client.api.wait_live(job_id, on_poll=status.poll)
-            return client.wait(job_id, on_poll=status.poll)
+                return client.api.wait_live(job_id, on_poll=status.update)
+            return client.wait(job_id, on_poll=status.update)
     finally:
         client.api.close()
 

@@ -215,31 +215,47 @@ class LiveRenderer:
 
 
 class JobProgress:
-    """A spinner with the job's status and elapsed time on stderr while polling; silent when stderr is not a TTY."""
+    """One spinner line on stderr while a job runs: upload percentage, then status and elapsed time.
 
-    def __init__(self, label: str, stderr: IO[str] | None = None) -> None:
-        self.label = label
-        self._err = stderr or sys.stderr
-        self._status: Any = None
-        self._started = 0.0
+    Silent when stderr is not a terminal, unless `verbose` (the official CLI's -v): then one line per change.
+    """
 
-    def __enter__(self) -> JobProgress:
+    def __init__(self, label: str, *, verbose: bool = False) -> None:
+        import threading
         import time
 
+        self.label = label
+        self._verbose = verbose
+        self._last = ""
+        self._status: Any = None
         self._started = time.monotonic()
-        if is_tty(self._err):
+        self._lock = threading.Lock()  # batch workers and the main thread may both report
+
+    def __enter__(self) -> JobProgress:
+        if is_tty(sys.stderr):
             self._status = stderr_console().status(f"{self.label}: starting")
             self._status.__enter__()
         return self
-
-    def update(self, job: dict[str, Any]) -> None:
-        import time
-
-        if self._status is not None:
-            elapsed = time.monotonic() - self._started
-            self._status.update(f"{self.label}: {job.get('status', '…')} ({elapsed:.0f} s)")
 
     def __exit__(self, *exc: object) -> None:
         if self._status is not None:
             self._status.__exit__(None, None, None)
             self._status = None
+
+    def show(self, text: str) -> None:
+        import time
+
+        line = f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)"
+        with self._lock:
+            if self._status is not None:
+                self._status.update(line)
+            elif self._verbose and text.split(" ")[0] != self._last:
+                self._last = text.split(" ")[0]
+                sys.stderr.write(f"gladia: {line}\n")
+                sys.stderr.flush()
+
+    def upload(self, sent: int, total: int) -> None:
+        self.show(f"uploading {sent * 100 // max(total, 1)}% of {total / 1e6:.1f} MB")
+
+    def update(self, job: dict[str, Any]) -> None:
+        self.show(str(job.get("status", "waiting")))
