@@ -447,7 +447,7 @@ def transcribe(
             output_dir,
             _first(jobs, 4),
             force,
-            settings_mod.load(api_key, api_url, region),
+            lambda: settings_mod.load(api_key, api_url, region),
             model,
             verbose,
         )
@@ -539,11 +539,11 @@ def _transcribe_prerecorded(
     output_dir: Path | None,
     jobs: int,
     force: bool,
-    settings: Any,
+    load_settings: Any,
     model: str | None = None,
     verbose: bool = False,
 ) -> None:
-    from gladia_cli.prerecorded import build_prerecorded_body
+    from gladia_cli.prerecorded import build_prerecorded_body, check_audio_file, is_url
     from gladia_cli.prerecorded_run import transcribe_many, transcribe_one
     from gladia_cli.session_config import load_config_file, split_list
 
@@ -563,11 +563,15 @@ def _transcribe_prerecorded(
     if output_file is not None:
         _check_writable(output_file)
     if len(inputs) == 1 and output_dir is None:
+        if not is_url(inputs[0]):
+            check_audio_file(Path(inputs[0]))  # the file's own problem first, before the key's
+        settings = load_settings()
         raise typer.Exit(
             transcribe_one(settings, inputs[0], body, output.value, output_file=output_file, verbose=verbose)
         )
     if output_file is not None:
         raise UsageError("--output-file takes one input", hint="use --output-dir for several")
+    settings = load_settings()
     raise typer.Exit(
         transcribe_many(settings, inputs, body, output.value, output_dir=output_dir, jobs=jobs, force=force)
     )

@@ -59,7 +59,7 @@ def _saved_key() -> tuple[str, str] | None:
 def check_key_format(key: str) -> str:
     key = key.strip()
     if not key:
-        raise UsageError("the API key is empty", hint='give the key itself, e.g. --api-key "$GLADIA_API_KEY"')
+        raise UsageError("the API key is empty", hint="give the key itself (it is on your Gladia account page)")
     if any(c.isspace() for c in key) or not key.isprintable():
         raise UsageError("the API key contains spaces or control characters", hint="paste the key alone")
     return key

@@ -232,3 +232,12 @@ def test_solaria_3_model_and_its_limits(emu: GladiaEmulator, tmp_path: Path, cap
     cs = invoke(capsys, "transcribe", str(wav), "--model", "solaria-3", "--cs")
     assert cs.code == ExitCode.USAGE and "code switching" in one_line_error(cs)
     assert len(emu.prerecorded.create_requests) == 1
+
+
+def test_a_missing_file_is_reported_before_a_missing_key(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("GLADIA_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    result = invoke(capsys, "transcribe", str(tmp_path / "typo.wav"))
+    assert result.code == ExitCode.USAGE
+    assert "no such file" in one_line_error(result)
