@@ -90,8 +90,7 @@ def test_upload_sends_exactly_the_file_in_field_audio_with_a_content_length(
 def test_upload_streams_from_disk_in_blocks(
     client: PreRecordedClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "noise.mp3"
-    path.write_bytes(os.urandom(600_000))
+    path, _ = write_wav(tmp_path / "long.wav", 20.0)  # 640 KB: many upload blocks
     sizes: list[int] = []
     original = MultipartFileBody.read
 
