@@ -104,7 +104,10 @@ Translate = Annotated[
     ),
 ]
 Vocabulary = Annotated[list[str] | None, typer.Option("--vocabulary", help="Words to favour (e.g. Gladia,Solaria).")]
-Summarize = Annotated[bool, typer.Option("--summarize", help="Ask for a summary after the session.")]
+Summarize = Annotated[
+    bool,
+    typer.Option("--summarize", help="Ask for a summary after the session (`--summarize concise` also sets its type)."),
+]
 SummaryType = Annotated[
     str | None, typer.Option("--summary-type", help="general, bullet_points or concise (implies --summarize).")
 ]
@@ -878,12 +881,39 @@ def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
     raise SystemExit(code)
 
 
+def _summary_type_argv(args: list[str]) -> list[str]:
+    """Accept the issue's and official CLI's `--summarize [TYPE]` spelling next to `--summary-type TYPE`.
+
+    Click options cannot take an optional value without swallowing a following file name, so the type is split
+    off here, and only when it is one of the three types (a file named `concise` would need `./concise`).
+    """
+    if not any(arg.startswith("--summarize") for arg in args):
+        return args  # the common case stays free of session_config's import
+    from gladia_cli.session_config import SUMMARY_TYPES
+
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return out + args[i:]
+        if arg.startswith("--summarize="):
+            out += ["--summarize", "--summary-type", arg.split("=", 1)[1]]
+        elif arg == "--summarize" and i + 1 < len(args) and args[i + 1] in SUMMARY_TYPES:
+            out += ["--summarize", "--summary-type", args[i + 1]]
+            i += 1
+        else:
+            out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
     # Newer Typer vendors its own click: take the exception classes from wherever Typer's come from.
     click = sys.modules[typer.BadParameter.__module__]
 
-    args = sys.argv[1:] if argv is None else argv
+    args = _summary_type_argv(sys.argv[1:] if argv is None else argv)
     if "_GLADIA_COMPLETE" in os.environ:
         from gladia_cli.completion import enable
 

@@ -220,9 +220,11 @@ def test_config_file_fields_are_sent_and_flags_override(api_env: GladiaEmulator,
         "--vocabulary",
         "Gladia,Solaria",
         "--summarize",
+        "concise",
     )
     assert result.code == 0, result.stderr
     body = api_env.init_requests[0].body
+    assert body["post_processing"]["summarization_config"] == {"type": "concise"}
     assert body["endpointing"] == 0.2
     assert body["maximum_duration_without_endpointing"] == 30
     assert body["custom_metadata"] == {"who": "test"}

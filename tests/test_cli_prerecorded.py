@@ -69,9 +69,19 @@ def test_output_formats(emu: GladiaEmulator, tmp_path: Path, capsys, fmt: str) -
         assert "-->" in result.stdout and "Split infinity" in result.stdout
 
 
-def test_summary_and_translation_flags_shape_the_body(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        ["--summary-type", "bullet_points"],
+        ["--summarize", "bullet_points"],  # the official CLI's optional-value spelling
+        ["--summarize=bullet_points"],
+    ],
+)
+def test_summary_and_translation_flags_shape_the_body(
+    emu: GladiaEmulator, tmp_path: Path, capsys, spelling: list[str]
+) -> None:
     wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
-    result = invoke(capsys, "transcribe", str(wav), "--summary-type", "bullet_points", "--translate", "fr")
+    result = invoke(capsys, "transcribe", *spelling, str(wav), "--translate", "fr")
     assert result.code == 0, result.stderr
     body = emu.prerecorded.created_bodies()[0]
     assert body["summarization"] is True and body["summarization_config"] == {"type": "bullet_points"}
@@ -159,6 +169,7 @@ def test_list_includes_live_sessions(emu: GladiaEmulator, tmp_path: Path, capsys
         (["--speakers", "0"], "speakers"),
         (["--min-speakers", "3", "--max-speakers", "2"], "speakers"),
         (["--summary-type", "poem"], "summary"),
+        (["--summarize=poem"], "summary"),
         (["--jobs", "0"], "--jobs"),
         (["--record", "x.wav"], "--realtime"),
         (["-o", "jsonl"], "--realtime"),
