@@ -93,7 +93,10 @@ Channels = Annotated[
     int | None, typer.Option("--channels", help="1-8 (default: 1 for the microphone; the file's own).")
 ]
 BitDepth = Annotated[int | None, typer.Option("--bit-depth", help="16, 24 or 32 (default: 16; the file's own).")]
-Encoding = Annotated[str, typer.Option("--encoding", help="Audio encoding declared to Gladia.")]
+Encoding = Annotated[
+    str | None,
+    typer.Option("--encoding", help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, a quarter of the data."),
+]
 Partials = Annotated[
     bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts (default: on at a terminal).")
 ]
@@ -253,7 +256,7 @@ def listen(
     sample_rate: SampleRate = None,
     channels: Channels = None,
     bit_depth: BitDepth = None,
-    encoding: Encoding = "wav/pcm",
+    encoding: Encoding = None,
     partials: Partials = None,
     translate: Translate = None,
     vocabulary: Vocabulary = None,
@@ -302,11 +305,11 @@ def listen(
         config,
         output,
     )
-    _only_pcm(encoding)
+    encoding = _first(encoding, options.format_field("encoding"), "wav/pcm")
     fmt = PcmFormat(
         sample_rate=_first(sample_rate, options.format_field("sample_rate"), 16000),
         channels=_first(channels, options.format_field("channels"), 1),
-        bit_depth=_first(bit_depth, options.format_field("bit_depth"), 16),
+        bit_depth=_first(bit_depth, options.format_field("bit_depth"), 16 if encoding == "wav/pcm" else 8),
         encoding=encoding,
     ).validate()
     build_body(options, fmt)  # every flag checked before the device is touched
@@ -357,7 +360,7 @@ def transcribe(
     sample_rate: SampleRate = None,
     channels: Channels = None,
     bit_depth: BitDepth = None,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Audio encoding declared to Gladia.")] = None,
+    encoding: Encoding = None,
     partials: Partials = None,
     translate: Translate = None,
     vocabulary: Vocabulary = None,
@@ -485,7 +488,6 @@ def transcribe(
     _check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
     if speed < 0:
         raise UsageError(f"--speed must be 0 (as fast as possible) or more, got {speed:g}")
-    _only_pcm(_first(encoding, "wav/pcm"))
     options = _options(
         lang,
         code_switching,
@@ -503,6 +505,7 @@ def transcribe(
         sample_rate=_first(sample_rate, options.format_field("sample_rate")),
         channels=_first(channels, options.format_field("channels")),
         bit_depth=_first(bit_depth, options.format_field("bit_depth")),
+        encoding=_first(encoding, options.format_field("encoding")),
     )
     source = open_audio_file(file, request, chunk_ms, speed=speed)
     settings = settings_mod.load(api_key, api_url, region)
@@ -849,15 +852,6 @@ def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")
 
 
 # --- entry point ----------------------------------------------------------------------------------------------------
-
-
-def _only_pcm(encoding: str) -> None:
-    if encoding != "wav/pcm":
-        from gladia_cli.audio.format import ENCODINGS
-
-        if encoding not in ENCODINGS:
-            raise UsageError(f"unknown encoding {encoding!r}", hint=f"use one of {', '.join(ENCODINGS)}")
-        raise UsageError(f"sending {encoding} audio is not supported", hint="use --encoding wav/pcm")
 
 
 def _info(text: str) -> None:

@@ -419,7 +419,8 @@ def test_listen_bad_flag(
             (("--device", ""), ("device name is empty", "gladia devices")),
             (("--bit-depth", "8"), ("16, 24 or 32-bit", "--bit-depth 16")),
             pytest.param(("--buffer-seconds", "0"), ("--buffer-seconds", "more than 0")),
-            pytest.param(("--encoding", "wav/alaw"), ("wav/alaw", "--encoding wav/pcm")),
+            pytest.param(("--encoding", "wav/alaw", "--bit-depth", "16"), ("wav/alaw needs --bit-depth 8",)),
+            pytest.param(("--encoding", "opus"), ("unsupported encoding 'opus'", "wav/pcm, wav/alaw, wav/ulaw")),
         ]
     ),
 )
@@ -439,7 +440,8 @@ def test_listen_bad_device_or_format(
             (("--speed", "-1"), ("--speed", "0 (as fast as possible) or more")),
             (("--buffer-seconds", "0"), ("--buffer-seconds", "more than 0")),
             (("--bit-depth", "8"), ("--bit-depth 8", "16, 24 or 32")),
-            (("--encoding", "wav/alaw"), ("wav/alaw", "--encoding wav/pcm")),
+            (("--encoding", "wav/ulaw", "--bit-depth", "16"), ("wav/ulaw needs --bit-depth 8",)),
+            (("--encoding", "opus"), ("unsupported encoding 'opus'", "wav/pcm, wav/alaw, wav/ulaw")),
             (("--record", "{wav}"), ("already exists", "choose another name")),
             (("--record", "{missing_dir_file}"), ("cannot create --record file",)),
             (("--diarize",), ("--diarize", "drop --realtime")),

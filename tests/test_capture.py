@@ -275,8 +275,9 @@ def test_mic_refuses_formats_it_cannot_produce() -> None:
     device = InputDevice(0, "x", "ALSA", 2, 44100.0, True)
     with pytest.raises(UsageError, match="bit-depth 16"):
         MicrophoneSource(PcmFormat(bit_depth=8), device)
-    with pytest.raises(UsageError):
-        MicrophoneSource(PcmFormat(bit_depth=8, encoding="wav/ulaw"), device)
+    with pytest.raises(UsageError, match="bit-depth 16"):
+        MicrophoneSource(PcmFormat(bit_depth=16, encoding="wav/ulaw"), device)
+    MicrophoneSource(PcmFormat(bit_depth=8, encoding="wav/ulaw"), device)  # recorded as 16-bit, encoded per block
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -105,14 +105,6 @@ def test_telephony_wav_is_declared_and_sent_as_is(
     assert bytes(api_env.only_session().audio) == payload
 
 
-def test_telephony_wav_cannot_be_converted(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
-    wav = _g711_wav(tmp_path / "call.wav", 7, 11025, os.urandom(1000))
-    result = invoke(capsys, "transcribe", str(wav), "--realtime")
-    assert result.code == ExitCode.USAGE
-    assert "ffmpeg" in one_line_error(result)
-    assert api_env.http_requests == []
-
-
 def test_unsupported_rate_is_converted_and_declared(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
     wav, _ = write_wav(tmp_path / "c.wav", 2.0, rate=22050)
     result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0")

@@ -15,6 +15,8 @@ from emulator import GladiaEmulator
 from virtual_mic import VirtualMic, virtual_mic
 from wavs import write_wav
 
+from gladia_cli.audio import g711
+from gladia_cli.audio.files import FormatRequest, open_audio_file
 from gladia_cli.errors import ExitCode
 
 __all__ = ["virtual_mic"]  # the fixture is used by name
@@ -68,6 +70,23 @@ def test_listen_48k_stereo(tone_playing: VirtualMic, emulator: GladiaEmulator, t
     assert len(audio) == 48000 * 4
     left, right = np.frombuffer(audio, "<i2").reshape(-1, 2).T
     assert _rms(left.tobytes()) > 1000 and _rms(right.tobytes()) > 1000
+
+
+@pytest.mark.parametrize("kind", ["alaw", "ulaw"])
+def test_listen_g711_encodes_the_capture(
+    tone_playing: VirtualMic, emulator: GladiaEmulator, tmp_path: Path, kind: str
+) -> None:
+    record = tmp_path / "mic.wav"
+    args = ["listen", "--duration", "2", "--encoding", f"wav/{kind}", "--sample-rate", "8000", "--record", str(record)]
+    result = run(*args, env=_env(tone_playing, emulator, tmp_path))
+    assert result.code == 0, result.stderr
+    body = emulator.init_requests[0].body
+    assert (body["encoding"], body["sample_rate"], body["channels"], body["bit_depth"]) == (f"wav/{kind}", 8000, 1, 8)
+    audio = bytes(emulator.only_session().audio)
+    assert len(audio) == 2 * 8000  # one byte a sample
+    assert _rms(g711.decode(audio[8000:], kind)) > 1000  # the tone, encoded, not silence or noise
+    with open_audio_file(record, FormatRequest()) as copy:  # --record keeps what was sent, labelled as such
+        assert copy.format.encoding == f"wav/{kind}" and b"".join(copy.chunks()) == audio
 
 
 def test_ctrl_c_sends_everything_captured(tone_playing: VirtualMic, emulator: GladiaEmulator, tmp_path: Path) -> None:

@@ -25,6 +25,12 @@ DEVICES_HINT = "see `gladia devices`"
 # platform PortAudio runs on, i.e. exactly the bytes Gladia expects. 'int24' is packed 3-byte (raw streams only).
 _DTYPES = {16: "int16", 24: "int24", 32: "int32"}
 
+
+def _capture_dtype(fmt: PcmFormat) -> str:
+    """What PortAudio records: the declared PCM itself, or 16-bit PCM that is encoded to A-law/mu-law per block."""
+    return "int16" if fmt.encoding != "wav/pcm" else _DTYPES[fmt.bit_depth]
+
+
 # PaErrorCode values meaning "this device cannot do that format" rather than "this device cannot be opened".
 _FORMAT_ERRORS = {-9998, -9997, -9994}  # paInvalidChannelCount, paInvalidSampleRate, paSampleFormatNotSupported
 _DEVICE_UNAVAILABLE = -9985  # paDeviceUnavailable: busy (another program holds it) or unplugged
@@ -193,7 +199,8 @@ def resolve_device(spec: str | None) -> InputDevice:
 def _describe(fmt: PcmFormat) -> str:
     """'44100 Hz stereo 16-bit': the words a user would use for the flags they passed."""
     channels = {1: "mono", 2: "stereo"}.get(fmt.channels, f"{fmt.channels}-channel")
-    return f"{fmt.sample_rate} Hz {channels} {fmt.bit_depth}-bit"
+    sample = f"{fmt.bit_depth}-bit" if fmt.encoding == "wav/pcm" else "16-bit (for " + fmt.encoding + ")"
+    return f"{fmt.sample_rate} Hz {channels} {sample}"
 
 
 class _ChunkBuffer:
@@ -287,9 +294,11 @@ class MicrophoneSource:
     def __init__(
         self, fmt: PcmFormat, device: InputDevice, chunk_ms: int = 100, max_buffer_seconds: float = 300.0
     ) -> None:
-        if fmt.encoding != "wav/pcm" or fmt.bit_depth not in _DTYPES:
+        pcm = fmt.encoding == "wav/pcm" and fmt.bit_depth in _DTYPES
+        g711 = fmt.encoding in ("wav/alaw", "wav/ulaw") and fmt.bit_depth == 8
+        if not (pcm or g711):
             raise UsageError(
-                f"the microphone can only record 16, 24 or 32-bit wav/pcm, not {fmt.describe()}",
+                f"the microphone can only record 16, 24 or 32-bit wav/pcm or 8-bit A-law/mu-law, not {fmt.describe()}",
                 hint="use --encoding wav/pcm --bit-depth 16",
             )
         if chunk_ms <= 0:
@@ -300,7 +309,9 @@ class MicrophoneSource:
         self.device = device
         self.chunk_ms = chunk_ms
         self.overflows = 0
-        self._dtype = _DTYPES[fmt.bit_depth]
+        self._dtype = _capture_dtype(fmt)
+        # G.711: PortAudio delivers 16-bit PCM, each block is encoded before it is buffered (a few microseconds).
+        self._g711 = fmt.encoding.removeprefix("wav/") if g711 else None
         self._chunk_bytes = fmt.chunk_bytes(chunk_ms)
         self._blocksize = self._chunk_bytes // fmt.frame_bytes
         max_bytes = int(max_buffer_seconds * fmt.sample_rate) * fmt.frame_bytes
@@ -349,7 +360,7 @@ class MicrophoneSource:
         for channels in (1, 2):
             if channels < fmt.channels:
                 candidates.append((f"--channels {channels}", replace(fmt, channels=channels)))
-        if fmt.bit_depth != 16:
+        if fmt.bit_depth != 16 and fmt.encoding == "wav/pcm":
             candidates.append(("--bit-depth 16", replace(fmt, bit_depth=16)))
         try:
             sd = _sounddevice()
@@ -367,7 +378,7 @@ class MicrophoneSource:
                         sd.check_input_settings(
                             device=device.index,
                             channels=alternative.channels,
-                            dtype=_DTYPES[alternative.bit_depth],
+                            dtype=_capture_dtype(alternative),
                             samplerate=alternative.sample_rate,
                         )
                 except Exception:
@@ -382,7 +393,12 @@ class MicrophoneSource:
         """PortAudio's real-time thread: copy the block and return; anything slow here causes overflows."""
         if status and status.input_overflow:
             self.overflows += 1
-        self._buffer.put(bytes(indata))
+        if self._g711 is None:
+            self._buffer.put(bytes(indata))
+        else:
+            from gladia_cli.audio import g711
+
+            self._buffer.put(g711.encode(bytes(indata), self._g711))
 
     def _open(self, sd: Any) -> None:
         with self._stream_lock:

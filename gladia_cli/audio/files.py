@@ -18,11 +18,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from gladia_cli.audio.format import MAX_CHANNELS, SAMPLE_RATES, PcmFormat
+from gladia_cli.audio.format import ENCODINGS, MAX_CHANNELS, SAMPLE_RATES, PcmFormat
 from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -67,6 +67,11 @@ class FormatRequest:
     sample_rate: int | None = None
     channels: int | None = None
     bit_depth: int | None = None
+    encoding: str | None = None  # wav/pcm, wav/alaw or wav/ulaw
+
+    @property
+    def g711(self) -> bool:
+        return self.encoding in ("wav/alaw", "wav/ulaw")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -159,9 +164,10 @@ class _WavSource(FileSource):
     """A WAV data chunk, passed through byte-for-byte or converted block by block."""
 
     def __init__(self, path: Path, info: _WavInfo, fmt: PcmFormat, *, chunk_ms: int, speed: float) -> None:
-        passthrough = (
-            info.kind in _G711.values() or (info.kind == "int" and info.width * 8 == fmt.bit_depth)
-        ) and info.matches(fmt)
+        passthrough = info.matches(fmt) and (
+            fmt.encoding == f"wav/{info.kind}"
+            or (fmt.encoding == "wav/pcm" and info.kind == "int" and info.width > 1 and info.width * 8 == fmt.bit_depth)
+        )
         super().__init__(
             path,
             fmt,
@@ -349,8 +355,8 @@ def open_audio_file(path: Path, request: FormatRequest, chunk_ms: int = 100, *, 
         raise UsageError(f"chunk duration must be positive, got {chunk_ms} ms")
     if speed < 0:
         raise UsageError(f"--speed must be 0 (as fast as possible) or positive, got {speed}")
-    if request.bit_depth == 8:
-        raise UsageError("--bit-depth 8 is not supported for audio files", hint="use 16, 24 or 32")
+    if request.encoding is not None and request.encoding not in ENCODINGS:
+        raise UsageError(f"unsupported encoding {request.encoding!r}", hint=f"use one of {', '.join(ENCODINGS)}")
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -380,6 +386,14 @@ def open_audio_file(path: Path, request: FormatRequest, chunk_ms: int = 100, *, 
         fmt = _choose_wav_format(path, info, request)
         return _WavSource(path, info, fmt, chunk_ms=chunk_ms, speed=speed)
     return _open_with_ffmpeg(path, request, chunk_ms, speed)
+
+
+def _check_bit_depth(request: FormatRequest) -> None:
+    """8-bit PCM is unsigned and nearly useless for speech; 8 bits here means G.711."""
+    if request.bit_depth == 8 and not request.g711:
+        raise UsageError(
+            "--bit-depth 8 is only for A-law and mu-law", hint="use 16, 24 or 32, or --encoding wav/alaw|wav/ulaw"
+        )
 
 
 def _validated(path: Path, fmt: PcmFormat) -> PcmFormat:
@@ -553,23 +567,10 @@ def _parse_fmt(body: bytes, path: Path) -> tuple[str, int, int, int, str]:
 
 def _choose_wav_format(path: Path, info: _WavInfo, request: FormatRequest) -> PcmFormat:
     """Pass through what Gladia accepts as-is; convert only what it does not accept or what the user asked for."""
-    if info.kind in _G711.values():
-        asked = {
-            "--sample-rate": request.sample_rate not in (None, info.sample_rate),
-            "--channels": request.channels not in (None, info.channels),
-            "--bit-depth": request.bit_depth not in (None, 8),
-        }
-        wrong = [flag for flag, differs in asked.items() if differs]
-        if wrong or info.sample_rate not in SAMPLE_RATES or info.channels > MAX_CHANNELS:
-            what = f"{wrong[0]} on" if wrong else f"{info.sample_rate} Hz {info.channels}-channel"
-            raise UsageError(
-                f"cannot convert {what} {info.kind} audio in {path}",
-                hint="stream it as it is, or convert it first: ffmpeg -i IN -c:a pcm_s16le -ar 16000 OUT.wav",
-            )
-        return _validated(
-            path,
-            PcmFormat(sample_rate=info.sample_rate, channels=info.channels, bit_depth=8, encoding=f"wav/{info.kind}"),
-        )
+    if info.kind in _G711.values() and request.encoding is None and request.bit_depth in (None, 8):
+        # Telephony audio stays in its own encoding unless asked otherwise: sent as is when Gladia takes it.
+        request = replace(request, encoding=f"wav/{info.kind}")
+    _check_bit_depth(request)
     if info.channels > MAX_CHANNELS and request.channels != 1:
         raise UsageError(
             f"{path} has {info.channels} channels; Gladia accepts at most {MAX_CHANNELS}",
@@ -579,12 +580,15 @@ def _choose_wav_format(path: Path, info: _WavInfo, request: FormatRequest) -> Pc
         rate = request.sample_rate
     else:
         rate = info.sample_rate if info.sample_rate in SAMPLE_RATES else DEFAULT_RATE
+    encoding = request.encoding or "wav/pcm"
     if request.bit_depth is not None:
         bits = request.bit_depth
+    elif request.g711:
+        bits = 8
     else:
         bits = info.width * 8 if info.kind == "int" and info.width * 8 in SEND_BIT_DEPTHS else 16
     channels = request.channels if request.channels is not None else info.channels
-    fmt = _validated(path, PcmFormat(sample_rate=rate, channels=channels, bit_depth=bits))
+    fmt = _validated(path, PcmFormat(sample_rate=rate, channels=channels, bit_depth=bits, encoding=encoding))
     if channels not in (info.channels, 1) and info.channels != 1:
         raise UsageError(
             f"cannot convert {path} from {info.channels} to {channels} channels",
@@ -686,6 +690,10 @@ class _Converter:
             return b""
         if samples.shape[1] == 1 and self.out.channels > 1:
             samples = np.repeat(samples, self.out.channels, axis=1)
+        if self.out.encoding != "wav/pcm":
+            from gladia_cli.audio import g711
+
+            return g711.encode(encode_samples(samples, 16), self.out.encoding.removeprefix("wav/"))
         return encode_samples(samples, self.out.bit_depth)
 
 
@@ -693,7 +701,11 @@ def decode_samples(raw: bytes, kind: str, width: int, channels: int) -> np.ndarr
     """Little-endian WAV samples to float64 in [-1, 1), shape (frames, channels); 8-bit WAV is unsigned."""
     import numpy as np
 
-    if kind == "float":
+    if kind in ("alaw", "ulaw"):
+        from gladia_cli.audio import g711
+
+        values = np.frombuffer(g711.decode(raw, kind), dtype="<i2") / 32768.0
+    elif kind == "float":
         values = np.frombuffer(raw, dtype="<f4" if width == 4 else "<f8").astype(np.float64)
         values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
     elif width == 1:
@@ -773,15 +785,18 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
             f"{path} is not a WAV file and ffmpeg is not installed",
             hint="install ffmpeg (e.g. apt install ffmpeg) or convert it to WAV",
         )
+    _check_bit_depth(request)
     fmt = _validated(
         path,
         PcmFormat(
             sample_rate=request.sample_rate or DEFAULT_RATE,
             channels=request.channels or 1,
-            bit_depth=request.bit_depth or 16,
+            bit_depth=request.bit_depth or (8 if request.g711 else 16),
+            encoding=request.encoding or "wav/pcm",
         ),
     )
-    sample_fmt = f"s{fmt.bit_depth}le"
+    # ffmpeg's raw muxers and codecs: s16le/pcm_s16le..., alaw/pcm_alaw, mulaw/pcm_mulaw.
+    sample_fmt = {"wav/alaw": "alaw", "wav/ulaw": "mulaw"}.get(fmt.encoding, f"s{fmt.bit_depth}le")
     target = f"file:{path}"  # the file: protocol stops ffmpeg reading "a:b.mp3" as a protocol or "-x" as an option
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", target, "-map", "0:a:0"]
     cmd += [

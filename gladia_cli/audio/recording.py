@@ -14,20 +14,25 @@ from typing import BinaryIO
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
 
-_HEADER_BYTES = 44
+_FORMAT_TAGS = {"wav/pcm": 1, "wav/alaw": 6, "wav/ulaw": 7}
 
 
 def wav_header(fmt: PcmFormat, data_bytes: int) -> bytes:
-    """A canonical 44-byte PCM header (WAVE_FORMAT_EXTENSIBLE is not needed for what Gladia accepts)."""
+    """A canonical header: 44 bytes for PCM; for A-law/mu-law the 18-byte fmt and the `fact` chunk the spec asks
+    of every non-PCM format (58 bytes). WAVE_FORMAT_EXTENSIBLE is not needed for what Gladia accepts."""
     block = fmt.frame_bytes
-    return (
-        b"RIFF"
-        + struct.pack("<I", 36 + data_bytes)
-        + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, 1, fmt.channels, fmt.sample_rate, fmt.sample_rate * block, block, fmt.bit_depth)
-        + b"data"
-        + struct.pack("<I", data_bytes)
+    tag = _FORMAT_TAGS[fmt.encoding]
+    fmt_fields = struct.pack(
+        "<HHIIHH", tag, fmt.channels, fmt.sample_rate, fmt.sample_rate * block, block, fmt.bit_depth
     )
+    if tag == 1:
+        chunks = b"fmt " + struct.pack("<I", 16) + fmt_fields
+    else:
+        frames = data_bytes // block
+        chunks = b"fmt " + struct.pack("<I", 18) + fmt_fields + struct.pack("<H", 0)
+        chunks += b"fact" + struct.pack("<II", 4, frames)
+    chunks += b"data" + struct.pack("<I", data_bytes)
+    return b"RIFF" + struct.pack("<I", 4 + len(chunks) + data_bytes) + b"WAVE" + chunks
 
 
 class WavRecorder:
@@ -66,10 +71,8 @@ class WavRecorder:
             self._file.write(chunk)
             self._data += len(chunk)
             # Sizes after data: a crash between the two leaves a valid, slightly short file, never a broken one.
-            self._file.seek(4)
-            self._file.write(struct.pack("<I", 36 + self._data))
-            self._file.seek(40)
-            self._file.write(struct.pack("<I", self._data))
+            self._file.seek(0)
+            self._file.write(wav_header(self._fmt, self._data))
             self._file.flush()
 
     def close(self) -> None:
