@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from gladia_cli import outfile
 from gladia_cli.errors import GladiaError, UsageError
 from gladia_cli.prerecorded import is_url
 
@@ -82,15 +82,8 @@ def plan_outputs(inputs: list[str], output_dir: Path | None, ext: str) -> list[P
 
 def write_text_atomic(path: Path, text: str) -> None:
     """For `write_output` callbacks: a temp file renamed over `path`, so a crash never leaves half a transcript
-    (which skip-existing would then mistake for a finished one)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    (which skip-existing would then mistake for a finished one). Symlinks, FIFOs and devices: see `outfile`."""
+    outfile.write_text(path, text)
 
 
 def _describe(exc: BaseException) -> str:
@@ -113,7 +106,7 @@ def _run_one(
         job = transcribe_one(source)
     except Exception as exc:
         return BatchResult(source, "failed", _describe(exc), output)
-    existed = output.exists()
+    existed = os.path.lexists(output)  # a dangling symlink is not ours to remove either
     try:
         write_output(source, job, output)
     except Exception as exc:

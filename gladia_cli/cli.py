@@ -4,6 +4,7 @@ No `from __future__ import annotations`: Typer would then evaluate every annotat
 `gladia --help` measurable start-up time.
 """
 
+import math
 import os
 import sys
 from enum import Enum
@@ -13,7 +14,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from gladia_cli import __version__
-from gladia_cli.errors import ApiError, ExitCode, GladiaError, UsageError
+from gladia_cli.errors import Aborted, ApiError, ExitCode, GladiaError, UsageError
 
 app = typer.Typer(
     name="gladia",
@@ -44,6 +45,16 @@ class Output(str, Enum):
     srt = "srt"
     vtt = "vtt"
     jsonl = "jsonl"
+
+
+class ResultOutput(str, Enum):
+    """A finished result has no message stream, so no jsonl."""
+
+    text = "text"
+    json = "json"
+    json_full = "json-full"
+    srt = "srt"
+    vtt = "vtt"
 
 
 # --- shared options -------------------------------------------------------------------------------------------------
@@ -134,6 +145,17 @@ Record = Annotated[
 OutputFile = Annotated[
     Path | None, typer.Option("--output-file", help="Append the output to this file as it arrives (flushed per line).")
 ]
+TranscribeOutputFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-file",
+        help="With --realtime: append each final as it arrives (flushed per line). Otherwise: write the result to"
+        " this file, replacing it once complete.",
+    ),
+]
+ResultOutputFile = Annotated[
+    Path | None, typer.Option("--output-file", help="Write the output to this file, replacing it once complete.")
+]
 ReconnectAttempts = Annotated[
     int, typer.Option("--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none).")
 ]
@@ -181,6 +203,8 @@ def _options(
     from gladia_cli.render import is_tty
     from gladia_cli.session_config import LiveOptions, load_config_file, split_list
 
+    if partials and not is_tty(sys.stderr) and output != Output.jsonl:
+        _warn("partials are shown in the live view on a terminal; with stderr redirected, use -o jsonl to get them")
     return LiveOptions(
         languages=split_list(lang),
         code_switching=code_switching,
@@ -201,6 +225,9 @@ def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
+MAX_SECONDS = 365 * 24 * 3600.0
+
+
 def _check_common(
     chunk_ms: int,
     duration: float | None,
@@ -210,6 +237,17 @@ def _check_common(
     buffer_seconds: float,
 ) -> None:
     """The live flags that need no file, device or network to be checked."""
+    seconds = {
+        "--duration": duration,
+        "--finish-timeout": finish_timeout,
+        "--reconnect-timeout": reconnect_timeout,
+        "--buffer-seconds": buffer_seconds,
+    }
+    for flag, value in seconds.items():
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"{flag} must be a finite number of seconds, got {value}")
+        if value is not None and value > MAX_SECONDS:  # beyond it, waits overflow the platform's timeout type
+            raise UsageError(f"{flag} must be at most {MAX_SECONDS:g} seconds (a year), got {value:g}")
     if not 10 <= chunk_ms <= 1000:
         raise UsageError(f"--chunk-ms must be from 10 to 1000, got {chunk_ms}")
     if duration is not None and duration <= 0:
@@ -375,7 +413,7 @@ def transcribe(
         ),
     ] = None,
     output: OutputOpt = Output.text,
-    output_file: OutputFile = None,
+    output_file: TranscribeOutputFile = None,
     output_dir: Annotated[
         Path | None, typer.Option("--output-dir", help="Write one output per input here (pre-recorded).")
     ] = None,
@@ -486,8 +524,8 @@ def transcribe(
     # Unpaced, 100 ms frames only cost per-frame overhead on both ends: send 1 s frames unless told otherwise.
     chunk_ms = _first(chunk_ms, 1000 if speed == 0 else 100)
     _check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
-    if speed < 0:
-        raise UsageError(f"--speed must be 0 (as fast as possible) or more, got {speed:g}")
+    if not speed >= 0 or math.isinf(speed):  # `not >=` also catches nan
+        raise UsageError(f"--speed must be 0 (as fast as possible) or a finite factor, got {speed:g}")
     options = _options(
         lang,
         code_switching,
@@ -566,6 +604,10 @@ def _transcribe_prerecorded(
         model=model,
         base=load_config_file(config),
     )
+    if output_file is not None and output_dir is not None:
+        raise UsageError("--output-file and --output-dir cannot be combined", hint="use one or the other")
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(f"--output-dir {output_dir} is a file, not a directory", hint="give a directory")
     if output_file is not None:
         _check_writable(output_file)
     if len(inputs) == 1 and output_dir is None:
@@ -588,10 +630,17 @@ def result(
     job_id: Annotated[
         str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.", show_default=False)
     ],
-    output: OutputOpt = Output.text,
+    output: Annotated[
+        ResultOutput,
+        typer.Option(
+            "--output",
+            "-o",
+            help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt.",
+        ),
+    ] = ResultOutput.text,
     json_out: Annotated[bool, typer.Option("--json", help="The API's JSON unchanged (same as -o json-full).")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Poll until the job is done, with progress.")] = False,
-    output_file: OutputFile = None,
+    output_file: ResultOutputFile = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
 ) -> None:
@@ -602,8 +651,6 @@ def result(
     from gladia_cli.render import is_tty
 
     fmt = "json-full" if json_out else output.value
-    if fmt == "jsonl":
-        raise UsageError("-o jsonl is for live sessions as they run", hint="use -o json-full for the whole result")
     job_id = _job_id(job_id)
     if output_file is not None:
         _check_writable(output_file)
@@ -619,10 +666,6 @@ def result(
         if status != "done":
             _warn(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
     text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
-    if fmt == "text":
-        summary = formats.summary_text(job)
-        if summary:
-            text += "\n" + summary + "\n"
     from gladia_cli.prerecorded_run import write_output
 
     write_output(text, output_file)
@@ -713,8 +756,7 @@ def delete(
         if not (sys.stdin is not None and sys.stdin.isatty()):
             raise UsageError("refusing to delete without confirmation", hint="add --yes")
         if not typer.confirm(f"Delete job {job_id} and all its data?", default=False, err=True):
-            _info("not deleted")
-            raise typer.Exit(int(ExitCode.ABORTED))
+            raise Aborted(f"job {job_id} not deleted (the confirmation was declined)")
     kind = delete_job(settings, job_id)
     _info(f"deleted {kind} job {job_id}")
 
@@ -902,6 +944,19 @@ def _summary_type_argv(args: list[str]) -> list[str]:
     return out
 
 
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (timeout, systemd, docker stop) unwinds like Ctrl-C, so temporary files go and job ids are printed;
+    a live session installs its own handlers on top (first SIGTERM = a clean stop) and restores this one."""
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
     # Newer Typer vendors its own click: take the exception classes from wherever Typer's come from.
@@ -913,6 +968,7 @@ def main(argv: list[str] | None = None) -> None:
 
         enable()
     debug = "--debug" in args or bool(os.environ.get("GLADIA_DEBUG"))
+    _terminate_like_ctrl_c()
     try:
         code = app(args=args, prog_name="gladia", standalone_mode=False)
     except GladiaError as exc:
@@ -941,4 +997,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         _fail(f"unexpected {type(exc).__name__}; run again with --debug and report it", ExitCode.UNEXPECTED)
+    if code == ExitCode.ABORTED:
+        # Typer turns a Ctrl-C outside our own handlers (e.g. in a hung HTTP call) into a bare exit code 130.
+        _fail("aborted", ExitCode.ABORTED)
     raise SystemExit(code if isinstance(code, int) else 0)

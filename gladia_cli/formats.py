@@ -51,16 +51,20 @@ def utterance_line(
 def transcript_lines(job: dict[str, Any]) -> list[str]:
     """The transcript of a finished job, one utterance a line (falls back to full_transcript).
 
-    Prefixes appear only when they distinguish lines: the channel with several channels, the language with several
-    languages (code switching), the speaker with diarization.
+    Prefixes appear only when they distinguish lines: the channel with several channels (declared or heard, as the
+    live view does), the language with several languages (code switching), the speaker with diarization.
+    Translations follow their utterance as `  [fr] ...` lines, as they do live; one that cannot be matched to an
+    utterance comes after the transcript, whole.
     """
     transcription = _transcription(job)
     if transcription is None:
         return []
     utterances = _utterances(transcription)
+    translations = _translations(job)
     if utterances:
-        multichannel = len({u.get("channel", 0) for u in utterances}) > 1
+        multichannel = len({u.get("channel", 0) for u in utterances}) > 1 or _declared_channels(job) > 1
         multilingual = len(_languages(transcription, utterances)) > 1
+        matched: set[int] = set()
         lines = []
         for u in _by_start(utterances):
             text = str(u.get("text") or "").strip()
@@ -75,9 +79,49 @@ def transcript_lines(job: dict[str, Any]) -> list[str]:
                     speaker=_speaker(u),
                 )
             )
+            for index, (target, by_time, _) in enumerate(translations):
+                translated = by_time.get(_utterance_key(u))
+                if translated:
+                    matched.add(index)
+                    lines.append(f"  [{target}] {translated}")
+        for index, (target, _, full_text) in enumerate(translations):
+            if index not in matched and full_text:
+                lines.append(f"[{target}] {full_text}")
         return lines
     full = transcription.get("full_transcript")
-    return [full.strip()] if isinstance(full, str) and full.strip() else []
+    lines = [full.strip()] if isinstance(full, str) and full.strip() else []
+    return lines + [f"[{target}] {text}" for target, _, text in translations if text]
+
+
+def _utterance_key(u: dict[str, Any]) -> tuple[int | None, int | None, Any]:
+    """A translated utterance keeps its original's times and channel: that is how the two are paired."""
+    return _ms(u.get("start")), _ms(u.get("end")), u.get("channel", 0)
+
+
+def _translations(job: dict[str, Any]) -> list[tuple[str, dict[tuple[int | None, int | None, Any], str], str]]:
+    """(target language, translated text by utterance key, whole translated text) per target of the add-on."""
+    addon = _result(job).get("translation")
+    results = addon.get("results") if isinstance(addon, dict) else None
+    out = []
+    for entry in results if isinstance(results, list) else []:
+        if not isinstance(entry, dict) or entry.get("error"):
+            continue
+        languages = entry.get("languages")
+        target = languages[0] if isinstance(languages, list) and languages and isinstance(languages[0], str) else "?"
+        by_time = {
+            _utterance_key(u): " ".join(str(u.get("text") or "").split())
+            for u in entry.get("utterances") or []
+            if isinstance(u, dict)
+        }
+        full = entry.get("full_transcript")
+        out.append((target, by_time, " ".join(full.split()) if isinstance(full, str) else ""))
+    return out
+
+
+def _declared_channels(job: dict[str, Any]) -> int:
+    params = job.get("request_params")
+    channels = params.get("channels") if isinstance(params, dict) else None
+    return channels if isinstance(channels, int) and not isinstance(channels, bool) else 1
 
 
 def summary_text(job: dict[str, Any]) -> str | None:
@@ -103,6 +147,9 @@ def render(
     """
     if fmt == "text":
         lines = transcript_lines(job)
+        summary = summary_text(job)
+        if summary:
+            lines += ["", summary]
         return "".join(line + "\n" for line in lines)
     if fmt == "json":
         return dump_json(_transcription(job), pretty=pretty) + "\n"

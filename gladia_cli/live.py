@@ -40,14 +40,23 @@ class State(Enum):
 
 @dataclass(frozen=True)
 class ReconnectPolicy:
-    """Exponential backoff with jitter, bounded in attempts (per outage) and in total time (per outage)."""
+    """Exponential backoff with jitter, bounded in attempts (per outage) and in total time (per outage).
 
-    max_attempts: int = 10
+    `max_attempts` counts the tries of the first opening, its own included; so `retries` (one less) is both how often
+    that first opening is retried and how many reconnections are tried after a drop: `--reconnect-attempts N` is
+    `max_attempts=N + 1`, and N=0 means a drop ends the session at once.
+    """
+
+    max_attempts: int = 11
     max_seconds: float = 120.0
     base_delay: float = 0.3
     max_delay: float = 5.0
     connect_timeout: float = 10.0
     ack_timeout: float = 20.0  # no message at all for this long while audio waits for an ack: the link is dead
+
+    @property
+    def retries(self) -> int:
+        return max(0, self.max_attempts - 1)
 
     def delay(self, attempt: int) -> float:
         return min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * random.uniform(0.5, 1.0)
@@ -100,7 +109,8 @@ class Progress:
     seconds_acked: float
     seconds_buffered: float = 0.0
     connected: bool = True
-    attempt: int = 0
+    attempt: int = 0  # the retry or reconnection being tried, 1..attempts; 0 for the very first try
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,10 @@ def close_error(code: int | None, reason: str) -> GladiaError:
     if code == 1001:
         return NetworkError(f"Gladia went away ({detail})")
     return NetworkError(f"the live connection was lost ({detail})")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _parse_close(frame_data: bytes) -> tuple[int | None, str]:
@@ -298,6 +312,7 @@ class LiveSession:
             seconds_buffered=self._fmt.seconds(buf.pending_bytes),
             connected=self._connected.is_set(),
             attempt=attempt,
+            attempts=self._policy.retries,
         )
 
     # -- lifecycle --
@@ -494,6 +509,10 @@ class LiveSession:
             if not is_retryable(code):
                 self._end(code, reason, close_error(code, reason))
                 return
+            if self._policy.retries == 0:  # --reconnect-attempts 0: a drop ends the session, nothing is retried
+                lost = close_error(code, reason).message
+                self._end(code, reason, NetworkError(f"{lost}; not reconnecting (--reconnect-attempts 0)"))
+                return
             # A server that accepts connections but never answers must not be retried forever.
             if heard:
                 silent_streak = 0
@@ -503,24 +522,30 @@ class LiveSession:
                 if silent_streak >= self._policy.max_attempts or (
                     time.monotonic() - silent_since >= self._policy.max_seconds and silent_streak > 1
                 ):
-                    self._end(
-                        code, reason, NetworkError(f"Gladia accepted {silent_streak} connections but never answered")
-                    )
+                    accepted = _plural(silent_streak, "connection")
+                    self._end(code, reason, NetworkError(f"Gladia accepted {accepted} but never answered"))
                     return
             self.events.put(Notice(f"connection lost ({'code ' + str(code) if code else reason}); reconnecting"))
 
     def _connect(self, first: bool) -> websocket.WebSocket | None:
-        """Open the socket with backoff; None if the session was aborted meanwhile; _Fatal when retrying is futile."""
+        """Open the socket with backoff; None if the session was aborted meanwhile; _Fatal when retrying is futile.
+
+        The first opening is one try plus `policy.retries` retries; a reopening after a drop is `policy.retries`
+        reconnection attempts. Either also stops once `policy.max_seconds` have passed, and says which limit it hit.
+        """
         import websocket
 
         policy = self._policy
+        retries = policy.retries
         started = time.monotonic()
         last_error = ""
-        for attempt in range(1, policy.max_attempts + 1):
+        attempt = 0 if first else 1  # 0: the first opening's own try; 1..retries: a retry or a reconnection
+        timed_out = False
+        while attempt <= retries:
             if self._aborted.is_set() or self._closed.is_set():
                 return None
             with self._lock:
-                self._attempt = 0 if first and attempt == 1 else attempt
+                self._attempt = attempt
             try:
                 ws = websocket.create_connection(
                     self._url, timeout=policy.connect_timeout, enable_multithread=True, skip_utf8_validation=True
@@ -552,19 +577,26 @@ class LiveSession:
                 self._set_state(State.STOPPING if self._stop_wanted.is_set() else State.STREAMING)
                 return ws
             elapsed = time.monotonic() - started
-            if attempt == policy.max_attempts or elapsed >= policy.max_seconds:
+            if attempt >= retries:
                 break
-            delay = min(policy.delay(attempt), max(0.0, policy.max_seconds - elapsed))
-            if not first or attempt > 1:
-                retry = f"retry {attempt + 1}/{policy.max_attempts} in {delay:.1f} s"
-                self.events.put(Notice(f"cannot reach Gladia ({last_error}); {retry}"))
+            if elapsed >= policy.max_seconds:
+                timed_out = True
+                break
+            failures = attempt + 1 if first else attempt
+            delay = min(policy.delay(failures), max(0.0, policy.max_seconds - elapsed))
+            what = "retry" if first else "reconnection attempt"
+            self.events.put(
+                Notice(f"cannot reach Gladia ({last_error}); {what} {attempt + 1}/{retries} in {delay:.1f} s")
+            )
             if self._aborted.wait(delay):
                 return None
+            attempt += 1
+        tries = attempt + 1 if first else attempt
+        counted = _plural(tries, "attempt" if first else "reconnection attempt")
+        if timed_out:
+            counted += f" in {time.monotonic() - started:.0f} s (--reconnect-timeout)"
         raise _Fatal(
-            NetworkError(
-                f"cannot {'open' if first else 'reopen'} the live connection ({last_error}) "
-                f"after {policy.max_attempts if attempt == policy.max_attempts else attempt} attempts"
-            )
+            NetworkError(f"cannot {'open' if first else 'reopen'} the live connection ({last_error}) after {counted}")
         )
 
     def _receive(self, ws: websocket.WebSocket) -> tuple[int | None, str, bool]:
@@ -580,7 +612,8 @@ class LiveSession:
                 if self._closed.is_set():
                     return 1006, "closed", heard
                 if self._waiting_for_gladia():
-                    self.events.put(Notice(f"no answer from Gladia for {self._policy.ack_timeout:g} s; reconnecting"))
+                    then = "; reconnecting" if self._policy.retries else ""
+                    self.events.put(Notice(f"no answer from Gladia for {self._policy.ack_timeout:g} s{then}"))
                     return 1006, "no answer", heard
                 continue
             except Exception:

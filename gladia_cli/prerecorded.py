@@ -9,7 +9,6 @@ import builtins
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -650,24 +649,19 @@ class PreRecordedClient:
 
 
 def _save_stream(response: requests.Response, dest: Path) -> int:
-    """Write a streamed body beside `dest`, then rename: `dest` is either the old file or the whole new one."""
+    """Write a streamed body beside `dest`, then rename: `dest` is either the old file or the whole new one.
+
+    `outfile.replace_file` follows a symlink and writes a FIFO or device straight through, keeping modes."""
     import requests
 
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    from gladia_cli import outfile
+
     written = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                for chunk in response.iter_content(chunk_size=UPLOAD_BLOCK):
-                    out.write(chunk)
-                    written += len(chunk)
-            except requests.exceptions.RequestException as exc:
-                raise NetworkError(f"the download was interrupted ({type(exc).__name__})") from None
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with outfile.replace_file(dest) as out:
+        try:
+            for chunk in response.iter_content(chunk_size=UPLOAD_BLOCK):
+                out.write(chunk)
+                written += len(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise NetworkError(f"the download was interrupted ({type(exc).__name__})") from None
     return written

@@ -228,9 +228,23 @@ def download_audio(settings: Settings, job_id: str, dest: Path) -> int:
         client.api.close()
 
 
+def local_time(iso: Any) -> str:
+    """An API timestamp (ISO 8601, UTC) in the user's time zone, as people read clocks; unparseable: as given."""
+    from datetime import datetime, timezone
+
+    text = str(iso or "")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text[:19].replace("T", " ")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def job_row(job: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    """id, kind, status, created (UTC, to the second), duration: one line of `gladia list`."""
-    created = str(job.get("created_at") or "")[:19].replace("T", " ")
+    """id, kind, status, created (local time, to the second), duration: one line of `gladia list`."""
+    created = local_time(job.get("created_at"))
     duration = None
     file = job.get("file")
     if isinstance(file, dict):

@@ -204,9 +204,11 @@ class LiveRenderer:
         progress = self._progress
         label = f" {self.source_label}" if self.source_label else ""
         if not progress.connected and self._state != State.DONE:
-            attempt = f" (attempt {progress.attempt})" if progress.attempt else ""
+            # The same n/N as the notices: n of --reconnect-attempts (retries of the first opening while connecting).
+            attempt = f" (attempt {progress.attempt}/{progress.attempts})" if progress.attempt else ""
+            doing = "connecting" if self._state == State.CONNECTING else "reconnecting"
             view.append(
-                f"● reconnecting{attempt} · {progress.seconds_buffered:.1f} s of audio buffered · {self._hint}",
+                f"● {doing}{attempt} · {progress.seconds_buffered:.1f} s of audio buffered · {self._hint}",
                 style="yellow",
             )
             return view

@@ -39,26 +39,42 @@ class LiveRun:
 
 
 class _Interrupts:
-    """SIGINT as a two-step state machine: first press stops gracefully, second aborts.
+    """SIGINT and SIGTERM as a two-step state machine: the first stops gracefully, a second (of either) aborts.
 
-    The handler only counts: it runs on the main thread between any two bytecodes, possibly while that thread holds
-    a lock the session needs, so the main loop (`_pump`) acts on the count, never the handler itself.
+    SIGTERM is what `timeout`, systemd and `docker stop` send: it must end a session as cleanly as Ctrl-C, not kill it
+    before stop_recording. The handler only counts: it runs on the main thread between any two bytecodes, possibly
+    while that thread holds a lock the session needs, so the main loop (`_pump`) acts on the count, never the handler.
     """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    # `timeout` sends its SIGTERM twice, to the child and then to its process group: a repeat this soon is that echo,
+    # not someone asking to abort.
+    ECHO_SECONDS = 0.5
 
     def __init__(self) -> None:
         self.count = 0
-        self._previous: Any = None
+        self.first: int | None = None  # the signal that asked for the graceful stop
+        self._first_at = 0.0
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._on_signal)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            # None: a handler not installed from Python; the default is the closest thing to restoring it.
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        self._previous.clear()
 
-    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
+        if self.first is None:
+            self.first, self._first_at = signum, now
+        elif self.count == 1 and signum == self.first == signal.SIGTERM and now - self._first_at < self.ECHO_SECONDS:
+            return
         self.count += 1
 
 
@@ -120,14 +136,20 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             raise Aborted("aborted", hint=later)
         if ended.error is not None:
             if ended.undelivered_seconds >= 0.05:
-                kept = f"; it is in {recorder.path}" if recorder else ""
-                renderer.notice(f"{ended.undelivered_seconds:.1f} s of audio never reached Gladia{kept}")
-            if isinstance(ended.error, NetworkError) and ended.error.hint is None:
+                renderer.notice(_unacknowledged_text(ended.undelivered_seconds, recorder.path if recorder else None))
+            if ended.error.hint is None:
+                # Whatever ended it (a fatal close, a lost link), Gladia may hold a result worth fetching.
                 ended.error.hint = later
             raise ended.error
         _print_result(api, run, renderer, session_id, ended)
         return 0
     raise AssertionError("unreachable")
+
+
+def _unacknowledged_text(seconds: float, recorded: Path | None) -> str:
+    """The client only knows what Gladia did not acknowledge, not what it did not receive: say exactly that."""
+    kept = f"; it is in {recorded}" if recorded else ""
+    return f"{seconds:.1f} s of audio were not acknowledged by Gladia (they may not have reached it){kept}"
 
 
 def _report_capture_losses(source: AudioSource, renderer: LiveRenderer) -> None:
@@ -149,6 +171,8 @@ def _pump(session: LiveSession, renderer: LiveRenderer, interrupts: _Interrupts,
         if interrupts.count > handled:
             handled = interrupts.count
             if handled == 1:
+                if interrupts.first == signal.SIGTERM:
+                    renderer.notice("terminated (SIGTERM): stopping and waiting for the result; send it again to abort")
                 session.request_stop()
             else:
                 session.abort()

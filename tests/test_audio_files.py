@@ -430,6 +430,7 @@ def test_corrupted_fmt_chunk(tmp_path: Path) -> None:
         (b"RIFF\x10\x00\x00\x00WAVE" + struct.pack("<4sI", b"fmt ", 2) + b"ab", "invalid size"),
         (b"RIFF\x10\x00\x00\x00WAVE" + chunk(b"fmt ", fmt_body(channels=0)), "0 channels"),
         (wav_bytes(b""), "no audio"),
+        (wav_bytes(b"\x00" * 100)[:30], "cut off inside its header (30 bytes"),  # `head -c 30 a.wav`
     ],
 )
 def test_truncated_or_inconsistent_headers(tmp_path: Path, content: bytes, expected: str) -> None:

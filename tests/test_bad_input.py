@@ -394,6 +394,12 @@ LIVE_FLAG_CASES: list[Any] = [
     pytest.param(("--sample-rate", "0"), ("sample rate 0",)),
     pytest.param(("--channels", "0"), ("channel count 0",)),
     pytest.param(("--finish-timeout", "-1"), ("--finish-timeout",)),
+    pytest.param(("--duration", "inf"), ("--duration must be a finite number of seconds", "inf")),
+    pytest.param(("--duration", "nan"), ("--duration must be a finite number of seconds", "nan")),
+    pytest.param(("--buffer-seconds", "inf"), ("--buffer-seconds must be a finite",)),
+    pytest.param(("--finish-timeout", "nan"), ("--finish-timeout must be a finite",)),
+    pytest.param(("--reconnect-timeout", "inf"), ("--reconnect-timeout must be a finite",)),
+    pytest.param(("--finish-timeout", "1e300"), ("--finish-timeout", "at most")),
 ]
 
 
@@ -437,7 +443,9 @@ def test_listen_bad_device_or_format(
     named(
         [
             *LIVE_FLAG_CASES,
-            (("--speed", "-1"), ("--speed", "0 (as fast as possible) or more")),
+            (("--speed", "-1"), ("--speed", "0 (as fast as possible) or a finite factor")),
+            (("--speed", "nan"), ("--speed", "finite factor", "nan")),
+            (("--speed", "inf"), ("--speed", "finite factor", "inf")),
             (("--buffer-seconds", "0"), ("--buffer-seconds", "more than 0")),
             (("--bit-depth", "8"), ("--bit-depth 8", "16, 24 or 32")),
             (("--encoding", "wav/ulaw", "--bit-depth", "16"), ("wav/ulaw needs --bit-depth 8",)),
@@ -482,6 +490,8 @@ def test_realtime_bad_flag(
             pytest.param(("--speed", "-1"), ("--speed",)),
             pytest.param(("--encoding", "mp3"), ("encoding",)),
             pytest.param(("--output-file", "{missing_dir_file}"), ("no-such-dir",)),
+            pytest.param(("--output-file", "x.txt", "--output-dir", "out"), ("cannot be combined",)),
+            pytest.param(("--output-dir", "{wav}"), ("is a file, not a directory",)),
         ]
     ),
 )
@@ -809,6 +819,32 @@ def test_rest_call_that_never_answers_is_exit_4(
     result = gladia(capsys, "list")
     assert time.monotonic() - started < 15
     assert_error(result, ExitCode.NETWORK, "did not answer within")
+
+
+@pytest.mark.parametrize("command", [("list",), ("result", UNKNOWN_ID)])
+def test_ctrl_c_during_a_hung_request_says_aborted(
+    emu: GladiaEmulator, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    emu.http_hang_seconds = 60
+    env = {**os.environ, "GLADIA_API_KEY": "test-key", "GLADIA_API_URL": emu.base_url, "HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gladia_cli", *command],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not emu.http_requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert_error(_check_output(Result(proc.returncode, out, err)), ExitCode.ABORTED, "aborted")
 
 
 def test_websocket_that_never_answers_is_exit_4(

@@ -467,3 +467,13 @@ def test_version() -> None:
     result = run("--version")
     assert result.code == 0
     assert result.stdout.strip() == f"gladia {__version__}"
+
+
+def test_partials_asked_for_without_a_terminal_say_where_to_find_them(
+    api_env: GladiaEmulator, tmp_path: Path, capsys
+) -> None:
+    wav, _ = write_wav(tmp_path / "p.wav", 1.0)
+    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "--partials")
+    assert result.code == 0, result.stderr
+    assert api_env.init_requests[0].body["messages_config"]["receive_partial_transcripts"] is True
+    assert "use -o jsonl" in result.stderr and result.stdout.splitlines() == EMULATOR_FINALS

@@ -86,6 +86,12 @@ def test_summary_and_translation_flags_shape_the_body(
     body = emu.prerecorded.created_bodies()[0]
     assert body["summarization"] is True and body["summarization_config"] == {"type": "bullet_points"}
     assert body["translation"] is True and body["translation_config"]["target_languages"] == ["fr"]
+    # The text output carries what was asked for: each translation under its utterance, then the summary.
+    lines = result.stdout.splitlines()
+    translated = [i for i, line in enumerate(lines) if line.startswith("  [fr] ")]
+    assert translated and all(i > 0 and not lines[i - 1].startswith("  [") for i in translated)
+    summary = emu.prerecorded.only_job().result["summarization"]["results"]
+    assert result.stdout.endswith("\n\n" + summary.strip() + "\n")
 
 
 def test_failed_job_is_exit_5_with_its_error_code(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:

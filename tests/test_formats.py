@@ -535,3 +535,43 @@ def test_unknown_format() -> None:
     assert formats.FORMATS == ("text", "json", "json-full", "srt", "vtt")
     with pytest.raises(ValueError, match="unknown output format"):
         formats.render(job([]), "ass", pretty=False)
+
+
+# -- text: translations, summary, channels --
+
+
+def test_text_puts_translations_under_their_utterance_and_the_summary_last() -> None:
+    first = utterance(spoken("Hello there.", 0.0))
+    second = utterance(spoken("Good morning.", 2.0))
+    j = job([second, first])  # listed out of order: printed by time
+    fr = [
+        {**first, "text": " Bonjour. ", "language": "fr"},
+        {**second, "text": "Bonjour\n le matin.", "language": "fr"},
+    ]
+    de_unpaired = {"error": None, "full_transcript": "Hallo. Guten Morgen.", "languages": ["de"], "utterances": []}
+    j["result"]["translation"] = {
+        "success": True,
+        "results": [
+            {"error": None, "full_transcript": "Bonjour. Bonjour le matin.", "languages": ["fr"], "utterances": fr},
+            de_unpaired,
+            {"error": {"message": "failed"}, "full_transcript": "", "languages": ["es"], "utterances": []},
+        ],
+    }
+    j["result"]["summarization"] = {"success": True, "results": "A greeting, twice.\n"}
+    assert formats.render(j, "text", pretty=False).splitlines() == [
+        "Hello there.",
+        "  [fr] Bonjour.",
+        "Good morning.",
+        "  [fr] Bonjour le matin.",
+        "[de] Hallo. Guten Morgen.",  # no utterances to pair with: whole, after the transcript
+        "",
+        "A greeting, twice.",
+    ]
+
+
+def test_text_labels_channels_of_a_multichannel_session_like_the_live_view() -> None:
+    """A stereo stream where only one channel spoke: `listen > a.txt` and `result ID > b.txt` must match."""
+    j = job([utterance(spoken("Only left.", 0.0))], kind="live")
+    assert formats.transcript_lines(j) == ["Only left."]
+    j["request_params"] = {"channels": 2, "sample_rate": 16000}
+    assert formats.transcript_lines(j) == [formats.utterance_line("Only left.", channel=0)] == ["[ch0] Only left."]

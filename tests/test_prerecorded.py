@@ -549,3 +549,22 @@ def test_batch_ctrl_c_cancels_the_rest(tmp_path: Path) -> None:
     assert cancel.is_set()
     time.sleep(0.2)
     assert len(started) <= 2
+
+
+@pytest.mark.parametrize(  # POSIX TZ rules: no tzdata needed on the test machine
+    ("zone", "shown"), [("UTC0", "2026-11-26 09:04:17"), ("EST+5", "2026-11-26 04:04:17")]
+)
+def test_list_shows_creation_times_in_the_users_time_zone(
+    monkeypatch: pytest.MonkeyPatch, zone: str, shown: str
+) -> None:
+    from gladia_cli.prerecorded_run import job_row
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        job = {"id": "j", "kind": "live", "status": "done", "created_at": "2026-11-26T09:04:17.210Z"}
+        assert job_row(job)[3] == shown
+        assert job_row({**job, "created_at": "yesterday-ish"})[3] == "yesterday-ish"  # unparseable: as given
+    finally:
+        monkeypatch.undo()
+        time.tzset()

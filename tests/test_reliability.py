@@ -253,14 +253,118 @@ def test_reconnection_refused_more_than_the_attempts_is_exit_4(
     assert time.monotonic() - started < 15
     assert result.code == ExitCode.NETWORK, result.stderr
     session = emu.only_session()
-    assert session.refused_handshakes == 3  # the retries plus the first try
+    assert session.refused_handshakes == 2  # --reconnect-attempts 2: two reconnection attempts, no more
     error = one_line_error(result)
     assert session.id in error
-    assert "reopen" in error
-    match = re.search(r"(\d+\.\d) s of audio never reached Gladia", result.stderr)
+    assert "cannot reopen the live connection (HTTP 503) after 2 reconnection attempts" in error
+    assert "reconnection attempt 2/2" in result.stderr and "3/" not in result.stderr
+    match = re.search(r"(\d+\.\d) s of audio were not acknowledged by Gladia", result.stderr)
     assert match, result.stderr
     # It held what Gladia had not acknowledged: at least what it never received.
     assert float(match.group(1)) >= (len(pcm) - len(session.audio)) / FMT.bytes_per_second - 0.05
+
+
+@pytest.mark.timeout(30)
+def test_reconnect_attempts_0_gives_up_at_once_without_reconnecting(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav, _ = noise_wav(tmp_path / "r.wav", 3.0)
+    emu.message_delay = SLOW
+    emu.drop_after_bytes = [30000]
+    emu.refuse_after_fault = 5
+    result = stream(capsys, wav, "--reconnect-attempts", "0")
+    assert result.code == ExitCode.NETWORK, result.stderr
+    session = emu.only_session()
+    assert (session.connections, session.refused_handshakes) == (1, 0)
+    assert "; reconnecting" not in result.stderr and "reconnection attempt" not in result.stderr
+    error = one_line_error(result)
+    assert "not reconnecting (--reconnect-attempts 0)" in error
+    assert session.id in error
+
+
+@pytest.mark.timeout(30)
+def test_reconnection_attempts_are_numbered_out_of_the_flag_value(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default 10 shows n/10 (not n/11), and the attempt that succeeds is within them."""
+    wav, pcm = noise_wav(tmp_path / "r.wav", 3.0)
+    emu.message_delay = SLOW
+    emu.drop_after_bytes = [30000]
+    emu.refuse_after_fault = 2
+    result = stream(capsys, wav)
+    assert result.code == 0, result.stderr
+    assert emu.only_session().refused_handshakes == 2
+    assert "reconnection attempt 2/10" in result.stderr and "reconnection attempt 3/10" in result.stderr
+    assert "/11" not in result.stderr
+    assert_exact(emu.only_session(), pcm)
+
+
+@pytest.mark.timeout(30)
+def test_one_reconnection_attempt_is_said_in_the_singular(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav, _ = noise_wav(tmp_path / "r.wav", 3.0)
+    emu.message_delay = SLOW
+    emu.drop_after_bytes = [30000]
+    emu.refuse_after_fault = 5
+    result = stream(capsys, wav, "--reconnect-attempts", "1")
+    assert result.code == ExitCode.NETWORK, result.stderr
+    assert emu.only_session().refused_handshakes == 1
+    error = one_line_error(result)
+    assert error.count("after 1 reconnection attempt;") == 1, error  # the session-id hint follows the "; "
+    assert "attempts" not in error
+
+
+@pytest.mark.timeout(30)
+def test_giving_up_on_the_reconnect_timeout_says_so(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav, _ = noise_wav(tmp_path / "r.wav", 3.0)
+    emu.message_delay = SLOW
+    emu.drop_after_bytes = [30000]
+    emu.refuse_after_fault = 1000
+    started = time.monotonic()
+    result = stream(capsys, wav, "--reconnect-attempts", "50", "--reconnect-timeout", "1.5")
+    assert time.monotonic() - started < 15
+    assert result.code == ExitCode.NETWORK, result.stderr
+    error = one_line_error(result)
+    match = re.search(r"after (\d+) reconnection attempts? in \d+ s \(--reconnect-timeout\)", error)
+    assert match, error
+    assert 1 <= int(match.group(1)) < 50
+    assert int(match.group(1)) == emu.only_session().refused_handshakes
+
+
+@pytest.mark.timeout(30)
+def test_first_connection_refused_counts_its_own_try_and_the_retries(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav, _ = noise_wav(tmp_path / "r.wav", 1.0)
+    emu.refuse_connections = 100
+    result = stream(capsys, wav, "--reconnect-attempts", "2")
+    assert result.code == ExitCode.NETWORK, result.stderr
+    assert emu.only_session().refused_handshakes == 3  # the first try and its 2 retries
+    assert "retry 2/2" in result.stderr and "3/" not in result.stderr
+    assert "cannot open the live connection (HTTP 503) after 3 attempts" in one_line_error(result)
+
+
+@pytest.mark.timeout(30)
+def test_a_silent_server_is_reported_as_not_acknowledging_not_as_not_receiving(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gladia got every byte but said nothing: the client cannot know it was received, only that it was not acked."""
+    import functools
+
+    import gladia_cli.live
+
+    monkeypatch.setattr(gladia_cli.live, "ReconnectPolicy", functools.partial(ReconnectPolicy, ack_timeout=0.5))
+    wav, pcm = noise_wav(tmp_path / "q.wav", 2.0)
+    emu.silent = True
+    result = stream(capsys, wav, "--reconnect-attempts", "1", "--finish-timeout", "30")
+    assert result.code == ExitCode.NETWORK, result.stderr
+    assert "accepted 2 connections but never answered" in one_line_error(result)
+    assert "2.0 s of audio were not acknowledged by Gladia (they may not have reached it)" in result.stderr
+    assert "never reached" not in result.stderr
+    assert emu.only_session().connection_streams[0] == pcm  # it did reach Gladia
 
 
 # --- 5: fatal closes --------------------------------------------------------------------------------------------------
@@ -288,8 +392,7 @@ def test_fatal_close_is_not_retried(
     assert session.connections == 1
     error = one_line_error(result)
     assert f"code {code}" in error
-    if exit_code == ExitCode.NETWORK:
-        assert session.id in error
+    assert session.id in error  # every fatal close, not just 1001: `gladia result ID` may still have the result
     assert "reconnect" not in result.stderr
 
 
@@ -676,8 +779,8 @@ def test_a_file_waits_for_gladia_instead_of_dropping_audio(
     assert result.code == ExitCode.NETWORK, result.stderr
     assert "dropped" not in result.stderr
     assert emu.only_session().id in one_line_error(result)
-    # What never reached Gladia is reported, and it is at most the buffer.
-    match = re.search(r"(\d+\.\d) s of audio never reached Gladia", result.stderr)
+    # What Gladia never acknowledged is reported, and it is at most the buffer.
+    match = re.search(r"(\d+\.\d) s of audio were not acknowledged by Gladia", result.stderr)
     assert match and 0 < float(match.group(1)) <= 1.0
 
 

@@ -145,3 +145,23 @@ def test_delete_asks_before_deleting(emulator: GladiaEmulator, tmux: Tmux, tmp_p
     assert (
         requests.get(f"{emulator.base_url}/v2/pre-recorded/{job['id']}", headers=headers, timeout=5).status_code == 404
     )
+
+
+def test_declining_the_delete_keeps_the_job_and_says_so(emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path) -> None:
+    import requests
+
+    headers = {"x-gladia-key": "test-key"}
+    job = requests.post(
+        f"{emulator.base_url}/v2/pre-recorded",
+        json={"audio_url": "https://example.com/a.mp3"},
+        headers=headers,
+        timeout=5,
+    ).json()
+    tmux.start(
+        f"{shlex.quote(sys.executable)} -m gladia_cli delete {job['id']}; echo EXIT=$?", _env(emulator, tmp_path)
+    )
+    tmux.wait_for(lambda s: "Delete job" in s)
+    tmux.cmd("send-keys", "-t", "t", "n", "Enter")
+    final = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=130" in final and f"job {job['id']} not deleted" in final, final
+    assert requests.get(f"{emulator.base_url}/v2/pre-recorded/{job['id']}", headers=headers, timeout=5).ok

@@ -476,7 +476,9 @@ def _parse_wav(f: IO[bytes], path: Path, file_size: int) -> _WavInfo:
         body_pos = pos + 8
         available = file_size - body_pos
         if chunk_id == b"fmt ":
-            if size < 16 or size > _MAX_FMT_CHUNK or size > available:
+            if 16 <= size <= _MAX_FMT_CHUNK and size > available:
+                raise _wav_corrupt(path, f"it is cut off inside its header ({file_size} bytes in all)")
+            if size < 16 or size > _MAX_FMT_CHUNK:
                 raise _wav_corrupt(path, f"its fmt chunk has an invalid size ({size} bytes)")
             fmt = _parse_fmt(f.read(size), path)
         elif chunk_id == b"ds64" and is_rf64:

@@ -1,0 +1,122 @@
+"""Writing an output file the way a person expects: whole or not at all, and without trampling what is there.
+
+A regular file (or a new one) is written beside itself and renamed over, so a crash never leaves half a transcript
+or half a download at the final path. What the rename would break is handled first: a symlink is followed (the
+link stays, its target gets the new content), and anything that is not a regular file (a FIFO, /dev/null,
+/dev/stdout) is opened and written straight through, since renaming over it would replace the device itself.
+A new file gets 0o666 minus the umask, like `>` in a shell; a replaced file keeps its mode (and, if we may, owner).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import BinaryIO
+
+_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows: no newline translation at the OS level
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
+
+
+def _through_proc(path: Path) -> bool:
+    """Does a link chain from `path` pass through /proc (as /dev/stdout and /dev/fd/N do)? Those name an open
+    file description: the file must be written through them, since renaming over what they point at would leave
+    the process's own stdout on an unlinked inode (and for a pipe, what they point at is no path at all)."""
+    current = str(path)
+    for _ in range(40):
+        if not os.path.islink(current):
+            return False
+        if os.path.realpath(os.path.dirname(os.path.abspath(current))).startswith("/proc/"):
+            return True
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+    return False
+
+
+def resolve_target(path: Path) -> Path:
+    """Where a renamed-over file should land: a symlink's final target (which may not exist yet), else `path`.
+
+    Raises ELOOP for a symlink loop rather than letting a rename replace the link.
+    """
+    if not os.path.islink(path):
+        return Path(path)
+    target = Path(os.path.realpath(path))
+    if os.path.islink(target):  # realpath gives up on a loop and hands back a link
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
+    return target
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A fresh file beside `target`, created with 0o666 so the process umask decides its mode (mkstemp forces
+    0600, and changing the umask would race with other threads)."""
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            return os.open(tmp, _CREATE_FLAGS, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
+
+
+def _copy_identity(fd: int, tmp: Path, old: os.stat_result) -> None:
+    """Give the replacement the old file's owner (best effort: only root or a group member may) and mode."""
+    new = os.fstat(fd)
+    if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (new.st_uid, new.st_gid):
+        try:
+            os.fchown(fd, old.st_uid, old.st_gid)
+        except OSError:
+            with suppress(OSError):
+                os.fchown(fd, -1, old.st_gid)
+    mode = stat.S_IMODE(old.st_mode)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)  # after chown, which may clear set-id bits
+    else:
+        os.chmod(tmp, mode)
+
+
+@contextmanager
+def replace_file(path: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file; when the block ends normally, its content is at `path` (see the module docstring).
+
+    On an exception nothing changes at a regular file's path and no temporary file is left behind; a FIFO or
+    device has of course already received what was written.
+    """
+    path = Path(path)
+    try:
+        old: os.stat_result | None = os.stat(path)  # through any symlinks
+    except FileNotFoundError:
+        old = None
+    if old is not None and stat.S_ISDIR(old.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if old is not None and (not stat.S_ISREG(old.st_mode) or _through_proc(path)):
+        # No O_CREAT: if it vanished meanwhile, fail rather than create a file non-atomically. O_TRUNC only for
+        # a regular file (stdout redirected to one), as a shell's `>` would.
+        flags = os.O_WRONLY | _BINARY | (os.O_TRUNC if stat.S_ISREG(old.st_mode) else 0)
+        with os.fdopen(os.open(path, flags), "wb") as through:
+            yield through
+        return
+    target = resolve_target(path)
+    fd, tmp = _create_temp(target)
+    try:
+        if old is not None:
+            _copy_identity(fd, tmp, old)
+        with os.fdopen(fd, "wb") as out:
+            fd = -1  # the file object owns it now
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if fd != -1:
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """All of `text` (UTF-8, platform newlines as a text-mode file would write) to `path` via `replace_file`."""
+    with replace_file(path) as out:
+        out.write(text.replace("\n", os.linesep).encode("utf-8"))
