@@ -582,12 +582,17 @@ def test_close_interrupts_paced_playback(tmp_path: Path) -> None:
     received: list[bytes] = []
     closed_at: list[float] = []
 
+    got_first = threading.Event()
+
     def consume() -> None:
-        received.extend(source.chunks())
+        for chunk in source.chunks():
+            received.append(chunk)
+            got_first.set()
 
     worker = threading.Thread(target=consume)
     worker.start()
-    time.sleep(0.2)  # the consumer is now sleeping until the second chunk is due at t0 + 1 s
+    assert got_first.wait(10)  # chunk 1 is out; chunk 2 is not due before t0 + 1 s
+    time.sleep(0.1)  # into the pacing wait (the close must interrupt it; before it, close works anyway)
     closed_at.append(time.monotonic())
     source.close()
     worker.join(timeout=2)

@@ -528,7 +528,8 @@ def test_batch_ctrl_c_cancels_the_rest(tmp_path: Path) -> None:
 
     def transcribe_one(source: str) -> dict:
         started.append(source)
-        time.sleep(0.05)
+        if source != "in0":
+            cancel.wait(5)  # a job that is still running when the batch is cancelled
         return {}
 
     def interrupt(result: BatchResult) -> None:

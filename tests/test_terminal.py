@@ -6,8 +6,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,11 +21,14 @@ FINALS = ["Hello world.", "This is the Gladia emulator.", "Goodbye."]
 
 
 class Tmux:
-    def __init__(self) -> None:
-        self.socket = f"gladia-test-{uuid.uuid4().hex[:8]}"
+    """A private tmux server: its socket lives in a directory of its own, not in the /tmp/tmux-UID shared by
+    every tmux on the machine."""
+
+    def __init__(self, socket_dir: Path) -> None:
+        self.socket = str(socket_dir / "tmux.sock")
 
     def cmd(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True).stdout
+        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=True).stdout
 
     def start(self, command: str, env: dict[str, str]) -> None:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
@@ -53,14 +56,15 @@ class Tmux:
             time.sleep(0.1)
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
 
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
-    t = Tmux()
-    yield t
-    t.kill()
+    with tempfile.TemporaryDirectory(prefix="gl-tmux-") as socket_dir:  # short: socket paths are limited to ~100 B
+        t = Tmux(Path(socket_dir))
+        yield t
+        t.kill()
 
 
 def _env(emulator: GladiaEmulator, tmp_path: Path) -> dict[str, str]:
