@@ -127,7 +127,13 @@ def test_live_view_shows_reconnection_and_buffered_audio(emulator: GladiaEmulato
     assert all(lines.count(text) == 1 for text in FINALS), final
 
 
-def test_delete_asks_before_deleting(emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("answer", "exit_code", "said", "status_after"),
+    [("y", 0, "deleted pre-recorded job", 404), ("n", 130, "not deleted", 200)],
+)
+def test_delete_asks_before_deleting(
+    emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path, answer: str, exit_code: int, said: str, status_after: int
+) -> None:
     import requests
 
     emulator.prerecorded.polls_before_done = 0
@@ -143,29 +149,8 @@ def test_delete_asks_before_deleting(emulator: GladiaEmulator, tmux: Tmux, tmp_p
     tmux.start(cmd, _env(emulator, tmp_path))
     prompt = tmux.wait_for(lambda s: "Delete job" in s)
     assert f"Delete job {job['id']} and all its data? [y/N]" in prompt, prompt
-    tmux.cmd("send-keys", "-t", "t", "y", "Enter")
+    tmux.cmd("send-keys", "-t", "t", answer, "Enter")
     final = tmux.wait_for(lambda s: "EXIT=" in s)
-    assert "EXIT=0" in final and "deleted pre-recorded job" in final, final
-    assert (
-        requests.get(f"{emulator.base_url}/v2/pre-recorded/{job['id']}", headers=headers, timeout=5).status_code == 404
-    )
-
-
-def test_declining_the_delete_keeps_the_job_and_says_so(emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path) -> None:
-    import requests
-
-    headers = {"x-gladia-key": "test-key"}
-    job = requests.post(
-        f"{emulator.base_url}/v2/pre-recorded",
-        json={"audio_url": "https://example.com/a.mp3"},
-        headers=headers,
-        timeout=5,
-    ).json()
-    tmux.start(
-        f"{shlex.quote(sys.executable)} -m gladia_cli delete {job['id']}; echo EXIT=$?", _env(emulator, tmp_path)
-    )
-    tmux.wait_for(lambda s: "Delete job" in s)
-    tmux.cmd("send-keys", "-t", "t", "n", "Enter")
-    final = tmux.wait_for(lambda s: "EXIT=" in s)
-    assert "EXIT=130" in final and f"job {job['id']} not deleted" in final, final
-    assert requests.get(f"{emulator.base_url}/v2/pre-recorded/{job['id']}", headers=headers, timeout=5).ok
+    assert f"EXIT={exit_code}" in final and said in final, final
+    url = f"{emulator.base_url}/v2/pre-recorded/{job['id']}"
+    assert requests.get(url, headers=headers, timeout=5).status_code == status_after
