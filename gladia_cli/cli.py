@@ -4,9 +4,11 @@ No `from __future__ import annotations`: Typer would then evaluate every annotat
 `gladia --help` measurable start-up time.
 """
 
+import contextlib
 import math
 import os
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -103,7 +105,10 @@ SampleRate = Annotated[
 Channels = Annotated[
     int | None, typer.Option("--channels", help="1-8 (default: 1 for the microphone; the file's own).")
 ]
-BitDepth = Annotated[int | None, typer.Option("--bit-depth", help="16, 24 or 32 (default: 16; the file's own).")]
+BitDepth = Annotated[
+    int | None,
+    typer.Option("--bit-depth", help="16, 24 or 32 (default: 16; the file's own); 8 with wav/alaw or wav/ulaw."),
+]
 Encoding = Annotated[
     str | None,
     typer.Option("--encoding", help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, a quarter of the data."),
@@ -599,7 +604,7 @@ def _transcribe_prerecorded(
         min_speakers=min_speakers,
         max_speakers=max_speakers,
         translate=split_list(translate),
-        summarize=summary_type or ("general" if summarize else None),
+        summarize=summary_type if summary_type is not None else ("general" if summarize else None),
         vocabulary=split_list(vocabulary),
         model=model,
         base=load_config_file(config),
@@ -681,13 +686,14 @@ def _check_input(item: str) -> None:
 
 def _check_writable(path: Path) -> None:
     """Before any upload or session: an output that cannot be written must not cost a transcription."""
+    from gladia_cli.outfile import write_problem
+
     if path.is_dir():
         raise UsageError(f"--output-file {path} is a directory", hint="give a file name")
-    parent = path.parent
-    if not parent.is_dir():
-        raise UsageError(f"directory not found for --output-file: {parent}", hint="create it first")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write --output-file {path}: permission denied")
+    problem = write_problem(path)
+    if problem:
+        hint = "create it first" if problem.startswith("directory not found") else None
+        raise UsageError(f"cannot write --output-file {path}: {problem}", hint=hint)
 
 
 def _job_id(value: str) -> str:
@@ -774,7 +780,7 @@ def audio(
     from gladia_cli.prerecorded_run import download_audio
 
     job_id = _job_id(job_id)
-    if output_path.exists() and not force and not output_path.is_dir():
+    if output_path.is_file() and not force:  # a FIFO, /dev/null or /dev/stdout is written through, not replaced
         raise UsageError(f"{output_path} already exists", hint="add --force to overwrite it")
     settings = settings_mod.load(api_key, api_url, None)
     size = download_audio(settings, job_id, output_path)
@@ -934,7 +940,8 @@ def _summary_type_argv(args: list[str]) -> list[str]:
         if arg == "--":
             return out + args[i:]
         if arg.startswith("--summarize="):
-            out += ["--summarize", "--summary-type", arg.split("=", 1)[1]]
+            kind = arg.split("=", 1)[1]
+            out += ["--summarize", "--summary-type", kind] if kind else ["--summarize"]
         elif arg == "--summarize" and i + 1 < len(args) and args[i + 1] in SUMMARY_TYPES:
             out += ["--summarize", "--summary-type", args[i + 1]]
             i += 1
@@ -944,31 +951,42 @@ def _summary_type_argv(args: list[str]) -> list[str]:
     return out
 
 
-def _terminate_like_ctrl_c() -> None:
+@contextlib.contextmanager
+def _terminate_like_ctrl_c() -> Iterator[None]:
     """SIGTERM (timeout, systemd, docker stop) unwinds like Ctrl-C, so temporary files go and job ids are printed;
-    a live session installs its own handlers on top (first SIGTERM = a clean stop) and restores this one."""
+    a live session installs its own handlers on top (first SIGTERM = a clean stop) and restores this one.
+    The previous handler is back when the command ends (main() may be called in-process, e.g. by tests)."""
     import signal
     import threading
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, interrupt)
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
-    # Newer Typer vendors its own click: take the exception classes from wherever Typer's come from.
-    click = sys.modules[typer.BadParameter.__module__]
-
     args = _summary_type_argv(sys.argv[1:] if argv is None else argv)
     if "_GLADIA_COMPLETE" in os.environ:
         from gladia_cli.completion import enable
 
         enable()
-    debug = "--debug" in args or bool(os.environ.get("GLADIA_DEBUG"))
-    _terminate_like_ctrl_c()
+    with _terminate_like_ctrl_c():
+        _run_app(args, debug="--debug" in args or bool(os.environ.get("GLADIA_DEBUG")))
+
+
+def _run_app(args: list[str], *, debug: bool) -> NoReturn:
+    # Newer Typer vendors its own click: take the exception classes from wherever Typer's come from.
+    click = sys.modules[typer.BadParameter.__module__]
+
     try:
         code = app(args=args, prog_name="gladia", standalone_mode=False)
     except GladiaError as exc:

@@ -64,7 +64,7 @@ def transcript_lines(job: dict[str, Any]) -> list[str]:
     if utterances:
         multichannel = len({u.get("channel", 0) for u in utterances}) > 1 or _declared_channels(job) > 1
         multilingual = len(_languages(transcription, utterances)) > 1
-        matched: set[int] = set()
+        paired: list[set[Any]] = [set() for _ in translations]
         lines = []
         for u in _by_start(utterances):
             text = str(u.get("text") or "").strip()
@@ -80,13 +80,15 @@ def transcript_lines(job: dict[str, Any]) -> list[str]:
                 )
             )
             for index, (target, by_time, _) in enumerate(translations):
-                translated = by_time.get(_utterance_key(u))
-                if translated:
-                    matched.add(index)
-                    lines.append(f"  [{target}] {translated}")
-        for index, (target, _, full_text) in enumerate(translations):
-            if index not in matched and full_text:
-                lines.append(f"[{target}] {full_text}")
+                key = _utterance_key(u)
+                if by_time.get(key):
+                    paired[index].add(key)
+                    lines.append(f"  [{target}] {by_time[key]}")
+        for index, (target, by_time, full_text) in enumerate(translations):
+            if not paired[index]:
+                lines += [f"[{target}] {full_text}"] if full_text else []
+            else:  # the few that found no utterance are still shown, never dropped
+                lines += [f"[{target}] {text}" for key, text in by_time.items() if key not in paired[index] and text]
         return lines
     full = transcription.get("full_transcript")
     lines = [full.strip()] if isinstance(full, str) and full.strip() else []

@@ -13,6 +13,7 @@ import errno
 import os
 import secrets
 import stat
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -34,6 +35,54 @@ def _through_proc(path: Path) -> bool:
             return True
         current = os.path.join(os.path.dirname(current), os.readlink(current))
     return False
+
+
+def _own_fd(path: Path) -> int | None:
+    """The descriptor of this process that `path` names through /proc (/dev/stdout, /dev/fd/2, /proc/self/fd/N).
+
+    Opening such a path again would start a new file description: a shell's `>>` (append) would be lost and
+    `O_TRUNC` would wipe what the shell already wrote there. Writing to a duplicate of the descriptor keeps both.
+    """
+    current = os.path.abspath(path)
+    for _ in range(40):
+        parent = os.path.realpath(os.path.dirname(current))
+        name = os.path.basename(current)
+        if parent in ("/proc/self/fd", f"/proc/{os.getpid()}/fd") and name.isdigit():
+            return int(name)
+        if not os.path.islink(current):
+            return None
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+    return None
+
+
+def write_problem(path: Path) -> str | None:
+    """Why writing `path` would fail, checked the way `replace_file` will write it (None: it should work).
+
+    The temporary file goes beside the final target (a symlink's target, not the link), so that directory must be
+    writable; a FIFO or device is written in place, so only the node itself must be.
+    """
+    path = Path(path)
+    if _own_fd(path) is not None:
+        return None
+    try:
+        old: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        old = None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if old is not None and stat.S_ISDIR(old.st_mode):
+        return "it is a directory"
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        return None if os.access(path, os.W_OK) else "permission denied"
+    try:
+        target = resolve_target(path)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not target.parent.is_dir():
+        return f"directory not found: {target.parent}"
+    if not os.access(target.parent, os.W_OK) or (old is not None and not os.access(target, os.W_OK)):
+        return "permission denied"
+    return None
 
 
 def resolve_target(path: Path) -> Path:
@@ -91,6 +140,16 @@ def replace_file(path: Path) -> Iterator[BinaryIO]:
         old = None
     if old is not None and stat.S_ISDIR(old.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    fd_number = _own_fd(path)
+    if fd_number is not None:
+        # Our own stdout/stderr/fd N: write where the shell pointed it, at its offset and in its mode (`>>`),
+        # after whatever Python still buffers for it.
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(Exception):
+                stream.flush()
+        with os.fdopen(os.dup(fd_number), "wb") as own:
+            yield own
+        return
     if old is not None and (not stat.S_ISREG(old.st_mode) or _through_proc(path)):
         # No O_CREAT: if it vanished meanwhile, fail rather than create a file non-atomically. O_TRUNC only for
         # a regular file (stdout redirected to one), as a shell's `>` would.

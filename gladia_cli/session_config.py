@@ -118,10 +118,10 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
         rt = nested(body, "realtime_processing")
         rt["custom_vocabulary"] = True
         rt["custom_vocabulary_config"] = {"vocabulary": options.vocabulary}
-    if options.summarize or options.summary_type:
+    if options.summarize or options.summary_type is not None:
         post = nested(body, "post_processing")
         post["summarization"] = True
-        if options.summary_type:
+        if options.summary_type is not None:  # "" too: validated below, never silently "general"
             post["summarization_config"] = {"type": options.summary_type}
     messages = nested(body, "messages_config")
     if options.partials is not None:

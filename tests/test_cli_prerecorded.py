@@ -258,3 +258,36 @@ def test_a_missing_file_is_reported_before_a_missing_key(tmp_path: Path, capsys,
     result = invoke(capsys, "transcribe", str(tmp_path / "typo.wav"))
     assert result.code == ExitCode.USAGE
     assert "no such file" in one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["transcribe", "--summarize", "talk.wav"], ["transcribe", "--summarize", "talk.wav"]),  # a file stays a file
+        (
+            ["transcribe", "--summarize", "concise", "a.wav"],
+            ["transcribe", "--summarize", "--summary-type", "concise", "a.wav"],
+        ),
+        (["transcribe", "--summarize=general"], ["transcribe", "--summarize", "--summary-type", "general"]),
+        (["transcribe", "--summarize="], ["transcribe", "--summarize"]),
+        (["transcribe", "--summarize", "./concise"], ["transcribe", "--summarize", "./concise"]),
+        (["transcribe", "--", "--summarize", "concise"], ["transcribe", "--", "--summarize", "concise"]),  # file names
+        (["transcribe", "--summarize"], ["transcribe", "--summarize"]),
+    ],
+)
+def test_summarize_type_spelling_is_split_off_only_when_it_is_a_type(argv: list[str], expected: list[str]) -> None:
+    from gladia_cli.cli import _summary_type_argv
+
+    assert _summary_type_argv(argv) == expected
+
+
+@pytest.mark.parametrize("spelling", [["--summary-type", ""], ["--summarize=poem"]])
+def test_an_empty_or_unknown_summary_type_is_refused_not_defaulted(
+    emu: GladiaEmulator, tmp_path: Path, capsys, spelling: list[str]
+) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 0.3)
+    for mode in ([], ["--realtime"]):
+        result = invoke(capsys, "transcribe", str(wav), *mode, *spelling)
+        assert result.code == ExitCode.USAGE, result.stderr
+        assert "summary type" in one_line_error(result)
+    assert emu.http_requests == []

@@ -547,6 +547,7 @@ def test_text_puts_translations_under_their_utterance_and_the_summary_last() -> 
     fr = [
         {**first, "text": " Bonjour. ", "language": "fr"},
         {**second, "text": "Bonjour\n le matin.", "language": "fr"},
+        {**utterance(spoken("Extra.", 9.0)), "text": "En plus.", "language": "fr"},  # pairs with nothing
     ]
     de_unpaired = {"error": None, "full_transcript": "Hallo. Guten Morgen.", "languages": ["de"], "utterances": []}
     j["result"]["translation"] = {
@@ -563,6 +564,7 @@ def test_text_puts_translations_under_their_utterance_and_the_summary_last() -> 
         "  [fr] Bonjour.",
         "Good morning.",
         "  [fr] Bonjour le matin.",
+        "[fr] En plus.",  # unpaired, yet not dropped
         "[de] Hallo. Guten Morgen.",  # no utterances to pair with: whole, after the transcript
         "",
         "A greeting, twice.",

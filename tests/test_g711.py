@@ -141,3 +141,12 @@ def test_record_keeps_g711_as_g711(api_env: GladiaEmulator, tmp_path: Path, caps
     with open_audio_file(record, FormatRequest()) as copy:
         assert copy.format == PcmFormat(sample_rate=8000, bit_depth=8, encoding="wav/alaw")  # not 8-bit PCM
         assert b"".join(copy.chunks()) == codes
+
+
+def test_odd_sized_g711_recording_is_padded_to_a_word(tmp_path: Path) -> None:
+    codes = bytes(range(255))  # odd: mono 8-bit at 44.1 kHz with 15 ms chunks gives 661-byte chunks
+    path = _g711_wav(tmp_path / "odd.wav", "ulaw", 44100, codes)
+    data = path.read_bytes()
+    assert len(data) % 2 == 0 and int.from_bytes(data[4:8], "little") == len(data) - 8  # RIFF size counts the pad
+    with open_audio_file(path, FormatRequest()) as source:
+        assert b"".join(source.chunks()) == codes  # the pad is not audio

@@ -250,7 +250,7 @@ def test_concurrent_writers_leave_the_umask_alone(tmp_path: Path, umask: None) -
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
-@pytest.mark.parametrize("stdout_kind", ["pipe", "file"])
+@pytest.mark.parametrize("stdout_kind", ["pipe", "file", "appended"])
 def test_dev_stdout_writes_to_this_processs_stdout(tmp_path: Path, stdout_kind: str) -> None:
     """In a child process: `/dev/stdout` on a pipe or on a redirected file gets the text; the link itself stays.
 
@@ -272,11 +272,13 @@ def test_dev_stdout_writes_to_this_processs_stdout(tmp_path: Path, stdout_kind: 
         assert proc.stdout == b"to stdout\n"
     else:
         out = tmp_path / "redirected.txt"
-        with open(out, "wb") as handle:
+        before = b"earlier lines\n" if stdout_kind == "appended" else b""
+        out.write_bytes(before + b"x" * 100 * (stdout_kind == "file"))  # `>` truncates, `>>` keeps
+        with open(out, "ab" if stdout_kind == "appended" else "wb") as handle:
             inode = os.fstat(handle.fileno()).st_ino
             proc = subprocess.run(command, stdout=handle, stderr=subprocess.PIPE, env=env, timeout=30)
         assert proc.returncode == 0, proc.stderr
-        assert out.read_bytes() == b"to stdout\n" and os.stat(out).st_ino == inode  # written into, not replaced
+        assert out.read_bytes() == before + b"to stdout\n" and os.stat(out).st_ino == inode  # into, not replaced
         assert leftovers(tmp_path) == []
     assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1"
     if link.parent != Path("/dev"):
@@ -394,3 +396,18 @@ def test_cli_audio_force_over_a_symlink_and_dev_null(
     assert null.code == 0, null.stderr
     assert is_null_device(null_device)
     assert leftovers(tmp_path) == []
+
+
+def test_write_problem_checks_where_the_write_will_happen(tmp_path: Path) -> None:
+    """The pre-flight check and the writer agree: a link's target directory, not the link's, must exist."""
+    from gladia_cli.outfile import write_problem
+
+    assert write_problem(tmp_path / "new.txt") is None
+    assert write_problem(Path(os.devnull)) is None  # written through: /dev itself need not be writable
+    link = tmp_path / "link.txt"
+    link.symlink_to(tmp_path / "gone" / "t.txt")
+    assert write_problem(link) == f"directory not found: {tmp_path / 'gone'}"
+    assert write_problem(tmp_path) == "it is a directory"
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert write_problem(loop)  # a loop is a problem, reported before any upload

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -311,7 +312,13 @@ class MicrophoneSource:
         self.overflows = 0
         self._dtype = _capture_dtype(fmt)
         # G.711: PortAudio delivers 16-bit PCM, each block is encoded before it is buffered (a few microseconds).
-        self._g711 = fmt.encoding.removeprefix("wav/") if g711 else None
+        # The encoder and its lookup table are ready before the first callback: nothing is built on the audio thread.
+        self._encode: Callable[[bytes], bytes] | None = None
+        if g711:
+            from gladia_cli.audio import g711 as codec
+
+            self._encode = functools.partial(codec.encode, kind=fmt.encoding.removeprefix("wav/"))
+            self._encode(b"")
         self._chunk_bytes = fmt.chunk_bytes(chunk_ms)
         self._blocksize = self._chunk_bytes // fmt.frame_bytes
         max_bytes = int(max_buffer_seconds * fmt.sample_rate) * fmt.frame_bytes
@@ -393,12 +400,8 @@ class MicrophoneSource:
         """PortAudio's real-time thread: copy the block and return; anything slow here causes overflows."""
         if status and status.input_overflow:
             self.overflows += 1
-        if self._g711 is None:
-            self._buffer.put(bytes(indata))
-        else:
-            from gladia_cli.audio import g711
-
-            self._buffer.put(g711.encode(bytes(indata), self._g711))
+        block = bytes(indata)
+        self._buffer.put(block if self._encode is None else self._encode(block))
 
     def _open(self, sd: Any) -> None:
         with self._stream_lock:

@@ -32,7 +32,8 @@ def wav_header(fmt: PcmFormat, data_bytes: int) -> bytes:
         chunks = b"fmt " + struct.pack("<I", 18) + fmt_fields + struct.pack("<H", 0)
         chunks += b"fact" + struct.pack("<II", 4, frames)
     chunks += b"data" + struct.pack("<I", data_bytes)
-    return b"RIFF" + struct.pack("<I", 4 + len(chunks) + data_bytes) + b"WAVE" + chunks
+    pad = data_bytes & 1  # RIFF chunks are word-aligned: odd 8-bit data gets a pad byte on close
+    return b"RIFF" + struct.pack("<I", 4 + len(chunks) + data_bytes + pad) + b"WAVE" + chunks
 
 
 class WavRecorder:
@@ -78,4 +79,7 @@ class WavRecorder:
     def close(self) -> None:
         with self._lock:
             if not self._file.closed:
+                if self._data & 1:
+                    self._file.seek(0, 2)
+                    self._file.write(b"\0")
                 self._file.close()
