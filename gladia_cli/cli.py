@@ -34,6 +34,21 @@ def _complete_languages(incomplete: str) -> list[tuple[str, str]]:
     return complete_languages(incomplete)
 
 
+def _complete_targets(incomplete: str) -> list[tuple[str, str]]:
+    from gladia_cli.completion import complete_languages
+
+    return complete_languages(incomplete, translation=True)
+
+
+def _choices(option: str) -> Any:
+    def complete(incomplete: str) -> list[tuple[str, str]]:
+        from gladia_cli.completion import complete_choice
+
+        return complete_choice(option, incomplete)
+
+    return complete
+
+
 def _complete_devices(incomplete: str) -> list[tuple[str, str]]:
     from gladia_cli.completion import complete_device
 
@@ -90,7 +105,11 @@ CodeSwitching = Annotated[
 ]
 Model = Annotated[
     str | None,
-    typer.Option("--model", help="Model: solaria-1 (live and files) or solaria-3 (files: one of en/fr/de/es/it)."),
+    typer.Option(
+        "--model",
+        help="Model: solaria-1 (live and files) or solaria-3 (files: one of en/fr/de/es/it).",
+        autocompletion=_choices("--model"),
+    ),
 ]
 Endpointing = Annotated[
     float | None, typer.Option("--endpointing", help="Silence (s) that ends an utterance, 0.01-10.")
@@ -111,16 +130,18 @@ BitDepth = Annotated[
 ]
 Encoding = Annotated[
     str | None,
-    typer.Option("--encoding", help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, a quarter of the data."),
+    typer.Option(
+        "--encoding",
+        help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, a quarter of the data.",
+        autocompletion=_choices("--encoding"),
+    ),
 ]
 Partials = Annotated[
     bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts (default: on at a terminal).")
 ]
 Translate = Annotated[
     list[str] | None,
-    typer.Option(
-        "--translate", help="Translate into these languages (e.g. fr,de).", autocompletion=_complete_languages
-    ),
+    typer.Option("--translate", help="Translate into these languages (e.g. fr,de).", autocompletion=_complete_targets),
 ]
 Vocabulary = Annotated[list[str] | None, typer.Option("--vocabulary", help="Words to favour (e.g. Gladia,Solaria).")]
 Summarize = Annotated[
@@ -128,7 +149,12 @@ Summarize = Annotated[
     typer.Option("--summarize", help="Ask for a summary after the session (`--summarize concise` also sets its type)."),
 ]
 SummaryType = Annotated[
-    str | None, typer.Option("--summary-type", help="general, bullet_points or concise (implies --summarize).")
+    str | None,
+    typer.Option(
+        "--summary-type",
+        help="general, bullet_points or concise (implies --summarize).",
+        autocompletion=_choices("--summary-type"),
+    ),
 ]
 ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="JSON file with any other POST /v2/live field; flags win.")

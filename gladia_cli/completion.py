@@ -23,13 +23,32 @@ def script(shell: str) -> str:
     return get_completion_script(prog_name="gladia", complete_var=COMPLETE_VAR, shell=shell)
 
 
-def complete_languages(incomplete: str) -> list[tuple[str, str]]:
-    """Codes with their names; after a comma (`en,f`) completes the last code of the list."""
+def complete_languages(incomplete: str, *, translation: bool = False) -> list[tuple[str, str]]:
+    """Codes with their names, from the list the option accepts (transcription or translation targets); after a
+    comma (`en,f`) completes the last code of the list."""
     from gladia_cli import languages
 
+    codes = languages.TRANSLATION if translation else languages.TRANSCRIPTION
     head, _, last = incomplete.rpartition(",")
     prefix = head + "," if head else ""
-    return [(prefix + c, languages.name(c)) for c in languages.TRANSLATION if c.startswith(last)]
+    return [(prefix + c, languages.name(c)) for c in codes if c.startswith(last)]
+
+
+# Values of the options that take a word from a short list (kept here, not imported from the modules that validate
+# them, so answering a Tab press stays as cheap as `--help`; tests check both lists agree).
+CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "--encoding": (
+        ("wav/pcm", "16/24/32-bit PCM"),
+        ("wav/alaw", "8-bit G.711 A-law"),
+        ("wav/ulaw", "8-bit G.711 mu-law"),
+    ),
+    "--model": (("solaria-1", "live and files"), ("solaria-3", "files: en, fr, de, es, it")),
+    "--summary-type": (("general", ""), ("bullet_points", ""), ("concise", "")),
+}
+
+
+def complete_choice(option: str, incomplete: str) -> list[tuple[str, str]]:
+    return [(value, help_text) for value, help_text in CHOICES[option] if value.startswith(incomplete)]
 
 
 def complete_device(incomplete: str) -> list[tuple[str, str]]:

@@ -505,14 +505,16 @@ def test_compressed_files_decode_via_ffmpeg(tmp_path: Path, ext: str, codec_args
     path = encode_with_ffmpeg(tmp_path, ext, codec_args)
     source = open_audio_file(path, FormatRequest(), chunk_ms=100)
     assert source.converted and not source.truncated
-    assert source.format.as_config() == {"encoding": "wav/pcm", "sample_rate": 16000, "bit_depth": 16, "channels": 1}
+    # The file's own rate and channels, as for a WAV: a stereo recording keeps both sides.
+    assert source.format.as_config() == {"encoding": "wav/pcm", "sample_rate": 44100, "bit_depth": 16, "channels": 2}
     assert "via ffmpeg" in source.source_description
     assert source.duration == pytest.approx(1.0, abs=0.1)
     chunks = collect(source)
-    assert_chunk_sizes(chunks, 3200)
-    out = samples16(chunks)[:, 0]
-    assert abs(len(out) - 16000) < 1600
-    assert peak_hz(out.astype(float), 16000) == pytest.approx(440, abs=3)
+    assert_chunk_sizes(chunks, 4410 * 4)
+    out = samples16(chunks, channels=2)
+    assert abs(len(out) - 44100) < 4410
+    assert peak_hz(out[:, 0].astype(float), 44100) == pytest.approx(440, abs=3)
+    assert np.array_equal(out[:, 0], out[:, 1])
     assert source._proc is not None and source._proc.returncode == 0  # type: ignore[attr-defined]
 
 
@@ -604,3 +606,14 @@ def test_close_interrupts_paced_playback(tmp_path: Path) -> None:
 def test_negative_speed_rejected(tmp_path: Path) -> None:
     path = write(tmp_path, "s.wav", wav_bytes(b"\x00\x00" * 100))
     assert "--speed" in usage_error(path, speed=-1)
+
+
+@needs_ffmpeg
+def test_ffmpeg_file_at_a_rate_gladia_does_not_take_goes_to_16k_keeping_channels(tmp_path: Path) -> None:
+    path = tmp_path / "odd.flac"
+    tone = "sine=frequency=440:duration=0.5:sample_rate=22050"
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", tone]
+    subprocess.run([*cmd, "-ac", "2", str(path)], check=True, capture_output=True)
+    with open_audio_file(path, FormatRequest()) as source:
+        assert (source.format.sample_rate, source.format.channels) == (16000, 2)
+        assert len(b"".join(source.chunks())) == pytest.approx(8000 * 4, abs=4 * 160)

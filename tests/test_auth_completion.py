@@ -108,6 +108,38 @@ def test_completion_offers_commands_and_language_codes() -> None:
     assert run(env=env).stdout.split() == ["transcribe"]
 
 
+@pytest.mark.parametrize(
+    ("words", "offered", "not_offered"),
+    [
+        ("gladia listen --lang w", set(), {"wo"}),  # Wolof is a translation target, not a transcription language
+        ("gladia listen --translate w", {"wo"}, set()),
+        ("gladia listen --encoding wav/", {"wav/pcm", "wav/alaw", "wav/ulaw"}, set()),
+        ("gladia transcribe --model sol", {"solaria-1", "solaria-3"}, set()),
+        ("gladia transcribe --summary-type b", {"bullet_points"}, {"general"}),
+    ],
+)
+def test_completion_offers_what_each_option_accepts(words: str, offered: set[str], not_offered: set[str]) -> None:
+    env = {"_GLADIA_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+    got = set(run(env=env).stdout.split())
+    assert offered <= got and not (not_offered & got), got
+
+
+def test_completion_choices_agree_with_validation() -> None:
+    from gladia_cli import languages
+    from gladia_cli.audio.format import ENCODINGS
+    from gladia_cli.completion import CHOICES
+    from gladia_cli.prerecorded import PRERECORDED_MODELS
+    from gladia_cli.session_config import MODELS, SUMMARY_TYPES
+
+    values = {option: {value for value, _ in choices} for option, choices in CHOICES.items()}
+    assert values == {
+        "--encoding": set(ENCODINGS),
+        "--model": set(MODELS) | set(PRERECORDED_MODELS),
+        "--summary-type": set(SUMMARY_TYPES),
+    }
+    assert set(languages.TRANSCRIPTION) < set(languages.TRANSLATION)
+
+
 def test_bash_really_completes_with_the_script(tmp_path: Path) -> None:
     """Source the shipped script in a real bash and ask it to complete, as a shell would."""
     script = ROOT / "completions" / "gladia.bash"

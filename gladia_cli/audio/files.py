@@ -788,18 +788,31 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
             hint="install ffmpeg (e.g. apt install ffmpeg) or convert it to WAV",
         )
     _check_bit_depth(request)
+    target = f"file:{path}"  # the file: protocol stops ffmpeg reading "a:b.mp3" as a protocol or "-x" as an option
+    ffprobe = shutil.which("ffprobe")
+    probed = _probe(path, ffprobe, target) if ffprobe is not None else None
+    # Like a WAV: the file's own rate and channels when Gladia takes them (a stereo call keeps its two sides),
+    # else 16 kHz; without ffprobe to ask, 16 kHz mono.
+    rate = request.sample_rate or (
+        probed.sample_rate if probed and probed.sample_rate in SAMPLE_RATES else DEFAULT_RATE
+    )
+    channels = request.channels or (probed.channels if probed and probed.channels else 1)
+    if channels > MAX_CHANNELS:
+        raise UsageError(
+            f"{path} has {channels} channels; Gladia accepts at most {MAX_CHANNELS}",
+            hint="pass --channels 1 to mix it down to mono",
+        )
     fmt = _validated(
         path,
         PcmFormat(
-            sample_rate=request.sample_rate or DEFAULT_RATE,
-            channels=request.channels or 1,
+            sample_rate=rate,
+            channels=channels,
             bit_depth=request.bit_depth or (8 if request.g711 else 16),
             encoding=request.encoding or "wav/pcm",
         ),
     )
     # ffmpeg's raw muxers and codecs: s16le/pcm_s16le..., alaw/pcm_alaw, mulaw/pcm_mulaw.
     sample_fmt = {"wav/alaw": "alaw", "wav/ulaw": "mulaw"}.get(fmt.encoding, f"s{fmt.bit_depth}le")
-    target = f"file:{path}"  # the file: protocol stops ffmpeg reading "a:b.mp3" as a protocol or "-x" as an option
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", target, "-map", "0:a:0"]
     cmd += [
         "-f",
@@ -813,11 +826,15 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
         "-",
     ]
 
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is not None:
-        codec, duration = _probe(path, ffprobe, target)
+    if probed is not None:
         return _FfmpegSource(
-            path, fmt, cmd, description=f"{codec} via ffmpeg", duration=duration, chunk_ms=chunk_ms, speed=speed
+            path,
+            fmt,
+            cmd,
+            description=f"{probed.codec} via ffmpeg",
+            duration=probed.duration,
+            chunk_ms=chunk_ms,
+            speed=speed,
         )
     source = _FfmpegSource(
         path,
@@ -841,8 +858,18 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
     return source
 
 
-def _probe(path: Path, ffprobe: str, target: str) -> tuple[str, float | None]:
-    """Ask ffprobe whether there is an audio stream at all; returns (codec name, duration in seconds or None)."""
+@dataclass(frozen=True)
+class _Probed:
+    """What ffprobe says of a file's first audio stream (0 / None: it did not say)."""
+
+    codec: str
+    duration: float | None
+    channels: int
+    sample_rate: int
+
+
+def _probe(path: Path, ffprobe: str, target: str) -> _Probed:
+    """Ask ffprobe whether there is an audio stream at all, and what it is."""
     cmd = [ffprobe, "-v", "error", "-show_entries"]
     cmd += ["stream=codec_type,codec_name,channels,sample_rate,duration:format=duration", "-of", "json", "-i", target]
     try:
@@ -865,7 +892,20 @@ def _probe(path: Path, ffprobe: str, target: str) -> tuple[str, float | None]:
         raise UsageError(f"{path} is not an audio file: it has no audio stream", hint="give a file that contains audio")
     stream = streams[0]
     duration = _as_seconds(stream.get("duration")) or _as_seconds(info.get("format", {}).get("duration"))
-    return str(stream.get("codec_name") or "audio"), duration
+    return _Probed(
+        codec=str(stream.get("codec_name") or "audio"),
+        duration=duration,
+        channels=_as_count(stream.get("channels")),
+        sample_rate=_as_count(stream.get("sample_rate")),
+    )
+
+
+def _as_count(value: object) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return 0
+    return number if number > 0 else 0
 
 
 def _as_seconds(value: object) -> float | None:
