@@ -28,6 +28,19 @@ if TYPE_CHECKING:
 
 MAX_FRAME_BYTES = 512 * 1024  # Gladia closes with 1009 above 1 MiB; resends are split well under it.
 _END = None  # end-of-audio marker in the audio queue
+# Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
+# acknowledgments off, they tell that Gladia got the stop and is post-processing.
+_POST_PROCESSING_TYPES = frozenset(
+    {
+        "end_recording",
+        "post_transcript",
+        "post_summarization",
+        "post_chapterization",
+        "post_final_transcript",
+        "end_session",
+    }
+)
+_NO_ANSWER = "no answer (ack timeout)"  # the reason _receive gives for a link it gave up on: no close frame came
 
 
 class State(Enum):
@@ -109,8 +122,10 @@ class Progress:
     seconds_acked: float
     seconds_buffered: float = 0.0
     connected: bool = True
-    attempt: int = 0  # the retry or reconnection being tried, 1..attempts; 0 for the very first try
+    attempt: int = 0  # the retry or reconnection being tried or waited for, 1..attempts; 0 for the very first try
     attempts: int = 0
+    reconnecting: bool = False  # the link was open once and dropped (else: the first opening, with its retries)
+    post_processing: bool = False  # Gladia acknowledged stop_recording or said post-processing started
 
 
 @dataclass(frozen=True)
@@ -233,7 +248,7 @@ class LiveSession:
         self._wake = threading.Event()  # the sender has something new to look at
         self.events: queue.Queue[Event] = queue.Queue()
         self._state = State.CONNECTING
-        self._lock = threading.Lock()  # guards _state, _attempt, _stop_sent, _stop_acked, _ended
+        self._lock = threading.Lock()  # guards _state, _attempt, _reconnecting, _stop_*, _post_processing, _ended
         self._send_lock = threading.Lock()  # one connection swap or one send at a time
         self._ws: websocket.WebSocket | None = None
         self._connected = threading.Event()
@@ -243,8 +258,10 @@ class LiveSession:
         self._closed = threading.Event()  # the session is over: threads wind down
         self._threads: list[threading.Thread] = []
         self._attempt = 0
+        self._reconnecting = False
         self._stop_sent = False
         self._stop_acked = False
+        self._post_processing = False
         self._stop_sent_ever = False
         self._first_frame = 0  # bytes of the first frame sent on the current connection
         self._resend_from = 0
@@ -305,7 +322,7 @@ class LiveSession:
     def progress(self) -> Progress:
         buf = self._buffer
         with self._lock:
-            attempt = self._attempt
+            attempt, reconnecting, post_processing = self._attempt, self._reconnecting, self._post_processing
         return Progress(
             seconds_sent=self._fmt.seconds(buf.numbered),
             seconds_acked=self._fmt.seconds(buf.acked),
@@ -313,6 +330,8 @@ class LiveSession:
             connected=self._connected.is_set(),
             attempt=attempt,
             attempts=self._policy.retries,
+            reconnecting=reconnecting,
+            post_processing=post_processing,
         )
 
     # -- lifecycle --
@@ -510,7 +529,7 @@ class LiveSession:
                 self._end(code, reason, close_error(code, reason))
                 return
             if self._policy.retries == 0:  # --reconnect-attempts 0: a drop ends the session, nothing is retried
-                lost = close_error(code, reason).message
+                lost = self._no_answer() if reason == _NO_ANSWER else close_error(code, reason).message
                 self._end(code, reason, NetworkError(f"{lost}; not reconnecting (--reconnect-attempts 0)"))
                 return
             # A server that accepts connections but never answers must not be retried forever.
@@ -525,7 +544,15 @@ class LiveSession:
                     accepted = _plural(silent_streak, "connection")
                     self._end(code, reason, NetworkError(f"Gladia accepted {accepted} but never answered"))
                     return
-            self.events.put(Notice(f"connection lost ({'code ' + str(code) if code else reason}); reconnecting"))
+            lost = (
+                self._no_answer()
+                if reason == _NO_ANSWER
+                else f"connection lost ({'code ' + str(code) if code else reason})"
+            )
+            self.events.put(Notice(f"{lost}; reconnecting"))
+
+    def _no_answer(self) -> str:
+        return f"no answer from Gladia for {self._policy.ack_timeout:g} s"
 
     def _connect(self, first: bool) -> websocket.WebSocket | None:
         """Open the socket with backoff; None if the session was aborted meanwhile; _Fatal when retrying is futile.
@@ -541,11 +568,12 @@ class LiveSession:
         last_error = ""
         attempt = 0 if first else 1  # 0: the first opening's own try; 1..retries: a retry or a reconnection
         timed_out = False
+        with self._lock:
+            self._reconnecting = not first
         while attempt <= retries:
             if self._aborted.is_set() or self._closed.is_set():
                 return None
-            with self._lock:
-                self._attempt = attempt
+            self._announce_attempt(attempt)
             try:
                 ws = websocket.create_connection(
                     self._url, timeout=policy.connect_timeout, enable_multithread=True, skip_utf8_validation=True
@@ -585,6 +613,8 @@ class LiveSession:
             failures = attempt + 1 if first else attempt
             delay = min(policy.delay(failures), max(0.0, policy.max_seconds - elapsed))
             what = "retry" if first else "reconnection attempt"
+            # The status shows the attempt being waited for from now on: the number this notice gives.
+            self._announce_attempt(attempt + 1)
             self.events.put(
                 Notice(f"cannot reach Gladia ({last_error}); {what} {attempt + 1}/{retries} in {delay:.1f} s")
             )
@@ -599,6 +629,13 @@ class LiveSession:
             NetworkError(f"cannot {'open' if first else 'reopen'} the live connection ({last_error}) after {counted}")
         )
 
+    def _announce_attempt(self, attempt: int) -> None:
+        """Record the attempt under way, and queue it ahead of any notice about it, so status and notices agree."""
+        with self._lock:
+            changed, self._attempt = self._attempt != attempt, attempt
+        if changed:
+            self.events.put(self.progress())
+
     def _receive(self, ws: websocket.WebSocket) -> tuple[int | None, str, bool]:
         """Read until the socket closes: (close code, reason, whether anything at all was heard)."""
         import websocket
@@ -612,9 +649,7 @@ class LiveSession:
                 if self._closed.is_set():
                     return 1006, "closed", heard
                 if self._waiting_for_gladia():
-                    then = "; reconnecting" if self._policy.retries else ""
-                    self.events.put(Notice(f"no answer from Gladia for {self._policy.ack_timeout:g} s{then}"))
-                    return 1006, "no answer", heard
+                    return 1006, _NO_ANSWER, heard  # said once, by the caller, with what happens next
                 continue
             except Exception:
                 return 1006, "connection dropped", heard
@@ -645,6 +680,9 @@ class LiveSession:
         kind = message.get("type")
         body = message.get("data")
         payload: dict[str, Any] = body if isinstance(body, dict) else {}
+        if kind in _POST_PROCESSING_TYPES and not is_ack:
+            with self._lock:
+                self._post_processing = True
         if is_ack:
             self._handle_ack(kind, message, payload)
         elif kind == "transcript":
@@ -691,6 +729,7 @@ class LiveSession:
         elif kind == "stop_recording":
             with self._lock:
                 self._stop_acked = True
+                self._post_processing = True
 
     def _handle_transcript(self, payload: dict[str, Any]) -> None:
         utterance = payload.get("utterance")

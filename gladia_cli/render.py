@@ -21,8 +21,12 @@ from gladia_cli.live import (
 )
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from collections.abc import Iterator
+
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.control import Control
     from rich.live import Live
+    from rich.text import Text
 
 
 def is_tty(stream: IO[str]) -> bool:
@@ -47,13 +51,137 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-STATE_TEXT = {
-    State.CONNECTING: "connecting",
-    State.STREAMING: "streaming",
-    State.STOPPING: "stopping: sending what was captured",
-    State.FINISHING: "finishing: waiting for Gladia's post-processing",
-    State.DONE: "done",
-}
+LAG_SHOWN = 3.0  # seconds of audio sent but not acknowledged before the status says how little Gladia acknowledged
+
+
+def status_line(state: State, progress: Progress, *, label: str = "", hint: str = "") -> tuple[str, str]:
+    """The live view's last line and its style: what the session is doing and, above all, what it waits for.
+
+    Connection attempts use the numbering of the notices ("retry n/N" while first connecting, "attempt n/N" of
+    the reconnection attempts); a link that never opened is "connecting", never "reconnecting".
+    """
+    tail = f" · {hint}" if hint else ""
+    ending = state in (State.STOPPING, State.FINISHING)
+    unacked = max(0.0, progress.seconds_sent - progress.seconds_acked)
+    if not progress.connected and state != State.DONE:
+        if progress.reconnecting:
+            doing = "reconnecting" + (f" (attempt {progress.attempt}/{progress.attempts})" if progress.attempt else "")
+        else:
+            doing = "connecting" + (f" (retry {progress.attempt}/{progress.attempts})" if progress.attempt else "")
+        prefix = "stopping: " if ending else ""
+        return f"● {prefix}{doing} · {progress.seconds_buffered:.1f} s of audio buffered{tail}", "yellow"
+    lag = unacked >= LAG_SHOWN
+    acked = f", only {progress.seconds_acked:.1f} s acknowledged" if lag else ""
+    sent = f"{progress.seconds_sent:.1f} s sent{acked}"
+    style = "yellow" if lag else "cyan"
+    if state == State.STOPPING:
+        left = progress.seconds_buffered
+        doing = f"stopping: sending the last {left:.1f} s" if left >= 0.05 else "stopping: sending what was captured"
+        return f"● {doing} · {sent}{tail}", style
+    if state == State.FINISHING:
+        if progress.post_processing:
+            return f"● finishing: waiting for Gladia's post-processing · {sent}{tail}", "cyan"
+        what = f"{unacked:.1f} s of audio" if unacked >= 0.05 else "the stop"
+        return (
+            f"● finishing: waiting for Gladia to acknowledge {what} · {progress.seconds_sent:.1f} s sent{tail}",
+            style,
+        )
+    if state == State.DONE:
+        return f"● done · {sent}", "cyan"
+    label = f" {label}" if label else ""
+    return f"● {state.value}{label} · {sent}{tail}", style
+
+
+def _one_row(text: str) -> str:
+    """Server text may hold newlines or tabs: in the live view each item is one row."""
+    return " ".join(text.split())
+
+
+def tail_to_width(text: str, width: int) -> str:
+    """The end of `text` in at most `width` cells, "…" where the start was cut: the newest words of a partial."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    kept: list[str] = []
+    used = 1  # the ellipsis
+    for char in reversed(text):
+        size = cell_len(char)
+        if used + size > width:
+            break
+        kept.append(char)
+        used += size
+    return "…" + "".join(reversed(kept))
+
+
+class LiveView:
+    """The partials and the status, laid out when drawn, at the console's width of that moment: one row each.
+
+    A line that wraps is re-wrapped by the terminal on a resize in ways Rich cannot know; a line that never wraps
+    leaves nothing behind (with `anchored_live`, which erases from the view's top to the end of the screen).
+    """
+
+    def __init__(self, partials: list[str], status: str, style: str) -> None:
+        self.partials = partials
+        self.status = status
+        self.style = style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        from rich.text import Text
+
+        # COLUMNS in the environment fixes Rich's width, but the terminal's own may be narrower by now.
+        width = max(1, min(options.max_width, _terminal_columns(console) or options.max_width))
+        for partial in self.partials:
+            yield Text(tail_to_width(_one_row(partial), width), style="dim italic", no_wrap=True, overflow="crop")
+        status = Text(self.status, style=self.style, no_wrap=True, overflow="ellipsis")
+        status.truncate(width, overflow="ellipsis")  # at `width`, not at the (maybe wider) width of `options`
+        yield status
+
+
+def _terminal_columns(console: Console) -> int | None:
+    try:
+        return os.get_terminal_size(console.file.fileno()).columns or None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def anchored_live(console: Console, renderable: RenderableType) -> Live:
+    """A Rich Live that parks the cursor at the view's top-left corner and redraws by erasing to the end of screen.
+
+    Rich's own Live leaves the cursor after the view and erases the rows it drew, one by one: when the terminal has
+    re-wrapped them since (a narrower window, or the "^C" the tty echoes after a full-width line), that is too few
+    rows and the rest stays on screen. The top-left corner does not move when the lines below it re-wrap.
+    """
+    from rich.control import Control
+    from rich.live import Live
+    from rich.live_render import LiveRender
+    from rich.segment import ControlType, Segment
+
+    def raw(codes: str) -> Control:
+        control = Control()
+        control.segment = Segment(codes, None, [(ControlType.CARRIAGE_RETURN,)])
+        return control
+
+    class AnchoredLiveRender(LiveRender):
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
+            yield from super().__rich_console__(console, options)
+            height = self._shape[1] if self._shape is not None else 0  # `last_render_height` is Rich >= 14.3 only
+            yield raw("\r" + (f"\x1b[{height - 1}A" if height > 1 else ""))
+
+        def position_cursor(self) -> Control:
+            return raw("\r\x1b[J") if self._shape is not None else Control()
+
+        def restore_cursor(self) -> Control:
+            # Live.stop() has just written a newline after its last refresh: the view's top is one row up.
+            return raw("\r\x1b[1A\x1b[J") if self._shape is not None else Control()
+
+    live = Live(
+        renderable, console=console, auto_refresh=False, transient=True, redirect_stdout=False, redirect_stderr=False
+    )
+    live._live_render = AnchoredLiveRender(renderable, vertical_overflow=live.vertical_overflow)
+    return live
 
 
 class LiveRenderer:
@@ -92,16 +220,7 @@ class LiveRenderer:
         self._console = stderr_console() if stderr is None and is_tty(self.err) else None
         self._live: Live | None = None
         if use_live and self._console is not None:
-            from rich.live import Live
-
-            self._live = Live(
-                self._view(),
-                console=self._console,
-                auto_refresh=False,
-                transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
+            self._live = anchored_live(self._console, self._view())
         # stdout and the live view on one screen: a final must be printed through the view, above the partial,
         # or the two writers garble each other.
         self._through_view = self._live is not None and same_terminal(self.out, self.err)
@@ -159,8 +278,11 @@ class LiveRenderer:
     def notice(self, text: str) -> None:
         """A one-line message for the person (warnings, status); never on stdout."""
         if self._console is not None:
+            from rich.text import Text
+
             target = self._live.console if self._live is not None else self._console
-            target.print(f"[yellow]gladia:[/] {text}", markup=True, highlight=False, soft_wrap=True)
+            # A Text, not markup: server text such as "[ch0]" or ":smile:" is shown as sent.
+            target.print(Text.assemble(("gladia:", "yellow"), " ", text), soft_wrap=True)
         else:
             self.err.write(f"gladia: {text}\n")
             self.err.flush()
@@ -180,7 +302,10 @@ class LiveRenderer:
             self.output_file.write(line + "\n")
             self.output_file.flush()
         if self._through_view and self._live is not None:
-            self._live.console.print(line, markup=False, highlight=False, soft_wrap=True, style="")
+            from rich.text import Text
+
+            # A Text is printed as is: no markup, no emoji codes (":thumbs_up:"), no highlighting.
+            self._live.console.print(Text(line), soft_wrap=True)
             return
         if self.stdout_closed:
             return
@@ -193,27 +318,9 @@ class LiveRenderer:
             with contextlib.suppress(OSError, ValueError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
 
-    def _view(self) -> RenderableType:
-        from rich.text import Text
-
-        view = Text()
-        for text in self._partials.values():
-            if text:
-                view.append(text + "\n", style="dim italic")
-        status: Any = STATE_TEXT[self._state]
-        progress = self._progress
-        label = f" {self.source_label}" if self.source_label else ""
-        if not progress.connected and self._state != State.DONE:
-            # The same n/N as the notices: n of --reconnect-attempts (retries of the first opening while connecting).
-            attempt = f" (attempt {progress.attempt}/{progress.attempts})" if progress.attempt else ""
-            doing = "connecting" if self._state == State.CONNECTING else "reconnecting"
-            view.append(
-                f"● {doing}{attempt} · {progress.seconds_buffered:.1f} s of audio buffered · {self._hint}",
-                style="yellow",
-            )
-            return view
-        view.append(f"● {status}{label} · {progress.seconds_sent:.1f} s sent · {self._hint}", style="cyan")
-        return view
+    def _view(self) -> LiveView:
+        status, style = status_line(self._state, self._progress, label=self.source_label, hint=self._hint)
+        return LiveView([text for text in self._partials.values() if text], status, style)
 
 
 class JobProgress:
@@ -250,7 +357,9 @@ class JobProgress:
         line = f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)"
         with self._lock:
             if self._status is not None:
-                self._status.update(line)
+                from rich.text import Text
+
+                self._status.update(Text(line))  # the job status is server text: never markup
             elif self._verbose and text.split(" ")[0] != self._last:
                 self._last = text.split(" ")[0]
                 sys.stderr.write(f"gladia: {line}\n")
