@@ -15,15 +15,12 @@ import numpy as np
 import pytest
 import requests
 from emulator import GladiaEmulator
+from sources import CHUNK, FMT, BytesSource
 from test_terminal import Tmux, _env
 from wavs import write_wav
 
-from gladia_cli.audio.format import PcmFormat
 from gladia_cli.live import Ended, Event, LiveSession, Notice, Progress, ReconnectPolicy, State
 from gladia_cli.render import LiveView, status_line, tail_to_width
-
-FMT = PcmFormat(sample_rate=16000, channels=1, bit_depth=16)
-CHUNK = 3200
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -82,7 +79,7 @@ def test_every_line_of_the_view_fits_one_row() -> None:
 
 def _session_events(emu: GladiaEmulator, policy: ReconnectPolicy, pcm: bytes, limit: float, stop: bool = False) -> list:
     created = requests.post(f"{emu.base_url}/v2/live", json={}, headers={"x-gladia-key": "test-key"}, timeout=5).json()
-    source = _Bytes(pcm)
+    source = BytesSource(pcm, interval=0.05)
     session = LiveSession(session_id=created["id"], url=created["url"], source=source, fmt=FMT, policy=policy)
     session.start()
     events: list[Event] = []
@@ -103,33 +100,6 @@ def _session_events(emu: GladiaEmulator, policy: ReconnectPolicy, pcm: bytes, li
         session.abort()
         session.join(0.5)
     return events
-
-
-class _Bytes:
-    """A source that yields 100 ms chunks every 50 ms, like a microphone that cannot wait."""
-
-    can_wait = False
-
-    def __init__(self, data: bytes) -> None:
-        import threading
-
-        self.data = data
-        self._closed = threading.Event()
-
-    @property
-    def format(self) -> PcmFormat:
-        return FMT
-
-    def chunks(self) -> Iterator[bytes]:
-        for start in range(0, len(self.data), CHUNK):
-            if self._closed.is_set():
-                return
-            yield self.data[start : start + CHUNK]
-            if self._closed.wait(0.05):
-                return
-
-    def close(self) -> None:
-        self._closed.set()
 
 
 @pytest.mark.timeout(30)

@@ -30,18 +30,15 @@ import requests
 from cli_runner import Result, invoke, one_line_error
 from emulator import GladiaEmulator
 from emulator import LiveSession as EmulatedSession
+from sources import CHUNK, FMT, RATE, BytesSource
 
 from gladia_cli.api import GladiaApi
-from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import ExitCode, NetworkError
 from gladia_cli.live import Ended, LiveSession, Notice, ReconnectPolicy, Transcript
 from gladia_cli.settings import Settings
 
 KEY = "gk-reliability-7f3e9c1d5b-do-not-print"
 FINALS = ["Hello world.", "This is the Gladia emulator.", "Goodbye."]
-RATE = 16000
-CHUNK = 3200  # the CLI's 100 ms frames of 16 kHz mono 16-bit audio
-FMT = PcmFormat(sample_rate=RATE, channels=1, bit_depth=16)
 SLOW = 0.02  # message_delay that makes the client always ahead of the acks
 
 
@@ -521,35 +518,6 @@ def test_silent_server_ends_at_the_finish_timeout(
     session = emu.only_session()
     assert session.server_messages == []
     assert bytes(session.audio) == pcm
-
-
-class BytesSource:
-    """An AudioSource over a bytes buffer: 100 ms chunks, all at once, or one every `interval` seconds.
-
-    Like a microphone, it cannot wait (`can_wait` False): the session takes its audio as it comes.
-    """
-
-    can_wait = False
-
-    def __init__(self, data: bytes, interval: float = 0.0) -> None:
-        self.data = data
-        self.interval = interval
-        self._closed = threading.Event()
-
-    @property
-    def format(self) -> PcmFormat:
-        return FMT
-
-    def chunks(self) -> Iterator[bytes]:
-        for start in range(0, len(self.data), CHUNK):
-            if self._closed.is_set():
-                return
-            yield self.data[start : start + CHUNK]
-            if self.interval and self._closed.wait(self.interval):
-                return
-
-    def close(self) -> None:
-        self._closed.set()
 
 
 def run_library_session(emu: GladiaEmulator, source: BytesSource, policy: ReconnectPolicy, limit: float) -> list:
