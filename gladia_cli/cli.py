@@ -618,7 +618,8 @@ def _transcribe_prerecorded(
     model: str | None = None,
     verbose: bool = False,
 ) -> None:
-    from gladia_cli.prerecorded import build_prerecorded_body, check_audio_file, is_url
+    from gladia_cli.prerecorded import check_audio_file, is_url
+    from gladia_cli.prerecorded_config import build_prerecorded_body
     from gladia_cli.prerecorded_run import transcribe_many, transcribe_one
     from gladia_cli.session_config import load_config_file, split_list
 

@@ -1,4 +1,4 @@
-"""Gladia's pre-recorded API: body building and validation, upload, create, poll, list, delete, audio download.
+"""Gladia's pre-recorded API: upload, create, poll, list, delete, audio download (the body: `prerecorded_config`).
 
 Library only: nothing here prints. Heavy imports stay inside functions so `gladia --help` stays fast.
 """
@@ -6,7 +6,6 @@ Library only: nothing here prints. Heavy imports stay inside functions so `gladi
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import secrets
 from collections.abc import Callable
@@ -15,17 +14,8 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from gladia_cli.errors import ApiError, NetworkError, UsageError
-from gladia_cli.session_config import (
-    LANGUAGES,
-    MAX_METADATA_CHARS,
-    SUMMARY_TYPES,
-    TRANSLATION_LANGUAGES,
-    TRANSLATION_MODELS,
-    check_enum,
-    check_language,
-    check_range,
-    nested,
-)
+from gladia_cli.prerecorded_config import is_url as is_url  # re-exported: who tells a URL from a file imports it here
+from gladia_cli.prerecorded_config import validate_prerecorded_body
 
 if TYPE_CHECKING:
     import requests
@@ -33,10 +23,6 @@ if TYPE_CHECKING:
     from gladia_cli.api import GladiaApi
 
 KINDS = ("pre-recorded", "live")
-SUBTITLE_FORMATS = ("srt", "vtt")
-SUBTITLE_STYLES = ("default", "compliance")
-PII_TEXT_TYPES = ("MARKER", "MASK")
-CALLBACK_METHODS = ("POST", "PUT")
 PENDING_STATUSES = ("queued", "processing")
 MAX_UPLOAD_BYTES = 1000 * 1000 * 1000  # §5.7: 1000 MB per file
 UPLOAD_TIMEOUT = 300.0  # §1.5, the SDK's upload_file timeout
@@ -45,269 +31,6 @@ DELETE_TIMEOUT = 60.0
 FILE_TIMEOUT = 300.0
 WAIT_TIMEOUT = 7200.0  # §1.5 polling deadline
 UPLOAD_BLOCK = 64 * 1024
-
-BOOLEAN_FIELDS = (
-    "diarization",
-    "subtitles",
-    "translation",
-    "summarization",
-    "named_entity_recognition",
-    "sentiment_analysis",
-    "custom_vocabulary",
-    "custom_spelling",
-    "audio_to_llm",
-    "pii_redaction",
-    "sentences",
-    "punctuation_enhanced",
-    "callback",
-)
-# A --config written for `gladia listen` puts these in sections pre-recorded does not have: say so, not ignore them.
-LIVE_ONLY_SECTIONS = ("realtime_processing", "post_processing", "messages_config", "pre_processing")
-# Legacy or unofficial keys the API silently ignores (§8 items 14 and 18): the user meant something else.
-LEGACY_KEYS = {
-    "detect_language": "language_config.languages",
-    "enable_code_switching": "language_config.code_switching",
-    "num_of_speakers": "diarization_config.number_of_speakers",
-}
-
-
-def is_url(source: str | Path) -> bool:
-    """An http(s) URL goes to Gladia as is (it fetches it, YouTube links included); anything else is a file."""
-    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The POST /v2/pre-recorded body
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def build_prerecorded_body(
-    audio_url: str | None = None,
-    *,
-    languages: list[str] | None = None,
-    code_switching: bool | None = None,
-    diarize: bool = False,
-    speakers: int | None = None,
-    min_speakers: int | None = None,
-    max_speakers: int | None = None,
-    translate: list[str] | None = None,
-    summarize: str | None = None,
-    vocabulary: list[str] | None = None,
-    subtitles: list[str] | None = None,
-    model: str | None = None,
-    base: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Merge --config (`base`) and flags (which win) into a body checked against §5.2 before any network call.
-
-    `audio_url` may be left out when the source is a file still to upload: `PreRecordedClient.transcribe` fills it.
-    Any speaker count turns diarization on; `summarize` is the summary type; `subtitles` lists formats.
-    """
-    body: dict[str, Any] = json.loads(json.dumps(base or {}))  # deep copy, and proof it is plain JSON
-    if audio_url is not None:
-        body["audio_url"] = audio_url
-    if languages or code_switching is not None:
-        lang = nested(body, "language_config")
-        if languages:
-            lang["languages"] = list(languages)
-        if code_switching is not None:
-            lang["code_switching"] = code_switching
-    counts = {"number_of_speakers": speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
-    if diarize or any(v is not None for v in counts.values()):
-        body["diarization"] = True
-        given = {k: v for k, v in counts.items() if v is not None}
-        if given:
-            nested(body, "diarization_config").update(given)
-    if translate:
-        body["translation"] = True
-        nested(body, "translation_config")["target_languages"] = list(dict.fromkeys(translate))
-    if summarize is not None:
-        body["summarization"] = True
-        nested(body, "summarization_config")["type"] = summarize
-    if vocabulary:
-        body["custom_vocabulary"] = True
-        # Keep a default_intensity the config may set; the words come from the flag.
-        nested(body, "custom_vocabulary_config")["vocabulary"] = list(vocabulary)
-    if model is not None:
-        body["model"] = model
-    if subtitles:
-        body["subtitles"] = True
-        nested(body, "subtitles_config")["formats"] = list(dict.fromkeys(subtitles))
-    validate_prerecorded_body(body)
-    return body
-
-
-def _check_int(value: Any, name: str, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise UsageError(f"{name} must be a whole number {bound}, got {value!r}")
-
-
-def _check_object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise UsageError(f"{name} must be a JSON object, got {value!r}")
-    return value
-
-
-def _check_http_url(value: Any, name: str) -> None:
-    if not isinstance(value, str) or not is_url(value):
-        raise UsageError(f"{name} must be an http(s) URL, got {value!r}")
-
-
-PRERECORDED_MODELS = ("solaria-1", "solaria-3")
-SOLARIA_3_LANGUAGES = ("en", "fr", "de", "es", "it")
-
-
-def _check_model(body: dict[str, Any]) -> None:
-    """`model` is not in the published schema, but Gladia's official CLI sends it (solaria-3 for a few languages)."""
-    check_enum(body["model"], "model", PRERECORDED_MODELS)
-    if body["model"] != "solaria-3":
-        return
-    config = body.get("language_config")
-    lang: dict[str, Any] = config if isinstance(config, dict) else {}
-    languages = lang.get("languages") or []
-    if len(languages) > 1 or any(code not in SOLARIA_3_LANGUAGES for code in languages):
-        raise UsageError(
-            "solaria-3 takes at most one language, among en, fr, de, es, it", hint="use --model solaria-1 otherwise"
-        )
-    if lang.get("code_switching"):
-        raise UsageError("solaria-3 does not do code switching", hint="use --model solaria-1 for mixed languages")
-
-
-def validate_prerecorded_body(body: dict[str, Any]) -> None:
-    """Check what Gladia's schema bounds (§5.2), so a typo costs one line instead of a 400 round trip."""
-    for section in LIVE_ONLY_SECTIONS:
-        if section in body:
-            raise UsageError(
-                f"{section} is a live-only setting",
-                hint="for a file, put its keys (translation, custom_vocabulary, summarization...) at the top level",
-            )
-    for key, instead in LEGACY_KEYS.items():
-        if key in body:
-            raise UsageError(f"{key} is not a Gladia v2 option", hint=f"use {instead}")
-    if "audio_url" in body:
-        _check_http_url(body["audio_url"], "audio_url")
-    if "model" in body:
-        _check_model(body)
-    for name in BOOLEAN_FIELDS:
-        if name in body and not isinstance(body[name], bool):
-            hint = "put the words in custom_vocabulary_config.vocabulary" if name == "custom_vocabulary" else None
-            raise UsageError(f"{name} must be true or false, got {body[name]!r}", hint=hint)
-
-    lang = _check_object(body, "language_config")
-    if lang is not None:
-        codes = lang.get("languages", [])
-        if not isinstance(codes, list):
-            raise UsageError("language_config.languages must be a list of language codes")
-        for code in codes:
-            check_language(code, "--lang", LANGUAGES)
-        if not isinstance(lang.get("code_switching", False), bool):
-            raise UsageError("language_config.code_switching must be true or false")
-
-    dia = _check_object(body, "diarization_config")
-    if dia is not None:
-        if "number_of_speakers" in dia:
-            _check_int(dia["number_of_speakers"], "number of speakers", 1)
-        for key in ("min_speakers", "max_speakers"):
-            if key in dia:
-                _check_int(dia[key], key.replace("_", " "), 0)
-        low, high, exact = dia.get("min_speakers"), dia.get("max_speakers"), dia.get("number_of_speakers")
-        if low is not None and high is not None and low > high:
-            raise UsageError(f"min speakers ({low}) is more than max speakers ({high})")
-        if exact is not None and ((low is not None and exact < low) or (high is not None and exact > high)):
-            raise UsageError(f"number of speakers ({exact}) is outside min/max speakers ({low}..{high})")
-
-    sub = _check_object(body, "subtitles_config")
-    if sub is not None:
-        formats = sub.get("formats", ["srt"])
-        if not isinstance(formats, list) or not formats:
-            raise UsageError("subtitles need at least one format", hint="use srt or vtt")
-        for fmt in formats:
-            check_enum(fmt, "subtitle format", SUBTITLE_FORMATS)
-        minimum = sub.get("minimum_duration", 0)
-        if isinstance(minimum, bool) or not isinstance(minimum, (int, float)) or minimum < 0:
-            raise UsageError(f"subtitles_config.minimum_duration must be a number of at least 0, got {minimum!r}")
-        if "maximum_duration" in sub:
-            check_range(sub["maximum_duration"], "subtitles_config.maximum_duration", 1, 30)
-        if "maximum_characters_per_row" in sub:
-            _check_int(sub["maximum_characters_per_row"], "subtitles_config.maximum_characters_per_row", 1)
-        if "maximum_rows_per_caption" in sub:
-            _check_int(sub["maximum_rows_per_caption"], "subtitles_config.maximum_rows_per_caption", 1, 5)
-        if "style" in sub:
-            check_enum(sub["style"], "subtitles_config.style", SUBTITLE_STYLES)
-
-    tcfg = _check_object(body, "translation_config")
-    if body.get("translation") and tcfg is None:
-        raise UsageError("translation needs target languages", hint="use --translate fr,de")
-    if tcfg is not None:
-        targets = tcfg.get("target_languages")
-        if not isinstance(targets, list) or not targets:
-            raise UsageError("translation needs at least one target language", hint="use --translate fr,de")
-        for code in targets:
-            check_language(code, "--translate", TRANSLATION_LANGUAGES)
-        if "model" in tcfg:
-            check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
-
-    scfg = _check_object(body, "summarization_config")
-    if scfg is not None:
-        check_enum(scfg.get("type", "general"), "summary type", SUMMARY_TYPES)
-
-    vcfg = _check_object(body, "custom_vocabulary_config")
-    if body.get("custom_vocabulary") and vcfg is None:
-        raise UsageError("custom vocabulary needs words", hint="use --vocabulary w1,w2")
-    if vcfg is not None:
-        vocab = vcfg.get("vocabulary")
-        if not isinstance(vocab, list) or not vocab:
-            raise UsageError("custom vocabulary must list at least one word", hint="use --vocabulary w1,w2")
-        for item in vocab:
-            ok = (isinstance(item, str) and item.strip()) or (
-                isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip()
-            )
-            if not ok:
-                raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
-            if isinstance(item, dict):
-                if "intensity" in item:
-                    check_range(item["intensity"], "vocabulary intensity", 0, 1)
-                if "language" in item:
-                    check_language(item["language"], "custom_vocabulary_config", LANGUAGES)
-        if "default_intensity" in vcfg:
-            check_range(vcfg["default_intensity"], "custom_vocabulary_config.default_intensity", 0, 1)
-
-    spell = _check_object(body, "custom_spelling_config")
-    if spell is not None:
-        dictionary = spell.get("spelling_dictionary")
-        if not isinstance(dictionary, dict) or not all(
-            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in dictionary.values()
-        ):
-            raise UsageError(
-                'custom_spelling_config.spelling_dictionary must map words to lists, like {"SQL": ["sequel"]}'
-            )
-
-    llm = _check_object(body, "audio_to_llm_config")
-    if llm is not None:
-        prompts = llm.get("prompts")
-        if not isinstance(prompts, list) or not prompts:
-            raise UsageError("audio_to_llm_config.prompts must list at least one prompt")
-
-    pii = _check_object(body, "pii_redaction_config")
-    if pii is not None and "processed_text_type" in pii:
-        check_enum(pii["processed_text_type"], "pii_redaction_config.processed_text_type", PII_TEXT_TYPES)
-
-    callback = _check_object(body, "callback_config")
-    if body.get("callback") and callback is None:
-        raise UsageError("callback needs callback_config.url")
-    if callback is not None:
-        _check_http_url(callback.get("url"), "callback_config.url")
-        if "method" in callback:
-            check_enum(callback["method"], "callback_config.method", CALLBACK_METHODS)
-
-    if "custom_metadata" in body:
-        if not isinstance(body["custom_metadata"], dict):
-            raise UsageError("custom_metadata must be a JSON object")
-        if len(json.dumps(body["custom_metadata"])) > MAX_METADATA_CHARS:
-            raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters")
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def test_completion_choices_agree_with_validation() -> None:
     from gladia_cli import languages
     from gladia_cli.audio.format import ENCODINGS
     from gladia_cli.completion import CHOICES
-    from gladia_cli.prerecorded import PRERECORDED_MODELS
+    from gladia_cli.prerecorded_config import PRERECORDED_MODELS
     from gladia_cli.session_config import MODELS, SUMMARY_TYPES
 
     values = {option: {value for value, _ in choices} for option, choices in CHOICES.items()}

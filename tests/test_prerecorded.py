@@ -22,12 +22,8 @@ else:
 from gladia_cli.api import GladiaApi
 from gladia_cli.batch import BATCH_MAX_ATTEMPTS, BatchResult, plan_outputs, run_batch, write_text_atomic
 from gladia_cli.errors import ApiError, NetworkError, UsageError
-from gladia_cli.prerecorded import (
-    MultipartFileBody,
-    PreRecordedClient,
-    TranscriptionFailed,
-    build_prerecorded_body,
-)
+from gladia_cli.prerecorded import MultipartFileBody, PreRecordedClient, TranscriptionFailed
+from gladia_cli.prerecorded_config import build_prerecorded_body
 from gladia_cli.settings import Settings
 
 KEY = {"x-gladia-key": "test-key"}
