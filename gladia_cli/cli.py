@@ -132,7 +132,7 @@ Encoding = Annotated[
     str | None,
     typer.Option(
         "--encoding",
-        help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, a quarter of the data.",
+        help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, half the data of 16-bit PCM.",
         autocompletion=_choices("--encoding"),
     ),
 ]
