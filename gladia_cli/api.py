@@ -17,17 +17,21 @@ if TYPE_CHECKING:
     import requests
 
 RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
+# Statuses that say the request was not acted on (HTTP semantics): safe to resend even a billed creation.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
 TERMINAL_STATUSES = ("done", "error")
 
 
 def _backoff(attempt: int, retry_after: str | None) -> float:
-    """Honour Retry-After when the server gives one; else exponential with jitter, capped."""
+    """Exponential with jitter, capped; a Retry-After is honoured as the least wait (a server that says "0" ten
+    times would otherwise get ten retries in a row, and a burst of 429s would end a batch in half a second)."""
+    delay = min(0.3 * 2**attempt, 10.0) * random.uniform(0.5, 1.0)
     if retry_after:
         try:
-            return min(max(float(retry_after), 0.0), 60.0)
+            return max(delay, min(float(retry_after), 60.0))
         except ValueError:
             pass
-    return min(0.3 * 2**attempt, 10.0) * random.uniform(0.5, 1.0)
+    return delay
 
 
 def _error_text(response: requests.Response) -> str:
@@ -112,9 +116,11 @@ class GladiaApi:
         headers: dict[str, str] | None = None,
         stream: bool = False,
         accept: Collection[int] = (),
+        retry: Collection[int] = RETRY_STATUSES,
     ) -> requests.Response:
         """`data` may be a rewindable file-like body (it is `seek(0)`-ed before a retry); statuses in `accept`
-        are returned to the caller instead of raised or retried, for routes where they mean something specific."""
+        are returned to the caller instead of raised or retried, for routes where they mean something specific;
+        `retry` lists the statuses worth another try (a billed creation: only those that say nothing was done)."""
         import requests
 
         url = self.settings.api_url + path
@@ -156,7 +162,7 @@ class GladiaApi:
                 continue
             if response.status_code in accept:
                 return response
-            if response.status_code in RETRY_STATUSES and not last:
+            if response.status_code in retry and not last:
                 if stream:
                     response.close()  # give the unread connection back to the pool
                 self._sleep(_backoff(attempt, response.headers.get("Retry-After")))

@@ -355,6 +355,7 @@ def listen(
     region: Region = None,
 ) -> None:
     """Transcribe the microphone live. Ctrl-C stops and prints the final result; Ctrl-C twice aborts."""
+    output_file = _stdout_if_dash(output_file)
     from gladia_cli import settings as settings_mod
     from gladia_cli.audio.capture import MicrophoneSource, resolve_device
     from gladia_cli.audio.format import PcmFormat
@@ -477,6 +478,7 @@ def transcribe(
     region: Region = None,
 ) -> None:
     """Transcribe files or URLs with Gladia's pre-recorded API; with --realtime, stream one file live at --speed."""
+    output_file = _stdout_if_dash(output_file)
     from gladia_cli import settings as settings_mod
 
     if jobs is not None and jobs < 1:
@@ -677,6 +679,7 @@ def result(
     api_url: ApiUrl = None,
 ) -> None:
     """Fetch the result of a live session or a pre-recorded job."""
+    output_file = _stdout_if_dash(output_file)
     from gladia_cli import formats
     from gladia_cli import settings as settings_mod
     from gladia_cli.prerecorded_run import fetch_any
@@ -689,15 +692,17 @@ def result(
     settings = settings_mod.load(api_key, api_url, None)
     job = fetch_any(settings, job_id, wait=wait)
     status = job.get("status")
-    if fmt != "json-full":
-        if status == "error":
-            raise ApiError(
-                f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})",
-                hint=f"`gladia result {job_id} --json` shows the whole job",
-            )
-        if status != "done":
-            _warn(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
+    if fmt != "json-full" and status == "error":
+        raise ApiError(
+            f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})",
+            hint=f"`gladia result {job_id} --json` shows the whole job",
+        )
     text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
+    if fmt != "json-full" and status != "done":
+        if text.strip() in ("", "null"):
+            # Nothing to show yet (a queued job): an empty file and exit 0 would look like a silent recording.
+            raise ApiError(f"job {job_id} is {status}: no transcript yet", hint=f"`gladia result {job_id} --wait`")
+        _warn(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
     from gladia_cli.prerecorded_run import write_output
 
     write_output(text, output_file)
@@ -709,6 +714,17 @@ def _check_input(item: str) -> None:
 
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", item) and not item.lower().startswith(("http://", "https://")):
         raise UsageError(f"unsupported URL {item!r}", hint="give a local file or an http(s):// URL")
+
+
+def _stdout_if_dash(path: Path | None) -> Path | None:
+    """`--output-file -` means stdout, where the output goes anyway: no file named "-"."""
+    return None if path == Path("-") else path
+
+
+def _stdout_is_terminal() -> bool:
+    from gladia_cli.render import is_tty
+
+    return is_tty(sys.stdout)
 
 
 def _check_writable(path: Path) -> None:
@@ -807,11 +823,15 @@ def audio(
     from gladia_cli.prerecorded_run import download_audio
 
     job_id = _job_id(job_id)
+    if output_path == Path("-"):  # the Unix convention: `gladia audio ID -O - | ffplay -`
+        if _stdout_is_terminal():
+            raise UsageError("refusing to write audio to the terminal", hint="redirect it: -O - > file.wav")
+        output_path = Path(f"/dev/fd/{sys.stdout.fileno()}")
     if output_path.is_file() and not force:  # a FIFO, /dev/null or /dev/stdout is written through, not replaced
         raise UsageError(f"{output_path} already exists", hint="add --force to overwrite it")
     settings = settings_mod.load(api_key, api_url, None)
     size = download_audio(settings, job_id, output_path)
-    _info(f"saved {size / 1e6:.1f} MB to {output_path}")
+    _info(f"saved {size / 1e6:.1f} MB to {'stdout' if output_path.parent == Path('/dev/fd') else output_path}")
 
 
 @app.command()
@@ -950,6 +970,16 @@ def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
     raise SystemExit(code)
 
 
+def _looks_like_summary_type(word: str, types: tuple[str, ...]) -> bool:
+    """One of the types, or a bare word that is no file (`bullet-points`, `bogus`): a typo of a type, which must be
+    refused as one, not become a second input that silently turns the run into a batch."""
+    import re
+
+    if word in types:
+        return True
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z_-]*", word)) and not os.path.exists(word)
+
+
 def _summary_type_argv(args: list[str]) -> list[str]:
     """Accept the issue's and official CLI's `--summarize [TYPE]` spelling next to `--summary-type TYPE`.
 
@@ -969,7 +999,7 @@ def _summary_type_argv(args: list[str]) -> list[str]:
         if arg.startswith("--summarize="):
             kind = arg.split("=", 1)[1]
             out += ["--summarize", "--summary-type", kind] if kind else ["--summarize"]
-        elif arg == "--summarize" and i + 1 < len(args) and args[i + 1] in SUMMARY_TYPES:
+        elif arg == "--summarize" and i + 1 < len(args) and _looks_like_summary_type(args[i + 1], SUMMARY_TYPES):
             out += ["--summarize", "--summary-type", args[i + 1]]
             i += 1
         else:
@@ -1038,6 +1068,13 @@ def _run_app(args: list[str], *, debug: bool) -> NoReturn:
         # The reader of stdout went away (e.g. `| head`): not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(ExitCode.OK) from None
+    except OSError as exc:
+        # The system refused something we did not foresee (a full disk under stdout, a vanished directory): say
+        # what, not "unexpected OSError".
+        if debug:
+            raise
+        where = f" ({exc.filename})" if exc.filename else " (writing the output?)"
+        _fail(f"{exc.strerror or exc}{where}; run again with --debug for details", ExitCode.UNEXPECTED, args)
     except Exception as exc:
         if debug:
             raise

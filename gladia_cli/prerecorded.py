@@ -218,10 +218,28 @@ class PreRecordedClient:
         return str(self.upload(Path(source), on_progress)["audio_url"])
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /v2/pre-recorded -> `{id, result_url}`. Not idempotent: a timeout is not retried (it may exist)."""
-        data = self.api.parse_json(
-            self.api.request("POST", "/v2/pre-recorded", json=body, timeout=CREATE_TIMEOUT, idempotent=False)
-        )
+        """POST /v2/pre-recorded -> `{id, result_url}`. Billed and not idempotent: neither a timeout nor a 500/502/504
+        (a proxy may answer so after Gladia created the job) is retried; 429 and 503 (nothing was done) are."""
+        from gladia_cli.api import NOT_PROCESSED_STATUSES
+
+        try:
+            response = self.api.request(
+                "POST",
+                "/v2/pre-recorded",
+                json=body,
+                timeout=CREATE_TIMEOUT,
+                idempotent=False,
+                retry=NOT_PROCESSED_STATUSES,
+            )
+        except ApiError as exc:
+            if exc.status is not None and exc.status >= 500 and exc.status not in NOT_PROCESSED_STATUSES:
+                raise ApiError(
+                    f"{exc.message}; the job may have been created anyway",
+                    hint="`gladia list --kind pre-recorded` shows recent jobs; not retried, so it is not billed twice",
+                    status=exc.status,
+                ) from None
+            raise
+        data = self.api.parse_json(response)
         if not isinstance(data.get("id"), str):
             raise ApiError("Gladia's answer to POST /v2/pre-recorded has no job id")
         return data

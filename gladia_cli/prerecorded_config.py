@@ -193,7 +193,12 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
         if low is not None and high is not None and low > high:
             raise UsageError(f"min speakers ({low}) is more than max speakers ({high})")
         if exact is not None and ((low is not None and exact < low) or (high is not None and exact > high)):
-            raise UsageError(f"number of speakers ({exact}) is outside min/max speakers ({low}..{high})")
+            bound = (
+                f"less than min speakers ({low})"
+                if low is not None and exact < low
+                else f"more than max speakers ({high})"
+            )
+            raise UsageError(f"number of speakers ({exact}) is {bound}")
 
     sub = _check_object(body, "subtitles_config")
     if sub is not None:

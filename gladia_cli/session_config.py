@@ -45,7 +45,7 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
             f"config file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     if not isinstance(data, dict):
-        raise UsageError(f'config file {path} must hold a JSON object, like {{"endpointing": 0.3}}')
+        raise UsageError(f'config file {path} must hold a JSON object of request fields, like {{"model": "solaria-1"}}')
     return data
 
 

@@ -14,7 +14,8 @@ the emulator's aiohttp app (they then go through its middleware: key check, 401 
 - `DELETE …/{id}`: 403 until terminal, 202, then 404. `GET …/{id}/file`: the uploaded bytes, octet-stream.
 
 Knobs on `emulator.prerecorded` (a `PreRecordedState`): `polls_before_done`, `fail_next`, `fail_ids`,
-`fail_filenames`, `rate_limit_next`, `max_page_size`, `utterances`. Everything received is recorded there too.
+`fail_filenames`, `rate_limit_next`, `create_errors`, `max_page_size`, `utterances`. Everything received is
+recorded there too.
 """
 
 from __future__ import annotations
@@ -273,6 +274,7 @@ class PreRecordedState:
         self.fail_ids: set[str] = set()  # these jobs end in `error` (checked when they finish)
         self.fail_filenames: set[str] = set()  # jobs whose file (upload name or URL basename) is one of these fail
         self.rate_limit_next = 0  # the next N POSTs (upload, create) answer 429 with Retry-After: 0
+        self.create_errors: list[int] = []  # the next creates answer these statuses, in order, creating nothing
         self.max_page_size = 100  # list pages hold at most this many items whatever `limit` asks
         self.utterances: list[str] = list(DEFAULT_SCRIPT)
 
@@ -571,6 +573,11 @@ class _Routes:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        with self.state.lock:
+            injected = self.state.create_errors.pop(0) if self.state.create_errors else None
+        if injected is not None:
+            self.state.create_requests.append((injected, body))
+            return _error(injected, "Injected failure", request)
         if not isinstance(body, dict):
             self.state.create_requests.append((400, body))
             return _error(400, "Invalid JSON body", request, ["body must be a JSON object"])

@@ -721,8 +721,12 @@ def test_prerecorded_429_storm_is_exit_5_quickly(
 
 
 def test_batch_429_storm_is_exit_6_with_the_reason(
-    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from gladia_cli import batch
+
+    # A batch waits out about 40 s of 429s with its default 10 attempts; 3 keep this test short, same reporting.
+    monkeypatch.setattr(batch, "BATCH_MAX_ATTEMPTS", 3)
     emu.prerecorded.rate_limit_next = 1000
     inputs = [str(write_wav(tmp_path / f"{name}.wav", 0.3)[0]) for name in ("a", "b")]
     started = time.monotonic()
@@ -923,3 +927,20 @@ def test_zz_no_run_in_this_file_printed_an_api_key() -> None:
         pytest.skip("no run was recorded (this test was run alone)")
     leaked = [text for text in OUTPUTS if any(key in text for key in KEYS)]
     assert leaked == [], f"{len(leaked)} of {len(OUTPUTS)} runs printed a key"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_stdout_on_a_full_disk_says_so(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gladia_cli", "languages"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+        )
+    assert proc.returncode == ExitCode.UNEXPECTED
+    assert "No space left on device" in one_line_error(Result(proc.returncode, "", proc.stderr))

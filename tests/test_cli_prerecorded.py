@@ -273,6 +273,11 @@ def test_a_missing_file_is_reported_before_a_missing_key(tmp_path: Path, capsys,
         (["transcribe", "--summarize", "./concise"], ["transcribe", "--summarize", "./concise"]),
         (["transcribe", "--", "--summarize", "concise"], ["transcribe", "--", "--summarize", "concise"]),  # file names
         (["transcribe", "--summarize"], ["transcribe", "--summarize"]),
+        (
+            ["transcribe", "a.wav", "--summarize", "bullet-points"],
+            ["transcribe", "a.wav", "--summarize", "--summary-type", "bullet-points"],
+        ),
+        (["transcribe", "--summarize", "https://x.y/a.mp3"], ["transcribe", "--summarize", "https://x.y/a.mp3"]),
     ],
 )
 def test_summarize_type_spelling_is_split_off_only_when_it_is_a_type(argv: list[str], expected: list[str]) -> None:
@@ -281,7 +286,7 @@ def test_summarize_type_spelling_is_split_off_only_when_it_is_a_type(argv: list[
     assert _summary_type_argv(argv) == expected
 
 
-@pytest.mark.parametrize("spelling", [["--summary-type", ""], ["--summarize=poem"]])
+@pytest.mark.parametrize("spelling", [["--summary-type", ""], ["--summarize=poem"], ["--summarize", "bogus"]])
 def test_an_empty_or_unknown_summary_type_is_refused_not_defaulted(
     emu: GladiaEmulator, tmp_path: Path, capsys, spelling: list[str]
 ) -> None:
@@ -291,3 +296,42 @@ def test_an_empty_or_unknown_summary_type_is_refused_not_defaulted(
         assert result.code == ExitCode.USAGE, result.stderr
         assert "summary type" in one_line_error(result)
     assert emu.http_requests == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "srt"])
+def test_result_of_a_job_not_done_yet_is_an_error_not_an_empty_transcript(
+    emu: GladiaEmulator, tmp_path: Path, capsys, fmt: str
+) -> None:
+    import requests
+
+    emu.prerecorded.polls_before_done = 100
+    headers = {"x-gladia-key": "test-key"}
+    job = requests.post(
+        f"{emu.base_url}/v2/pre-recorded", json={"audio_url": "https://example.com/a.mp3"}, headers=headers, timeout=5
+    ).json()
+    out = tmp_path / "t.out"
+    result = invoke(capsys, "result", job["id"], "-o", fmt, "--output-file", str(out))
+    assert result.code == ExitCode.API, result.stderr
+    assert "no transcript yet" in one_line_error(result) and "--wait" in result.stderr
+    assert not out.exists()
+    assert invoke(capsys, "result", job["id"], "--json").code == 0  # the whole job, whatever its status
+
+
+def test_a_dash_means_stdout_for_audio_and_output_files(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    import os
+    import subprocess
+    import sys
+
+    env = {"GLADIA_API_KEY": "test-key", "GLADIA_API_URL": emu.base_url, "HOME": str(tmp_path)}
+
+    def gladia(*args: str) -> subprocess.CompletedProcess[bytes]:
+        command = [sys.executable, "-m", "gladia_cli", *args]
+        return subprocess.run(command, capture_output=True, env={**os.environ, **env}, cwd=tmp_path, timeout=60)
+
+    done = gladia("transcribe", str(wav), "--output-file", "-")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().splitlines() == SCRIPT and not (tmp_path / "-").exists()
+    audio = gladia("audio", emu.prerecorded.only_job().id, "-O", "-")
+    assert audio.returncode == 0, audio.stderr
+    assert audio.stdout == wav.read_bytes() and b"to stdout" in audio.stderr and not (tmp_path / "-").exists()

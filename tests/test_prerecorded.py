@@ -211,7 +211,7 @@ def test_diarization_bounds_without_exact_count(client: PreRecordedClient) -> No
         ({"speakers": 0}, "number of speakers must be a whole number of at least 1"),
         ({"min_speakers": -1}, "min speakers must be a whole number of at least 0"),
         ({"min_speakers": 4, "max_speakers": 2}, "min speakers (4) is more than max speakers (2)"),
-        ({"speakers": 5, "max_speakers": 3}, "outside min/max speakers"),
+        ({"speakers": 5, "max_speakers": 3}, "more than max speakers (3)"),
         ({"summarize": "long"}, "summary type must be one of general, bullet_points, concise"),
         ({"subtitles": ["ass"]}, "subtitle format must be one of srt, vtt"),
         ({"base": {"custom_vocabulary": ["Gladia"]}}, "custom_vocabulary must be true or false"),
@@ -565,3 +565,27 @@ def test_list_shows_creation_times_in_the_users_time_zone(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_retry_after_is_a_minimum_not_a_replacement_for_backoff() -> None:
+    """A server that answers 429 with `Retry-After: 0` again and again still gets growing waits."""
+    from gladia_cli.api import _backoff
+
+    assert all(_backoff(attempt, "0") >= 0.3 * 2**attempt * 0.5 for attempt in range(5))
+    assert _backoff(0, "7") >= 7 and _backoff(0, "3600") == 60.0  # honoured, within reason
+    assert _backoff(0, "soon") <= 0.3  # unparseable: the client's own backoff
+
+
+@pytest.mark.parametrize(("status", "resent"), [(500, False), (502, False), (504, False), (503, True), (429, True)])
+def test_a_billed_creation_is_resent_only_when_the_server_says_nothing_was_done(
+    emu: FullGladiaEmulator, client: PreRecordedClient, status: int, resent: bool
+) -> None:
+    emu.prerecorded.create_errors = [status]  # the first create answers `status`, the next ones work
+    if resent:
+        assert client.create({"audio_url": "https://example.com/a.mp3"})["id"]
+    else:
+        with pytest.raises(ApiError) as info:
+            client.create({"audio_url": "https://example.com/a.mp3"})
+        assert info.value.status == status and "may have been created anyway" in info.value.message
+        assert "gladia list" in (info.value.hint or "")
+    assert [answered for answered, _ in emu.prerecorded.create_requests] == ([status, 201] if resent else [status])
