@@ -232,18 +232,18 @@ def _options(
     output: Output,
 ) -> Any:
     from gladia_cli.render import is_tty
-    from gladia_cli.session_config import LiveOptions, load_config_file, split_list
+    from gladia_cli.session_config import LiveOptions, language_list, load_config_file, split_list
 
     if partials and not is_tty(sys.stderr) and output != Output.jsonl:
         _warn("partials are shown in the live view on a terminal; with stderr redirected, use -o jsonl to get them")
     return LiveOptions(
-        languages=split_list(lang),
+        languages=language_list(lang),
         code_switching=code_switching,
         model=model,
         endpointing=endpointing,
         partials=partials,
         partials_default=is_tty(sys.stderr) or output == Output.jsonl,
-        translate=split_list(translate),
+        translate=language_list(translate),
         vocabulary=split_list(vocabulary),
         summarize=summarize,
         summary_type=summary_type,
@@ -623,16 +623,16 @@ def _transcribe_prerecorded(
     from gladia_cli.prerecorded import check_audio_file, is_url
     from gladia_cli.prerecorded_config import build_prerecorded_body
     from gladia_cli.prerecorded_run import transcribe_many, transcribe_one
-    from gladia_cli.session_config import load_config_file, split_list
+    from gladia_cli.session_config import language_list, load_config_file, split_list
 
     body = build_prerecorded_body(
-        languages=split_list(lang),
+        languages=language_list(lang),
         code_switching=code_switching,
         diarize=diarize,
         speakers=speakers,
         min_speakers=min_speakers,
         max_speakers=max_speakers,
-        translate=split_list(translate),
+        translate=language_list(translate),
         summarize=summary_type if summary_type is not None else ("general" if summarize else None),
         vocabulary=split_list(vocabulary),
         model=model,

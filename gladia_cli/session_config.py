@@ -20,11 +20,16 @@ MAX_METADATA_CHARS = 2000
 
 
 def split_list(values: list[str] | None) -> list[str]:
-    """`--lang en --lang fr` and `--lang en,fr` mean the same."""
+    """`--lang en --lang fr` and `--lang en,fr` mean the same; a repeated item counts once."""
     out: list[str] = []
     for value in values or []:
         out.extend(part.strip() for part in value.split(",") if part.strip())
-    return out
+    return list(dict.fromkeys(out))
+
+
+def language_list(values: list[str] | None) -> list[str]:
+    """Language codes as typed (`EN`, `en,FR`): Gladia's codes are lower case."""
+    return split_list([value.lower() for value in values or []])
 
 
 def load_config_file(path: Path | None) -> dict[str, Any]:

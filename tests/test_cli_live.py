@@ -477,3 +477,13 @@ def test_partials_asked_for_without_a_terminal_say_where_to_find_them(
     assert result.code == 0, result.stderr
     assert api_env.init_requests[0].body["messages_config"]["receive_partial_transcripts"] is True
     assert "use -o jsonl" in result.stderr and result.stdout.splitlines() == EMULATOR_FINALS
+
+
+def test_language_codes_are_case_insensitive_and_counted_once(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "l.wav", 0.5)
+    args = ["-l", "EN", "-l", "fr,en", "--translate", "DE,de"]
+    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", *args)
+    assert result.code == 0, result.stderr
+    body = api_env.init_requests[0].body
+    assert body["language_config"]["languages"] == ["en", "fr"]
+    assert body["realtime_processing"]["translation_config"]["target_languages"] == ["de"]
