@@ -176,7 +176,12 @@ class GladiaApi:
         status = response.status_code
         text = _error_text(response)
         if status == 401:
-            return AuthError(f"Gladia refused the API key (401: {text})", hint="check --api-key or GLADIA_API_KEY")
+            source = self.settings.key_source
+            if source in ("--api-key", "GLADIA_API_KEY"):
+                hint = f"check the key given by {source}"
+            else:  # a saved key: say which file, and how to replace it
+                hint = f"the key comes from {source}; replace it with `gladia auth set`"
+            return AuthError(f"Gladia refused the API key (401: {text})", hint=hint)
         if status == 403:
             return AuthError(
                 f"Gladia refused access (403: {text})",

@@ -153,3 +153,17 @@ def test_bash_really_completes_with_the_script(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{gladia.parent}:{os.environ['PATH']}"}
     proc = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, env=env, timeout=30)
     assert {"en", "es", "el"} <= set(proc.stdout.split()), proc.stdout + proc.stderr
+
+
+def test_a_refused_saved_key_says_where_it_comes_from(
+    home: Path, emulator: GladiaEmulator, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("GLADIA_API_URL", emulator.base_url)
+    monkeypatch.delenv("GLADIA_API_KEY", raising=False)
+    invoke(capsys, "auth", "set", "not-a-valid-key")
+    wav, _ = write_wav(home / "a.wav", 0.5)
+    result = invoke(capsys, "transcribe", str(wav), "--realtime")
+    assert result.code == ExitCode.AUTH
+    line = one_line_error(result)
+    assert "refused the API key" in line and "gladia auth set" in line and str(home / "xdg" / "gladia") in line
+    assert "not-a-valid-key" not in result.stdout + result.stderr
