@@ -18,6 +18,7 @@ from gladia_cli.session_config import (
     TRANSLATION_MODELS,
     check_enum,
     check_language,
+    check_language_config,
     check_range,
     nested,
 )
@@ -174,13 +175,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
 
     lang = _check_object(body, "language_config")
     if lang is not None:
-        codes = lang.get("languages", [])
-        if not isinstance(codes, list):
-            raise UsageError("language_config.languages must be a list of language codes")
-        for code in codes:
-            check_language(code, "--lang", LANGUAGES)
-        if not isinstance(lang.get("code_switching", False), bool):
-            raise UsageError("language_config.code_switching must be true or false")
+        check_language_config(lang)
 
     dia = _check_object(body, "diarization_config")
     if dia is not None:

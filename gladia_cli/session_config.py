@@ -80,6 +80,17 @@ def check_language(code: Any, where: str, allowed: tuple[str, ...] | list[str]) 
         raise UsageError(f"unknown language code {code!r} in {where}", hint="run `gladia languages` for the list")
 
 
+def check_language_config(lang: dict[str, Any]) -> None:
+    """`language_config`, the same object in live and pre-recorded bodies."""
+    codes = lang.get("languages", [])
+    if not isinstance(codes, list):
+        raise UsageError("language_config.languages must be a list of language codes")
+    for code in codes:
+        check_language(code, "--lang", LANGUAGES)
+    if not isinstance(lang.get("code_switching", False), bool):
+        raise UsageError("language_config.code_switching must be true or false")
+
+
 def check_range(value: Any, name: str, lo: float, hi: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
         raise UsageError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}")
@@ -157,13 +168,7 @@ def validate_body(body: dict[str, Any]) -> None:
         check_range(body["maximum_duration_without_endpointing"], "maximum_duration_without_endpointing", 5, 60)
     lang = body.get("language_config")
     if isinstance(lang, dict):
-        languages = lang.get("languages", [])
-        if not isinstance(languages, list):
-            raise UsageError("language_config.languages must be a list of language codes")
-        for code in languages:
-            check_language(code, "--lang", LANGUAGES)
-        if not isinstance(lang.get("code_switching", False), bool):
-            raise UsageError("language_config.code_switching must be true or false")
+        check_language_config(lang)
     pre = body.get("pre_processing")
     if isinstance(pre, dict) and "speech_threshold" in pre:
         check_range(pre["speech_threshold"], "pre_processing.speech_threshold", 0, 1)
