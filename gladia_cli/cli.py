@@ -699,7 +699,7 @@ def result(
         )
     text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
     if fmt != "json-full" and status != "done":
-        if text.strip() in ("", "null"):
+        if not formats.transcript_lines(job):
             # Nothing to show yet (a queued job): an empty file and exit 0 would look like a silent recording.
             raise ApiError(f"job {job_id} is {status}: no transcript yet", hint=f"`gladia result {job_id} --wait`")
         _warn(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
@@ -721,21 +721,14 @@ def _stdout_if_dash(path: Path | None) -> Path | None:
     return None if path == Path("-") else path
 
 
-def _stdout_is_terminal() -> bool:
-    from gladia_cli.render import is_tty
-
-    return is_tty(sys.stdout)
-
-
 def _check_writable(path: Path) -> None:
     """Before any upload or session: an output that cannot be written must not cost a transcription."""
     from gladia_cli.outfile import write_problem
 
-    if path.is_dir():
-        raise UsageError(f"--output-file {path} is a directory", hint="give a file name")
     problem = write_problem(path)
     if problem:
-        hint = "create it first" if problem.startswith("directory not found") else None
+        hints = {"directory not found": "create it first", "it is a directory": "give a file name"}
+        hint = next((h for start, h in hints.items() if problem.startswith(start)), None)
         raise UsageError(f"cannot write --output-file {path}: {problem}", hint=hint)
 
 
@@ -823,15 +816,18 @@ def audio(
     from gladia_cli.prerecorded_run import download_audio
 
     job_id = _job_id(job_id)
-    if output_path == Path("-"):  # the Unix convention: `gladia audio ID -O - | ffplay -`
-        if _stdout_is_terminal():
+    to_stdout = output_path == Path("-")  # the Unix convention: `gladia audio ID -O - | ffplay -`
+    if to_stdout:
+        from gladia_cli.render import is_tty
+
+        if is_tty(sys.stdout):
             raise UsageError("refusing to write audio to the terminal", hint="redirect it: -O - > file.wav")
-        output_path = Path(f"/dev/fd/{sys.stdout.fileno()}")
+        output_path = Path(f"/dev/fd/{sys.stdout.fileno()}")  # written through our own descriptor (outfile)
     if output_path.is_file() and not force:  # a FIFO, /dev/null or /dev/stdout is written through, not replaced
         raise UsageError(f"{output_path} already exists", hint="add --force to overwrite it")
     settings = settings_mod.load(api_key, api_url, None)
     size = download_audio(settings, job_id, output_path)
-    _info(f"saved {size / 1e6:.1f} MB to {'stdout' if output_path.parent == Path('/dev/fd') else output_path}")
+    _info(f"saved {size / 1e6:.1f} MB to {'stdout' if to_stdout else output_path}")
 
 
 @app.command()
@@ -984,7 +980,8 @@ def _summary_type_argv(args: list[str]) -> list[str]:
     """Accept the issue's and official CLI's `--summarize [TYPE]` spelling next to `--summary-type TYPE`.
 
     Click options cannot take an optional value without swallowing a following file name, so the type is split
-    off here, and only when it is one of the three types (a file named `concise` would need `./concise`).
+    off here: one of the three types, or a bare word that is no file (refused later as a mistyped type). A file
+    named `concise` needs `./concise`.
     """
     if not any(arg.startswith("--summarize") for arg in args):
         return args  # the common case stays free of session_config's import

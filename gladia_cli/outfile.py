@@ -23,18 +23,24 @@ _BINARY: int = getattr(os, "O_BINARY", 0)  # Windows: no newline translation at 
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
 
 
+def _link_chain(path: Path) -> Iterator[str]:
+    """`path` (absolute), then each symlink's target in turn, at most 40 (the kernel's own limit)."""
+    current = os.path.abspath(path)
+    for _ in range(40):
+        yield current
+        if not os.path.islink(current):
+            return
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+
+
 def _through_proc(path: Path) -> bool:
     """Does a link chain from `path` pass through /proc (as /dev/stdout and /dev/fd/N do)? Those name an open
     file description: the file must be written through them, since renaming over what they point at would leave
     the process's own stdout on an unlinked inode (and for a pipe, what they point at is no path at all)."""
-    current = str(path)
-    for _ in range(40):
-        if not os.path.islink(current):
-            return False
-        if os.path.realpath(os.path.dirname(os.path.abspath(current))).startswith("/proc/"):
-            return True
-        current = os.path.join(os.path.dirname(current), os.readlink(current))
-    return False
+    return any(
+        os.path.islink(link) and os.path.realpath(os.path.dirname(link)).startswith("/proc/")
+        for link in _link_chain(path)
+    )
 
 
 def _own_fd(path: Path) -> int | None:
@@ -43,15 +49,11 @@ def _own_fd(path: Path) -> int | None:
     Opening such a path again would start a new file description: a shell's `>>` (append) would be lost and
     `O_TRUNC` would wipe what the shell already wrote there. Writing to a duplicate of the descriptor keeps both.
     """
-    current = os.path.abspath(path)
-    for _ in range(40):
-        parent = os.path.realpath(os.path.dirname(current))
-        name = os.path.basename(current)
-        if parent in ("/proc/self/fd", f"/proc/{os.getpid()}/fd") and name.isdigit():
+    own = ("/proc/self/fd", f"/proc/{os.getpid()}/fd")
+    for link in _link_chain(path):
+        name = os.path.basename(link)
+        if name.isdigit() and os.path.realpath(os.path.dirname(link)) in own:
             return int(name)
-        if not os.path.islink(current):
-            return None
-        current = os.path.join(os.path.dirname(current), os.readlink(current))
     return None
 
 
