@@ -691,7 +691,7 @@ def profile_cli(cfg: Config, py_spy: Path, launcher: Launcher, server: BenchServ
 
 
 def _frame_name(frame: str, *, line_no: bool = False) -> str:
-    """'LiveSession._send (gladia_cli/live.py:323)' -> 'LiveSession._send (gladia_cli/live.py)' unless line_no."""
+    """'LiveSession._send (gladia_cli/live/session.py:323)' -> the same without ':323' unless line_no."""
     if line_no or " (" not in frame:
         return frame
     func, _, where = frame.partition(" (")

@@ -231,8 +231,8 @@ def _options(
     config: Path | None,
     output: Output,
 ) -> Any:
+    from gladia_cli.live.config import LiveOptions, language_list, load_config_file, split_list
     from gladia_cli.render import is_tty
-    from gladia_cli.session_config import LiveOptions, language_list, load_config_file, split_list
 
     if partials and not is_tty(sys.stderr) and output != Output.jsonl:
         _warn("partials are shown in the live view on a terminal; with stderr redirected, use -o jsonl to get them")
@@ -294,9 +294,9 @@ def _check_common(
 
 
 def _run(settings: Any, options: Any, source: Any, output: Output, label: str, **run_options: Any) -> None:
-    from gladia_cli.live import ReconnectPolicy
-    from gladia_cli.session_config import build_body
-    from gladia_cli.streaming import LiveRun, run_live
+    from gladia_cli.live.config import build_body
+    from gladia_cli.live.run import LiveRun, run_live
+    from gladia_cli.live.session import ReconnectPolicy
 
     attempts = run_options.pop("reconnect_attempts")
     timeout = run_options.pop("reconnect_timeout")
@@ -359,7 +359,7 @@ def listen(
     from gladia_cli import settings as settings_mod
     from gladia_cli.audio.capture import MicrophoneSource, resolve_device
     from gladia_cli.audio.format import PcmFormat
-    from gladia_cli.session_config import build_body
+    from gladia_cli.live.config import build_body
 
     _check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
     options = _options(
@@ -544,7 +544,7 @@ def transcribe(
     if given:
         raise UsageError(f"{given[0]} applies to pre-recorded transcription only", hint="drop --realtime")
     from gladia_cli.audio.files import FormatRequest, open_audio_file
-    from gladia_cli.prerecorded import is_url
+    from gladia_cli.prerecorded.client import is_url
 
     if is_url(inputs[0]):
         raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
@@ -620,10 +620,10 @@ def _transcribe_prerecorded(
     model: str | None = None,
     verbose: bool = False,
 ) -> None:
-    from gladia_cli.prerecorded import check_audio_file, is_url
-    from gladia_cli.prerecorded_config import build_prerecorded_body
-    from gladia_cli.prerecorded_run import transcribe_many, transcribe_one
-    from gladia_cli.session_config import language_list, load_config_file, split_list
+    from gladia_cli.live.config import language_list, load_config_file, split_list
+    from gladia_cli.prerecorded.client import check_audio_file, is_url
+    from gladia_cli.prerecorded.config import build_prerecorded_body
+    from gladia_cli.prerecorded.run import transcribe_many, transcribe_one
 
     body = build_prerecorded_body(
         languages=language_list(lang),
@@ -682,7 +682,7 @@ def result(
     output_file = _stdout_if_dash(output_file)
     from gladia_cli import formats
     from gladia_cli import settings as settings_mod
-    from gladia_cli.prerecorded_run import fetch_any
+    from gladia_cli.prerecorded.run import fetch_any
     from gladia_cli.render import is_tty
 
     fmt = "json-full" if json_out else output.value
@@ -703,7 +703,7 @@ def result(
             # Nothing to show yet (a queued job): an empty file and exit 0 would look like a silent recording.
             raise ApiError(f"job {job_id} is {status}: no transcript yet", hint=f"`gladia result {job_id} --wait`")
         _warn(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
-    from gladia_cli.prerecorded_run import write_output
+    from gladia_cli.prerecorded.run import write_output
 
     write_output(text, output_file)
 
@@ -755,7 +755,7 @@ def list_jobs(
     """List recent jobs: id, kind, status, created, duration."""
     from gladia_cli import formats
     from gladia_cli import settings as settings_mod
-    from gladia_cli.prerecorded_run import job_row, list_recent
+    from gladia_cli.prerecorded.run import job_row, list_recent
     from gladia_cli.render import is_tty
 
     if limit < 1:
@@ -790,7 +790,7 @@ def delete(
 ) -> None:
     """Delete a job and all its data (asks first at a terminal)."""
     from gladia_cli import settings as settings_mod
-    from gladia_cli.prerecorded_run import delete_job
+    from gladia_cli.prerecorded.run import delete_job
 
     job_id = _job_id(job_id)
     settings = settings_mod.load(api_key, api_url, None)
@@ -813,7 +813,7 @@ def audio(
 ) -> None:
     """Download the audio Gladia kept for a job (live sessions: as a WAV)."""
     from gladia_cli import settings as settings_mod
-    from gladia_cli.prerecorded_run import download_audio
+    from gladia_cli.prerecorded.run import download_audio
 
     job_id = _job_id(job_id)
     to_stdout = output_path == Path("-")  # the Unix convention: `gladia audio ID -O - | ffplay -`
@@ -985,7 +985,7 @@ def _summary_type_argv(args: list[str]) -> list[str]:
     """
     if not any(arg.startswith("--summarize") for arg in args):
         return args  # the common case stays free of session_config's import
-    from gladia_cli.session_config import SUMMARY_TYPES
+    from gladia_cli.live.config import SUMMARY_TYPES
 
     out: list[str] = []
     i = 0

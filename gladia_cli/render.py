@@ -8,7 +8,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from gladia_cli import formats
-from gladia_cli.live import (
+from gladia_cli.live.session import (
     Ended,
     Event,
     Notice,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gladia_cli.audio_buffer import AudioBuffer
+from gladia_cli.live.buffer import AudioBuffer
 
 ops = st.lists(
     st.one_of(

@@ -128,8 +128,8 @@ def test_completion_choices_agree_with_validation() -> None:
     from gladia_cli import languages
     from gladia_cli.audio.format import ENCODINGS
     from gladia_cli.completion import CHOICES
-    from gladia_cli.prerecorded_config import PRERECORDED_MODELS
-    from gladia_cli.session_config import MODELS, SUMMARY_TYPES
+    from gladia_cli.live.config import MODELS, SUMMARY_TYPES
+    from gladia_cli.prerecorded.config import PRERECORDED_MODELS
 
     values = {option: {value for value, _ in choices} for option, choices in CHOICES.items()}
     assert values == {

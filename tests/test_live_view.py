@@ -19,7 +19,7 @@ from sources import CHUNK, FMT, BytesSource
 from test_terminal import Tmux, _env
 from wavs import write_wav
 
-from gladia_cli.live import Ended, Event, LiveSession, Notice, Progress, ReconnectPolicy, State
+from gladia_cli.live.session import Ended, Event, LiveSession, Notice, Progress, ReconnectPolicy, State
 from gladia_cli.render import LiveView, status_line, tail_to_width
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

@@ -1,4 +1,4 @@
-"""The pre-recorded library (`gladia_cli.prerecorded`, `gladia_cli.batch`) against the emulator's pre-recorded API."""
+"""The pre-recorded library (`prerecorded.client`, `prerecorded.batch`) against the emulator's pre-recorded API."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ else:
     from wavs import write_wav
 
 from gladia_cli.api import GladiaApi
-from gladia_cli.batch import BATCH_MAX_ATTEMPTS, BatchResult, plan_outputs, run_batch, write_text_atomic
 from gladia_cli.errors import ApiError, NetworkError, UsageError
-from gladia_cli.prerecorded import MultipartFileBody, PreRecordedClient, TranscriptionFailed
-from gladia_cli.prerecorded_config import build_prerecorded_body
+from gladia_cli.prerecorded.batch import BATCH_MAX_ATTEMPTS, BatchResult, plan_outputs, run_batch, write_text_atomic
+from gladia_cli.prerecorded.client import MultipartFileBody, PreRecordedClient, TranscriptionFailed
+from gladia_cli.prerecorded.config import build_prerecorded_body
 from gladia_cli.settings import Settings
 
 KEY = {"x-gladia-key": "test-key"}
@@ -554,7 +554,7 @@ def test_batch_ctrl_c_cancels_the_rest(tmp_path: Path) -> None:
 def test_list_shows_creation_times_in_the_users_time_zone(
     monkeypatch: pytest.MonkeyPatch, zone: str, shown: str
 ) -> None:
-    from gladia_cli.prerecorded_run import job_row
+    from gladia_cli.prerecorded.run import job_row
 
     monkeypatch.setenv("TZ", zone)
     time.tzset()

@@ -34,7 +34,7 @@ from sources import CHUNK, FMT, RATE, BytesSource
 
 from gladia_cli.api import GladiaApi
 from gladia_cli.errors import ExitCode, NetworkError
-from gladia_cli.live import Ended, LiveSession, Notice, ReconnectPolicy, Transcript
+from gladia_cli.live.session import Ended, LiveSession, Notice, ReconnectPolicy, Transcript
 from gladia_cli.settings import Settings
 
 KEY = "gk-reliability-7f3e9c1d5b-do-not-print"
@@ -351,9 +351,9 @@ def test_a_silent_server_is_reported_as_not_acknowledging_not_as_not_receiving(
     """Gladia got every byte but said nothing: the client cannot know it was received, only that it was not acked."""
     import functools
 
-    import gladia_cli.live
+    import gladia_cli.live.session
 
-    monkeypatch.setattr(gladia_cli.live, "ReconnectPolicy", functools.partial(ReconnectPolicy, ack_timeout=0.5))
+    monkeypatch.setattr(gladia_cli.live.session, "ReconnectPolicy", functools.partial(ReconnectPolicy, ack_timeout=0.5))
     wav, pcm = noise_wav(tmp_path / "q.wav", 2.0)
     emu.silent = True
     result = stream(capsys, wav, "--reconnect-attempts", "1", "--finish-timeout", "30")

@@ -23,7 +23,7 @@ from cli_runner import Result, one_line_error
 from emulator import GladiaEmulator
 
 from gladia_cli.errors import ExitCode
-from gladia_cli.streaming import _Interrupts
+from gladia_cli.live.run import _Interrupts
 
 KEY = "gk-signals-3b8e1f0a9c-do-not-print"
 FINALS = ["Hello world.", "This is the Gladia emulator.", "Goodbye."]

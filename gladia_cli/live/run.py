@@ -17,7 +17,7 @@ from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
-from gladia_cli.live import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
+from gladia_cli.live.session import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
 from gladia_cli.render import JobProgress, LiveRenderer, is_tty
 from gladia_cli.settings import Settings
 

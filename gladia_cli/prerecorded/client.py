@@ -14,8 +14,8 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from gladia_cli.errors import ApiError, NetworkError, UsageError
-from gladia_cli.prerecorded_config import is_url as is_url  # re-exported: who tells a URL from a file imports it here
-from gladia_cli.prerecorded_config import validate_prerecorded_body
+from gladia_cli.prerecorded.config import is_url as is_url  # re-exported: who tells a URL from a file imports it here
+from gladia_cli.prerecorded.config import validate_prerecorded_body
 
 if TYPE_CHECKING:
     import requests

@@ -20,8 +20,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import AudioSource, PcmFormat
-from gladia_cli.audio_buffer import AudioBuffer
 from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError, UsageError
+from gladia_cli.live.buffer import AudioBuffer
 
 if TYPE_CHECKING:
     import websocket

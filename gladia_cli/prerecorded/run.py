@@ -22,7 +22,7 @@ EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", 
 
 def _client(settings: Settings, max_attempts: int = 4) -> Any:
     from gladia_cli.api import GladiaApi
-    from gladia_cli.prerecorded import PreRecordedClient
+    from gladia_cli.prerecorded.client import PreRecordedClient
 
     return PreRecordedClient(GladiaApi(settings, max_attempts=max_attempts))
 
@@ -69,7 +69,7 @@ def write_output(text: str, output_file: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from gladia_cli.batch import write_text_atomic
+    from gladia_cli.prerecorded.batch import write_text_atomic
 
     try:
         write_text_atomic(output_file, text)
@@ -88,7 +88,7 @@ def transcribe_many(
     force: bool,
 ) -> int:
     """Run the batch; a summary table on stderr; exit 0 only when nothing failed."""
-    from gladia_cli.batch import BATCH_MAX_ATTEMPTS, BatchResult, run_batch, write_text_atomic
+    from gladia_cli.prerecorded.batch import BATCH_MAX_ATTEMPTS, BatchResult, run_batch, write_text_atomic
 
     local = threading.local()
     clients: list[Any] = []
