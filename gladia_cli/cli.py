@@ -232,7 +232,7 @@ def _options(
     output: Output,
 ) -> Any:
     from gladia_cli.live.config import LiveOptions, language_list, load_config_file, split_list
-    from gladia_cli.render import is_tty
+    from gladia_cli.terminal import is_tty
 
     if partials and not is_tty(sys.stderr) and output != Output.jsonl:
         _warn("partials are shown in the live view on a terminal; with stderr redirected, use -o jsonl to get them")
@@ -683,7 +683,7 @@ def result(
     from gladia_cli import formats
     from gladia_cli import settings as settings_mod
     from gladia_cli.prerecorded.run import fetch_any
-    from gladia_cli.render import is_tty
+    from gladia_cli.terminal import is_tty
 
     fmt = "json-full" if json_out else output.value
     job_id = _job_id(job_id)
@@ -756,7 +756,7 @@ def list_jobs(
     from gladia_cli import formats
     from gladia_cli import settings as settings_mod
     from gladia_cli.prerecorded.run import job_row, list_recent
-    from gladia_cli.render import is_tty
+    from gladia_cli.terminal import is_tty
 
     if limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}")
@@ -818,7 +818,7 @@ def audio(
     job_id = _job_id(job_id)
     to_stdout = output_path == Path("-")  # the Unix convention: `gladia audio ID -O - | ffplay -`
     if to_stdout:
-        from gladia_cli.render import is_tty
+        from gladia_cli.terminal import is_tty
 
         if is_tty(sys.stdout):
             raise UsageError("refusing to write audio to the terminal", hint="redirect it: -O - > file.wav")
@@ -834,7 +834,7 @@ def audio(
 def devices() -> None:
     """List audio input devices; the default is marked with *."""
     from gladia_cli.audio.capture import list_input_devices
-    from gladia_cli.render import is_tty
+    from gladia_cli.terminal import is_tty
 
     found = list_input_devices()
     if not found:
@@ -946,9 +946,9 @@ def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")
 
 
 def _info(text: str) -> None:
-    """Status for the person (stderr): stdout stays the transcript alone."""
-    sys.stderr.write(f"gladia: {text}\n")
-    sys.stderr.flush()
+    from gladia_cli.terminal import notice
+
+    notice(text)
 
 
 _warn = _info
@@ -957,12 +957,11 @@ _warn = _info
 def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
     """One line, whatever the message held, and never a key (a key typed as an argument ends up in messages)."""
     from gladia_cli.settings import known_keys, mask
+    from gladia_cli.terminal import error
 
-    line = " ".join(message.split())
     for key in known_keys(args or []):
-        line = line.replace(key, mask(key))
-    sys.stderr.write(f"gladia: error: {line}\n")
-    sys.stderr.flush()
+        message = message.replace(key, mask(key))
+    error(message)
     raise SystemExit(code)
 
 

@@ -19,6 +19,7 @@ from gladia_cli.live.session import (
     Transcript,
     Translation,
 )
+from gladia_cli.terminal import is_tty, same_terminal, stderr_console
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,28 +28,6 @@ if TYPE_CHECKING:
     from rich.control import Control
     from rich.live import Live
     from rich.text import Text
-
-
-def is_tty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def same_terminal(a: IO[str], b: IO[str]) -> bool:
-    """stdout and stderr on one screen: finals must then be printed through the live view, above the partial."""
-    try:
-        sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
-    except (AttributeError, OSError, ValueError):
-        return False
-    return (sa.st_dev, sa.st_ino, sa.st_rdev) == (sb.st_dev, sb.st_ino, sb.st_rdev)
-
-
-def stderr_console() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
 
 
 LAG_SHOWN = 3.0  # seconds of audio sent but not acknowledged before the status says how little Gladia acknowledged

@@ -18,8 +18,9 @@ from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live.session import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
-from gladia_cli.render import JobProgress, LiveRenderer, is_tty
+from gladia_cli.render import JobProgress, LiveRenderer
 from gladia_cli.settings import Settings
+from gladia_cli.terminal import is_tty
 
 
 @dataclass

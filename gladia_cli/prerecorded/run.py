@@ -14,8 +14,9 @@ from typing import IO, Any
 
 from gladia_cli import formats
 from gladia_cli.errors import Aborted, ExitCode, GladiaError, UsageError
-from gladia_cli.render import JobProgress, is_tty, stderr_console
+from gladia_cli.render import JobProgress
 from gladia_cli.settings import Settings
+from gladia_cli.terminal import is_tty, stderr_console
 
 EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", "vtt": "vtt"}
 

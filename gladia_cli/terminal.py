@@ -1,0 +1,58 @@
+"""The terminal: which streams are terminals, the stderr console, and the one writer of `gladia: …` lines.
+
+stdout carries the transcript alone; everything meant for the person goes through here to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def is_tty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def same_terminal(a: IO[str], b: IO[str]) -> bool:
+    """stdout and stderr on one screen: finals must then be printed through the live view, above the partial."""
+    try:
+        sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (sa.st_dev, sa.st_ino, sa.st_rdev) == (sb.st_dev, sb.st_ino, sb.st_rdev)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def notice_line(text: str) -> str:
+    """A status or warning line as the person reads it (no newline)."""
+    return f"gladia: {text}"
+
+
+def error_line(message: str) -> str:
+    """An error as one line, whatever the message held (newlines and runs of spaces folded)."""
+    return f"gladia: error: {' '.join(message.split())}"
+
+
+def notice(text: str, err: IO[str] | None = None) -> None:
+    """Status for the person on stderr (or `err`), flushed at once: stdout stays the transcript alone."""
+    stream = err if err is not None else sys.stderr
+    stream.write(notice_line(text) + "\n")
+    stream.flush()
+
+
+def error(message: str, err: IO[str] | None = None) -> None:
+    stream = err if err is not None else sys.stderr
+    stream.write(error_line(message) + "\n")
+    stream.flush()
