@@ -90,7 +90,7 @@ SAMPLE_RATES = (8000, 16000, 32000, 44100, 48000)
 MODELS = ("solaria-1",)
 REGIONS = ("us-west", "eu-west")
 SUMMARY_TYPES = ("general", "bullet_points", "concise")
-TRANSLATION_MODELS = ("base", "enhanced")
+TRANSLATION_MODELS = ("base", "enhanced", "batch")  # SDK 2.2.1: LiveV2TranslationModel
 WAV_FORMAT_TAGS = {"wav/pcm": 1, "wav/alaw": 6, "wav/ulaw": 7}
 
 _LANGUAGE_CODES = """
