@@ -135,6 +135,53 @@ def summary_text(job: dict[str, Any]) -> str | None:
     return None
 
 
+ADDON_NAMES = {
+    "translation": "translation",
+    "summarization": "summary",
+    "named_entity_recognition": "named entity recognition",
+    "sentiment_analysis": "sentiment analysis",
+    "chapterization": "chapters",
+    "moderation": "moderation",
+    "name_consistency": "name consistency",
+    "structured_data_extraction": "structured data extraction",
+    "audio_to_llm": "audio to LLM",
+    "diarization": "diarization",
+    "display_mode": "display mode",
+}
+
+
+def error_message(error: Any) -> str | None:
+    """Gladia's words from an add-on's or ack's `error` (`{"message": …}`, or a bare string); None if no error."""
+    if not error:
+        return None
+    if isinstance(error, dict):
+        text = error.get("message") or error.get("exception") or error.get("status_code")
+        return " ".join(str(text).split()) if text else "no reason given"
+    return " ".join(str(error).split())
+
+
+def addon_errors(job: dict[str, Any]) -> list[str]:
+    """One line per add-on that failed in a result: an add-on asked for and failed must not look like "nothing to
+    say" (its `error` is set and its results are null). A translation fails per target language."""
+    result = _result(job)
+    lines = []
+    for key, name in ADDON_NAMES.items():
+        addon = result.get(key)
+        if not isinstance(addon, dict):
+            continue
+        reason = error_message(addon.get("error"))
+        if reason is not None:
+            lines.append(f"{name} failed: {reason}")
+        elif key == "translation" and isinstance(addon.get("results"), list):
+            for entry in addon["results"]:
+                reason = error_message(entry.get("error")) if isinstance(entry, dict) else None
+                if reason is not None:
+                    languages = entry.get("languages")
+                    target = languages[0] if isinstance(languages, list) and languages else "?"
+                    lines.append(f"translation into {target} failed: {reason}")
+    return lines
+
+
 def render(
     job: dict[str, Any],
     fmt: str,

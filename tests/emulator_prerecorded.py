@@ -14,7 +14,8 @@ the emulator's aiohttp app (they then go through its middleware: key check, 401 
 - `DELETE …/{id}`: 403 until terminal, 202, then 404. `GET …/{id}/file`: the uploaded bytes, octet-stream.
 
 Knobs on `emulator.prerecorded` (a `PreRecordedState`): `polls_before_done`, `fail_next`, `fail_ids`,
-`fail_filenames`, `rate_limit_next`, `create_errors`, `max_page_size`, `next_link_path`, `utterances`.
+`fail_filenames`, `rate_limit_next`, `create_errors`, `max_page_size`, `next_link_path`, `addon_failures`,
+`utterances`.
 Everything received is recorded there too.
 """
 
@@ -44,6 +45,7 @@ if __package__:
         GladiaEmulator,
         _Validator,
         error_envelope,
+        fail_addons,
         make_utterance,
         now_iso,
     )
@@ -56,6 +58,7 @@ else:
         GladiaEmulator,
         _Validator,
         error_envelope,
+        fail_addons,
         make_utterance,
         now_iso,
     )
@@ -284,6 +287,7 @@ class PreRecordedState:
         # The path `next` links name. None: the route asked. Gladia's docs show `/v2/transcription` (the all-kinds
         # route) in the `next` of GET /v2/pre-recorded and GET /v2/live: a client must stay on the kind it lists.
         self.next_link_path: str | None = None
+        self.addon_failures: dict[str, str] = {}  # add-on name -> Gladia's message: that add-on fails in results
         self.utterances: list[str] = list(DEFAULT_SCRIPT)
 
     def only_job(self) -> PreRecordedJob:
@@ -639,7 +643,10 @@ class _Routes:
             if job.will_fail or job.id in self.state.fail_ids:
                 job.status, job.error_code = "error", 500
             else:
-                job.status, job.result = "done", build_result(job, list(self.state.utterances))
+                job.status, job.result = (
+                    "done",
+                    fail_addons(build_result(job, list(self.state.utterances)), dict(self.state.addon_failures)),
+                )
 
     def job_json(self, job: PreRecordedJob) -> dict:
         request_params = {k: v for k, v in job.body.items() if k != "custom_metadata"}

@@ -111,3 +111,31 @@ def test_live_vocabulary_entries_are_checked_like_prerecorded_ones(entry: dict, 
     base = {"realtime_processing": {"custom_vocabulary": True, "custom_vocabulary_config": {"vocabulary": [entry]}}}
     with pytest.raises(UsageError, match=needle):
         live(base=base)
+
+
+def test_addon_errors_name_each_failed_addon_with_gladias_message() -> None:
+    from gladia_cli.formats import addon_errors
+
+    failed = {"status_code": 500, "exception": "AddonError", "message": "LLM  unavailable\n"}
+    job = {
+        "result": {
+            "transcription": {"full_transcript": "hi", "utterances": []},
+            "summarization": {"success": False, "is_empty": True, "error": failed, "results": None},
+            "named_entity_recognition": {"success": True, "is_empty": True, "error": None, "results": []},
+            "translation": {
+                "success": True,
+                "error": None,
+                "results": [
+                    {"error": None, "languages": ["fr"], "full_transcript": "salut", "utterances": []},
+                    {"error": {"message": "no model for xx"}, "languages": ["de"], "utterances": []},
+                ],
+            },
+            "chapterization": {"success": False, "error": "timed out", "results": None},
+        }
+    }
+    assert addon_errors(job) == [
+        "translation into de failed: no model for xx",
+        "summary failed: LLM unavailable",
+        "chapters failed: timed out",
+    ]
+    assert addon_errors({"result": {"transcription": {}}}) == []
