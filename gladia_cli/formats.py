@@ -135,6 +135,33 @@ def summary_text(job: dict[str, Any]) -> str | None:
     return None
 
 
+def chapters(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chapterization add-on's chapters. The post_chapterization message's `results` is a list (AsyncAPI);
+    a result's add-on may hold it bare or as `{"chapters": [...]}`: both are read."""
+    addon = _result(job).get("chapterization")
+    results = addon.get("results") if isinstance(addon, dict) else None
+    if isinstance(results, dict):
+        results = results.get("chapters")
+    return [c for c in results if isinstance(c, dict)] if isinstance(results, list) else []
+
+
+def _clock(seconds: Any) -> str:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return "?"
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def chapter_lines(found: list[dict[str, Any]]) -> list[str]:
+    """One line a chapter: its time range and headline (the gist when there is no headline)."""
+    lines = []
+    for chapter in found:
+        title = " ".join(str(chapter.get("headline") or chapter.get("gist") or "").split())
+        lines.append(f"[{_clock(chapter.get('start'))}-{_clock(chapter.get('end'))}] {title}".rstrip())
+    return lines
+
+
 ADDON_NAMES = {
     "translation": "translation",
     "summarization": "summary",
@@ -199,6 +226,9 @@ def render(
         summary = summary_text(job)
         if summary:
             lines += ["", summary]
+        found = chapters(job)
+        if found:
+            lines += ["", "Chapters:", *chapter_lines(found)]
         return "".join(line + "\n" for line in lines)
     if fmt == "json":
         return dump_json(_transcription(job), pretty=pretty) + "\n"

@@ -77,6 +77,7 @@ BOOLEAN_FIELDS = (
     "summarization",
     "named_entity_recognition",
     "sentiment_analysis",
+    "chapterization",
     "custom_vocabulary",
     "custom_spelling",
     "audio_to_llm",
@@ -422,6 +423,12 @@ def build_result(job: PreRecordedJob, script: list[str]) -> dict:
         result["named_entity_recognition"] = _addon([], is_empty=True)
     if body.get("sentiment_analysis") is True:
         result["sentiment_analysis"] = _addon("neutral")
+    if body.get("chapterization") is True:  # a bare list of chapters, as Gladia's docs show for files
+        chapters = [
+            {"headline": t, "gist": t, "keywords": [], "start": u["start"], "end": u["end"], "text": t}
+            for t, u in zip(texts, utterances, strict=True)
+        ]
+        result["chapterization"] = _addon(chapters, is_empty=not chapters)
     return result
 
 

@@ -139,3 +139,35 @@ def test_addon_errors_name_each_failed_addon_with_gladias_message() -> None:
         "chapters failed: timed out",
     ]
     assert addon_errors({"result": {"transcription": {}}}) == []
+
+
+def test_addon_flags_ask_for_the_addons_in_both_bodies() -> None:
+    body = live(ner=True, sentiment=True, chapterize=True)
+    assert body["realtime_processing"]["named_entity_recognition"] is True
+    assert body["realtime_processing"]["sentiment_analysis"] is True
+    assert body["post_processing"]["chapterization"] is True
+    prerec = pre(ner=True, sentiment=True, chapterize=True)
+    assert (prerec["named_entity_recognition"], prerec["sentiment_analysis"], prerec["chapterization"]) == (
+        True,
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_chapters_follow_the_transcript_in_text_output(wrapped: bool) -> None:
+    from gladia_cli.formats import render
+
+    found = [
+        {"headline": "Greetings", "start": 0.2, "end": 10.5},
+        {"gist": "Plans  for\nQ2", "start": 65, "end": 3725.9},
+    ]
+    job = {
+        "result": {
+            "transcription": {"full_transcript": "Hello.", "utterances": [{"text": "Hello.", "start": 0, "end": 1}]},
+            "chapterization": {"success": True, "error": None, "results": {"chapters": found} if wrapped else found},
+        }
+    }
+    assert render(job, "text", pretty=False) == (
+        "Hello.\n\nChapters:\n[00:00-00:10] Greetings\n[01:05-1:02:05] Plans for Q2\n"
+    )

@@ -70,6 +70,9 @@ class LiveOptions:
     vocabulary: list[str] = field(default_factory=list)
     summarize: bool = False
     summary_type: str | None = None
+    ner: bool = False  # named entities of each final, live
+    sentiment: bool = False  # sentiment and emotion of each final, live
+    chapterize: bool = False  # chapters after the session
     base: dict[str, Any] = field(default_factory=dict)  # from --config
 
     def format_field(self, name: str) -> Any:
@@ -197,6 +200,12 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
         rt = nested(body, "realtime_processing")
         rt["custom_vocabulary"] = True
         merge_vocabulary(nested(rt, "custom_vocabulary_config"), options.vocabulary)
+    if options.ner:
+        nested(body, "realtime_processing")["named_entity_recognition"] = True
+    if options.sentiment:
+        nested(body, "realtime_processing")["sentiment_analysis"] = True
+    if options.chapterize:
+        nested(body, "post_processing")["chapterization"] = True
     if options.summarize or options.summary_type is not None:
         post = nested(body, "post_processing")
         post["summarization"] = True

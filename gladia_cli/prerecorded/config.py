@@ -39,6 +39,7 @@ BOOLEAN_FIELDS = (
     "summarization",
     "named_entity_recognition",
     "sentiment_analysis",
+    "chapterization",
     "custom_vocabulary",
     "custom_spelling",
     "audio_to_llm",
@@ -76,6 +77,9 @@ def build_prerecorded_body(
     vocabulary: list[str] | None = None,
     subtitles: list[str] | None = None,
     model: str | None = None,
+    ner: bool = False,
+    sentiment: bool = False,
+    chapterize: bool = False,
     base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge --config (`base`) and flags (which win) into a body checked against §5.2 before any network call.
@@ -109,6 +113,13 @@ def build_prerecorded_body(
         merge_vocabulary(nested(body, "custom_vocabulary_config"), list(vocabulary))
     if model is not None:
         body["model"] = model
+    for name, wanted in (
+        ("named_entity_recognition", ner),
+        ("sentiment_analysis", sentiment),
+        ("chapterization", chapterize),
+    ):
+        if wanted:
+            body[name] = True
     if subtitles:
         body["subtitles"] = True
         nested(body, "subtitles_config")["formats"] = list(dict.fromkeys(subtitles))
