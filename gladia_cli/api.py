@@ -108,7 +108,7 @@ class GladiaApi:
         path: str,
         *,
         json: Any = None,
-        params: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,  # a value may be a list: a repeated query key
         timeout: float = 10.0,
         idempotent: bool = True,
         data: Any = None,

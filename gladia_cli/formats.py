@@ -135,6 +135,80 @@ def summary_text(job: dict[str, Any]) -> str | None:
     return None
 
 
+def chapters(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chapterization add-on's chapters. The post_chapterization message's `results` is a list (AsyncAPI);
+    a result's add-on may hold it bare or as `{"chapters": [...]}`: both are read."""
+    addon = _result(job).get("chapterization")
+    results = addon.get("results") if isinstance(addon, dict) else None
+    if isinstance(results, dict):
+        results = results.get("chapters")
+    return [c for c in results if isinstance(c, dict)] if isinstance(results, list) else []
+
+
+def _clock(seconds: Any) -> str:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return "?"
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def chapter_lines(found: list[dict[str, Any]]) -> list[str]:
+    """One line a chapter: its time range and headline (the gist when there is no headline)."""
+    lines = []
+    for chapter in found:
+        title = " ".join(str(chapter.get("headline") or chapter.get("gist") or "").split())
+        lines.append(f"[{_clock(chapter.get('start'))}-{_clock(chapter.get('end'))}] {title}".rstrip())
+    return lines
+
+
+ADDON_NAMES = {
+    "translation": "translation",
+    "summarization": "summary",
+    "named_entity_recognition": "named entity recognition",
+    "sentiment_analysis": "sentiment analysis",
+    "chapterization": "chapters",
+    "moderation": "moderation",
+    "name_consistency": "name consistency",
+    "structured_data_extraction": "structured data extraction",
+    "audio_to_llm": "audio to LLM",
+    "diarization": "diarization",
+    "display_mode": "display mode",
+}
+
+
+def error_message(error: Any) -> str | None:
+    """Gladia's words from an add-on's or ack's `error` (`{"message": …}`, or a bare string); None if no error."""
+    if not error:
+        return None
+    if isinstance(error, dict):
+        text = error.get("message") or error.get("exception") or error.get("status_code")
+        return " ".join(str(text).split()) if text else "no reason given"
+    return " ".join(str(error).split())
+
+
+def addon_errors(job: dict[str, Any]) -> list[str]:
+    """One line per add-on that failed in a result: an add-on asked for and failed must not look like "nothing to
+    say" (its `error` is set and its results are null). A translation fails per target language."""
+    result = _result(job)
+    lines = []
+    for key, name in ADDON_NAMES.items():
+        addon = result.get(key)
+        if not isinstance(addon, dict):
+            continue
+        reason = error_message(addon.get("error"))
+        if reason is not None:
+            lines.append(f"{name} failed: {reason}")
+        elif key == "translation" and isinstance(addon.get("results"), list):
+            for entry in addon["results"]:
+                reason = error_message(entry.get("error")) if isinstance(entry, dict) else None
+                if reason is not None:
+                    languages = entry.get("languages")
+                    target = languages[0] if isinstance(languages, list) and languages else "?"
+                    lines.append(f"translation into {target} failed: {reason}")
+    return lines
+
+
 def render(
     job: dict[str, Any],
     fmt: str,
@@ -152,6 +226,9 @@ def render(
         summary = summary_text(job)
         if summary:
             lines += ["", summary]
+        found = chapters(job)
+        if found:
+            lines += ["", "Chapters:", *chapter_lines(found)]
         return "".join(line + "\n" for line in lines)
     if fmt == "json":
         return dump_json(_transcription(job), pretty=pretty) + "\n"

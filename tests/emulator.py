@@ -38,7 +38,8 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
 - `silent: bool` -- accept the WebSocket and receive audio, but never send any message, and never close on our
   own (even after `stop_recording`); a client's close frame is still answered.
 - `http_hang_seconds: float` -- every REST handler sleeps this long before answering.
-- `result_processing_polls`, `post_processing_delay`, `extra_messages`, `raw_text_frames` -- see their comments.
+- `result_processing_polls`, `post_processing_delay`, `extra_messages`, `raw_text_frames`, `addon_failures` -- see
+  their comments.
 
 Resends and `session.audio`: byte offsets are session-global and the emulator numbers bytes by *total received*
 (`len(session.audio)`), like a server that does not de-duplicate. So `session.audio` is the raw concatenation of
@@ -90,7 +91,7 @@ SAMPLE_RATES = (8000, 16000, 32000, 44100, 48000)
 MODELS = ("solaria-1",)
 REGIONS = ("us-west", "eu-west")
 SUMMARY_TYPES = ("general", "bullet_points", "concise")
-TRANSLATION_MODELS = ("base", "enhanced")
+TRANSLATION_MODELS = ("base", "enhanced", "batch")  # SDK 2.2.1: LiveV2TranslationModel
 WAV_FORMAT_TAGS = {"wav/pcm": 1, "wav/alaw": 6, "wav/ulaw": 7}
 
 _LANGUAGE_CODES = """
@@ -136,6 +137,15 @@ TOP_LEVEL_DEFAULTS: dict[str, Any] = {
 # --------------------------------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------------------------------
+
+
+def fail_addons(result: dict, failures: dict[str, str]) -> dict:
+    """The add-ons named in `failures` failed: the wrapper of the result schema with `error` set, `results` null."""
+    for name, message in failures.items():
+        if name in result:
+            error = {"status_code": 500, "exception": "AddonError", "message": message}
+            result[name] = {"success": False, "is_empty": True, "exec_time": 0.1, "error": error, "results": None}
+    return result
 
 
 def now_iso() -> str:
@@ -657,6 +667,10 @@ class GladiaEmulator:
         self.raw_text_frames: list[str] = []
         self.post_processing_delay = 0.0
         self.lost_finals: set[int] = set()  # utterance indices whose final never goes out (lost in a drop)
+        # add-on name (translation, named_entity_recognition, sentiment_analysis, summarization, chapterization) ->
+        # Gladia's message: that add-on fails, as the spec shows it (`data: null, error: {message}` in its live
+        # messages, `success: false, error: {...}, results: null` in the result).
+        self.addon_failures: dict[str, str] = {}
         # fault injection (see the module docstring)
         self.drop_after_bytes: list[int] = []
         self.close_after_bytes: list[tuple[int, int]] = []
@@ -1348,10 +1362,10 @@ class GladiaEmulator:
                 "target_language": target,
                 "translated_utterance": translated,
             }
-            await self._send(session, self._message(session, "translation", data, error=None))
+            await self._send(session, self._addon_message(session, "translation", data))
         if s.named_entity_recognition:
             data = {"utterance_id": uid, "utterance": utterance, "results": []}
-            await self._send(session, self._message(session, "named_entity_recognition", data, error=None))
+            await self._send(session, self._addon_message(session, "named_entity_recognition", data))
         if s.sentiment_analysis:
             sentiment = {
                 "sentiment": "neutral",
@@ -1362,7 +1376,14 @@ class GladiaEmulator:
                 "channel": 0,
             }
             data = {"utterance_id": uid, "utterance": utterance, "results": [sentiment]}
-            await self._send(session, self._message(session, "sentiment_analysis", data, error=None))
+            await self._send(session, self._addon_message(session, "sentiment_analysis", data))
+
+    def _addon_message(self, session: LiveSession, kind: str, data: dict, addon: str | None = None) -> dict:
+        """An add-on's message, or its failure as the spec shows it (data null, error set)."""
+        failure = self.addon_failures.get(addon or kind)
+        if failure is not None:
+            return self._message(session, kind, None, error={"message": failure})
+        return self._message(session, kind, data, error=None)
 
     def _build_result(self, session: LiveSession) -> dict:
         """The LiveResult (§6.5) without `messages`: what post_final_transcript carries and GET returns."""
@@ -1407,7 +1428,7 @@ class GladiaEmulator:
             result["sentiment_analysis"] = addon("neutral")
         if s.chapterization:
             result["chapterization"] = addon({"chapters": self._chapters(utterances, full)})
-        return result
+        return fail_addons(result, self.addon_failures)
 
     @staticmethod
     def _summary(kind: str, texts: list[str]) -> str:
@@ -1454,10 +1475,13 @@ class GladiaEmulator:
                 await self._send(session, self._message(session, "post_transcript", transcription))
                 if s.summarization:
                     data = {"results": result["summarization"]["results"]}
-                    await self._send(session, self._message(session, "post_summarization", data, error=None))
+                    message = self._addon_message(session, "post_summarization", data, "summarization")
+                    await self._send(session, message)
                 if s.chapterization:
-                    data = {"results": result["chapterization"]["results"]["chapters"]}
-                    await self._send(session, self._message(session, "post_chapterization", data, error=None))
+                    chapters = result["chapterization"]["results"]
+                    data = {"results": chapters["chapters"] if chapters else None}
+                    message = self._addon_message(session, "post_chapterization", data, "chapterization")
+                    await self._send(session, message)
                 await self._send(session, self._message(session, "post_final_transcript", copy.deepcopy(result)))
             if s.lifecycle:
                 await self._send(session, self._message(session, "end_session", None))

@@ -14,8 +14,9 @@ the emulator's aiohttp app (they then go through its middleware: key check, 401 
 - `DELETE …/{id}`: 403 until terminal, 202, then 404. `GET …/{id}/file`: the uploaded bytes, octet-stream.
 
 Knobs on `emulator.prerecorded` (a `PreRecordedState`): `polls_before_done`, `fail_next`, `fail_ids`,
-`fail_filenames`, `rate_limit_next`, `create_errors`, `max_page_size`, `utterances`. Everything received is
-recorded there too.
+`fail_filenames`, `rate_limit_next`, `create_errors`, `max_page_size`, `next_link_path`, `addon_failures`,
+`utterances`.
+Everything received is recorded there too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ if __package__:
         GladiaEmulator,
         _Validator,
         error_envelope,
+        fail_addons,
         make_utterance,
         now_iso,
     )
@@ -56,6 +58,7 @@ else:
         GladiaEmulator,
         _Validator,
         error_envelope,
+        fail_addons,
         make_utterance,
         now_iso,
     )
@@ -74,6 +77,7 @@ BOOLEAN_FIELDS = (
     "summarization",
     "named_entity_recognition",
     "sentiment_analysis",
+    "chapterization",
     "custom_vocabulary",
     "custom_spelling",
     "audio_to_llm",
@@ -98,6 +102,10 @@ def _is_url(value: Any) -> bool:
     return isinstance(value, str) and value.lower().startswith(("http://", "https://")) and len(value) > 8
 
 
+# SDK 2.2.1 `PreRecordedV2TranscriptionModel` (the published OpenAPI schema has no `model`; the official CLI sends it).
+PRERECORDED_MODELS = ("solaria-1", "solaria-3", "solaria-fusion")
+
+
 def validate_prerecorded_request(body: dict) -> list[str]:
     """Readable errors, each naming the offending field; an empty list means the body is acceptable."""
     v = _Validator()
@@ -108,6 +116,7 @@ def validate_prerecorded_request(body: dict) -> list[str]:
         v.fail("audio_url", "must be a URL address", url)
     for name in BOOLEAN_FIELDS:
         v.boolean(body, name, name)
+    v.enum(body, "model", "model", PRERECORDED_MODELS)
 
     lang = v.obj(body, "language_config", "language_config")
     if lang is not None:
@@ -276,6 +285,10 @@ class PreRecordedState:
         self.rate_limit_next = 0  # the next N POSTs (upload, create) answer 429 with Retry-After: 0
         self.create_errors: list[int] = []  # the next creates answer these statuses, in order, creating nothing
         self.max_page_size = 100  # list pages hold at most this many items whatever `limit` asks
+        # The path `next` links name. None: the route asked. Gladia's docs show `/v2/transcription` (the all-kinds
+        # route) in the `next` of GET /v2/pre-recorded and GET /v2/live: a client must stay on the kind it lists.
+        self.next_link_path: str | None = None
+        self.addon_failures: dict[str, str] = {}  # add-on name -> Gladia's message: that add-on fails in results
         self.utterances: list[str] = list(DEFAULT_SCRIPT)
 
     def only_job(self) -> PreRecordedJob:
@@ -410,6 +423,12 @@ def build_result(job: PreRecordedJob, script: list[str]) -> dict:
         result["named_entity_recognition"] = _addon([], is_empty=True)
     if body.get("sentiment_analysis") is True:
         result["sentiment_analysis"] = _addon("neutral")
+    if body.get("chapterization") is True:  # a bare list of chapters, as Gladia's docs show for files
+        chapters = [
+            {"headline": t, "gist": t, "keywords": [], "start": u["start"], "end": u["end"], "text": t}
+            for t, u in zip(texts, utterances, strict=True)
+        ]
+        result["chapterization"] = _addon(chapters, is_empty=not chapters)
     return result
 
 
@@ -631,7 +650,10 @@ class _Routes:
             if job.will_fail or job.id in self.state.fail_ids:
                 job.status, job.error_code = "error", 500
             else:
-                job.status, job.result = "done", build_result(job, list(self.state.utterances))
+                job.status, job.result = (
+                    "done",
+                    fail_addons(build_result(job, list(self.state.utterances)), dict(self.state.addon_failures)),
+                )
 
     def job_json(self, job: PreRecordedJob) -> dict:
         request_params = {k: v for k, v in job.body.items() if k != "custom_metadata"}
@@ -723,7 +745,7 @@ class _Routes:
             jobs = [j for j in jobs if j["status"] in statuses]
 
         def page(start: int) -> str:
-            return f"{self.base_url}{prefix}?offset={start}&limit={limit}"
+            return f"{self.base_url}{self.state.next_link_path or prefix}?offset={start}&limit={limit}"
 
         return web.json_response(
             {

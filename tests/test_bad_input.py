@@ -384,7 +384,7 @@ LIVE_FLAG_CASES: list[Any] = [
     (("--chunk-ms", "0"), ("--chunk-ms", "10 to 1000")),
     (("--duration", "-1"), ("--duration", "more than 0")),
     (("--endpointing", "0"), ("endpointing", "0.01 to 10")),
-    (("--model", "nope"), ("model", "solaria-1")),
+    (("--model", ""), ("model must be a name",)),
     (("--summary-type", "nope"), ("summary type", "bullet_points")),
     (("--reconnect-attempts", "-1"), ("--reconnect-attempts", "0 or more")),
     (("--output-file", "{missing_dir_file}"), ("cannot write --output-file", "No such file or directory")),

@@ -251,7 +251,7 @@ def test_saved_key_file_of_the_official_cli(api_env: GladiaEmulator, tmp_path: P
         (["--endpointing", "20"], "endpointing"),
         (["-l", "en,xx"], "'xx'"),
         (["--translate", "zz"], "'zz'"),
-        (["--model", "whisper"], "model"),
+        (["--model", ""], "model must be a name"),
         (["--summary-type", "haiku"], "summary type"),
         (["--encoding", "mp3"], "encoding"),
         (["--chunk-ms", "0"], "--chunk-ms"),

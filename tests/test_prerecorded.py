@@ -282,6 +282,26 @@ def test_list_follows_next_and_merges_kinds_newest_first(emu: FullGladiaEmulator
         client.list("podcast")
 
 
+@pytest.mark.parametrize("link_path", ["/v2/transcription", "/v2/live", "/elsewhere/v9/jobs"])
+def test_list_stays_on_its_kind_whatever_path_next_names(
+    emu: FullGladiaEmulator, client: PreRecordedClient, link_path: str
+) -> None:
+    """Gladia's docs show `next` on /v2/transcription (all kinds): page 2 must still list pre-recorded jobs only."""
+    emu.prerecorded.max_page_size = 2
+    emu.prerecorded.next_link_path = link_path
+    created = []
+    for i in range(5):
+        created.append(create_url_job(client, f"{i}.wav"))
+        time.sleep(0.002)
+    live_ids = [client.api.init_live({})["id"] for _ in range(3)]
+
+    recent = client.list("pre-recorded", limit=5)
+    assert [j["id"] for j in recent] == created[::-1]
+    assert {j["kind"] for j in recent} == {"pre-recorded"}
+    assert emu.http_requests.count(("GET", "/v2/pre-recorded")) == 3  # pages of 2, 2, 1, all on the kind's route
+    assert [j["id"] for j in client.list("live", limit=10)] == live_ids[::-1]
+
+
 def test_delete_403_while_processing_then_202_then_404(client: PreRecordedClient) -> None:
     job_id = create_url_job(client)
     with pytest.raises(ApiError, match="still processing") as info:

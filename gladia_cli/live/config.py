@@ -13,9 +13,11 @@ from gladia_cli.errors import UsageError
 
 LANGUAGES = languages.TRANSCRIPTION
 TRANSLATION_LANGUAGES = languages.TRANSLATION
+# Known values of open or growing lists: anything else is sent with a warning (Gladia is the judge), so a new model
+# needs no new release. The live `model` is an open string in the SDK's types (`Literal["solaria-1"] | str`).
 MODELS = ("solaria-1",)
 SUMMARY_TYPES = ("general", "bullet_points", "concise")
-TRANSLATION_MODELS = ("base", "enhanced")
+TRANSLATION_MODELS = ("base", "enhanced", "batch")
 MAX_METADATA_CHARS = 2000
 
 
@@ -68,6 +70,9 @@ class LiveOptions:
     vocabulary: list[str] = field(default_factory=list)
     summarize: bool = False
     summary_type: str | None = None
+    ner: bool = False  # named entities of each final, live
+    sentiment: bool = False  # sentiment and emotion of each final, live
+    chapterize: bool = False  # chapters after the session
     base: dict[str, Any] = field(default_factory=dict)  # from --config
 
     def format_field(self, name: str) -> Any:
@@ -109,6 +114,67 @@ def nested(body: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def merge_vocabulary(config: dict[str, Any], words: list[str]) -> None:
+    """`--vocabulary` adds to a `--config` vocabulary: its entries keep their settings (intensity, pronunciations,
+    language) and its `default_intensity` stays; a word already there is not added twice."""
+    entries = config.get("vocabulary")
+    current: list[Any] = list(entries) if isinstance(entries, list) else []
+    present = {
+        item if isinstance(item, str) else item.get("value") for item in current if isinstance(item, (str, dict))
+    }
+    current += [word for word in words if word not in present]
+    config["vocabulary"] = current
+
+
+def check_vocabulary(config: dict[str, Any], where: str) -> None:
+    """`custom_vocabulary_config`, the same object in live and pre-recorded bodies."""
+    vocab = config.get("vocabulary")
+    if not isinstance(vocab, list) or not vocab:
+        raise UsageError("custom vocabulary must list at least one word", hint="use --vocabulary w1,w2")
+    for item in vocab:
+        ok = (isinstance(item, str) and item.strip()) or (
+            isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip()
+        )
+        if not ok:
+            raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
+        if isinstance(item, dict):
+            if "intensity" in item:
+                check_range(item["intensity"], "vocabulary intensity", 0, 1)
+            if "language" in item:
+                check_language(item["language"], where, LANGUAGES)
+    if "default_intensity" in config:
+        check_range(config["default_intensity"], f"{where}.default_intensity", 0, 1)
+
+
+def metadata_length(metadata: Any) -> int:
+    """As Gladia measures it: the characters of its compact JSON (`JSON.stringify`), not Python's spaced,
+    ASCII-escaped dump (which counts `é` as 6)."""
+    return len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False))
+
+
+def check_name(value: Any, name: str) -> None:
+    """A value of an open list (a model name): any non-empty string; whether Gladia knows it is `unknown_value`'s."""
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"{name} must be a name, got {value!r}")
+
+
+def unknown_value(value: Any, name: str, known: tuple[str, ...]) -> list[str]:
+    """A warning for a value this version does not know: it is sent anyway, since Gladia adds models over time."""
+    if value in known:
+        return []
+    return [f"{name} {value!r} is not one this version knows ({', '.join(known)}); sending it, Gladia decides"]
+
+
+def unknown_values(body: dict[str, Any]) -> list[str]:
+    """Warnings for the live body's open-list values Gladia may know and this version does not."""
+    warnings = unknown_value(body["model"], "model", MODELS) if "model" in body else []
+    rt = body.get("realtime_processing")
+    tcfg = rt.get("translation_config") if isinstance(rt, dict) else None
+    if isinstance(tcfg, dict) and "model" in tcfg:
+        warnings += unknown_value(tcfg["model"], "translation model", TRANSLATION_MODELS)
+    return warnings
+
+
 def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
     """Merge --config, flags and the audio format (which always wins: it is what we send) into a valid body."""
     body: dict[str, Any] = json.loads(json.dumps(options.base))  # deep copy
@@ -133,7 +199,13 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
     if options.vocabulary:
         rt = nested(body, "realtime_processing")
         rt["custom_vocabulary"] = True
-        rt["custom_vocabulary_config"] = {"vocabulary": options.vocabulary}
+        merge_vocabulary(nested(rt, "custom_vocabulary_config"), options.vocabulary)
+    if options.ner:
+        nested(body, "realtime_processing")["named_entity_recognition"] = True
+    if options.sentiment:
+        nested(body, "realtime_processing")["sentiment_analysis"] = True
+    if options.chapterize:
+        nested(body, "post_processing")["chapterization"] = True
     if options.summarize or options.summary_type is not None:
         post = nested(body, "post_processing")
         post["summarization"] = True
@@ -161,7 +233,7 @@ def validate_body(body: dict[str, Any]) -> None:
     )
     fmt.validate()
     if "model" in body:
-        check_enum(body["model"], "model", MODELS)
+        check_name(body["model"], "model")
     if "endpointing" in body:
         check_range(body["endpointing"], "endpointing", 0.01, 10)
     if "maximum_duration_without_endpointing" in body:
@@ -184,20 +256,16 @@ def validate_body(body: dict[str, Any]) -> None:
             for code in targets:
                 check_language(code, "--translate", TRANSLATION_LANGUAGES)
             if "model" in tcfg:
-                check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
+                check_name(tcfg["model"], "translation_config.model")
         vcfg = rt.get("custom_vocabulary_config")
-        if isinstance(vcfg, dict):
-            vocab = vcfg.get("vocabulary")
-            if not isinstance(vocab, list) or not vocab:
-                raise UsageError("custom vocabulary must list at least one word", hint="use --vocabulary w1,w2")
-            for item in vocab:
-                ok = (isinstance(item, str) and item.strip()) or (
-                    isinstance(item, dict) and isinstance(item.get("value"), str)
-                )
-                if not ok:
-                    raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
+        if rt.get("custom_vocabulary") and vcfg is None:
+            raise UsageError("custom vocabulary needs words", hint="use --vocabulary w1,w2")
+        if vcfg is not None:
+            if not isinstance(vcfg, dict):
+                raise UsageError("realtime_processing.custom_vocabulary_config must be a JSON object")
+            check_vocabulary(vcfg, "realtime_processing.custom_vocabulary_config")
     post = body.get("post_processing")
     if isinstance(post, dict) and isinstance(post.get("summarization_config"), dict):
         check_enum(post["summarization_config"].get("type", "general"), "summary type", SUMMARY_TYPES)
-    if "custom_metadata" in body and len(json.dumps(body["custom_metadata"])) > MAX_METADATA_CHARS:
-        raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters")
+    if "custom_metadata" in body and metadata_length(body["custom_metadata"]) > MAX_METADATA_CHARS:
+        raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters (as compact JSON)")

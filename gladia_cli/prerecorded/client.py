@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from gladia_cli.errors import ApiError, NetworkError, UsageError
 from gladia_cli.prerecorded.config import is_url as is_url  # re-exported: who tells a URL from a file imports it here
@@ -349,31 +349,27 @@ class PreRecordedClient:
                 response.close()
         raise ApiError(f"no audio for job {job_id!r} (unknown job, deleted, or audio not kept)", status=404)
 
-    def _relative(self, url: str) -> str:
-        """`next` links are absolute; follow them on our own API URL so the key never goes to another host."""
-        base = self.api.settings.api_url
-        if url.startswith(base + "/"):
-            return url[len(base) :]
-        parts = urlsplit(url)
-        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
     def _list_kind(self, kind: str, limit: int) -> builtins.list[dict[str, Any]]:
-        path: str | None = f"/v2/{_check_kind(kind)}"
-        params: dict[str, str] | None = {"offset": "0", "limit": str(min(limit, 100))}
+        """Pages of one kind. Only the query of a `next` link is followed, on this kind's own route and our own API
+        URL: Gladia's docs show `next` naming /v2/transcription (all kinds), and the key must never go elsewhere."""
+        path = f"/v2/{_check_kind(kind)}"
+        params: dict[str, Any] = {"offset": "0", "limit": str(min(limit, 100))}
         seen: set[str] = set()
         out: builtins.list[dict[str, Any]] = []
-        while path is not None and len(out) < limit:
+        while len(out) < limit:
             page = self.api.parse_json(self.api.request("GET", path, params=params))
             items = page.get("items")
             if not isinstance(items, builtins.list):
                 raise ApiError(f"Gladia's list of {kind} jobs has no items")
             out.extend(item for item in items if isinstance(item, dict))
             link = page.get("next")
-            path, params = (self._relative(link), None) if isinstance(link, str) and link else (None, None)
-            if path is not None:
-                if path in seen or not items:
-                    break  # a server repeating itself must not loop us forever
-                seen.add(path)
+            if not isinstance(link, str) or not link or not items:
+                break
+            query = urlsplit(link).query
+            if query in seen:
+                break  # a server repeating itself must not loop us forever
+            seen.add(query)
+            params = parse_qs(query, keep_blank_values=True)
         for item in out:
             item.setdefault("kind", kind)
         return out[:limit]

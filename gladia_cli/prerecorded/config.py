@@ -11,7 +11,6 @@ from typing import Any
 
 from gladia_cli.errors import UsageError
 from gladia_cli.live.config import (
-    LANGUAGES,
     MAX_METADATA_CHARS,
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,
@@ -19,8 +18,13 @@ from gladia_cli.live.config import (
     check_enum,
     check_language,
     check_language_config,
+    check_name,
     check_range,
+    check_vocabulary,
+    merge_vocabulary,
+    metadata_length,
     nested,
+    unknown_value,
 )
 
 SUBTITLE_FORMATS = ("srt", "vtt")
@@ -35,6 +39,7 @@ BOOLEAN_FIELDS = (
     "summarization",
     "named_entity_recognition",
     "sentiment_analysis",
+    "chapterization",
     "custom_vocabulary",
     "custom_spelling",
     "audio_to_llm",
@@ -72,6 +77,9 @@ def build_prerecorded_body(
     vocabulary: list[str] | None = None,
     subtitles: list[str] | None = None,
     model: str | None = None,
+    ner: bool = False,
+    sentiment: bool = False,
+    chapterize: bool = False,
     base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge --config (`base`) and flags (which win) into a body checked against §5.2 before any network call.
@@ -102,10 +110,16 @@ def build_prerecorded_body(
         nested(body, "summarization_config")["type"] = summarize
     if vocabulary:
         body["custom_vocabulary"] = True
-        # Keep a default_intensity the config may set; the words come from the flag.
-        nested(body, "custom_vocabulary_config")["vocabulary"] = list(vocabulary)
+        merge_vocabulary(nested(body, "custom_vocabulary_config"), list(vocabulary))
     if model is not None:
         body["model"] = model
+    for name, wanted in (
+        ("named_entity_recognition", ner),
+        ("sentiment_analysis", sentiment),
+        ("chapterization", chapterize),
+    ):
+        if wanted:
+            body[name] = True
     if subtitles:
         body["subtitles"] = True
         nested(body, "subtitles_config")["formats"] = list(dict.fromkeys(subtitles))
@@ -133,13 +147,13 @@ def _check_http_url(value: Any, name: str) -> None:
         raise UsageError(f"{name} must be an http(s) URL, got {value!r}")
 
 
-PRERECORDED_MODELS = ("solaria-1", "solaria-3")
+PRERECORDED_MODELS = ("solaria-1", "solaria-3", "solaria-fusion")  # known; others are sent with a warning
 SOLARIA_3_LANGUAGES = ("en", "fr", "de", "es", "it")
 
 
 def _check_model(body: dict[str, Any]) -> None:
     """`model` is not in the published schema, but Gladia's official CLI sends it (solaria-3 for a few languages)."""
-    check_enum(body["model"], "model", PRERECORDED_MODELS)
+    check_name(body["model"], "model")
     if body["model"] != "solaria-3":
         return
     config = body.get("language_config")
@@ -224,7 +238,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
         for code in targets:
             check_language(code, "--translate", TRANSLATION_LANGUAGES)
         if "model" in tcfg:
-            check_enum(tcfg["model"], "translation_config.model", TRANSLATION_MODELS)
+            check_name(tcfg["model"], "translation_config.model")
 
     scfg = _check_object(body, "summarization_config")
     if scfg is not None:
@@ -234,22 +248,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
     if body.get("custom_vocabulary") and vcfg is None:
         raise UsageError("custom vocabulary needs words", hint="use --vocabulary w1,w2")
     if vcfg is not None:
-        vocab = vcfg.get("vocabulary")
-        if not isinstance(vocab, list) or not vocab:
-            raise UsageError("custom vocabulary must list at least one word", hint="use --vocabulary w1,w2")
-        for item in vocab:
-            ok = (isinstance(item, str) and item.strip()) or (
-                isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip()
-            )
-            if not ok:
-                raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
-            if isinstance(item, dict):
-                if "intensity" in item:
-                    check_range(item["intensity"], "vocabulary intensity", 0, 1)
-                if "language" in item:
-                    check_language(item["language"], "custom_vocabulary_config", LANGUAGES)
-        if "default_intensity" in vcfg:
-            check_range(vcfg["default_intensity"], "custom_vocabulary_config.default_intensity", 0, 1)
+        check_vocabulary(vcfg, "custom_vocabulary_config")
 
     spell = _check_object(body, "custom_spelling_config")
     if spell is not None:
@@ -282,5 +281,14 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
     if "custom_metadata" in body:
         if not isinstance(body["custom_metadata"], dict):
             raise UsageError("custom_metadata must be a JSON object")
-        if len(json.dumps(body["custom_metadata"])) > MAX_METADATA_CHARS:
-            raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters")
+        if metadata_length(body["custom_metadata"]) > MAX_METADATA_CHARS:
+            raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters (as compact JSON)")
+
+
+def unknown_prerecorded_values(body: dict[str, Any]) -> list[str]:
+    """Warnings for the pre-recorded body's open-list values Gladia may know and this version does not."""
+    warnings = unknown_value(body["model"], "model", PRERECORDED_MODELS) if "model" in body else []
+    tcfg = body.get("translation_config")
+    if isinstance(tcfg, dict) and "model" in tcfg:
+        warnings += unknown_value(tcfg["model"], "translation model", TRANSLATION_MODELS)
+    return warnings
