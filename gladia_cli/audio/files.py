@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gladia_cli.audio import ffmpeg
+from gladia_cli.audio import ffmpeg, sniff
 from gladia_cli.audio.ffmpeg import FfmpegMissing
 from gladia_cli.audio.format import ENCODINGS, MAX_CHANNELS, SAMPLE_RATES, PcmFormat
 from gladia_cli.audio.g711 import KINDS as G711_KINDS
@@ -159,23 +159,13 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
     return ffmpeg.open_decoder(path, fmt, decoder, probed, chunk_ms=chunk_ms, speed=speed)
 
 
-# Containers Gladia's pre-recorded API takes (§5.7), by their first bytes: enough to refuse a text file or a PNG
-# before uploading it when ffmpeg is not there to ask.
-_MEDIA_MAGIC = (
-    (0, b"ID3"),  # mp3 with tags
-    (0, b"\xff\xfb"), (0, b"\xff\xf3"), (0, b"\xff\xf2"), (0, b"\xff\xf1"), (0, b"\xff\xf9"),  # mp3 / aac frames
-    (0, b"OggS"), (0, b"fLaC"), (0, b"FORM"), (0, b"\x1a\x45\xdf\xa3"),  # ogg/opus, flac, aiff, webm/mkv
-    (0, b"\x30\x26\xb2\x75"), (0, b"FLV"), (0, b"#!AMR"), (0, b"\x0b\x77"),  # asf/wmv, flv, amr, ac3
-    (4, b"ftyp"), (4, b"moov"), (4, b"mdat"), (4, b"free"), (4, b"wide"),  # mp4, m4a, mov, 3gp
-    (0, b"RIFF"),  # avi (WAV is checked properly before)
-)  # fmt: skip
-
-
 def check_uploadable(path: Path) -> None:
-    """Refuse what Gladia could not transcribe before spending an upload on it.
+    """Refuse what Gladia could not transcribe before spending an upload on it, and nothing Gladia could.
 
-    A WAV's header is parsed; other files are probed with ffmpeg when it is installed, else recognised by their
-    first bytes (a format we do not know is uploaded anyway: Gladia decodes more than we can check).
+    A WAV's header is parsed; other files are probed with ffmpeg when it is installed. Without ffmpeg the first
+    bytes decide: a known audio or video format is uploaded, what is clearly something else (text, an image, a
+    `.wav` that is no WAV) is refused, and anything else is uploaded with a warning: Gladia decodes more than
+    we can recognise, so it is the judge.
     """
     try:
         open_audio_file(path, FormatRequest()).close()
@@ -183,9 +173,17 @@ def check_uploadable(path: Path) -> None:
     except FfmpegMissing:
         pass
     with open(path, "rb") as f:
-        head = f.read(16)
-    if not any(head[at : at + len(magic)] == magic for at, magic in _MEDIA_MAGIC):
+        head = f.read(sniff.HEAD_BYTES)
+        whole_file = not f.read(1)
+    if sniff.media_kind(head, whole_file=whole_file) is not None:
+        return
+    instead = sniff.not_media(head)
+    if instead is not None or path.suffix.lower() == ".wav":
+        what = f" (it looks like {instead})" if instead else ""
         raise UsageError(
-            f"{path} does not look like an audio or video file",
+            f"{path} does not look like an audio or video file{what}",
             hint="install ffmpeg for a closer check, or convert it to WAV, mp3 or m4a",
         )
+    from gladia_cli.terminal import notice
+
+    notice(f"cannot tell what {path} holds without ffmpeg; uploading it and letting Gladia decide")
