@@ -355,3 +355,28 @@ def test_zsh_completes_at_a_real_prompt(gladia_bin: Path, tmp_path: Path) -> Non
         assert runs(gladia_bin) == []
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_completion_benchmark_runs(tmp_path: Path) -> None:
+    """bench/completion.py end to end on tiny counts (no timing assertion): it writes its section of a report."""
+    report = tmp_path / "results.md"
+    report.write_text("# results\n\n## 1. Start-up\n\nkept\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "completion.py"),
+            "--repeat",
+            "1",
+            "--count",
+            "2",
+            "--output",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = report.read_text()
+    assert "## 1. Start-up\n\nkept" in text and text.count("## 6. Shell completion") == 1
+    assert "| bash: completions/gladia.bash |" in text
