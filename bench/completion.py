@@ -97,8 +97,9 @@ def report(rows: list[tuple[str, float | None, str]], repeat: int, count: int) -
         SECTION,
         "",
         f"`gladia listen --lang f<Tab>` (goal: under {GOAL_MS:g} ms for fixed values, so under `python -c pass`).",
-        f"Load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Median of {repeat} runs; a shell's figure is the cost of one Tab inside a running shell ({count}"
-        " completions, shell start-up subtracted; zsh's completion builtins stubbed). `python bench/completion.py`.",
+        f"Load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Median of {repeat} runs; a shell's"
+        f" figure is the cost of one Tab inside a running shell ({count} completions, shell start-up subtracted;"
+        " zsh's completion builtins stubbed). `python bench/completion.py`.",
         "",
         "| What | ms per Tab | Goal |",
         "| --- | ---: | --- |",
