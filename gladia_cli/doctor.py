@@ -196,7 +196,7 @@ def check_ffmpeg(_: Options) -> Check:
 
 
 def check_ffprobe(_: Options) -> Check:
-    return _tool("ffprobe", "tells ffmpeg input's rate and channels")
+    return _tool("ffprobe", "reads a media file's rate and channels before ffmpeg decodes it")
 
 
 def check_api_key(options: Options) -> Check:
