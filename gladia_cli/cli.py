@@ -942,6 +942,30 @@ def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")
     typer.echo(script(shell.value))
 
 
+@app.command()
+def doctor(
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            "-d",
+            help="Input device to listen to (default: the default input).",
+            autocompletion=_complete_devices,
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="One JSON object {ok, checks: [{name, ok, detail, fix}]}.")
+    ] = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+    region: Region = None,
+) -> None:
+    """Check the setup in one go (Python, PortAudio, microphone level, ffmpeg, key, Gladia); exit 1 if any fails."""
+    from gladia_cli.doctor import Options, report
+
+    raise typer.Exit(report(Options(device, api_key, api_url, region), json_out=json_out))
+
+
 # --- entry point ----------------------------------------------------------------------------------------------------
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,10 +16,16 @@ from cli_runner import invoke, one_line_error, run
 from emulator import GladiaEmulator
 from wavs import write_wav
 
+if __package__:  # tests/ imported as a package
+    from .virtual_mic import VirtualMic, virtual_mic
+else:  # rootdir-relative import of tests/ (no __init__.py)
+    from virtual_mic import VirtualMic, virtual_mic
+
 from gladia_cli.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "gk-0123456789abcdef"
+__all__ = ["virtual_mic"]  # the fixture is used by name, not referenced
 
 
 @pytest.fixture
@@ -167,3 +176,207 @@ def test_a_refused_saved_key_says_where_it_comes_from(
     line = one_line_error(result)
     assert "refused the API key" in line and "gladia auth set" in line and str(home / "xdg" / "gladia") in line
     assert "not-a-valid-key" not in result.stdout + result.stderr
+
+
+# --- the generated scripts, run by the real shells ------------------------------------------------------------------
+
+
+def needs(shell: str) -> str:
+    """The shell's path; skipped when it is missing, but a failure under CI (.ci/run installs zsh and fish)."""
+    path = shutil.which(shell)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{shell} is not installed (apt install {shell})")
+        pytest.skip(f"{shell} is not installed")
+    return path
+
+
+@pytest.fixture
+def gladia_bin(tmp_path: Path) -> Path:
+    """A `gladia` on PATH that records each run (fixed values must not start it) and then runs this checkout."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "gladia"
+    script.write_text(
+        f'#!/bin/sh\necho "$*" >> {tmp_path / "runs"}\nPYTHONPATH={ROOT} exec {sys.executable} -m gladia_cli "$@"\n'
+    )
+    script.chmod(0o755)
+    return bin_dir
+
+
+def runs(gladia_bin: Path) -> list[str]:
+    log = gladia_bin.parent / "runs"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def bash_complete(words: list[str], gladia_bin: Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> list[str]:
+    """Source completions/gladia.bash in a real bash, set COMP_WORDS/COMP_CWORD as readline does, run the function
+    `complete -p gladia` names; returns COMPREPLY (and whether bash was told to fall back to file names)."""
+    probe = (
+        f"source {ROOT / 'completions' / 'gladia.bash'}\n"
+        "func=$(complete -p gladia); func=${func#*-F }; func=${func%% *}\n"
+        'COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n'
+        'compopt() { [[ $* == "-o default" ]] && echo "<files>"; }\n'  # no readline here: report the fallback
+        '"$func" gladia "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"\n'
+        "printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
+    full_env = {**os.environ, "PATH": f"{gladia_bin}:{os.environ['PATH']}", **(env or {})}
+    proc = subprocess.run(
+        ["bash", "--norc", "-c", probe, "bash", *words],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=30,
+    )
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    return [line for line in proc.stdout.splitlines() if line]
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["gladia", "listen", "--lang", "f"], ["fa", "fi", "fo", "fr"]),
+        (["gladia", "listen", "--lang", "en,f"], ["en,fa", "en,fi", "en,fo", "en,fr"]),
+        (["gladia", "listen", "--lang", "=", "fr"], ["fr"]),  # --lang=fr, split by COMP_WORDBREAKS
+        (["gladia", "listen", "--lang=fr"], ["--lang=fr"]),
+        (["gladia", "transcribe", "--translate", "w"], ["wo"]),
+        (["gladia", "listen", "--lang", "w"], []),
+        (["gladia", "tr"], ["transcribe"]),
+        (["gladia", "auth", "s"], ["set", "status"]),
+        (["gladia", "auth", "clear", "--"], ["--help", "--all"]),
+        (["gladia", "listen", "-o", "j"], ["json", "json-full", "jsonl"]),
+        (["gladia", "result", "ID", "-o", "j"], ["json", "json-full"]),  # results have no jsonl
+        (["gladia", "list", "--kind", ""], ["live", "pre-recorded"]),
+        (["gladia", "transcribe", "--encoding", "wav/"], ["wav/pcm", "wav/alaw", "wav/ulaw"]),
+        (["gladia", "transcribe", "--model", "s"], ["solaria-1", "solaria-3"]),
+        (["gladia", "listen", "--summary-type", "b"], ["bullet_points"]),
+        (["gladia", "completion", ""], ["bash", "zsh", "fish"]),
+        (["gladia", "--ver"], ["--version"]),
+        (["gladia", "doctor", "--j"], ["--json"]),
+        (["gladia", "listen", "--chunk-ms", ""], []),  # a number: nothing to offer, not file names
+        (["gladia", "transcribe", "sam"], ["<files>"]),
+        (["gladia", "listen", "--config", ""], ["<files>"]),
+    ],
+)
+def test_bash_completes_without_python(words: list[str], expected: list[str], gladia_bin: Path) -> None:
+    assert bash_complete(words, gladia_bin) == expected
+    assert runs(gladia_bin) == []  # fixed values: gladia (and so Python) never started
+
+
+def test_every_option_of_the_cli_is_in_every_script() -> None:
+    """The scripts are generated from the click tree: each command and option of the CLI appears in each."""
+    from gladia_cli.completion import commands
+
+    scripts = {shell: (ROOT / "completions" / f"gladia.{shell}").read_text() for shell in ("bash", "zsh", "fish")}
+    cmds = commands()
+    assert {c.path for c in cmds} >= {"", "listen", "transcribe", "doctor", "auth set", "completion"}
+    for cmd in cmds:
+        for option in cmd.options:
+            for name in option.names:
+                for shell, text in scripts.items():
+                    assert f"{name}" in text, (shell, cmd.path, name)
+
+
+def test_bash_asks_gladia_for_device_names(virtual_mic: VirtualMic, gladia_bin: Path) -> None:
+    got = bash_complete(["gladia", "listen", "--device", ""], gladia_bin, env=virtual_mic.env)
+    assert {"pulse", "default"} <= set(got), got
+    assert runs(gladia_bin) == ["devices"]
+    assert bash_complete(["gladia", "doctor", "-d", "pu"], gladia_bin, env=virtual_mic.env) == ["pulse"]
+
+
+def fish_complete(line: str, gladia_bin: Path, env: dict[str, str] | None = None) -> list[str]:
+    fish = needs("fish")
+    script = ROOT / "completions" / "gladia.fish"
+    full_env = {**os.environ, "PATH": f"{gladia_bin}:{os.environ['PATH']}", **(env or {})}
+    proc = subprocess.run(
+        [fish, "--no-config", "-c", f"source {script}; complete -C{shlex.quote(line)}"],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    return [entry.split("\t")[0] for entry in proc.stdout.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("gladia listen --lang f", {"fa", "fi", "fo", "fr"}),
+        ("gladia listen --lang en,f", {"en,fa", "en,fi", "en,fo", "en,fr"}),
+        ("gladia listen --lang=f", {"--lang=fa", "--lang=fi", "--lang=fo", "--lang=fr"}),
+        ("gladia auth s", {"set", "status"}),
+        ("gladia result ID -o j", {"json", "json-full"}),
+        ("gladia list --kind ", {"live", "pre-recorded"}),
+        ("gladia listen --enc", {"--encoding"}),
+        ("gladia transcribe sam", {"samples/"}),
+        ("gladia listen --chunk-ms ", set()),
+    ],
+)
+def test_fish_completes_without_python(line: str, expected: set[str], gladia_bin: Path) -> None:
+    assert set(fish_complete(line, gladia_bin)) == expected
+    assert runs(gladia_bin) == []
+
+
+def test_fish_asks_gladia_for_device_names(virtual_mic: VirtualMic, gladia_bin: Path) -> None:
+    got = fish_complete("gladia listen --device ", gladia_bin, env=virtual_mic.env)
+    assert {"pulse", "default"} <= set(got), got
+
+
+def test_zsh_completes_at_a_real_prompt(gladia_bin: Path, tmp_path: Path) -> None:
+    """A real interactive zsh in tmux: compinit, source the script, press Tab, read the screen."""
+    zsh = needs("zsh")
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    sock = tmp_path / "tmux.sock"
+    env = f"env -i HOME={tmp_path} TERM=xterm-256color PATH={gladia_bin}:/usr/bin:/bin"
+    tmux = ["tmux", "-S", str(sock)]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "z", "-x", "150", "-y", "30", f"{env} {zsh} -f"], check=True)
+
+    def screen_after(keys: str, want: str, timeout: float = 10.0) -> str:
+        subprocess.run([*tmux, "send-keys", "-t", "z", "C-u", keys, "Tab"], check=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "z"], capture_output=True, text=True).stdout
+            if want in screen or time.monotonic() > deadline:
+                return screen
+
+    try:
+        setup = f"autoload -U compinit; compinit -u; source {ROOT / 'completions' / 'gladia.zsh'}; PS1='%% '"
+        subprocess.run([*tmux, "send-keys", "-t", "z", setup, "Enter"], check=True)
+        screen = screen_after("gladia listen --lang f", "fr  -- French")
+        assert all(f"{code}  -- " in screen for code in ("fa", "fi", "fo", "fr")), screen
+        screen = screen_after("gladia tr", "gladia transcribe")
+        assert "% gladia transcribe" in screen, screen
+        screen = screen_after("gladia result ID -o json-", "json-full")
+        assert "-o json-full" in screen, screen
+        assert runs(gladia_bin) == []
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_completion_benchmark_runs(tmp_path: Path) -> None:
+    """bench/completion.py end to end on tiny counts (no timing assertion): it writes its section of a report."""
+    report = tmp_path / "results.md"
+    report.write_text("# results\n\n## 1. Start-up\n\nkept\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "completion.py"),
+            "--repeat",
+            "1",
+            "--count",
+            "2",
+            "--output",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = report.read_text()
+    assert "## 1. Start-up\n\nkept" in text and text.count("## 6. Shell completion") == 1
+    assert "| bash: completions/gladia.bash |" in text
