@@ -2,7 +2,7 @@
 # Commands, options and fixed values are listed here, so a Tab press runs no Python; only --device values
 # (device names change) come from `gladia devices`.
 _gladia_lang_comma='af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh'
-_gladia_model='solaria-1 solaria-3'
+_gladia_model='solaria-1 solaria-3 solaria-fusion'
 _gladia_encoding='wav/pcm wav/alaw wav/ulaw'
 _gladia_translate_comma='af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh wo'
 _gladia_summary_type='general bullet_points concise'

@@ -45,7 +45,11 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
         ("wav/alaw", "8-bit G.711 A-law"),
         ("wav/ulaw", "8-bit G.711 mu-law"),
     ),
-    "--model": (("solaria-1", "live and files"), ("solaria-3", "files: en, fr, de, es, it")),
+    "--model": (
+        ("solaria-1", "live and files"),
+        ("solaria-3", "files: en, fr, de, es, it"),
+        ("solaria-fusion", "files"),
+    ),
     "--summary-type": (("general", ""), ("bullet_points", ""), ("concise", "")),
 }
 
