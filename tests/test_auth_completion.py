@@ -123,7 +123,7 @@ def test_completion_offers_commands_and_language_codes() -> None:
         ("gladia listen --lang w", set(), {"wo"}),  # Wolof is a translation target, not a transcription language
         ("gladia listen --translate w", {"wo"}, set()),
         ("gladia listen --encoding wav/", {"wav/pcm", "wav/alaw", "wav/ulaw"}, set()),
-        ("gladia transcribe --model sol", {"solaria-1", "solaria-3"}, set()),
+        ("gladia transcribe --model sol", {"solaria-1", "solaria-3", "solaria-fusion"}, set()),
         ("gladia transcribe --summary-type b", {"bullet_points"}, {"general"}),
     ],
 )
@@ -249,7 +249,7 @@ def bash_complete(words: list[str], gladia_bin: Path, cwd: Path = ROOT, env: dic
         (["gladia", "result", "ID", "-o", "j"], ["json", "json-full"]),  # results have no jsonl
         (["gladia", "list", "--kind", ""], ["live", "pre-recorded"]),
         (["gladia", "transcribe", "--encoding", "wav/"], ["wav/pcm", "wav/alaw", "wav/ulaw"]),
-        (["gladia", "transcribe", "--model", "s"], ["solaria-1", "solaria-3"]),
+        (["gladia", "transcribe", "--model", "s"], ["solaria-1", "solaria-3", "solaria-fusion"]),
         (["gladia", "listen", "--summary-type", "b"], ["bullet_points"]),
         (["gladia", "completion", ""], ["bash", "zsh", "fish"]),
         (["gladia", "--ver"], ["--version"]),
