@@ -219,14 +219,16 @@ def transcribe(
 ) -> None:
     """Transcribe files or URLs with Gladia's pre-recorded API; with --realtime, stream one file live at --speed."""
     flags = _flags(locals())
-    from gladia_cli.live import run as live_run
-    from gladia_cli.prerecorded import run as prerecorded_run
     from gladia_cli.prerecorded.request import PrerecordedRequest, transcribe_request
 
     request = transcribe_request(**flags)
     load_settings = _settings(api_key, api_url, region)
     if isinstance(request, PrerecordedRequest):
+        from gladia_cli.prerecorded import run as prerecorded_run
+
         raise typer.Exit(prerecorded_run.run_request(request, load_settings))
+    from gladia_cli.live import run as live_run
+
     raise typer.Exit(live_run.run_request(request, load_settings))
 
 
@@ -316,7 +318,7 @@ def devices() -> None:
         for d in found
     ]
     if not is_tty(sys.stdout):
-        for mark, index, *rest in rows:  # piped: the index first, to be cut out
+        for mark, index, *rest in rows:  # piped: the index first, as scripts have always read it
             typer.echo("\t".join([index, mark, *rest]))
         return
     _print_table(("", "index", "name", "channels", "default rate", "host API"), rows)
