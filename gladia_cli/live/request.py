@@ -16,8 +16,8 @@ from typing import Any
 from gladia_cli.audio.files import FormatRequest
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
+from gladia_cli.live import session
 from gladia_cli.live.config import LiveOptions, build_body, language_list, load_config_file, split_list
-from gladia_cli.live.session import ReconnectPolicy
 from gladia_cli.prerecorded.config import is_url
 from gladia_cli.terminal import is_tty, notice
 
@@ -53,7 +53,7 @@ class LiveRequest:
     finish_timeout: float
     record: Path | None
     output_file: Path | None
-    policy: ReconnectPolicy
+    policy: session.ReconnectPolicy
     buffer_seconds: float
 
 
@@ -94,6 +94,12 @@ def check_common(
         raise UsageError(f"--reconnect-timeout must be 0 or more seconds, got {reconnect_timeout:g}")
     if buffer_seconds <= 0:
         raise UsageError(f"--buffer-seconds must be more than 0, got {buffer_seconds:g}")
+
+
+def reconnect_policy(reconnect_attempts: int, reconnect_timeout: float) -> session.ReconnectPolicy:
+    """`--reconnect-attempts N` is N tries after the first opening; the class is looked up on its module at each
+    request, so a substitute put there (a test's shorter ack timeout) is the one the run gets."""
+    return session.ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout)
 
 
 def live_options(
@@ -186,7 +192,7 @@ def microphone_request(
         finish_timeout=finish_timeout,
         record=record,
         output_file=output_file,
-        policy=ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout),
+        policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
     )
 
@@ -261,6 +267,6 @@ def file_request(
         finish_timeout=finish_timeout,
         record=record,
         output_file=output_file,
-        policy=ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout),
+        policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
     )
