@@ -1,3 +1,3 @@
-from gladia_cli.cli import main
+from gladia_cli.process import main
 
 main()

@@ -574,7 +574,7 @@ def test_batch_ctrl_c_cancels_the_rest(tmp_path: Path) -> None:
 def test_list_shows_creation_times_in_the_users_time_zone(
     monkeypatch: pytest.MonkeyPatch, zone: str, shown: str
 ) -> None:
-    from gladia_cli.prerecorded.run import job_row
+    from gladia_cli.jobs import job_row
 
     monkeypatch.setenv("TZ", zone)
     time.tzset()

@@ -6,6 +6,7 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +18,17 @@ from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
+from gladia_cli.live.config import build_body
+from gladia_cli.live.request import LiveRequest, Microphone
 from gladia_cli.live.session import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
 from gladia_cli.render import JobProgress, LiveRenderer
 from gladia_cli.settings import Settings
-from gladia_cli.terminal import is_tty
+from gladia_cli.terminal import is_tty, notice
 
 
 @dataclass
 class LiveRun:
-    """What the command asked for; `body` is the validated POST /v2/live body."""
+    """A request made concrete by its opened source: `body` is the validated POST /v2/live body in its format."""
 
     body: dict[str, Any]
     output: str = "text"
@@ -77,6 +80,50 @@ class _Interrupts:
         elif self.count == 1 and signum == self.first == signal.SIGTERM and now - self._first_at < self.ECHO_SECONDS:
             return
         self.count += 1
+
+
+def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> int:
+    """Open the source, then run; return the exit code. `load_settings` resolves the key when its turn comes."""
+    source, label, settings = _open_source(request, load_settings)
+    body = build_body(request.options, source.format)
+    run = LiveRun(
+        body=body,
+        output=request.output,
+        duration=request.duration,
+        finish_timeout=request.finish_timeout,
+        show_acks=bool(request.options.base.get("messages_config", {}).get("receive_acknowledgments")),
+        source_label=label,
+        policy=request.policy,
+        buffer_seconds=request.buffer_seconds,
+        record=request.record,
+        output_file=request.output_file,
+    )
+    return run_live(settings, run, source)
+
+
+def _open_source(request: LiveRequest, load_settings: Callable[[], Settings]) -> tuple[AudioSource, str, Settings]:
+    """The source, its label for the live view, and the settings: a missing key is reported before the microphone is
+    touched, but after a file's own problem (what the person must fix first)."""
+    wanted = request.source
+    if isinstance(wanted, Microphone):
+        from gladia_cli.audio.capture import MicrophoneSource, resolve_device
+
+        settings = load_settings()
+        device = resolve_device(wanted.device)
+        mic = MicrophoneSource(
+            wanted.format, device, chunk_ms=request.chunk_ms, max_buffer_seconds=request.buffer_seconds
+        )
+        mic.check()
+        return mic, f"from {mic.device.name}", settings
+    from gladia_cli.audio.files import open_audio_file
+
+    source = open_audio_file(wanted.path, wanted.format, request.chunk_ms, speed=wanted.speed)
+    settings = load_settings()
+    if getattr(source, "truncated", False):
+        notice(
+            f"{wanted.path} ends before its header says it should; streaming the {source.duration or 0:.1f} s it holds"
+        )
+    return source, f"from {wanted.path.name}", settings
 
 
 def _open_output_file(path: Path) -> IO[str]:
@@ -259,4 +306,4 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
         renderer.write_result(summary)
 
 
-__all__ = ["GladiaError", "LiveRun", "run_live"]
+__all__ = ["GladiaError", "LiveRun", "run_live", "run_request"]

@@ -1,6 +1,6 @@
 """Pre-recorded transcription from the command line: one input to stdout, or many to files, with progress on stderr.
 
-The `prerecorded` module talks to Gladia and `batch` schedules; this module decides what the person sees.
+The `client` module talks to Gladia and `batch` schedules; this module decides what the person sees.
 """
 
 from __future__ import annotations
@@ -13,19 +13,37 @@ from pathlib import Path
 from typing import IO, Any
 
 from gladia_cli import formats
-from gladia_cli.errors import Aborted, ExitCode, GladiaError, UsageError
+from gladia_cli.errors import Aborted, ExitCode, GladiaError
+from gladia_cli.jobs import open_client, write_output
+from gladia_cli.prerecorded.request import PrerecordedRequest
 from gladia_cli.render import JobProgress
 from gladia_cli.settings import Settings
-from gladia_cli.terminal import is_tty, stderr_console
+from gladia_cli.terminal import error, is_tty, notice, stderr_console
 
 EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", "vtt": "vtt"}
 
 
-def _client(settings: Settings, max_attempts: int = 4) -> Any:
-    from gladia_cli.api import GladiaApi
-    from gladia_cli.prerecorded.client import PreRecordedClient
-
-    return PreRecordedClient(GladiaApi(settings, max_attempts=max_attempts))
+def run_request(request: PrerecordedRequest, load_settings: Callable[[], Settings]) -> int:
+    """Load the key (every flag and input is checked by now), run, and return the exit code."""
+    settings = load_settings()
+    if request.single:
+        return transcribe_one(
+            settings,
+            request.inputs[0],
+            request.body,
+            request.output,
+            output_file=request.output_file,
+            verbose=request.verbose,
+        )
+    return transcribe_many(
+        settings,
+        list(request.inputs),
+        request.body,
+        request.output,
+        output_dir=request.output_dir,
+        jobs=request.jobs,
+        force=request.force,
+    )
 
 
 def transcribe_one(
@@ -38,7 +56,7 @@ def transcribe_one(
     verbose: bool = False,
 ) -> int:
     """Upload (unless a URL), create, poll with a spinner, print the transcript in `fmt`."""
-    client = _client(settings)
+    client = open_client(settings)
     created_id: list[str] = []
     name = source if len(source) < 60 else "…" + source[-57:]
     try:
@@ -64,20 +82,6 @@ def transcribe_one(
     return 0
 
 
-def write_output(text: str, output_file: Path | None) -> None:
-    """stdout, or the whole text written atomically to `output_file` (never a half-written transcript)."""
-    if output_file is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from gladia_cli.prerecorded.batch import write_text_atomic
-
-    try:
-        write_text_atomic(output_file, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
-
-
 def transcribe_many(
     settings: Settings,
     sources: list[str],
@@ -99,7 +103,7 @@ def transcribe_many(
     def client() -> Any:
         # requests sessions are not guaranteed thread-safe: one client per worker thread.
         if not hasattr(local, "client"):
-            local.client = _client(settings, BATCH_MAX_ATTEMPTS)
+            local.client = open_client(settings, BATCH_MAX_ATTEMPTS)
             with clients_lock:
                 clients.append(local.client)
         return local.client
@@ -132,8 +136,7 @@ def transcribe_many(
         finished.append(result)
         mark = {"ok": "ok", "skipped": "skipped", "failed": "FAILED"}[result.status]
         detail = f" -> {result.output}" if result.status == "ok" else f" ({result.reason})"
-        err.write(f"gladia: {mark} {result.input}{detail}\n")
-        err.flush()
+        notice(f"{mark} {result.input}{detail}", err)
 
     try:
         results = run_batch(
@@ -154,9 +157,8 @@ def transcribe_many(
         done = {r.input for r in finished}
         for source, job_id in created:
             if source not in done:
-                err.write(f"gladia: {source} is still being transcribed: `gladia result {job_id} --wait`\n")
-        err.write("gladia: error: aborted\n")
-        err.flush()
+                notice(f"{source} is still being transcribed: `gladia result {job_id} --wait`", err)
+        error("aborted", err)
         sys.stdout.flush()
         os._exit(int(ExitCode.ABORTED))
     finally:
@@ -179,79 +181,4 @@ def _summary(results: list[Any], err: IO[str]) -> None:
         for r in results:
             table.add_row(r.input, f"[{style[r.status]}]{r.status}[/]", str(r.output) if r.status == "ok" else r.reason)
         stderr_console().print(table)
-    err.write(f"gladia: {counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed\n")
-    err.flush()
-
-
-def fetch_any(
-    settings: Settings, job_id: str, *, wait: bool, on_poll: Callable[[dict[str, Any]], None] | None = None
-) -> dict[str, Any]:
-    """`gladia result ID`: a live or a pre-recorded job; with `wait`, until it is done."""
-    client = _client(settings)
-    try:
-        job: dict[str, Any] = client.get_any(job_id)
-        if not wait or job.get("status") in ("done", "error"):
-            return job
-        with JobProgress(f"job {job_id}") as status:
-            if job.get("kind") == "live":
-                return client.api.wait_live(job_id, on_poll=status.update)
-            return client.wait(job_id, on_poll=status.update)
-    finally:
-        client.api.close()
-
-
-def list_recent(settings: Settings, kind: str | None, limit: int) -> list[dict[str, Any]]:
-    client = _client(settings)
-    try:
-        jobs: list[dict[str, Any]] = client.list(kind, limit)
-        return jobs
-    finally:
-        client.api.close()
-
-
-def delete_job(settings: Settings, job_id: str) -> str:
-    """Find the job's kind, then delete it; returns the kind."""
-    client = _client(settings)
-    try:
-        kind = str(client.get_any(job_id).get("kind") or "pre-recorded")
-        client.delete(job_id, kind)
-        return kind
-    finally:
-        client.api.close()
-
-
-def download_audio(settings: Settings, job_id: str, dest: Path) -> int:
-    client = _client(settings)
-    try:
-        size: int = client.download_audio(job_id, None, dest)
-        return size
-    finally:
-        client.api.close()
-
-
-def local_time(iso: Any) -> str:
-    """An API timestamp (ISO 8601, UTC) in the user's time zone, as people read clocks; unparseable: as given."""
-    from datetime import datetime, timezone
-
-    text = str(iso or "")
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return text[:19].replace("T", " ")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def job_row(job: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    """id, kind, status, created (local time, to the second), duration: one line of `gladia list`."""
-    created = local_time(job.get("created_at"))
-    duration = None
-    file = job.get("file")
-    if isinstance(file, dict):
-        duration = file.get("audio_duration")
-    result = job.get("result")
-    if duration is None and isinstance(result, dict) and isinstance(result.get("metadata"), dict):
-        duration = result["metadata"].get("audio_duration")
-    shown = f"{duration:.1f} s" if isinstance(duration, (int, float)) else "-"
-    return (str(job.get("id", "")), str(job.get("kind", "")), str(job.get("status", "")), created, shown)
+    notice(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed", err)

@@ -1,0 +1,215 @@
+"""Jobs already on Gladia, live sessions and pre-recorded jobs alike: fetch a result, list, delete, download the audio,
+and write a finished job's output (which `transcribe` shares).
+
+Each entry takes `load_settings` and calls it once the flags are checked, so a bad flag is reported before a missing
+key and nothing reaches the network for a command that cannot succeed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gladia_cli import formats
+from gladia_cli.errors import Aborted, ApiError, UsageError
+from gladia_cli.settings import Settings
+from gladia_cli.terminal import is_tty, notice
+
+LoadSettings = Callable[[], Settings]
+
+
+def open_client(settings: Settings, max_attempts: int = 4) -> Any:
+    from gladia_cli.api import GladiaApi
+    from gladia_cli.prerecorded.client import PreRecordedClient
+
+    return PreRecordedClient(GladiaApi(settings, max_attempts=max_attempts))
+
+
+# --- flags every job command shares ---------------------------------------------------------------------------------
+
+
+def check_job_id(value: str) -> str:
+    job_id = value.strip()
+    if not job_id or "/" in job_id:
+        raise UsageError(f"invalid job id {value!r}", hint="`gladia list` shows recent ids")
+    return job_id
+
+
+def check_output_file(path: Path) -> None:
+    """Before any upload or session: an output that cannot be written must not cost a transcription."""
+    from gladia_cli.outfile import write_problem
+
+    problem = write_problem(path)
+    if problem:
+        hints = {"directory not found": "create it first", "it is a directory": "give a file name"}
+        hint = next((h for start, h in hints.items() if problem.startswith(start)), None)
+        raise UsageError(f"cannot write --output-file {path}: {problem}", hint=hint)
+
+
+def write_output(text: str, output_file: Path | None) -> None:
+    """stdout, or the whole text written atomically to `output_file` (never a half-written transcript)."""
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from gladia_cli.prerecorded.batch import write_text_atomic
+
+    try:
+        write_text_atomic(output_file, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
+
+
+# --- gladia result --------------------------------------------------------------------------------------------------
+
+
+def show_result(job_id: str, fmt: str, *, wait: bool, output_file: Path | None, load_settings: LoadSettings) -> None:
+    """`gladia result ID`: the job in `fmt`, to stdout or `output_file`."""
+    job_id = check_job_id(job_id)
+    if output_file is not None:
+        check_output_file(output_file)
+    settings = load_settings()
+    job = fetch_any(settings, job_id, wait=wait)
+    write_output(result_text(job, job_id, fmt, pretty=is_tty(sys.stdout) and output_file is None), output_file)
+
+
+def result_text(job: dict[str, Any], job_id: str, fmt: str, *, pretty: bool) -> str:
+    """The job rendered in `fmt`; json-full shows any job as it is, the other formats need a transcript."""
+    status = job.get("status")
+    if fmt != "json-full" and status == "error":
+        raise ApiError(
+            f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})",
+            hint=f"`gladia result {job_id} --json` shows the whole job",
+        )
+    text = formats.render(job, fmt, pretty=pretty)
+    if fmt != "json-full" and status != "done":
+        if not formats.transcript_lines(job):
+            # Nothing to show yet (a queued job): an empty file and exit 0 would look like a silent recording.
+            raise ApiError(f"job {job_id} is {status}: no transcript yet", hint=f"`gladia result {job_id} --wait`")
+        notice(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
+    return text
+
+
+def fetch_any(
+    settings: Settings, job_id: str, *, wait: bool, on_poll: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """A live or a pre-recorded job; with `wait`, until it is done."""
+    from gladia_cli.render import JobProgress
+
+    client = open_client(settings)
+    try:
+        job: dict[str, Any] = client.get_any(job_id)
+        if not wait or job.get("status") in ("done", "error"):
+            return job
+        with JobProgress(f"job {job_id}") as status:
+            if job.get("kind") == "live":
+                return client.api.wait_live(job_id, on_poll=status.update)
+            return client.wait(job_id, on_poll=status.update)
+    finally:
+        client.api.close()
+
+
+# --- gladia list ----------------------------------------------------------------------------------------------------
+
+
+def recent(kind: str | None, limit: int, load_settings: LoadSettings) -> list[dict[str, Any]]:
+    """`gladia list`: the newest `limit` jobs, of one `kind` or both."""
+    if limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {limit}")
+    return list_recent(load_settings(), kind, limit)
+
+
+def list_recent(settings: Settings, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    client = open_client(settings)
+    try:
+        jobs: list[dict[str, Any]] = client.list(kind, limit)
+        return jobs
+    finally:
+        client.api.close()
+
+
+def local_time(iso: Any) -> str:
+    """An API timestamp (ISO 8601, UTC) in the user's time zone, as people read clocks; unparseable: as given."""
+    from datetime import datetime, timezone
+
+    text = str(iso or "")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text[:19].replace("T", " ")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+JOB_COLUMNS = ("id", "kind", "status", "created", "duration")
+
+
+def job_row(job: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """id, kind, status, created (local time, to the second), duration: one line of `gladia list`."""
+    created = local_time(job.get("created_at"))
+    duration = None
+    file = job.get("file")
+    if isinstance(file, dict):
+        duration = file.get("audio_duration")
+    result = job.get("result")
+    if duration is None and isinstance(result, dict) and isinstance(result.get("metadata"), dict):
+        duration = result["metadata"].get("audio_duration")
+    shown = f"{duration:.1f} s" if isinstance(duration, (int, float)) else "-"
+    return (str(job.get("id", "")), str(job.get("kind", "")), str(job.get("status", "")), created, shown)
+
+
+# --- gladia delete --------------------------------------------------------------------------------------------------
+
+
+def delete(job_id: str, *, confirm: Callable[[str], bool] | None, load_settings: LoadSettings) -> None:
+    """`gladia delete ID`: asks `confirm` first unless it is None (--yes); a question needs a person to answer it."""
+    job_id = check_job_id(job_id)
+    settings = load_settings()
+    if confirm is not None:
+        if not (sys.stdin is not None and sys.stdin.isatty()):
+            raise UsageError("refusing to delete without confirmation", hint="add --yes")
+        if not confirm(f"Delete job {job_id} and all its data?"):
+            raise Aborted(f"job {job_id} not deleted (the confirmation was declined)")
+    kind = delete_job(settings, job_id)
+    notice(f"deleted {kind} job {job_id}")
+
+
+def delete_job(settings: Settings, job_id: str) -> str:
+    """Find the job's kind, then delete it; returns the kind."""
+    client = open_client(settings)
+    try:
+        kind = str(client.get_any(job_id).get("kind") or "pre-recorded")
+        client.delete(job_id, kind)
+        return kind
+    finally:
+        client.api.close()
+
+
+# --- gladia audio ---------------------------------------------------------------------------------------------------
+
+
+def save_audio(job_id: str, output_path: Path, *, force: bool, load_settings: LoadSettings) -> None:
+    """`gladia audio ID -O PATH`; `-O -` is stdout (`gladia audio ID -O - | ffplay -`), never a terminal."""
+    job_id = check_job_id(job_id)
+    to_stdout = output_path == Path("-")
+    if to_stdout:
+        if is_tty(sys.stdout):
+            raise UsageError("refusing to write audio to the terminal", hint="redirect it: -O - > file.wav")
+        output_path = Path(f"/dev/fd/{sys.stdout.fileno()}")  # written through our own descriptor (outfile)
+    if output_path.is_file() and not force:  # a FIFO, /dev/null or /dev/stdout is written through, not replaced
+        raise UsageError(f"{output_path} already exists", hint="add --force to overwrite it")
+    settings = load_settings()
+    size = download_audio(settings, job_id, output_path)
+    notice(f"saved {size / 1e6:.1f} MB to {'stdout' if to_stdout else output_path}")
+
+
+def download_audio(settings: Settings, job_id: str, dest: Path) -> int:
+    client = open_client(settings)
+    try:
+        size: int = client.download_audio(job_id, None, dest)
+        return size
+    finally:
+        client.api.close()

@@ -1,0 +1,272 @@
+"""A live run as the person asked for it, every flag checked before a device, a file or the network is touched.
+
+`microphone_request` (`gladia listen`) and `file_request` (`gladia transcribe --realtime`) take the raw flag values;
+`live.run.run_request` then opens the source and runs. Each value comes from the flag, then the `--config` file, then
+the default (`first`); the order of the checks is the order the person reads the errors in, so it is kept as is.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gladia_cli.audio.files import FormatRequest
+from gladia_cli.audio.format import PcmFormat
+from gladia_cli.errors import UsageError
+from gladia_cli.live import session
+from gladia_cli.live.config import LiveOptions, build_body, language_list, load_config_file, split_list
+from gladia_cli.prerecorded.config import is_url
+from gladia_cli.terminal import is_tty, notice
+
+MAX_SECONDS = 365 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class Microphone:
+    """`gladia listen`: the format is the flags' (the sound card records whatever it is told)."""
+
+    format: PcmFormat
+    device: str | None
+
+
+@dataclass(frozen=True)
+class AudioFile:
+    """`gladia transcribe --realtime`: the file decides what the flags left open."""
+
+    path: Path
+    format: FormatRequest
+    speed: float
+
+
+@dataclass(frozen=True)
+class LiveRequest:
+    """Everything a live run needs; `options` become the POST /v2/live body once the source's format is known."""
+
+    source: Microphone | AudioFile
+    options: LiveOptions
+    output: str
+    chunk_ms: int
+    duration: float | None
+    finish_timeout: float
+    record: Path | None
+    output_file: Path | None
+    policy: session.ReconnectPolicy
+    buffer_seconds: float
+
+
+def first(*values: Any) -> Any:
+    """The first value given: a flag, then --config, then the default (0 is a value, not "not given")."""
+    return next((v for v in values if v is not None), None)
+
+
+def check_common(
+    chunk_ms: int,
+    duration: float | None,
+    finish_timeout: float,
+    reconnect_attempts: int,
+    reconnect_timeout: float,
+    buffer_seconds: float,
+) -> None:
+    """The live flags that need no file, device or network to be checked."""
+    seconds = {
+        "--duration": duration,
+        "--finish-timeout": finish_timeout,
+        "--reconnect-timeout": reconnect_timeout,
+        "--buffer-seconds": buffer_seconds,
+    }
+    for flag, value in seconds.items():
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"{flag} must be a finite number of seconds, got {value}")
+        if value is not None and value > MAX_SECONDS:  # beyond it, waits overflow the platform's timeout type
+            raise UsageError(f"{flag} must be at most {MAX_SECONDS:g} seconds (a year), got {value:g}")
+    if not 10 <= chunk_ms <= 1000:
+        raise UsageError(f"--chunk-ms must be from 10 to 1000, got {chunk_ms}")
+    if duration is not None and duration <= 0:
+        raise UsageError(f"--duration must be more than 0 seconds, got {duration:g}")
+    if finish_timeout <= 0:
+        raise UsageError(f"--finish-timeout must be more than 0 seconds, got {finish_timeout:g}")
+    if reconnect_attempts < 0:
+        raise UsageError(f"--reconnect-attempts must be 0 or more, got {reconnect_attempts}")
+    if reconnect_timeout < 0:
+        raise UsageError(f"--reconnect-timeout must be 0 or more seconds, got {reconnect_timeout:g}")
+    if buffer_seconds <= 0:
+        raise UsageError(f"--buffer-seconds must be more than 0, got {buffer_seconds:g}")
+
+
+def reconnect_policy(reconnect_attempts: int, reconnect_timeout: float) -> session.ReconnectPolicy:
+    """`--reconnect-attempts N` is N tries after the first opening; the class is looked up on its module at each
+    request, so a substitute put there (a test's shorter ack timeout) is the one the run gets."""
+    return session.ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout)
+
+
+def live_options(
+    lang: list[str] | None,
+    code_switching: bool | None,
+    model: str | None,
+    endpointing: float | None,
+    partials: bool | None,
+    translate: list[str] | None,
+    vocabulary: list[str] | None,
+    summarize: bool,
+    summary_type: str | None,
+    config: Path | None,
+    output: str,
+) -> LiveOptions:
+    """The body's fields from the flags and `--config`; partials default to on where the live view shows them."""
+    if partials and not is_tty(sys.stderr) and output != "jsonl":
+        notice("partials are shown in the live view on a terminal; with stderr redirected, use -o jsonl to get them")
+    return LiveOptions(
+        languages=language_list(lang),
+        code_switching=code_switching,
+        model=model,
+        endpointing=endpointing,
+        partials=partials,
+        partials_default=is_tty(sys.stderr) or output == "jsonl",
+        translate=language_list(translate),
+        vocabulary=split_list(vocabulary),
+        summarize=summarize,
+        summary_type=summary_type,
+        base=load_config_file(config),
+    )
+
+
+def microphone_request(
+    *,
+    lang: list[str] | None,
+    code_switching: bool | None,
+    model: str | None,
+    endpointing: float | None,
+    sample_rate: int | None,
+    channels: int | None,
+    bit_depth: int | None,
+    encoding: str | None,
+    partials: bool | None,
+    translate: list[str] | None,
+    vocabulary: list[str] | None,
+    summarize: bool,
+    summary_type: str | None,
+    config: Path | None,
+    device: str | None,
+    duration: float | None,
+    chunk_ms: int,
+    output: str,
+    finish_timeout: float,
+    record: Path | None,
+    output_file: Path | None,
+    reconnect_attempts: int,
+    reconnect_timeout: float,
+    buffer_seconds: float,
+) -> LiveRequest:
+    """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
+    check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
+    options = live_options(
+        lang,
+        code_switching,
+        model,
+        endpointing,
+        partials,
+        translate,
+        vocabulary,
+        summarize,
+        summary_type,
+        config,
+        output,
+    )
+    encoding = first(encoding, options.format_field("encoding"), "wav/pcm")
+    fmt = PcmFormat(
+        sample_rate=first(sample_rate, options.format_field("sample_rate"), 16000),
+        channels=first(channels, options.format_field("channels"), 1),
+        bit_depth=first(bit_depth, options.format_field("bit_depth"), 16 if encoding == "wav/pcm" else 8),
+        encoding=encoding,
+    ).validate()
+    build_body(options, fmt)  # every flag checked before the device is touched
+    return LiveRequest(
+        source=Microphone(fmt, device),
+        options=options,
+        output=output,
+        chunk_ms=chunk_ms,
+        duration=duration,
+        finish_timeout=finish_timeout,
+        record=record,
+        output_file=output_file,
+        policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
+        buffer_seconds=buffer_seconds,
+    )
+
+
+def file_request(
+    file: str,
+    *,
+    speed: float | None,
+    lang: list[str] | None,
+    code_switching: bool | None,
+    model: str | None,
+    endpointing: float | None,
+    sample_rate: int | None,
+    channels: int | None,
+    bit_depth: int | None,
+    encoding: str | None,
+    partials: bool | None,
+    translate: list[str] | None,
+    vocabulary: list[str] | None,
+    summarize: bool,
+    summary_type: str | None,
+    config: Path | None,
+    duration: float | None,
+    chunk_ms: int | None,
+    output: str,
+    finish_timeout: float | None,
+    record: Path | None,
+    output_file: Path | None,
+    reconnect_attempts: int | None,
+    reconnect_timeout: float | None,
+    buffer_seconds: float | None,
+) -> LiveRequest:
+    """`gladia transcribe --realtime FILE`: paced at `speed` (1 = real time); the live flags' defaults apply here,
+    since `transcribe` leaves them None to refuse them without --realtime."""
+    if is_url(file):
+        raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
+    speed = first(speed, 1.0)
+    finish_timeout = first(finish_timeout, 300.0)
+    reconnect_attempts = first(reconnect_attempts, 10)
+    reconnect_timeout = first(reconnect_timeout, 120.0)
+    buffer_seconds = first(buffer_seconds, 300.0)
+    # Unpaced, 100 ms frames only cost per-frame overhead on both ends: send 1 s frames unless told otherwise.
+    chunk_ms = first(chunk_ms, 1000 if speed == 0 else 100)
+    check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
+    if not speed >= 0 or math.isinf(speed):  # `not >=` also catches nan
+        raise UsageError(f"--speed must be 0 (as fast as possible) or a finite factor, got {speed:g}")
+    options = live_options(
+        lang,
+        code_switching,
+        model,
+        endpointing,
+        partials,
+        translate,
+        vocabulary,
+        summarize,
+        summary_type,
+        config,
+        output,
+    )
+    asked = FormatRequest(
+        sample_rate=first(sample_rate, options.format_field("sample_rate")),
+        channels=first(channels, options.format_field("channels")),
+        bit_depth=first(bit_depth, options.format_field("bit_depth")),
+        encoding=first(encoding, options.format_field("encoding")),
+    )
+    return LiveRequest(
+        source=AudioFile(Path(file), asked, speed),
+        options=options,
+        output=output,
+        chunk_ms=chunk_ms,
+        duration=duration,
+        finish_timeout=finish_timeout,
+        record=record,
+        output_file=output_file,
+        policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
+        buffer_seconds=buffer_seconds,
+    )

@@ -1,0 +1,330 @@
+"""Every flag and argument of the command line, declared once: its names, help, choices and Tab completion.
+
+The checks between flags live with the requests they build (`live/request`, `prerecorded/request`, `jobs`); the
+commands in `cli` only list these. No `from __future__ import annotations`: Typer reads these annotations, and as
+strings they would cost `gladia --help` measurable start-up time.
+"""
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gladia_cli import __version__
+
+# --- choices --------------------------------------------------------------------------------------------------------
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+    json_full = "json-full"
+    srt = "srt"
+    vtt = "vtt"
+    jsonl = "jsonl"
+
+
+class ResultOutput(str, Enum):
+    """A finished result has no message stream, so no jsonl."""
+
+    text = "text"
+    json = "json"
+    json_full = "json-full"
+    srt = "srt"
+    vtt = "vtt"
+
+
+class Kind(str, Enum):
+    live = "live"
+    pre_recorded = "pre-recorded"
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+# --- callbacks: completion (imported only when a Tab press asks) and value rewrites ---------------------------------
+
+
+def _complete_languages(incomplete: str) -> list[tuple[str, str]]:
+    from gladia_cli.completion import complete_languages
+
+    return complete_languages(incomplete)
+
+
+def _complete_targets(incomplete: str) -> list[tuple[str, str]]:
+    from gladia_cli.completion import complete_languages
+
+    return complete_languages(incomplete, translation=True)
+
+
+def _choices(option: str) -> Any:
+    def complete(incomplete: str) -> list[tuple[str, str]]:
+        from gladia_cli.completion import complete_choice
+
+        return complete_choice(option, incomplete)
+
+    return complete
+
+
+def _complete_devices(incomplete: str) -> list[tuple[str, str]]:
+    from gladia_cli.completion import complete_device
+
+    return complete_device(incomplete)
+
+
+def _stdout_if_dash(path: Path | None) -> Path | None:
+    """`--output-file -` means stdout, where the output goes anyway: no file named "-"."""
+    return None if path is not None and Path(path) == Path("-") else path
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gladia {__version__}")
+        raise typer.Exit()
+
+
+# --- the root -------------------------------------------------------------------------------------------------------
+
+Version = Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+
+# --- the key and the server (every command that talks to Gladia) ----------------------------------------------------
+
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        "--gladia-key",
+        help="Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gladia auth set`, then ~/.gladia).",
+        show_default=False,
+    ),
+]
+ApiUrl = Annotated[
+    str | None, typer.Option("--api-url", help="API base URL (default: $GLADIA_API_URL or https://api.gladia.io).")
+]
+Region = Annotated[str | None, typer.Option("--region", help="eu-west or us-west (default: $GLADIA_REGION).")]
+
+# --- what to transcribe and how (listen and transcribe) -------------------------------------------------------------
+
+Lang = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lang",
+        "-l",
+        "--language",
+        help="Language code(s): repeat or comma list (e.g. en,fr).",
+        autocompletion=_complete_languages,
+    ),
+]
+CodeSwitching = Annotated[
+    bool | None,
+    typer.Option("--code-switching/--no-code-switching", "--cs", help="Re-detect the language per utterance."),
+]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Model: solaria-1 (live and files), solaria-3 (files: one of en/fr/de/es/it) or solaria-fusion (files).",
+        autocompletion=_choices("--model"),
+    ),
+]
+Endpointing = Annotated[
+    float | None, typer.Option("--endpointing", help="Silence (s) that ends an utterance, 0.01-10.")
+]
+SampleRate = Annotated[
+    int | None,
+    typer.Option(
+        "--sample-rate",
+        help="8000, 16000, 32000, 44100 or 48000 (default: 16000 for the microphone; the file's own rate).",
+    ),
+]
+Channels = Annotated[
+    int | None, typer.Option("--channels", help="1-8 (default: 1 for the microphone; the file's own).")
+]
+BitDepth = Annotated[
+    int | None,
+    typer.Option("--bit-depth", help="16, 24 or 32 (default: 16; the file's own); 8 with wav/alaw or wav/ulaw."),
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, half the data of 16-bit PCM.",
+        autocompletion=_choices("--encoding"),
+    ),
+]
+Partials = Annotated[
+    bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts (default: on at a terminal).")
+]
+Translate = Annotated[
+    list[str] | None,
+    typer.Option("--translate", help="Translate into these languages (e.g. fr,de).", autocompletion=_complete_targets),
+]
+Vocabulary = Annotated[list[str] | None, typer.Option("--vocabulary", help="Words to favour (e.g. Gladia,Solaria).")]
+Summarize = Annotated[
+    bool,
+    typer.Option("--summarize", help="Ask for a summary after the session (`--summarize concise` also sets its type)."),
+]
+SummaryType = Annotated[
+    str | None,
+    typer.Option(
+        "--summary-type",
+        help="general, bullet_points or concise (implies --summarize).",
+        autocompletion=_choices("--summary-type"),
+    ),
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="JSON file with any other POST /v2/live field; flags win.")
+]
+OutputOpt = Annotated[
+    Output,
+    typer.Option(
+        "--output",
+        "-o",
+        help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt,"
+        " or jsonl (live: every server message as it arrives).",
+    ),
+]
+Duration = Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds of audio.")]
+Record = Annotated[
+    Path | None, typer.Option("--record", help="Also save the audio sent to this new WAV file (valid even if killed).")
+]
+
+# --- listen: the microphone and the live session's own defaults -----------------------------------------------------
+
+Device = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        "-d",
+        help="Input device name or index (see `gladia devices`).",
+        autocompletion=_complete_devices,
+    ),
+]
+DoctorDevice = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        "-d",
+        help="Input device to listen to (default: the default input).",
+        autocompletion=_complete_devices,
+    ),
+]
+DoctorJson = Annotated[bool, typer.Option("--json", help="One JSON object {ok, checks: [{name, ok, detail, fix}]}.")]
+ChunkMs = Annotated[int, typer.Option("--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000).")]
+OutputFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-file",
+        help="Append the output to this file as it arrives (flushed per line).",
+        callback=_stdout_if_dash,
+    ),
+]
+ReconnectAttempts = Annotated[
+    int, typer.Option("--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none).")
+]
+ReconnectTimeout = Annotated[float, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s.")]
+BufferSeconds = Annotated[
+    float, typer.Option("--buffer-seconds", help="Audio kept while disconnected; beyond it the oldest is dropped.")
+]
+FinishTimeout = Annotated[
+    float, typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop.")
+]
+
+# --- transcribe: files and URLs; live flags are None unless given, so the pre-recorded mode can refuse them ---------
+
+Inputs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="FILE|URL...",
+        help="Audio or video files, or http(s) URLs (pre-recorded); one file with --realtime.",
+        show_default=False,
+    ),
+]
+Realtime = Annotated[bool, typer.Option("--realtime", help="Stream the file through the live API.")]
+Speed = Annotated[
+    float | None,
+    typer.Option("--speed", help="With --realtime: 1 = real time (default), 0 = as fast as possible."),
+]
+Diarize = Annotated[bool, typer.Option("--diarize", help="Label speakers (pre-recorded).")]
+Speakers = Annotated[int | None, typer.Option("--speakers", help="Expected number of speakers (implies --diarize).")]
+MinSpeakers = Annotated[int | None, typer.Option("--min-speakers", help="At least this many speakers.")]
+MaxSpeakers = Annotated[int | None, typer.Option("--max-speakers", help="At most this many speakers.")]
+RealtimeChunkMs = Annotated[
+    int | None,
+    typer.Option("--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000) (default: 100; 1000 at --speed 0)."),
+]
+TranscribeOutputFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-file",
+        help="With --realtime: append each final as it arrives (flushed per line). Otherwise: write the result to"
+        " this file, replacing it once complete.",
+        callback=_stdout_if_dash,
+    ),
+]
+OutputDir = Annotated[Path | None, typer.Option("--output-dir", help="Write one output per input here (pre-recorded).")]
+Jobs = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded) (default: 4).")
+]
+Redo = Annotated[bool, typer.Option("--force", help="Redo inputs whose output already exists.")]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Progress lines on stderr even when it is not a terminal.")
+]
+RealtimeFinishTimeout = Annotated[
+    float | None,
+    typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop (default: 300)."),
+]
+RealtimeReconnectAttempts = Annotated[
+    int | None,
+    typer.Option(
+        "--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none) (default: 10)."
+    ),
+]
+RealtimeReconnectTimeout = Annotated[
+    float | None, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s (default: 120).")
+]
+RealtimeBufferSeconds = Annotated[
+    float | None, typer.Option("--buffer-seconds", help="Audio kept while disconnected (default: 300).")
+]
+
+# --- jobs: result, list, delete, audio ------------------------------------------------------------------------------
+
+ResultJobId = Annotated[
+    str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.", show_default=False)
+]
+ResultOutputOpt = Annotated[
+    ResultOutput,
+    typer.Option(
+        "--output",
+        "-o",
+        help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt.",
+    ),
+]
+ResultJson = Annotated[bool, typer.Option("--json", help="The API's JSON unchanged (same as -o json-full).")]
+Wait = Annotated[bool, typer.Option("--wait", help="Poll until the job is done, with progress.")]
+ResultOutputFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-file", help="Write the output to this file, replacing it once complete.", callback=_stdout_if_dash
+    ),
+]
+KindOpt = Annotated[Kind | None, typer.Option("--kind", help="Only live sessions or only pre-recorded jobs.")]
+Limit = Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")]
+ListJson = Annotated[bool, typer.Option("--json", help="The jobs as a JSON array.")]
+DeleteJobId = Annotated[str, typer.Argument(metavar="ID", help="The job to delete, with its audio and transcript.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+AudioJobId = Annotated[str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.")]
+AudioPath = Annotated[Path, typer.Option("--output", "-O", help="Where to save the audio.")]
+Overwrite = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+
+# --- languages, auth, completion ------------------------------------------------------------------------------------
+
+Translation = Annotated[bool, typer.Option("--translation", help="List translation targets instead.")]
+Key = Annotated[str | None, typer.Argument(help="The key; omit it to be prompted (hidden) or to read it from stdin.")]
+ClearAll = Annotated[bool, typer.Option("--all", help="Also remove ~/.gladia, the official Gladia CLI's key file.")]
+ShellArg = Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]

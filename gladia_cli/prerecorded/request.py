@@ -1,0 +1,237 @@
+"""`gladia transcribe` as the person asked for it: which mode the flags belong to, and a pre-recorded run's request,
+every flag and input checked before the key is needed or anything is uploaded.
+
+`transcribe_request` tells the two modes apart: without --realtime, a `PrerecordedRequest` for `prerecorded.run`;
+with it, a `LiveRequest` for `live.run`. A flag of the other mode is refused, not ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gladia_cli.errors import UsageError
+from gladia_cli.jobs import check_output_file
+from gladia_cli.live.config import language_list, load_config_file, split_list
+from gladia_cli.prerecorded.client import check_audio_file
+from gladia_cli.prerecorded.config import build_prerecorded_body, is_url
+
+if TYPE_CHECKING:
+    from gladia_cli.live.request import LiveRequest
+
+DEFAULT_JOBS = 4
+
+
+@dataclass(frozen=True)
+class PrerecordedRequest:
+    """Files or URLs for /v2/pre-recorded with one validated `body`; one input goes to stdout or `output_file`,
+    several (or any with `output_dir`) to one file each."""
+
+    inputs: tuple[str, ...]
+    body: dict[str, Any]
+    output: str
+    output_file: Path | None
+    output_dir: Path | None
+    jobs: int
+    force: bool
+    verbose: bool
+
+    @property
+    def single(self) -> bool:
+        return len(self.inputs) == 1 and self.output_dir is None
+
+
+def transcribe_request(
+    *,
+    inputs: list[str],
+    realtime: bool,
+    speed: float | None,
+    lang: list[str] | None,
+    code_switching: bool | None,
+    model: str | None,
+    endpointing: float | None,
+    diarize: bool,
+    speakers: int | None,
+    min_speakers: int | None,
+    max_speakers: int | None,
+    sample_rate: int | None,
+    channels: int | None,
+    bit_depth: int | None,
+    encoding: str | None,
+    partials: bool | None,
+    translate: list[str] | None,
+    vocabulary: list[str] | None,
+    summarize: bool,
+    summary_type: str | None,
+    config: Path | None,
+    duration: float | None,
+    chunk_ms: int | None,
+    output: str,
+    output_file: Path | None,
+    output_dir: Path | None,
+    jobs: int | None,
+    force: bool,
+    verbose: bool,
+    finish_timeout: float | None,
+    record: Path | None,
+    reconnect_attempts: int | None,
+    reconnect_timeout: float | None,
+    buffer_seconds: float | None,
+) -> PrerecordedRequest | LiveRequest:
+    """The request of the mode --realtime picks; the flags that concern both are checked first."""
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    for item in inputs:
+        check_input(item)
+    if not realtime:
+        _refuse_other_mode(
+            "live transcription only",
+            "add --realtime",
+            {
+                "--speed": speed is not None,
+                "--encoding": encoding is not None,
+                "--chunk-ms": chunk_ms is not None,
+                "--finish-timeout": finish_timeout is not None,
+                "--reconnect-attempts": reconnect_attempts is not None,
+                "--reconnect-timeout": reconnect_timeout is not None,
+                "--buffer-seconds": buffer_seconds is not None,
+                "--endpointing": endpointing is not None,
+                "--partials": partials is not None,
+                "--record": record is not None,
+                "--duration": duration is not None,
+                "--sample-rate": sample_rate is not None,
+                "--channels": channels is not None,
+                "--bit-depth": bit_depth is not None,
+                "-o jsonl": output == "jsonl",
+            },
+        )
+        return prerecorded_request(
+            inputs,
+            lang=lang,
+            code_switching=code_switching,
+            model=model,
+            diarize=diarize,
+            speakers=speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            translate=translate,
+            vocabulary=vocabulary,
+            summarize=summarize,
+            summary_type=summary_type,
+            config=config,
+            output=output,
+            output_file=output_file,
+            output_dir=output_dir,
+            jobs=jobs if jobs is not None else DEFAULT_JOBS,
+            force=force,
+            verbose=verbose,
+        )
+    if len(inputs) != 1:
+        raise UsageError(
+            "--realtime streams one file at a time", hint="run one `gladia transcribe --realtime` per file"
+        )
+    _refuse_other_mode(
+        "pre-recorded transcription only",
+        "drop --realtime",
+        {
+            "--diarize": diarize or speakers is not None or min_speakers is not None or max_speakers is not None,
+            "--output-dir": output_dir is not None,
+            "--force": force,
+            "--jobs": jobs is not None,
+        },
+    )
+    from gladia_cli.live.request import file_request
+
+    return file_request(
+        inputs[0],
+        speed=speed,
+        lang=lang,
+        code_switching=code_switching,
+        model=model,
+        endpointing=endpointing,
+        sample_rate=sample_rate,
+        channels=channels,
+        bit_depth=bit_depth,
+        encoding=encoding,
+        partials=partials,
+        translate=translate,
+        vocabulary=vocabulary,
+        summarize=summarize,
+        summary_type=summary_type,
+        config=config,
+        duration=duration,
+        chunk_ms=chunk_ms,
+        output=output,
+        finish_timeout=finish_timeout,
+        record=record,
+        output_file=output_file,
+        reconnect_attempts=reconnect_attempts,
+        reconnect_timeout=reconnect_timeout,
+        buffer_seconds=buffer_seconds,
+    )
+
+
+def _refuse_other_mode(mode: str, hint: str, given: dict[str, bool]) -> None:
+    """The first flag (in this order) that belongs to the other mode."""
+    names = [name for name, present in given.items() if present]
+    if names:
+        raise UsageError(f"{names[0]} applies to {mode}", hint=hint)
+
+
+def check_input(item: str) -> None:
+    """A URL must be http(s); anything else with a scheme is a typo, not a file name."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", item) and not item.lower().startswith(("http://", "https://")):
+        raise UsageError(f"unsupported URL {item!r}", hint="give a local file or an http(s):// URL")
+
+
+def prerecorded_request(
+    inputs: list[str],
+    *,
+    lang: list[str] | None,
+    code_switching: bool | None,
+    model: str | None,
+    diarize: bool,
+    speakers: int | None,
+    min_speakers: int | None,
+    max_speakers: int | None,
+    translate: list[str] | None,
+    vocabulary: list[str] | None,
+    summarize: bool,
+    summary_type: str | None,
+    config: Path | None,
+    output: str,
+    output_file: Path | None,
+    output_dir: Path | None,
+    jobs: int,
+    force: bool,
+    verbose: bool,
+) -> PrerecordedRequest:
+    """The body, then where the output goes; one local file is checked here, its own problem before the key's."""
+    body = build_prerecorded_body(
+        languages=language_list(lang),
+        code_switching=code_switching,
+        diarize=diarize,
+        speakers=speakers,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        translate=language_list(translate),
+        summarize=summary_type if summary_type is not None else ("general" if summarize else None),
+        vocabulary=split_list(vocabulary),
+        model=model,
+        base=load_config_file(config),
+    )
+    if output_file is not None and output_dir is not None:
+        raise UsageError("--output-file and --output-dir cannot be combined", hint="use one or the other")
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(f"--output-dir {output_dir} is a file, not a directory", hint="give a directory")
+    if output_file is not None:
+        check_output_file(output_file)
+    request = PrerecordedRequest(tuple(inputs), body, output, output_file, output_dir, jobs, force, verbose)
+    if request.single:
+        if not is_url(inputs[0]):
+            check_audio_file(Path(inputs[0]))
+    elif output_file is not None:
+        raise UsageError("--output-file takes one input", hint="use --output-dir for several")
+    return request

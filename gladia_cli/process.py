@@ -1,0 +1,142 @@
+"""The process around the commands: the console script's entry point, argv as the person typed it, SIGTERM, and every
+error turned into one line on stderr and a documented exit code.
+"""
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import NoReturn
+
+from gladia_cli.errors import ExitCode, GladiaError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
+    args = _summary_type_argv(sys.argv[1:] if argv is None else argv)
+    if "_GLADIA_COMPLETE" in os.environ:
+        from gladia_cli.completion import enable
+
+        enable()
+    with _terminate_like_ctrl_c():
+        _run_app(args, debug="--debug" in args or bool(os.environ.get("GLADIA_DEBUG")))
+
+
+def _run_app(args: list[str], *, debug: bool) -> NoReturn:
+    import typer
+
+    from gladia_cli.cli import app
+
+    # Newer Typer vendors its own click: take the exception classes from wherever Typer's come from.
+    click = sys.modules[typer.BadParameter.__module__]
+
+    try:
+        code = app(args=args, prog_name="gladia", standalone_mode=False)
+    except GladiaError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _fail(str(exc), int(exc.exit_code), args)
+    except click.NoArgsIsHelpError as exc:
+        sys.stderr.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
+        raise SystemExit(ExitCode.USAGE) from None
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "gladia"
+        _fail(f"{exc.format_message()} (see `{command} --help`)", ExitCode.USAGE, args)
+    except typer.Abort:
+        _fail("aborted", ExitCode.ABORTED)
+    except KeyboardInterrupt:
+        _fail("aborted", ExitCode.ABORTED)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), ExitCode.USAGE, args)
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(ExitCode.OK) from None
+    except OSError as exc:
+        # The system refused something we did not foresee (a full disk under stdout, a vanished directory): say
+        # what, not "unexpected OSError".
+        if debug:
+            raise
+        where = f" ({exc.filename})" if exc.filename else " (writing the output?)"
+        _fail(f"{exc.strerror or exc}{where}; run again with --debug for details", ExitCode.UNEXPECTED, args)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}; run again with --debug and report it", ExitCode.UNEXPECTED)
+    if code == ExitCode.ABORTED:
+        # Typer turns a Ctrl-C outside our own handlers (e.g. in a hung HTTP call) into a bare exit code 130.
+        _fail("aborted", ExitCode.ABORTED)
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
+    """One line, whatever the message held, and never a key (a key typed as an argument ends up in messages)."""
+    from gladia_cli.settings import known_keys, mask
+    from gladia_cli.terminal import error
+
+    for key in known_keys(args or []):
+        message = message.replace(key, mask(key))
+    error(message)
+    raise SystemExit(code)
+
+
+def _looks_like_summary_type(word: str, types: tuple[str, ...]) -> bool:
+    """One of the types, or a bare word that is no file (`bullet-points`, `bogus`): a typo of a type, which must be
+    refused as one, not become a second input that silently turns the run into a batch."""
+    import re
+
+    if word in types:
+        return True
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z_-]*", word)) and not os.path.exists(word)
+
+
+def _summary_type_argv(args: list[str]) -> list[str]:
+    """Accept the issue's and official CLI's `--summarize [TYPE]` spelling next to `--summary-type TYPE`.
+
+    Click options cannot take an optional value without swallowing a following file name, so the type is split
+    off here: one of the three types, or a bare word that is no file (refused later as a mistyped type). A file
+    named `concise` needs `./concise`.
+    """
+    if not any(arg.startswith("--summarize") for arg in args):
+        return args  # the common case stays free of live.config's import
+    from gladia_cli.live.config import SUMMARY_TYPES
+
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return out + args[i:]
+        if arg.startswith("--summarize="):
+            kind = arg.split("=", 1)[1]
+            out += ["--summarize", "--summary-type", kind] if kind else ["--summarize"]
+        elif arg == "--summarize" and i + 1 < len(args) and _looks_like_summary_type(args[i + 1], SUMMARY_TYPES):
+            out += ["--summarize", "--summary-type", args[i + 1]]
+            i += 1
+        else:
+            out.append(arg)
+        i += 1
+    return out
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c() -> Iterator[None]:
+    """SIGTERM (timeout, systemd, docker stop) unwinds like Ctrl-C, so temporary files go and job ids are printed;
+    a live session installs its own handlers on top (first SIGTERM = a clean stop) and restores this one.
+    The previous handler is back when the command ends (main() may be called in-process, e.g. by tests)."""
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
