@@ -8,7 +8,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from gladia_cli import formats
-from gladia_cli.live.session import (
+from gladia_cli.live.events import (
     Ended,
     Event,
     Notice,
@@ -19,7 +19,7 @@ from gladia_cli.live.session import (
     Transcript,
     Translation,
 )
-from gladia_cli.terminal import is_tty, same_terminal, stderr_console
+from gladia_cli.terminal import is_tty, notice, notice_line, same_terminal, stderr_console
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -261,10 +261,11 @@ class LiveRenderer:
 
             target = self._live.console if self._live is not None else self._console
             # A Text, not markup: server text such as "[ch0]" or ":smile:" is shown as sent.
-            target.print(Text.assemble(("gladia:", "yellow"), " ", text), soft_wrap=True)
+            line = Text(notice_line(text))
+            line.stylize("yellow", 0, len(notice_line("").rstrip()))  # the "gladia:" prefix
+            target.print(line, soft_wrap=True)
         else:
-            self.err.write(f"gladia: {text}\n")
-            self.err.flush()
+            notice(text, self.err)
 
     def write_result(self, text: str) -> None:
         self._write_out(text)
@@ -341,8 +342,7 @@ class JobProgress:
                 self._status.update(Text(line))  # the job status is server text: never markup
             elif self._verbose and text.split(" ")[0] != self._last:
                 self._last = text.split(" ")[0]
-                sys.stderr.write(f"gladia: {line}\n")
-                sys.stderr.flush()
+                notice(line)
 
     def upload(self, sent: int, total: int) -> None:
         self.show(f"uploading {sent * 100 // max(total, 1)}% of {total / 1e6:.1f} MB")

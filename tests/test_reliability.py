@@ -34,7 +34,8 @@ from sources import CHUNK, FMT, RATE, BytesSource
 
 from gladia_cli.api import GladiaApi
 from gladia_cli.errors import ExitCode, NetworkError
-from gladia_cli.live.session import Ended, LiveSession, Notice, ReconnectPolicy, Transcript
+from gladia_cli.live.events import Ended, Notice, Transcript
+from gladia_cli.live.session import LiveSession, ReconnectPolicy
 from gladia_cli.settings import Settings
 
 KEY = "gk-reliability-7f3e9c1d5b-do-not-print"

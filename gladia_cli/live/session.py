@@ -4,208 +4,70 @@ Shutdown is a small state machine: STREAMING -> STOPPING (no more audio wanted; 
 already captured) -> FINISHING (stop_recording sent; waiting for post-processing and close 1000) -> DONE.
 A connection that drops is reopened on the same url with backoff; every byte Gladia has not acknowledged is kept in
 an `AudioBuffer` and resent first, and the microphone keeps capturing meanwhile.
+
+Who owns what: `events.py` the events, `messages.py` what Gladia's messages mean, `connection.py` one socket and its
+own state (replaced on each reconnection), `buffer.py` the audio not yet acknowledged; this module the threads and
+the state machine.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
-from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import AudioSource, PcmFormat
-from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError, UsageError
+from gladia_cli.errors import ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live.buffer import AudioBuffer
+from gladia_cli.live.connection import Connection, ReconnectPolicy, Refused, Unreachable, open_socket
+from gladia_cli.live.events import (
+    Ended,
+    Event,
+    Notice,
+    Progress,
+    ServerMessage,
+    State,
+    StateChanged,
+    Transcript,
+    Translation,
+)
+from gladia_cli.live.messages import (
+    AudioAck,
+    FinalResult,
+    FinalsFilter,
+    Refusal,
+    ServerError,
+    StopAck,
+    Summary,
+    Unreadable,
+    close_error,
+    decode_text,
+    is_retryable,
+    parse_close,
+)
 
-if TYPE_CHECKING:
-    import websocket
+__all__ = [
+    "Ended",
+    "Event",
+    "LiveSession",
+    "Notice",
+    "Progress",
+    "ReconnectPolicy",
+    "ServerMessage",
+    "State",
+    "StateChanged",
+    "Transcript",
+    "Translation",
+]
 
 MAX_FRAME_BYTES = 512 * 1024  # Gladia closes with 1009 above 1 MiB; resends are split well under it.
 _END = None  # end-of-audio marker in the audio queue
-# Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
-# acknowledgments off, they tell that Gladia got the stop and is post-processing.
-_POST_PROCESSING_TYPES = frozenset(
-    {
-        "end_recording",
-        "post_transcript",
-        "post_summarization",
-        "post_chapterization",
-        "post_final_transcript",
-        "end_session",
-    }
-)
 _NO_ANSWER = "no answer (ack timeout)"  # the reason _receive gives for a link it gave up on: no close frame came
-
-
-class State(Enum):
-    CONNECTING = "connecting"
-    STREAMING = "streaming"
-    STOPPING = "stopping"
-    FINISHING = "finishing"
-    DONE = "done"
-
-
-@dataclass(frozen=True)
-class ReconnectPolicy:
-    """Exponential backoff with jitter, bounded in attempts (per outage) and in total time (per outage).
-
-    `max_attempts` counts the tries of the first opening, its own included; so `retries` (one less) is both how often
-    that first opening is retried and how many reconnections are tried after a drop: `--reconnect-attempts N` is
-    `max_attempts=N + 1`, and N=0 means a drop ends the session at once.
-    """
-
-    max_attempts: int = 11
-    max_seconds: float = 120.0
-    base_delay: float = 0.3
-    max_delay: float = 5.0
-    connect_timeout: float = 10.0
-    ack_timeout: float = 20.0  # no message at all for this long while audio waits for an ack: the link is dead
-
-    @property
-    def retries(self) -> int:
-        return max(0, self.max_attempts - 1)
-
-    def delay(self, attempt: int) -> float:
-        return min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * random.uniform(0.5, 1.0)
-
-
-# --- events -------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StateChanged:
-    state: State
-
-
-@dataclass(frozen=True)
-class ServerMessage:
-    """Every message the server sent, decoded; `is_ack` lets the renderer hide acks nobody asked for."""
-
-    message: dict[str, Any]
-    is_ack: bool
-
-
-@dataclass(frozen=True)
-class Transcript:
-    utterance_id: str
-    channel: int
-    text: str
-    is_final: bool
-    start: float | None
-    end: float | None
-    language: str | None
-
-
-@dataclass(frozen=True)
-class Translation:
-    utterance_id: str
-    target_language: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the user should know that does not end the session."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Progress:
-    seconds_sent: float
-    seconds_acked: float
-    seconds_buffered: float = 0.0
-    connected: bool = True
-    attempt: int = 0  # the retry or reconnection being tried or waited for, 1..attempts; 0 for the very first try
-    attempts: int = 0
-    reconnecting: bool = False  # the link was open once and dropped (else: the first opening, with its retries)
-    post_processing: bool = False  # Gladia acknowledged stop_recording or said post-processing started
-
-
-@dataclass(frozen=True)
-class Ended:
-    """The last event. `error` is None on a clean end (close 1000 after stop)."""
-
-    close_code: int | None
-    reason: str
-    error: GladiaError | None
-    final_result: dict[str, Any] | None = None
-    summary: str | None = None
-    undelivered_seconds: float = 0.0
-    reconnections: int = 0
-
-
-Event = StateChanged | ServerMessage | Transcript | Translation | Notice | Progress | Ended
-
-
-# --- close codes ----------------------------------------------------------------------------------------------------
-
-
-def is_retryable(code: int | None) -> bool:
-    """Gladia's rule: 1000 is the end; 1001 and 4400-4499 mean do not retry; anything else may be resumed."""
-    if code is None:
-        return True
-    return code not in (1000, 1001) and not 4400 <= code <= 4499
-
-
-def close_error(code: int | None, reason: str) -> GladiaError:
-    """The error (and exit code) for a close that ends the session without a result."""
-    detail = f"code {code}" + (f": {reason}" if reason else "")
-    if code in (4401, 4403):
-        return AuthError(f"Gladia refused the live connection ({detail})")
-    if code is not None and 4400 <= code <= 4499:
-        return ApiError(f"Gladia ended the session ({detail})")
-    if code == 1001:
-        return NetworkError(f"Gladia went away ({detail})")
-    return NetworkError(f"the live connection was lost ({detail})")
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _parse_close(frame_data: bytes) -> tuple[int | None, str]:
-    if len(frame_data) < 2:
-        return None, ""
-    return int.from_bytes(frame_data[:2], "big"), frame_data[2:].decode("utf-8", "replace")
-
-
-def _hard_close(ws: websocket.WebSocket | None) -> None:
-    """Wake a thread blocked in recv() too: websocket-client's shutdown() alone only closes the descriptor."""
-    if ws is None:
-        return
-    import socket
-
-    sock = getattr(ws, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(Exception):
-        ws.shutdown()
-
-
-def _half_close(ws: websocket.WebSocket) -> None:
-    """After a failed send: stop writing, but let the receiver read what already arrived (a final, an ack)."""
-    import socket
-
-    sock = getattr(ws, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_WR)
-
-
-class _Fatal(Exception):
-    def __init__(self, error: GladiaError) -> None:
-        self.error = error
-
-
-# --- the session ----------------------------------------------------------------------------------------------------
 
 
 class LiveSession:
@@ -231,46 +93,44 @@ class LiveSession:
         emit_acks: bool = True,
     ) -> None:
         self.session_id = session_id
+        self.events: queue.Queue[Event] = queue.Queue()
         self._url = url
         self._source = source
         self._fmt = fmt
         self._policy = policy or ReconnectPolicy()
         self._limit = None if duration is None else int(duration * fmt.sample_rate) * fmt.frame_bytes
         self._on_audio = on_audio
+        self._emit_messages = emit_messages
+        self._emit_acks = emit_acks
+        # audio: producer -> queue -> sender -> buffer -> connection
         self._audio: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
         self._buffer_max = max(int(buffer_seconds * fmt.bytes_per_second), fmt.chunk_bytes(1000))
         self._buffer = AudioBuffer(self._buffer_max)
         self._chunk_hint = fmt.chunk_bytes(100)
         self._max_frame = MAX_FRAME_BYTES - MAX_FRAME_BYTES % fmt.frame_bytes  # whole samples in every frame
         self._lossless = getattr(source, "can_wait", True)
-        self._emit_messages = emit_messages
-        self._emit_acks = emit_acks
+        # threads and their signals
+        self._threads: list[threading.Thread] = []
         self._wake = threading.Event()  # the sender has something new to look at
-        self.events: queue.Queue[Event] = queue.Queue()
-        self._state = State.CONNECTING
-        self._lock = threading.Lock()  # guards _state, _attempt, _reconnecting, _stop_*, _post_processing, _ended
-        self._send_lock = threading.Lock()  # one connection swap or one send at a time
-        self._ws: websocket.WebSocket | None = None
         self._connected = threading.Event()
         self._audio_done = threading.Event()  # the producer has queued its last chunk
         self._stop_wanted = threading.Event()
         self._aborted = threading.Event()
         self._closed = threading.Event()  # the session is over: threads wind down
-        self._threads: list[threading.Thread] = []
+        self._send_lock = threading.Lock()  # one connection swap or one send at a time
+        self._lock = threading.Lock()  # guards everything below, and the fields of the current connection
+        self._conn: Connection | None = None  # replaced wholesale on each (re)connection
+        self._state = State.CONNECTING
         self._attempt = 0
         self._reconnecting = False
-        self._stop_sent = False
+        self._reconnections = 0
+        self._stop_sent_ever = False
         self._stop_acked = False
         self._post_processing = False
-        self._stop_sent_ever = False
-        self._first_frame = 0  # bytes of the first frame sent on the current connection
-        self._resend_from = 0
-        self._reconnections = 0
-        self._skew: int | None = None
         self._ended = False
-        self._finals_seen: set[tuple[int, str]] = set()
-        self._final_times: set[tuple[int, float, float]] = set()
-        self._final_result: dict[str, Any] | None = None
+        # what Gladia said that outlives a connection
+        self._finals = FinalsFilter()
+        self._final_result: dict | None = None
         self._summary: str | None = None
 
     # -- control (any thread) --
@@ -307,17 +167,9 @@ class LiveSession:
         self._stop_wanted.set()
         self._wake.set()
         self._source.close()
-        ws = self._ws
-        lock = getattr(ws, "lock", None)
-        # A sender stuck in a send holds the socket's lock: then skip the close frame rather than wait behind it.
-        # (Probe the lock and let go: send_close takes it itself, and it is not reentrant.)
-        free = lock is None or lock.acquire(timeout=0.2)
-        if free and lock is not None:
-            lock.release()
-        if ws is not None and free:
-            with contextlib.suppress(Exception):
-                ws.send_close(1000, b"aborted by user")
-        _hard_close(ws)
+        conn = self._conn
+        if conn is not None:
+            conn.close_now(b"aborted by user")
 
     def progress(self) -> Progress:
         buf = self._buffer
@@ -346,12 +198,28 @@ class LiveSession:
         self._closed.set()
         self._wake.set()
         self._source.close()
-        _hard_close(self._ws)
+        conn = self._conn
+        if conn is not None:
+            conn.hard_close()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    # -- producer: source -> audio queue --
+    def _end(self, code: int | None, reason: str, error: GladiaError | None) -> None:
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+            reconnections = self._reconnections
+        self._closed.set()
+        self._wake.set()
+        self._connected.clear()
+        self._source.close()
+        undelivered = self._fmt.seconds(self._buffer.held_bytes) if error is not None else 0.0
+        self._set_state(State.DONE)
+        self.events.put(Ended(code, reason, error, self._final_result, self._summary, undelivered, reconnections))
+
+    # -- producer thread: source -> audio queue --
 
     def _produce(self) -> None:
         """Read the source into the audio queue, enforcing --duration and the declared frame size."""
@@ -394,7 +262,7 @@ class LiveSession:
                 continue
         return False
 
-    # -- sender: audio queue -> buffer -> socket --
+    # -- sender thread: audio queue -> buffer -> socket --
 
     def _send(self) -> None:
         while not self._closed.is_set() and not self._aborted.is_set():
@@ -446,41 +314,40 @@ class LiveSession:
     def _send_some(self) -> bool:
         """Send one frame (or the stop); False when there was nothing to do."""
         with self._send_lock:
-            ws = self._ws if self._connected.is_set() else None
-            if ws is None:
+            conn = self._conn if self._connected.is_set() else None
+            if conn is None:
                 return False
             frame = self._buffer.next_frame(self._max_frame)
             try:
                 if frame is not None:
                     with self._lock:
-                        if self._first_frame == 0:
-                            self._first_frame = len(frame[1])
-                    ws.send_bytes(frame[1])
+                        conn.first_frame = conn.first_frame or len(frame[1])
+                    conn.send_audio(frame[1])
                     return True
                 if self._audio_done.is_set() and self._audio.empty():
                     with self._lock:
-                        if self._stop_sent or self._stop_acked:
+                        if conn.stop_sent or self._stop_acked:
                             return False
-                        self._stop_sent = True
+                        conn.stop_sent = True
                         self._stop_sent_ever = True
                     self._set_state(State.FINISHING)
-                    ws.send(json.dumps({"type": "stop_recording"}))
+                    conn.send_stop()
                     return True
             except Exception:
                 # The connection thread notices the dead socket and reconnects; the buffer still has the frame.
                 self._connected.clear()
-                _half_close(ws)
+                conn.half_close()
             return False
 
-    def _waiting_for_gladia(self) -> bool:
+    def _waiting_for_gladia(self, conn: Connection) -> bool:
         """Something sent is still unacknowledged: silence now means a dead link, not post-processing."""
         with self._lock:
             if self._stop_acked:
                 return False
-            stop_pending = self._stop_sent
+            stop_pending = conn.stop_sent
         return stop_pending or self._buffer.numbered > self._buffer.acked
 
-    # -- connection: connect, receive, reconnect --
+    # -- connection thread: connect, receive, reconnect --
 
     def _connection(self) -> None:
         code: int | None = None
@@ -491,11 +358,11 @@ class LiveSession:
         silent_since = 0.0
         while not self._closed.is_set():
             try:
-                ws = self._connect(first)
-            except _Fatal as fatal:
+                conn = self._connect(first)
+            except Refused as fatal:
                 self._end(code, reason, fatal.error)
                 return
-            if ws is None:  # aborted or closed while connecting
+            if conn is None:  # aborted or closed while connecting
                 self._end(code, reason, None if self._aborted.is_set() else close_error(code, reason))
                 return
             if not first:
@@ -504,26 +371,14 @@ class LiveSession:
                     self._reconnections = reconnections
                 self.events.put(Notice("reconnected; resending what Gladia had not acknowledged"))
             first = False
-            code, reason, heard = self._receive(ws)
+            code, reason = self._receive(conn)
             self._connected.clear()
-            _hard_close(ws)
+            conn.hard_close()
             if self._aborted.is_set():
                 self._end(code, reason, None)
                 return
             if code == 1000:
-                with self._lock:
-                    stop_sent = self._stop_sent_ever
-                left = self._buffer.pending_bytes + self._audio.qsize() * self._chunk_hint
-                if not stop_sent and not self._aborted.is_set():
-                    seconds = self._fmt.seconds(left)
-                    error = ApiError(
-                        f"Gladia ended the session before all the audio was sent (about {seconds:.1f} s not sent"
-                        + (f"; {reason}" if reason else "")
-                        + ")"
-                    )
-                    self._end(code, reason, error)
-                    return
-                self._end(code, reason, None)
+                self._end(code, reason, self._early_end_error(reason))
                 return
             if not is_retryable(code):
                 self._end(code, reason, close_error(code, reason))
@@ -533,7 +388,7 @@ class LiveSession:
                 self._end(code, reason, NetworkError(f"{lost}; not reconnecting (--reconnect-attempts 0)"))
                 return
             # A server that accepts connections but never answers must not be retried forever.
-            if heard:
+            if conn.heard:
                 silent_streak = 0
             else:
                 silent_streak += 1
@@ -551,17 +406,28 @@ class LiveSession:
             )
             self.events.put(Notice(f"{lost}; reconnecting"))
 
+    def _early_end_error(self, reason: str) -> GladiaError | None:
+        """Close 1000 is the end; before our stop it means Gladia ended the session with audio still to send."""
+        with self._lock:
+            stop_sent = self._stop_sent_ever
+        if stop_sent:
+            return None
+        left = self._buffer.pending_bytes + self._audio.qsize() * self._chunk_hint
+        return ApiError(
+            f"Gladia ended the session before all the audio was sent (about {self._fmt.seconds(left):.1f} s not sent"
+            + (f"; {reason}" if reason else "")
+            + ")"
+        )
+
     def _no_answer(self) -> str:
         return f"no answer from Gladia for {self._policy.ack_timeout:g} s"
 
-    def _connect(self, first: bool) -> websocket.WebSocket | None:
-        """Open the socket with backoff; None if the session was aborted meanwhile; _Fatal when retrying is futile.
+    def _connect(self, first: bool) -> Connection | None:
+        """Open the socket with backoff; None if the session was aborted meanwhile; Refused when retrying is futile.
 
         The first opening is one try plus `policy.retries` retries; a reopening after a drop is `policy.retries`
         reconnection attempts. Either also stops once `policy.max_seconds` have passed, and says which limit it hit.
         """
-        import websocket
-
         policy = self._policy
         retries = policy.retries
         started = time.monotonic()
@@ -575,35 +441,19 @@ class LiveSession:
                 return None
             self._announce_attempt(attempt)
             try:
-                ws = websocket.create_connection(
-                    self._url, timeout=policy.connect_timeout, enable_multithread=True, skip_utf8_validation=True
-                )
-                # A peer that stops reading or answering must fail a send or a read in bounded time, not block them
-                # forever; _receive tells a quiet server (post-processing) from a dead one.
-                ws.settimeout(policy.ack_timeout)
-            except websocket.WebSocketBadStatusException as exc:
-                status = getattr(exc, "status_code", 0)
-                if status in (401, 403):
-                    raise _Fatal(AuthError(f"Gladia refused the live connection ({status})")) from None
-                if 400 <= status < 500 and status not in (408, 429):
-                    raise _Fatal(ApiError(f"Gladia refused the live connection ({status})", status=status)) from None
-                last_error = f"HTTP {status}"
-            except (OSError, websocket.WebSocketException) as exc:
-                last_error = type(exc).__name__
+                ws = open_socket(self._url, policy)
+            except Unreachable as exc:
+                last_error = str(exc)
             else:
                 with self._send_lock:
-                    self._ws = ws
-                    resend_from = self._buffer.rewind()
+                    conn = Connection(ws, self._buffer.rewind())
                     with self._lock:
-                        self._resend_from = resend_from
-                        self._first_frame = 0
-                        self._skew = None  # learnt from this connection's first ack
+                        self._conn = conn
                         self._attempt = 0
-                        self._stop_sent = False  # resent on the new connection unless Gladia acknowledged it
                     self._connected.set()
                 self._wake.set()
                 self._set_state(State.STOPPING if self._stop_wanted.is_set() else State.STREAMING)
-                return ws
+                return conn
             elapsed = time.monotonic() - started
             if attempt >= retries:
                 break
@@ -625,7 +475,7 @@ class LiveSession:
         counted = _plural(tries, "attempt" if first else "reconnection attempt")
         if timed_out:
             counted += f" in {time.monotonic() - started:.0f} s (--reconnect-timeout)"
-        raise _Fatal(
+        raise Refused(
             NetworkError(f"cannot {'open' if first else 'reopen'} the live connection ({last_error}) after {counted}")
         )
 
@@ -636,149 +486,69 @@ class LiveSession:
         if changed:
             self.events.put(self.progress())
 
-    def _receive(self, ws: websocket.WebSocket) -> tuple[int | None, str, bool]:
-        """Read until the socket closes: (close code, reason, whether anything at all was heard)."""
-        import websocket
-
-        heard = False
+    def _receive(self, conn: Connection) -> tuple[int | None, str]:
+        """Read until the socket closes: (close code, reason)."""
         while True:
-            try:
-                opcode, frame = ws.recv_data_frame(True)
-            except websocket.WebSocketTimeoutException:
+            got = conn.receive()
+            if got.kind == "timeout":
                 # No message for ack_timeout seconds (the socket's timeout): fine while Gladia post-processes.
                 if self._closed.is_set():
-                    return 1006, "closed", heard
-                if self._waiting_for_gladia():
-                    return 1006, _NO_ANSWER, heard  # said once, by the caller, with what happens next
+                    return 1006, "closed"
+                if self._waiting_for_gladia(conn):
+                    return 1006, _NO_ANSWER  # said once, by the caller, with what happens next
                 continue
-            except Exception:
-                return 1006, "connection dropped", heard
-            heard = True
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                code, reason = _parse_close(frame.data)
-                return code, reason, heard
-            if opcode == websocket.ABNF.OPCODE_TEXT:
-                self._handle_text(frame.data)
-            elif opcode == websocket.ABNF.OPCODE_BINARY:
+            if got.kind == "dropped":
+                return 1006, "connection dropped"
+            if got.kind == "close":
+                return parse_close(got.data)
+            if got.kind == "text":
+                self._handle_text(conn, got.data)
+            else:
                 self.events.put(Notice("ignored a binary message from the server"))
 
-    # -- messages --
+    # -- what Gladia said --
 
-    def _handle_text(self, data: bytes) -> None:
-        try:
-            message = json.loads(data)
-        except ValueError:
-            self.events.put(Notice("ignored a message from the server that is not JSON"))
+    def _handle_text(self, conn: Connection, data: bytes) -> None:
+        decoded = decode_text(data)
+        if isinstance(decoded, Unreadable):
+            self.events.put(Notice(decoded.reason))
             return
-        if not isinstance(message, dict):
-            self.events.put(Notice("ignored a message from the server that is not a JSON object"))
-            return
-        is_ack = "acknowledged" in message
         # Thousands of acks a second at --speed 0: queue them only for someone who prints them.
-        if self._emit_messages and (self._emit_acks or not is_ack):
-            self.events.put(ServerMessage(message, is_ack))
-        kind = message.get("type")
-        body = message.get("data")
-        payload: dict[str, Any] = body if isinstance(body, dict) else {}
-        if kind in _POST_PROCESSING_TYPES and not is_ack:
+        if self._emit_messages and (self._emit_acks or not decoded.is_ack):
+            self.events.put(ServerMessage(decoded.message, decoded.is_ack))
+        if decoded.post_processing:
             with self._lock:
                 self._post_processing = True
-        if is_ack:
-            self._handle_ack(kind, message, payload)
-        elif kind == "transcript":
-            self._handle_transcript(payload)
-        elif kind == "translation":
-            translated = payload.get("translated_utterance") or {}
-            text = str(translated.get("text") or "").strip() if isinstance(translated, dict) else ""
-            if text:
-                self.events.put(
-                    Translation(str(payload.get("utterance_id", "")), str(payload.get("target_language", "")), text)
-                )
-        elif kind == "post_final_transcript":
-            self._final_result = payload
-        elif kind == "post_summarization":
-            results = payload.get("results")
-            if isinstance(results, str) and results.strip():
-                self._summary = results.strip()
-        # Every other type (speech events, lifecycle, NER, sentiment, unknown ones) is only passed through.
-
-    def _handle_ack(self, kind: Any, message: dict[str, Any], payload: dict[str, Any]) -> None:
-        if not message.get("acknowledged"):
-            error = message.get("error")
-            text = error.get("message") if isinstance(error, dict) else None
-            if kind != "stop_recording":  # a repeated stop is refused harmlessly
-                self.events.put(Notice(f"Gladia did not acknowledge {kind}: {text or 'no reason given'}"))
-            return
-        if kind == "audio_chunk":
-            byte_range = payload.get("byte_range")
-            if not (isinstance(byte_range, list) and len(byte_range) == 2):
-                return
-            start, end = byte_range
-            if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
-                return
-            with self._lock:
-                if self._skew is None:
-                    # A server that counts resent bytes again numbers this connection from its own total: the ack of
-                    # the first frame sent on it tells by how much its numbering runs ahead of ours. An ack that is
-                    # not that one (the first was lost) teaches nothing: assume no skew, as the reference does.
-                    first = self._first_frame and int(end) - int(start) == self._first_frame
-                    self._skew = max(0, int(start) - self._resend_from) if first else 0
-                skew = self._skew
-            self._buffer.ack(int(end) - skew)
-            self._wake.set()
-        elif kind == "stop_recording":
+        content = decoded.content
+        if isinstance(content, AudioAck):
+            self._on_audio_ack(conn, content)
+        elif isinstance(content, StopAck):
             with self._lock:
                 self._stop_acked = True
                 self._post_processing = True
+        elif isinstance(content, Refusal):
+            if content.kind != "stop_recording":  # a repeated stop is refused harmlessly
+                self.events.put(Notice(f"Gladia did not acknowledge {content.kind}: {content.message}"))
+        elif isinstance(content, Transcript):
+            if self._finals.fresh(content):
+                self.events.put(content)
+        elif isinstance(content, Translation):
+            self.events.put(content)
+        elif isinstance(content, FinalResult):
+            self._final_result = content.result
+        elif isinstance(content, Summary):
+            self._summary = content.text
+        elif isinstance(content, ServerError):
+            self.events.put(Notice(f"Gladia reported an error in {content.kind}: {content.message}"))
 
-    def _handle_transcript(self, payload: dict[str, Any]) -> None:
-        utterance = payload.get("utterance")
-        if not isinstance(utterance, dict):
-            return
-
-        def num(name: str) -> float | None:
-            value = utterance.get(name)
-            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-        channel_value = utterance.get("channel")
-        channel = int(channel_value) if isinstance(channel_value, (int, float)) else 0
-        uid = str(payload.get("id", ""))
-        start, end = num("start"), num("end")
-        is_final = bool(payload.get("is_final", True))
-        if is_final:
-            # After a resume the server may send an utterance again: show each final once, by id and by timing.
-            timing = (channel, round(start, 2), round(end, 2)) if start is not None and end is not None else None
-            if (channel, uid) in self._finals_seen or (timing is not None and timing in self._final_times):
-                return
-            self._finals_seen.add((channel, uid))
-            if timing is not None:
-                self._final_times.add(timing)
-        elif (channel, uid) in self._finals_seen:
-            return  # a stale partial of an utterance already final
-        language = utterance.get("language")
-        self.events.put(
-            Transcript(
-                utterance_id=uid,
-                channel=channel,
-                text=str(utterance.get("text") or "").strip(),
-                is_final=is_final,
-                start=start,
-                end=end,
-                language=language if isinstance(language, str) else None,
-            )
-        )
-
-    def _end(self, code: int | None, reason: str, error: GladiaError | None) -> None:
+    def _on_audio_ack(self, conn: Connection, ack: AudioAck) -> None:
         with self._lock:
-            if self._ended:
-                return
-            self._ended = True
-        self._closed.set()
+            if conn.skew is None:
+                # A server that counts resent bytes again numbers this connection from its own total: the ack of
+                # the first frame sent on it tells by how much its numbering runs ahead of ours. An ack that is
+                # not that one (the first was lost) teaches nothing: assume no skew, as the reference does.
+                first = conn.first_frame and ack.end - ack.start == conn.first_frame
+                conn.skew = max(0, ack.start - conn.resend_from) if first else 0
+            skew = conn.skew
+        self._buffer.ack(ack.end - skew)
         self._wake.set()
-        self._connected.clear()
-        self._source.close()
-        undelivered = self._fmt.seconds(self._buffer.held_bytes) if error is not None else 0.0
-        self._set_state(State.DONE)
-        with self._lock:
-            reconnections = self._reconnections
-        self.events.put(Ended(code, reason, error, self._final_result, self._summary, undelivered, reconnections))

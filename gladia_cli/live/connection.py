@@ -1,0 +1,155 @@
+"""One WebSocket to a live session's url, and what belongs to it alone.
+
+A reconnection makes a new `Connection` rather than resetting fields one by one: the resend point, the bookkeeping of
+the first frame, whether `stop_recording` went out on it, whether Gladia said anything on it. The websocket module is
+imported only when a connection is opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from gladia_cli.errors import ApiError, AuthError, GladiaError
+
+if TYPE_CHECKING:
+    import websocket
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """Exponential backoff with jitter, bounded in attempts (per outage) and in total time (per outage).
+
+    `max_attempts` counts the tries of the first opening, its own included; so `retries` (one less) is both how often
+    that first opening is retried and how many reconnections are tried after a drop: `--reconnect-attempts N` is
+    `max_attempts=N + 1`, and N=0 means a drop ends the session at once.
+    """
+
+    max_attempts: int = 11
+    max_seconds: float = 120.0
+    base_delay: float = 0.3
+    max_delay: float = 5.0
+    connect_timeout: float = 10.0
+    ack_timeout: float = 20.0  # no message at all for this long while audio waits for an ack: the link is dead
+
+    @property
+    def retries(self) -> int:
+        return max(0, self.max_attempts - 1)
+
+    def delay(self, attempt: int) -> float:
+        return min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * random.uniform(0.5, 1.0)
+
+
+class Unreachable(Exception):
+    """This try failed in a way another try may fix (refused, reset, 5xx, 429...)."""
+
+
+class Refused(Exception):
+    """Gladia refused the connection for good (401/403, another 4xx): retrying is futile."""
+
+    def __init__(self, error: GladiaError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Received:
+    """What one read gave: a frame, or `timeout` (nothing for the socket's timeout), or `dropped` (the link died)."""
+
+    kind: Literal["text", "binary", "close", "timeout", "dropped"]
+    data: bytes = b""
+
+
+def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
+    """One try at opening the socket; `Unreachable` or `Refused` when it fails."""
+    import websocket
+
+    try:
+        ws = websocket.create_connection(
+            url, timeout=policy.connect_timeout, enable_multithread=True, skip_utf8_validation=True
+        )
+        # A peer that stops reading or answering must fail a send or a read in bounded time, not block them forever;
+        # the session tells a quiet server (post-processing) from a dead one.
+        ws.settimeout(policy.ack_timeout)
+    except websocket.WebSocketBadStatusException as exc:
+        status = getattr(exc, "status_code", 0)
+        if status in (401, 403):
+            raise Refused(AuthError(f"Gladia refused the live connection ({status})")) from None
+        if 400 <= status < 500 and status not in (408, 429):
+            raise Refused(ApiError(f"Gladia refused the live connection ({status})", status=status)) from None
+        raise Unreachable(f"HTTP {status}") from None
+    except (OSError, websocket.WebSocketException) as exc:
+        raise Unreachable(type(exc).__name__) from None
+    return ws
+
+
+class Connection:
+    """An open socket and its per-connection state. The sender writes, the connection thread reads.
+
+    Fields are read and written under the session's lock; the socket's own lock serialises the writes.
+    """
+
+    def __init__(self, ws: websocket.WebSocket, resend_from: int) -> None:
+        self.ws = ws
+        self.resend_from = resend_from  # the offset the first frame sent on this connection starts at
+        self.first_frame = 0  # bytes of that first frame
+        self.skew: int | None = None  # learnt from this connection's first ack
+        self.stop_sent = False  # stop_recording went out on this connection
+        self.heard = False  # Gladia sent anything at all on this connection
+
+    def send_audio(self, frame: bytes) -> None:
+        self.ws.send_bytes(frame)
+
+    def send_stop(self) -> None:
+        self.ws.send(json.dumps({"type": "stop_recording"}))
+
+    def receive(self) -> Received:
+        import websocket
+
+        try:
+            opcode, frame = self.ws.recv_data_frame(True)
+        except websocket.WebSocketTimeoutException:
+            return Received("timeout")
+        except Exception:
+            return Received("dropped")
+        self.heard = True
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return Received("close", frame.data)
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            return Received("text", frame.data)
+        return Received("binary", frame.data)
+
+    def close_now(self, reason: bytes) -> None:
+        """Close with 1000 and drop the link; a sender stuck in a send holds the socket's lock: then skip the frame."""
+        lock = getattr(self.ws, "lock", None)
+        # Probe the lock and let go: send_close takes it itself, and it is not reentrant.
+        free = lock is None or lock.acquire(timeout=0.2)
+        if free and lock is not None:
+            lock.release()
+        if free:
+            with contextlib.suppress(Exception):
+                self.ws.send_close(1000, reason)
+        self.hard_close()
+
+    def hard_close(self) -> None:
+        """Wake a thread blocked in recv() too: websocket-client's shutdown() alone only closes the descriptor."""
+        import socket
+
+        sock = getattr(self.ws, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            self.ws.shutdown()
+
+    def half_close(self) -> None:
+        """After a failed send: stop writing, but let the receiver read what already arrived (a final, an ack)."""
+        import socket
+
+        sock = getattr(self.ws, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)

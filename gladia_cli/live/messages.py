@@ -1,0 +1,239 @@
+"""Gladia's live messages decoded: a text frame -> a typed result, a close frame -> (code, reason), a close code ->
+retry or the error to raise. Pure functions (and one small de-duplicating filter): testable without a socket.
+
+The shapes are those of the API reference (`gladia-api.md` §3.3, §3.5): every server frame is a JSON object with
+`type`, `data` and, on the two ack types only, `acknowledged`. Unknown types and keys are passed through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError
+from gladia_cli.live.events import Transcript, Translation
+
+# Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
+# acknowledgments off, they tell that Gladia got the stop and is post-processing.
+POST_PROCESSING_TYPES = frozenset(
+    {
+        "end_recording",
+        "post_transcript",
+        "post_summarization",
+        "post_chapterization",
+        "post_final_transcript",
+        "end_session",
+    }
+)
+
+
+@dataclass(frozen=True)
+class AudioAck:
+    """An `audio_chunk` ack: `byte_range` as Gladia sent it (session-global; see `acked_until` for its end)."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class StopAck:
+    """Gladia took `stop_recording`; post-processing follows."""
+
+    left_to_process: float | None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An ack with `acknowledged: false`: what was refused and Gladia's reason."""
+
+    kind: str
+    message: str
+    status: int | None = None
+
+    @property
+    def stop_already_taken(self) -> bool:
+        """A repeated stop refused because the recording is already stopped: the stop is done, not lost.
+
+        The AsyncAPI example carries `{"status_code": 409, "exception": "ConflictError", "message": "Recording already
+        stopped"}`; the OpenAPI schema and the SDKs know the `message` only. Either one is enough.
+        """
+        return self.kind == "stop_recording" and (self.status == 409 or "already stopped" in self.message.lower())
+
+
+@dataclass(frozen=True)
+class FinalResult:
+    """`post_final_transcript`: the whole session's result, as `GET /v2/live/{id}` would give it."""
+
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Summary:
+    text: str
+
+
+@dataclass(frozen=True)
+class ServerError:
+    """A message other than an ack that carries an `error` (an add-on that failed): worth saying, not fatal."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A text frame that is not a JSON object: ignored, but said."""
+
+    reason: str
+
+
+Content = Transcript | Translation | AudioAck | StopAck | Refusal | FinalResult | Summary | ServerError
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One server message: the raw dict (passed through), whether it is an ack, and what it means to the client."""
+
+    message: dict[str, Any]
+    is_ack: bool
+    post_processing: bool  # the message proves Gladia took the stop
+    content: Content | None
+
+
+def decode_text(data: bytes | str) -> Decoded | Unreadable:
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return Unreadable("ignored a message from the server that is not JSON")
+    if not isinstance(message, dict):
+        return Unreadable("ignored a message from the server that is not a JSON object")
+    is_ack = "acknowledged" in message
+    kind = message.get("type")
+    body = message.get("data")
+    payload: dict[str, Any] = body if isinstance(body, dict) else {}
+    post_processing = kind in POST_PROCESSING_TYPES and not is_ack
+    content: Content | None
+    if is_ack:
+        content = _ack(str(kind), message, payload)
+    elif kind == "transcript":
+        content = _transcript(payload)
+    elif kind == "translation":
+        content = _translation(payload)
+    elif kind == "post_final_transcript":
+        content = FinalResult(payload)
+    elif kind == "post_summarization":
+        results = payload.get("results")
+        content = Summary(results.strip()) if isinstance(results, str) and results.strip() else None
+    else:
+        content = None  # speech events, lifecycle, NER, sentiment, unknown types: passed through only
+    if content is None and not is_ack:
+        text = _error_text(message.get("error"))
+        if text is not None:
+            content = ServerError(str(kind), text)
+    return Decoded(message, is_ack, post_processing, content)
+
+
+def _error_text(error: Any) -> str | None:
+    if isinstance(error, dict):
+        text = error.get("message")
+        return str(text) if text else "no reason given"
+    return None
+
+
+def _ack(kind: str, message: dict[str, Any], payload: dict[str, Any]) -> Content | None:
+    if not message.get("acknowledged"):
+        error = message.get("error")
+        text = _error_text(error) or "no reason given"
+        status = error.get("status_code") if isinstance(error, dict) else None
+        return Refusal(kind, text, status if isinstance(status, int) and not isinstance(status, bool) else None)
+    if kind == "audio_chunk":
+        byte_range = payload.get("byte_range")
+        if not (isinstance(byte_range, list) and len(byte_range) == 2):
+            return None
+        start, end = byte_range
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end)):
+            return None
+        return AudioAck(int(start), int(end))
+    if kind == "stop_recording":
+        left = payload.get("recording_left_to_process")
+        return StopAck(float(left) if isinstance(left, (int, float)) and not isinstance(left, bool) else None)
+    return None
+
+
+def _transcript(payload: dict[str, Any]) -> Transcript | None:
+    utterance = payload.get("utterance")
+    if not isinstance(utterance, dict):
+        return None
+
+    def num(name: str) -> float | None:
+        value = utterance.get(name)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    channel_value = utterance.get("channel")
+    language = utterance.get("language")
+    return Transcript(
+        utterance_id=str(payload.get("id", "")),
+        channel=int(channel_value) if isinstance(channel_value, (int, float)) else 0,
+        text=str(utterance.get("text") or "").strip(),
+        is_final=bool(payload.get("is_final", True)),
+        start=num("start"),
+        end=num("end"),
+        language=language if isinstance(language, str) else None,
+    )
+
+
+def _translation(payload: dict[str, Any]) -> Translation | None:
+    translated = payload.get("translated_utterance") or {}
+    text = str(translated.get("text") or "").strip() if isinstance(translated, dict) else ""
+    if not text:
+        return None
+    return Translation(str(payload.get("utterance_id", "")), str(payload.get("target_language", "")), text)
+
+
+class FinalsFilter:
+    """After a resume the server may send an utterance again: let each final through once, by id and by timing."""
+
+    def __init__(self) -> None:
+        self._ids: set[tuple[int, str]] = set()
+        self._times: set[tuple[int, float, float]] = set()
+
+    def fresh(self, t: Transcript) -> bool:
+        key = (t.channel, t.utterance_id)
+        if not t.is_final:
+            return key not in self._ids  # a stale partial of an utterance already final is dropped
+        timing = (t.channel, round(t.start, 2), round(t.end, 2)) if t.start is not None and t.end is not None else None
+        if key in self._ids or (timing is not None and timing in self._times):
+            return False
+        self._ids.add(key)
+        if timing is not None:
+            self._times.add(timing)
+        return True
+
+
+# --- close frames and codes -------------------------------------------------------------------------------------------
+
+
+def parse_close(frame_data: bytes) -> tuple[int | None, str]:
+    if len(frame_data) < 2:
+        return None, ""
+    return int.from_bytes(frame_data[:2], "big"), frame_data[2:].decode("utf-8", "replace")
+
+
+def is_retryable(code: int | None) -> bool:
+    """Gladia's rule: 1000 is the end; 1001 and 4400-4499 mean do not retry; anything else may be resumed."""
+    if code is None:
+        return True
+    return code not in (1000, 1001) and not 4400 <= code <= 4499
+
+
+def close_error(code: int | None, reason: str) -> GladiaError:
+    """The error (and exit code) for a close that ends the session without a result."""
+    detail = f"code {code}" + (f": {reason}" if reason else "")
+    if code in (4401, 4403):
+        return AuthError(f"Gladia refused the live connection ({detail})")
+    if code is not None and 4400 <= code <= 4499:
+        return ApiError(f"Gladia ended the session ({detail})")
+    if code == 1001:
+        return NetworkError(f"Gladia went away ({detail})")
+    return NetworkError(f"the live connection was lost ({detail})")
