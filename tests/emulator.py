@@ -35,16 +35,35 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
 - `reid_finals_on_reconnect: bool` -- the same, but each replayed final gets a new `data.id` (same text and timing):
   only de-duplication by timing can hide it.
 - `message_delay: float` -- a slow server: every message is sent this many seconds late (the sender waits).
+- `inclusive_acks: bool` -- acks give `byte_range` as asyncapi.yaml's text and example do, `[start, end]` inclusive
+  (`[0, 4095]` for the first 4096 bytes), instead of the half-open `[start, end)` both official SDKs read.
+- `skip_first_acks_on_reconnect: int` -- on every connection after the first, the first N audio acks are never sent
+  (later ones are): the client must take a later ack's `byte_range` end as the authority.
+- `drop_at_stop: int` -- the next N `stop_recording`s are taken (the first one stops the recording and starts the
+  post-processing) but the connection is then dropped before any answer: the stop ack is lost, and the client's
+  resent stop is refused 409 "Recording already stopped".
+- `asyncapi_refusals: bool` -- a repeated stop is refused in asyncapi.yaml's shape: `"data": {}` and
+  `"error": {"status_code": 409, "exception": "ConflictError", "message": ...}` (default: the OpenAPI shape,
+  `"data": null`, `"error": {"message": ...}`).
+- `drops_in_post_processing: int` -- after the stop, while it post-processes, the emulator drops the session's
+  connection this many times (the first at once, each later one as soon as the client has reconnected).
 - `silent: bool` -- accept the WebSocket and receive audio, but never send any message, and never close on our
   own (even after `stop_recording`); a client's close frame is still answered.
 - `http_hang_seconds: float` -- every REST handler sleeps this long before answering.
 - `result_processing_polls`, `post_processing_delay`, `extra_messages`, `raw_text_frames`, `addon_failures` -- see
   their comments.
 
-Resends and `session.audio`: byte offsets are session-global and the emulator numbers bytes by *total received*
-(`len(session.audio)`), like a server that does not de-duplicate. So `session.audio` is the raw concatenation of
-every audio byte recorded, in arrival order, resends included; `session.connection_streams` holds the same bytes
-split per connection (`b"".join(connection_streams) == audio`). `session.dedup_audio()` rebuilds the logical stream
+Resends and `session.audio`: `session.audio` is the raw concatenation of every audio byte recorded, in arrival order,
+resends included; `session.connection_streams` holds the same bytes split per connection
+(`b"".join(connection_streams) == audio`).
+
+Byte offsets in acks are session-global, as both official SDKs read them: a connection's audio is numbered from where
+it starts in the session's audio, not after what was received. The emulator finds where a reconnection's resend
+starts (the same content matching as `dedup_audio`, below; on an ambiguous match, the candidate nearest to what it
+had acknowledged), lays the resend over what it holds (`session.logical_audio`: each byte once; an overlap that
+differs is counted in `resend_mismatches`) and acknowledges in that numbering. `acked_until` is the end of the
+highest ack it actually sent; `resent_after_ack` counts the bytes a reconnection resent although an ack had
+confirmed them: a faithful client keeps it at 0. `session.dedup_audio()` rebuilds the logical stream
 the client meant to send: a reconnecting client starts each new connection by resending from the last offset it saw
 acknowledged, A <= what the server had received; A is found as the unique offset where the connection's first bytes
 occur in the logical stream so far (use noisy audio in tests so that the match is unique), the overlap is checked to
@@ -487,6 +506,11 @@ class LiveSession:
     audio: bytearray = field(default_factory=bytearray)
     binary_frames: int = 0
     frame_sizes: list[int] = field(default_factory=list)  # bytes of audio in each frame, in order
+    logical_audio: bytearray = field(default_factory=bytearray)  # each byte once, by its session offset
+    acked_until: int = 0  # exclusive end of the highest audio ack sent
+    resent_after_ack: int = 0  # bytes resent on a reconnection that an ack had already confirmed
+    resend_offsets: list[int] = field(default_factory=list)  # where each reconnection's audio started
+    resend_mismatches: int = 0  # resent overlaps that differ from what the session holds
     base64_frames: int = 0
     ignored_audio_frames: int = 0  # audio received after stop_recording: neither recorded nor acknowledged
     client_messages: list[dict] = field(default_factory=list)
@@ -581,6 +605,28 @@ def _resend_offset(logical: bytearray, stream: bytes, *, probe: int, min_overlap
     return len(logical)
 
 
+def _resume_offset(logical: bytearray, stream: bytes, *, near: int, probe: int = 64, min_overlap: int = 4) -> int:
+    """Where a reconnection's first bytes start in `logical`, for numbering; never raises (unlike `_resend_offset`).
+
+    Audio that matches in several places (silence, a repeated test pattern) may as well be new audio: it is placed
+    at the candidate nearest to `near` (what was acknowledged), the end of `logical` being one of them.
+    """
+    head = stream[: max(probe, 1)]
+    found: list[int] = []
+    at = logical.find(head)
+    while at != -1 and len(found) < 1000:
+        found.append(at)
+        at = logical.find(head, at + 1)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        return min([*found, len(logical)], key=lambda offset: abs(offset - near))
+    for size in range(min(len(head), len(logical)) - 1, min_overlap - 1, -1):
+        if logical.endswith(stream[:size]):
+            return len(logical) - size
+    return len(logical)
+
+
 @dataclass
 class _Connection:
     """One accepted WebSocket of a session, with the faults planned for it."""
@@ -593,6 +639,8 @@ class _Connection:
     close_after: tuple[int, int] | None = None
     received: int = 0
     alive: bool = True
+    offset: int | None = None  # session offset of the next byte received on this connection
+    acks_due: int = 0
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -681,6 +729,11 @@ class GladiaEmulator:
         self.resend_finals_on_reconnect = False
         self.reid_finals_on_reconnect = False
         self.message_delay = 0.0
+        self.inclusive_acks = False
+        self.skip_first_acks_on_reconnect = 0
+        self.drop_at_stop = 0
+        self.asyncapi_refusals = False
+        self.drops_in_post_processing = 0
         self.silent = False
         self.http_hang_seconds = 0.0
         self.refused_handshakes = 0
@@ -1144,28 +1197,34 @@ class GladiaEmulator:
         session.close_code = code
         await ws.close(code=code, message=reason.encode())
 
-    async def _send(self, session: LiveSession, message: dict, *, ws: web.WebSocketResponse | None = None) -> None:
+    async def _send(self, session: LiveSession, message: dict, *, ws: web.WebSocketResponse | None = None) -> bool:
         """Send one JSON message on the session's current connection and record it; dropped if none is open."""
         if self.silent:
-            return
+            return False
         if self.message_delay > 0:
             await asyncio.sleep(self.message_delay)
         assert session.send_lock is not None
         async with session.send_lock:
             target = ws or session.ws
             if target is None or target.closed:
-                return
+                return False
             conn = self._connections.get(target)
             if conn is not None and not conn.alive:
-                return  # aborted by an injected drop: nothing reaches the client any more
+                return False  # aborted by an injected drop: nothing reaches the client any more
             session.server_messages.append(message)
             # If the peer just went away the message still counts as sent, as it would on a real network.
             with contextlib.suppress(Exception):
                 await target.send_str(json.dumps(message))
+            return True
 
-    async def _send_later(self, session: LiveSession, message: dict, ws: web.WebSocketResponse, delay: float) -> None:
-        await asyncio.sleep(delay)
-        await self._send(session, message, ws=ws)
+    async def _send_ack(
+        self, session: LiveSession, ack: dict, ws: web.WebSocketResponse, end: int, delay: float = 0.0
+    ) -> None:
+        """Send an audio ack (maybe late); `end` is its exclusive end, remembered once the ack is out."""
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if await self._send(session, ack, ws=ws):
+            session.acked_until = max(session.acked_until, end)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -1205,7 +1264,7 @@ class GladiaEmulator:
                 return True
             return await self._on_audio(session, conn, audio, binary=False)
         if kind == "stop_recording":
-            await self._on_stop(session)
+            return await self._on_stop(session, conn)
         return True
 
     async def _on_audio(self, session: LiveSession, conn: _Connection, audio: bytes, *, binary: bool) -> bool:
@@ -1218,12 +1277,12 @@ class GladiaEmulator:
             session.recording_started = True
             if s.lifecycle:
                 await self._send(session, self._message(session, "start_recording", None))
-        start = len(session.audio)
         session.audio += audio
         session.frame_sizes.append(len(audio))
         conn.stream += audio
         conn.received += len(audio)
-        end = len(session.audio)
+        start = self._place(session, conn, audio)
+        end = start + len(audio)
         if binary:
             session.binary_frames += 1
         else:
@@ -1232,8 +1291,10 @@ class GladiaEmulator:
             return False
         if s.acks:
             bps = s.bytes_per_second
-            data = {"byte_range": [start, end], "time_range": [start / bps, end / bps]}
-            await self._ack(session, conn, self._message(session, "audio_chunk", data, acknowledged=True, error=None))
+            byte_range = [start, end - 1] if self.inclusive_acks else [start, end]
+            data = {"byte_range": byte_range, "time_range": [start / bps, end / bps]}
+            ack = self._message(session, "audio_chunk", data, acknowledged=True, error=None)
+            await self._ack(session, conn, ack, end)
         seconds = session.audio_seconds
         while (
             session.next_utterance < len(self.utterances)
@@ -1243,17 +1304,26 @@ class GladiaEmulator:
             await self._emit_utterance(session, session.next_utterance, partials=s.partials)
         return True
 
+    def _place(self, session: LiveSession, conn: _Connection, audio: bytes) -> int:
+        """The session offset of `audio`, the next frame on `conn`; lays it over what the session holds."""
+        logical = session.logical_audio
+        if conn.offset is None:
+            conn.offset = _resume_offset(logical, audio, near=session.acked_until) if conn.number > 1 else len(logical)
+            if conn.number > 1:
+                session.resend_offsets.append(conn.offset)
+                session.resent_after_ack += max(0, session.acked_until - conn.offset)
+        start = conn.offset
+        overlap = max(0, min(len(logical) - start, len(audio)))
+        if logical[start : start + overlap] != audio[:overlap]:
+            session.resend_mismatches += 1
+        logical += audio[overlap:]
+        conn.offset = start + len(audio)
+        return start
+
     async def _inject_fault(self, session: LiveSession, conn: _Connection) -> bool:
         """Apply the drop or close planned for this connection once its threshold is met; True if one happened."""
         if conn.drop_after is not None and conn.received >= conn.drop_after:
-            session.injected_faults.append(f"connection {conn.number}: dropped after {conn.received} bytes")
-            self.refuse_connections += self.refuse_after_fault
-            conn.alive = False
-            if session.ws is conn.ws:
-                session.ws = None
-            if conn.transport is not None:
-                await self._flushed(conn.transport)
-                conn.transport.abort()  # no close frame; what the client sends from now on is lost
+            await self._drop(session, conn, f"dropped after {conn.received} bytes")
             return True
         if conn.close_after is not None and conn.received >= conn.close_after[0]:
             code = conn.close_after[1]
@@ -1265,6 +1335,17 @@ class GladiaEmulator:
             await self._close(session, conn.ws, code, f"injected close {code}")
             return True
         return False
+
+    async def _drop(self, session: LiveSession, conn: _Connection, what: str) -> None:
+        """Abort the TCP connection: no close frame; what the client sends from now on is lost."""
+        session.injected_faults.append(f"connection {conn.number}: {what}")
+        self.refuse_connections += self.refuse_after_fault
+        conn.alive = False
+        if session.ws is conn.ws:
+            session.ws = None
+        if conn.transport is not None:
+            await self._flushed(conn.transport)
+            conn.transport.abort()
 
     @staticmethod
     async def _flushed(transport: asyncio.BaseTransport, timeout: float = 1.0) -> None:
@@ -1286,33 +1367,46 @@ class GladiaEmulator:
                 return
             await asyncio.sleep(0.001)
 
-    async def _ack(self, session: LiveSession, conn: _Connection, ack: dict) -> None:
+    async def _ack(self, session: LiveSession, conn: _Connection, ack: dict, end: int) -> None:
         session.acks_due += 1
-        if self.drop_acks_every > 0 and session.acks_due % self.drop_acks_every == 0:
+        conn.acks_due += 1
+        if (self.drop_acks_every > 0 and session.acks_due % self.drop_acks_every == 0) or (
+            conn.number > 1 and conn.acks_due <= self.skip_first_acks_on_reconnect
+        ):
             session.acks_skipped += 1
             return
         if self.ack_delay > 0:
-            self._spawn(self._send_later(session, ack, conn.ws, self.ack_delay))
+            self._spawn(self._send_ack(session, ack, conn.ws, end, self.ack_delay))
         else:
-            await self._send(session, ack, ws=conn.ws)
+            await self._send_ack(session, ack, conn.ws, end)
 
-    async def _on_stop(self, session: LiveSession) -> None:
+    async def _on_stop(self, session: LiveSession, conn: _Connection) -> bool:
+        """Take (or refuse) a stop; False when an injected fault ended the connection."""
         session.stop_count += 1
         s = session.settings
         if session.stopped:
             if s.acks:
-                error = {"message": "Recording already stopped"}
-                nack = self._message(session, "stop_recording", None, acknowledged=False, error=error)
+                error: dict[str, Any] = {"message": "Recording already stopped"}
+                data: dict | None = None
+                if self.asyncapi_refusals:
+                    error = {"status_code": 409, "exception": "ConflictError", **error}
+                    data = {}
+                nack = self._message(session, "stop_recording", data, acknowledged=False, error=error)
                 await self._send(session, nack)
-            return
+            return True
         session.stopped = True
         if self.silent:
-            return  # a server that never answers never finishes either
+            return True  # a server that never answers never finishes either
+        session.finish_task = asyncio.get_running_loop().create_task(self._finish(session))
+        if self.drop_at_stop > 0:
+            self.drop_at_stop -= 1
+            await self._drop(session, conn, "dropped after the stop, before its ack")
+            return False
         if s.acks:
             data = {"recording_duration": _r(session.audio_seconds), "recording_left_to_process": 0.0}
             ack = self._message(session, "stop_recording", data, acknowledged=True, error=None)
             await self._send(session, ack)
-        session.finish_task = asyncio.get_running_loop().create_task(self._finish(session))
+        return True
 
     # ---------------------------------------------------------------- transcript script
 
@@ -1461,6 +1555,11 @@ class GladiaEmulator:
     async def _finish(self, session: LiveSession) -> None:
         """After stop_recording: remaining finals, post-processing messages, end, close 1000."""
         try:
+            await asyncio.sleep(0)  # the stop's ack goes out first
+            for _ in range(self.drops_in_post_processing):
+                conn = await self._live_connection(session, timeout=5.0)
+                if conn is not None:
+                    await self._drop(session, conn, "dropped while post-processing")
             if self.post_processing_delay > 0:
                 await asyncio.sleep(self.post_processing_delay)
             s = session.settings
@@ -1493,6 +1592,17 @@ class GladiaEmulator:
             raise
         except Exception:
             self._record_error(f"finishing session {session.id}")
+
+    async def _live_connection(self, session: LiveSession, timeout: float) -> _Connection | None:
+        """The session's open connection, waiting (bounded) for the client to reconnect if it has none."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ws = session.ws
+            conn = self._connections.get(ws) if ws is not None else None
+            if conn is not None and conn.alive and not ws.closed:
+                return conn
+            await asyncio.sleep(0.01)
+        return None
 
     def _end_without_stop(self, session: LiveSession) -> None:
         """The client closed with 1000 instead of stop_recording: the recording ends, nothing more is sent."""

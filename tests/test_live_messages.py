@@ -11,6 +11,7 @@ import pytest
 from gladia_cli.errors import ApiError, AuthError, NetworkError
 from gladia_cli.live.events import Transcript, Translation
 from gladia_cli.live.messages import (
+    AckEnds,
     AudioAck,
     Decoded,
     FinalResult,
@@ -198,3 +199,35 @@ def test_close_errors() -> None:
     assert isinstance(close_error(4404, "session already ended"), ApiError)
     assert "went away" in close_error(1001, "").message and isinstance(close_error(1001, ""), NetworkError)
     assert close_error(1011, "boom").message == "the live connection was lost (code 1011: boom)"
+
+
+def test_ack_ends_half_open_as_the_sdks_read_them() -> None:
+    ends = AckEnds(2)  # 16-bit mono
+    assert ends.end(AudioAck(3200, 6400)) == 6400
+    assert ends.inclusive is False
+    assert ends.end(AudioAck(6400, 9600)) == 9600
+
+
+def test_ack_ends_inclusive_as_asyncapi_writes_them() -> None:
+    ends = AckEnds(2)
+    assert ends.end(AudioAck(0, 4095)) == 4096  # asyncapi.yaml's example: the first 4096 bytes
+    assert ends.inclusive is True
+    assert AckEnds(6).end(AudioAck(0, 5)) == 6  # 24-bit stereo: one sample frame
+    assert AckEnds(4).end(AudioAck(0, 4)) == 4
+
+
+def test_ack_ends_trust_no_more_than_whole_samples() -> None:
+    assert AckEnds(4).end(AudioAck(0, 6)) == 4
+
+
+def test_one_byte_frames_learn_the_convention_from_the_first_ack_or_two_in_a_row() -> None:
+    first = AckEnds(1)  # 8-bit mono: every offset is a whole sample
+    assert first.end(AudioAck(0, 3199), first_frame=3200) == 3200
+    assert first.inclusive is True
+    assert first.end(AudioAck(6400, 9599)) == 9600  # later acks, even non-contiguous ones, follow
+    half_open = AckEnds(1)
+    assert half_open.end(AudioAck(0, 3200), first_frame=3200) == 3200
+    assert half_open.end(AudioAck(3200, 6400)) == 6400 and half_open.inclusive is False
+    resumed = AckEnds(1)  # attached mid-session: the first ack seen says nothing, the next one does
+    assert resumed.end(AudioAck(6400, 9599)) == 9599  # the SDKs' reading until learnt: at worst one byte resent
+    assert resumed.end(AudioAck(9600, 12799)) == 12800 and resumed.inclusive is True

@@ -76,11 +76,17 @@ def stream(capsys, wav: Path, *extra: str) -> Result:
 
 
 def assert_exact(session: EmulatedSession, pcm: bytes) -> None:
-    """Every byte of the source reached Gladia exactly once, in order, after resends were de-duplicated."""
+    """Every byte of the source reached Gladia exactly once, in order, after resends were de-duplicated; and no
+    reconnection resent audio Gladia had acknowledged (the server would hold that stretch twice)."""
     assert b"".join(session.connection_streams) == bytes(session.audio)
     logical = session.dedup_audio()
     assert len(logical) == len(pcm), f"got {len(logical)} bytes of {len(pcm)} ({session.injected_faults})"
     assert sha256(logical) == sha256(pcm)
+    assert sha256(session.logical_audio) == sha256(pcm)
+    assert session.resend_mismatches == 0
+    assert session.resent_after_ack == 0, (
+        f"resent {session.resent_after_ack} acknowledged bytes (resends from {session.resend_offsets})"
+    )
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
@@ -950,3 +956,167 @@ def test_no_recovery_lookup_without_a_reconnection(
     result = stream(capsys, wav)
     assert result.code == 0
     assert ("GET", f"/v2/live/{emu.only_session().id}") not in emu.http_requests
+
+
+# --- protocol fidelity: acks and stops as Gladia's sources describe them ----------------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("knob", "faults"),
+    [
+        pytest.param("drop_after_bytes", [40000, 40000], id="two-drops"),
+        pytest.param("close_after_bytes", [(40000, 1011), (40000, 1011)], id="two-closes"),
+    ],
+)
+def test_inclusive_byte_ranges_resume_at_the_exact_byte(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], knob: str, faults: list
+) -> None:
+    """asyncapi.yaml's byte_range [0, 4095] is inclusive: read as the SDKs' exclusive end, every resume resent a
+    byte Gladia had acknowledged (and split the sample it belongs to)."""
+    wav, pcm = noise_wav(tmp_path / "i.wav", 3.5)  # sent in 1 s frames: one ack per connection before its fault
+    emu.message_delay = SLOW
+    emu.inclusive_acks = True
+    setattr(emu, knob, list(faults))
+    result = stream(capsys, wav)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == FINALS
+    session = emu.only_session()
+    assert session.connections == len(faults) + 1
+    assert_exact(session, pcm)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("inclusive", [False, True], ids=["half-open", "inclusive"])
+def test_acks_skipped_after_a_reconnection_are_covered_by_later_ones(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], inclusive: bool
+) -> None:
+    """Gladia does not acknowledge the first resent frames but does acknowledge later ones: their byte_range end is
+    the authority. A skew learnt from "the first ack on the connection" made the client resend acknowledged audio."""
+    wav, pcm = noise_wav(tmp_path / "k.wav", 6.0)  # sent in 1 s frames of 32000 bytes
+    emu.message_delay = SLOW
+    emu.inclusive_acks = inclusive
+    emu.skip_first_acks_on_reconnect = 2
+    # 1: frame 1 acknowledged, closed on frame 2. 2: resends from 32000; frames 2 and 3 not acknowledged, frame 4
+    # is ([96000, 128000)); closed on frame 5. 3: must resend from 128000, not from 64000.
+    emu.close_after_bytes = [(40000, 1011), (120000, 1011)]
+    result = stream(capsys, wav)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == FINALS
+    session = emu.only_session()
+    assert session.connections == 3 and session.acks_skipped == 4
+    assert session.resend_offsets == [32000, 128000]
+    assert_exact(session, pcm)
+
+
+@pytest.mark.timeout(60)
+def test_one_byte_frames_learn_the_convention_of_the_byte_ranges(emu: GladiaEmulator) -> None:
+    """8-bit mono (A-law): every offset is a whole sample, so the end's parity cannot tell an inclusive range."""
+    from gladia_cli.audio.format import PcmFormat
+
+    fmt = PcmFormat(sample_rate=8000, channels=1, bit_depth=8, encoding="wav/alaw")
+    body = {"encoding": "wav/alaw", "bit_depth": 8, "sample_rate": 8000}
+    for inclusive in (True, False):
+        emu.inclusive_acks = inclusive
+        emu.message_delay = SLOW
+        emu.drop_after_bytes = [9000, 9000]
+        audio = np.random.default_rng(11).bytes(CHUNK * 8)
+        created = requests.post(f"{emu.base_url}/v2/live", json=body, headers={"x-gladia-key": KEY}, timeout=5).json()
+        policy = ReconnectPolicy(base_delay=0.05)
+        live = LiveSession(
+            session_id=created["id"], url=created["url"], source=BytesSource(audio), fmt=fmt, policy=policy
+        )
+        events = _run(live, 20)
+        ended = [e for e in events if isinstance(e, Ended)]
+        assert ended and ended[0].error is None, events
+        session = emu.sessions[created["id"]]
+        assert session.connections == 3
+        assert_exact(session, audio)
+
+
+def _run(live: LiveSession, limit: float) -> list:
+    """Run a library session to its end (or `limit` s); every event."""
+    events: list = []
+    live.start()
+    deadline = time.monotonic() + limit
+    try:
+        while time.monotonic() < deadline and not any(isinstance(e, Ended) for e in events):
+            try:
+                events.append(live.events.get(timeout=0.05))
+            except Exception:
+                continue
+    finally:
+        live.abort()
+        live.join(0.5)
+    return events
+
+
+def _library_session(emu: GladiaEmulator, audio: bytes, policy: ReconnectPolicy, limit: float = 20) -> list:
+    created = requests.post(f"{emu.base_url}/v2/live", json={}, headers={"x-gladia-key": KEY}, timeout=5).json()
+    live = LiveSession(
+        session_id=created["id"], url=created["url"], source=BytesSource(audio, interval=0.01), fmt=FMT, policy=policy
+    )
+    return _run(live, limit)
+
+
+QUICK = ReconnectPolicy(ack_timeout=0.5, base_delay=0.05, max_delay=0.1)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("asyncapi", [False, True], ids=["openapi-refusal", "asyncapi-refusal"])
+def test_a_stop_refused_as_already_stopped_is_taken_not_resent_forever(emu: GladiaEmulator, asyncapi: bool) -> None:
+    """The link drops after Gladia took the stop but before its ack; the stop resent on the new connection is refused
+    409 "Recording already stopped". That is the stop done: quiet post-processing is not a dead link."""
+    emu.drop_at_stop = 1
+    emu.asyncapi_refusals = asyncapi
+    emu.post_processing_delay = 2.0  # four ack timeouts of silence
+    audio = np.random.default_rng(12).bytes(CHUNK * 10)
+    events = _library_session(emu, audio, QUICK)
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    ended = [e for e in events if isinstance(e, Ended)]
+    assert ended and ended[0].error is None, notices
+    assert ended[0].final_result is not None
+    session = emu.only_session()
+    assert (session.connections, session.stop_count) == (2, 2), notices
+    assert not any("no answer" in n or "did not acknowledge" in n for n in notices), notices
+    assert_exact(session, audio)
+
+
+@pytest.mark.timeout(60)
+def test_a_drop_while_gladia_post_processes_reconnects_once_and_resends_nothing(emu: GladiaEmulator) -> None:
+    emu.drops_in_post_processing = 1
+    emu.post_processing_delay = 1.5  # silence after the reconnection: three ack timeouts
+    audio = np.random.default_rng(13).bytes(CHUNK * 10)
+    events = _library_session(emu, audio, QUICK)
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    ended = [e for e in events if isinstance(e, Ended)]
+    assert ended and ended[0].error is None, notices
+    assert ended[0].final_result is not None
+    session = emu.only_session()
+    assert (session.connections, session.stop_count) == (2, 1), notices
+    assert len(session.connection_streams[1]) == 0  # no audio resent after the stop was taken
+    assert_exact(session, audio)
+
+
+@pytest.mark.timeout(60)
+def test_a_second_drop_while_gladia_post_processes_ends_the_session(emu: GladiaEmulator) -> None:
+    emu.drops_in_post_processing = 2
+    emu.post_processing_delay = 1.0
+    events = _library_session(emu, np.random.default_rng(14).bytes(CHUNK * 10), QUICK)
+    ended = [e for e in events if isinstance(e, Ended)]
+    assert ended and isinstance(ended[0].error, NetworkError)
+    assert "post-processing" in ended[0].error.message
+    session = emu.only_session()
+    assert (session.connections, session.stop_count) == (2, 1)
+    assert len(session.connection_streams[1]) == 0
+
+
+@pytest.mark.timeout(60)
+def test_any_other_refused_ack_is_said_with_gladias_message(emu: GladiaEmulator) -> None:
+    refusal = {"type": "stop_recording", "acknowledged": False, "data": None, "error": {"message": "Session is busy"}}
+    emu.extra_messages = [refusal]
+    events = _library_session(emu, np.random.default_rng(15).bytes(CHUNK * 5), QUICK)
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    assert "Gladia did not acknowledge stop_recording: Session is busy" in notices
+    ended = [e for e in events if isinstance(e, Ended)]
+    assert ended and ended[0].error is None

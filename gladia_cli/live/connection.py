@@ -1,8 +1,8 @@
 """One WebSocket to a live session's url, and what belongs to it alone.
 
-A reconnection makes a new `Connection` rather than resetting fields one by one: the resend point, the bookkeeping of
-the first frame, whether `stop_recording` went out on it, whether Gladia said anything on it. The websocket module is
-imported only when a connection is opened.
+A reconnection makes a new `Connection` rather than resetting fields one by one: the resend point, whether it was
+opened after Gladia took the stop, whether `stop_recording` went out on it, whether Gladia said anything on it.
+The websocket module is imported only when a connection is opened.
 """
 
 from __future__ import annotations
@@ -92,11 +92,10 @@ class Connection:
     Fields are read and written under the session's lock; the socket's own lock serialises the writes.
     """
 
-    def __init__(self, ws: websocket.WebSocket, resend_from: int) -> None:
+    def __init__(self, ws: websocket.WebSocket, resend_from: int, *, after_stop: bool = False) -> None:
         self.ws = ws
         self.resend_from = resend_from  # the offset the first frame sent on this connection starts at
-        self.first_frame = 0  # bytes of that first frame
-        self.skew: int | None = None  # learnt from this connection's first ack
+        self.after_stop = after_stop  # opened once Gladia had taken the stop: only there to hear post-processing
         self.stop_sent = False  # stop_recording went out on this connection
         self.heard = False  # Gladia sent anything at all on this connection
 

@@ -191,6 +191,44 @@ def _translation(payload: dict[str, Any]) -> Translation | None:
     return Translation(str(payload.get("utterance_id", "")), str(payload.get("target_language", "")), text)
 
 
+class AckEnds:
+    """Where Gladia's audio ends according to an ack: an exclusive session offset, whichever convention the ack uses.
+
+    The sources disagree. asyncapi.yaml's text calls `byte_range` inclusive and its example acknowledges the first
+    4096 bytes as [0, 4095]; both official SDKs read `byte_range[1]` as the exclusive count of bytes received (and
+    OpenAPI's example [1024, 2048] fits that). Either way the end is the authority, whichever frame the ack answers.
+    Ranges cover whole samples, so with frames of 2 bytes or more an inclusive end is recognisable: end + 1 is a
+    multiple of the frame size, and end is not. With 1-byte frames (8-bit mono: A-law, mu-law, 8-bit PCM) every
+    offset is whole, so the convention is learnt instead: from the session's first ack, which covers the first frame
+    sent from offset 0, or from two acks in a row (an inclusive one starts at the previous end + 1). Until then the
+    SDKs' reading holds: if it is wrong, one byte is resent, none lost.
+    """
+
+    def __init__(self, frame_bytes: int) -> None:
+        self.frame_bytes = max(1, frame_bytes)
+        self.inclusive: bool | None = None  # learnt from the acks
+        self._previous: int | None = None  # the previous ack's end, as sent
+
+    def end(self, ack: AudioAck, *, first_frame: int = 0) -> int:
+        """The exclusive end of `ack`; `first_frame` is the size of the first frame the session sent."""
+        size = self.frame_bytes
+        previous, self._previous = self._previous, ack.end
+        if size > 1:
+            if (ack.end + 1) % size == 0:
+                self.inclusive = True
+                return ack.end + 1
+            if ack.end % size == 0:
+                self.inclusive = False
+                return ack.end
+            return ack.end - ack.end % size  # not whole samples: trust the whole samples it covers, no more
+        if self.inclusive is None:
+            if ack.start == 0 and first_frame and ack.end in (first_frame - 1, first_frame):
+                self.inclusive = ack.end == first_frame - 1
+            elif previous is not None and ack.start in (previous, previous + 1):
+                self.inclusive = ack.start == previous + 1
+        return ack.end + 1 if self.inclusive else ack.end
+
+
 class FinalsFilter:
     """After a resume the server may send an utterance again: let each final through once, by id and by timing."""
 

@@ -5,6 +5,10 @@ already captured) -> FINISHING (stop_recording sent; waiting for post-processing
 A connection that drops is reopened on the same url with backoff; every byte Gladia has not acknowledged is kept in
 an `AudioBuffer` and resent first, and the microphone keeps capturing meanwhile.
 
+Once Gladia has taken the stop (its ack, a refusal because the recording is already stopped, or a post-processing
+message), every byte sent is Gladia's: nothing is resent, silence is post-processing and not a dead link, and a drop
+then is reconnected once, only to hear the results.
+
 Who owns what: `events.py` the events, `messages.py` what Gladia's messages mean, `connection.py` one socket and its
 own state (replaced on each reconnection), `buffer.py` the audio not yet acknowledged; this module the threads and
 the state machine.
@@ -33,6 +37,7 @@ from gladia_cli.live.events import (
     Translation,
 )
 from gladia_cli.live.messages import (
+    AckEnds,
     AudioAck,
     FinalResult,
     FinalsFilter,
@@ -125,8 +130,10 @@ class LiveSession:
         self._reconnecting = False
         self._reconnections = 0
         self._stop_sent_ever = False
-        self._stop_acked = False
+        self._stop_taken = False  # Gladia has the stop: it holds every byte sent, and post-processes
         self._post_processing = False
+        self._first_frame = 0  # bytes of the first frame of the session, for AckEnds
+        self._ack_ends = AckEnds(fmt.frame_bytes)
         self._ended = False
         # what Gladia said that outlives a connection
         self._finals = FinalsFilter()
@@ -321,12 +328,12 @@ class LiveSession:
             try:
                 if frame is not None:
                     with self._lock:
-                        conn.first_frame = conn.first_frame or len(frame[1])
+                        self._first_frame = self._first_frame or len(frame[1])
                     conn.send_audio(frame[1])
                     return True
                 if self._audio_done.is_set() and self._audio.empty():
                     with self._lock:
-                        if conn.stop_sent or self._stop_acked:
+                        if conn.stop_sent or self._stop_taken:
                             return False
                         conn.stop_sent = True
                         self._stop_sent_ever = True
@@ -342,7 +349,7 @@ class LiveSession:
     def _waiting_for_gladia(self, conn: Connection) -> bool:
         """Something sent is still unacknowledged: silence now means a dead link, not post-processing."""
         with self._lock:
-            if self._stop_acked:
+            if self._stop_taken:
                 return False
             stop_pending = conn.stop_sent
         return stop_pending or self._buffer.numbered > self._buffer.acked
@@ -369,7 +376,10 @@ class LiveSession:
                 reconnections += 1
                 with self._lock:
                     self._reconnections = reconnections
-                self.events.put(Notice("reconnected; resending what Gladia had not acknowledged"))
+                if conn.after_stop:
+                    self.events.put(Notice("reconnected; waiting for Gladia's post-processing"))
+                else:
+                    self.events.put(Notice("reconnected; resending what Gladia had not acknowledged"))
             first = False
             code, reason = self._receive(conn)
             self._connected.clear()
@@ -382,6 +392,10 @@ class LiveSession:
                 return
             if not is_retryable(code):
                 self._end(code, reason, close_error(code, reason))
+                return
+            if conn.after_stop:  # the one reconnection after the stop was taken dropped too
+                lost = self._no_answer() if reason == _NO_ANSWER else close_error(code, reason).message
+                self._end(code, reason, NetworkError(f"{lost} again while Gladia was post-processing"))
                 return
             if self._policy.retries == 0:  # --reconnect-attempts 0: a drop ends the session, nothing is retried
                 lost = self._no_answer() if reason == _NO_ANSWER else close_error(code, reason).message
@@ -446,7 +460,9 @@ class LiveSession:
                 last_error = str(exc)
             else:
                 with self._send_lock:
-                    conn = Connection(ws, self._buffer.rewind())
+                    with self._lock:
+                        after_stop = self._stop_taken
+                    conn = Connection(ws, self._buffer.rewind(), after_stop=after_stop)
                     with self._lock:
                         self._conn = conn
                         self._attempt = 0
@@ -519,16 +535,17 @@ class LiveSession:
         if decoded.post_processing:
             with self._lock:
                 self._post_processing = True
+            self._take_stop()  # post-processing messages after our stop prove Gladia took it, acked or not
         content = decoded.content
         if isinstance(content, AudioAck):
-            self._on_audio_ack(conn, content)
-        elif isinstance(content, StopAck):
             with self._lock:
-                self._stop_acked = True
-                self._post_processing = True
+                first_frame = self._first_frame
+            self._buffer.ack(self._ack_ends.end(content, first_frame=first_frame))
+            self._wake.set()
+        elif isinstance(content, StopAck) or (isinstance(content, Refusal) and content.stop_already_taken):
+            self._take_stop()  # a 409 "Recording already stopped" answers a resent stop: the first one was taken
         elif isinstance(content, Refusal):
-            if content.kind != "stop_recording":  # a repeated stop is refused harmlessly
-                self.events.put(Notice(f"Gladia did not acknowledge {content.kind}: {content.message}"))
+            self.events.put(Notice(f"Gladia did not acknowledge {content.kind}: {content.message}"))
         elif isinstance(content, Transcript):
             if self._finals.fresh(content):
                 self.events.put(content)
@@ -541,14 +558,12 @@ class LiveSession:
         elif isinstance(content, ServerError):
             self.events.put(Notice(f"Gladia reported an error in {content.kind}: {content.message}"))
 
-    def _on_audio_ack(self, conn: Connection, ack: AudioAck) -> None:
+    def _take_stop(self) -> None:
+        """Gladia has the stop, so it has every byte sent before it: nothing is left to resend, ever."""
         with self._lock:
-            if conn.skew is None:
-                # A server that counts resent bytes again numbers this connection from its own total: the ack of
-                # the first frame sent on it tells by how much its numbering runs ahead of ours. An ack that is
-                # not that one (the first was lost) teaches nothing: assume no skew, as the reference does.
-                first = conn.first_frame and ack.end - ack.start == conn.first_frame
-                conn.skew = max(0, ack.start - conn.resend_from) if first else 0
-            skew = conn.skew
-        self._buffer.ack(ack.end - skew)
+            if not self._stop_sent_ever:
+                return  # not an answer to our stop
+            self._stop_taken = True
+            self._post_processing = True
+        self._buffer.ack(self._buffer.numbered)
         self._wake.set()
