@@ -112,6 +112,114 @@ def capture_tone(fmt: PcmFormat, device: InputDevice, *, seconds: float = 0.6, c
 # With the virtual microphone
 
 
+def band_windows(mono: np.ndarray, rate: int, hz: float, window_s: float = 0.02) -> np.ndarray:
+    """Per-window amplitude of the `hz` component (a one-bin DFT), to find where a tone is in a recording."""
+    size = int(rate * window_s)
+    frames = mono[: len(mono) // size * size].reshape(-1, size)
+    probe = np.exp(-2j * np.pi * hz * np.arange(size) / rate)
+    return np.abs(frames @ probe) * 2 / size
+
+
+def test_start_before_the_session_keeps_the_first_words(virtual_mic: VirtualMic, tmp_path: Path) -> None:
+    """start(), a tone 0.2 s later, 1.5 s before anyone pulls (a slow POST /v2/live): all of the tone is pulled.
+
+    1000 Hz, apart from the 440 Hz loop other tests in this module may leave playing; checked by energy in that band,
+    window by window, not by timing.
+    """
+    hz, tone_s = 1000.0, 1.0
+    wav = write_tone(tmp_path / "tone1k.wav", hz=hz, seconds=tone_s)
+    fmt = PcmFormat()
+    source = MicrophoneSource(fmt, resolve_device(None))
+    source.start()
+    time.sleep(0.2)
+    player = virtual_mic.play(wav)
+    time.sleep(1.5)  # the session being created
+    assert source.buffered_seconds > 1.0  # captured meanwhile, nothing pulled yet
+    player.wait(timeout=10)
+    time.sleep(0.3)
+    pulled: list[bytes] = []
+    for chunk in source.chunks():
+        pulled.append(chunk)
+        if sum(map(len, pulled)) >= fmt.bytes_per_second * 2.5:
+            source.close()
+    samples = decode(b"".join(pulled), fmt)[:, 0]
+    amplitude = band_windows(samples, fmt.sample_rate, hz)
+    loud = amplitude > 0.25  # the tone is a 0.5-amplitude sine; silence and the 440 Hz loop read ~0
+    heard_s = int(loud.sum()) * 0.02
+    assert heard_s >= tone_s - 0.06, f"only {heard_s:.2f} s of the {tone_s} s tone were pulled"
+    assert heard_s <= tone_s + 0.06
+    onset = int(np.argmax(loud)) * 0.02
+    assert onset >= 0.1  # the tone began after capture did: the audio before it was kept too
+    assert source.dropped_seconds == 0
+    assert source.first_block_at is not None and source.started_at is not None
+
+
+def test_start_fails_before_any_session_on_a_missing_device(virtual_mic: VirtualMic) -> None:
+    gone = dataclasses.replace(resolve_device(None), index=4242)
+    with pytest.raises(UsageError):
+        MicrophoneSource(PcmFormat(), gone).start()
+
+
+def test_start_is_idempotent_and_chunks_reuses_the_stream(virtual_mic: VirtualMic) -> None:
+    source = MicrophoneSource(PcmFormat(), resolve_device(None))
+    source.start()
+    stream = source._stream
+    source.start()
+    assert source._stream is stream
+    gen = source.chunks()
+    assert len(next(gen)) == 3200
+    assert source._stream is stream
+    source.close()
+    list(gen)
+
+
+class _RefusingSounddevice:
+    """The real sounddevice, except that the device refuses some sample rates, as ALSA hardware does.
+
+    PulseAudio's ALSA plugin (the virtual mic) resamples and so accepts any rate; a plugin that pins one rate
+    (share/dsnoop) needs hardware and hangs or aborts over PulseAudio. The refusal is the one PortAudio gives.
+    """
+
+    def __init__(self, refused: set[int]) -> None:
+        import sounddevice
+
+        self._sd = sounddevice
+        self.refused = refused
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sd, name)
+
+    def _check_rate(self, samplerate: float | None) -> None:
+        if samplerate is not None and round(samplerate) in self.refused:
+            raise self._sd.PortAudioError("Invalid sample rate", -9997)
+
+    def check_input_settings(self, **kwargs: object) -> None:
+        self._check_rate(kwargs.get("samplerate"))  # type: ignore[arg-type]
+        self._sd.check_input_settings(**kwargs)
+
+    def RawInputStream(self, **kwargs: object) -> object:
+        self._check_rate(kwargs.get("samplerate"))  # type: ignore[arg-type]
+        return self._sd.RawInputStream(**kwargs)
+
+
+@pytest.fixture
+def refuses_16k(monkeypatch: pytest.MonkeyPatch, virtual_mic: VirtualMic) -> _RefusingSounddevice:
+    from gladia_cli.audio import capture
+
+    fake = _RefusingSounddevice({16000})
+    monkeypatch.setattr(capture, "_sounddevice", lambda: fake)
+    return fake
+
+
+def pull(source: MicrophoneSource, seconds: float) -> bytes:
+    pulled: list[bytes] = []
+    for chunk in source.chunks():
+        pulled.append(chunk)
+        if sum(map(len, pulled)) >= source.format.bytes_per_second * seconds:
+            source.close()
+    return b"".join(pulled)
+
+
 @pytest.fixture(scope="module")
 def tone_playing(virtual_mic: VirtualMic, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualMic]:
     """440 Hz looped into the virtual mic for the capture tests of this module."""
@@ -435,3 +543,51 @@ def test_callback_counts_overflows_and_dropped_seconds() -> None:
     assert source.overflows == 2
     assert source.dropped_seconds == pytest.approx(0.5)
     assert source._buffer.buffered_bytes == fmt.bytes_per_second // 2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A device that cannot record 16 kHz (after the tone tests: they share the looping 440 Hz)
+
+
+def test_no_rate_asked_records_at_the_device_rate(tone_playing: VirtualMic, refuses_16k: object) -> None:
+    device = dataclasses.replace(resolve_device(None), default_samplerate=48000.0)
+    source = MicrophoneSource(PcmFormat(), device, rate_fallback=True)
+    source.start()
+    assert source.format == PcmFormat(sample_rate=48000)  # what POST /v2/live must declare
+    assert source.format_note is not None and "16000" in source.format_note and "48000" in source.format_note
+    data = pull(source, 1.5)
+    samples = decode(data, source.format)[:, 0]
+    assert abs(peak_hz(samples[-48000:], 48000) - TONE_HZ) < 5
+    assert source.format.chunk_bytes(100) == 9600
+
+
+def test_device_rate_gladia_does_not_take_is_resampled(tone_playing: VirtualMic, refuses_16k: object) -> None:
+    device = dataclasses.replace(resolve_device(None), default_samplerate=22050.0)
+    source = MicrophoneSource(PcmFormat(), device, rate_fallback=True)
+    source.check()
+    assert source.format == PcmFormat()  # still declared as 16 kHz
+    assert source.capture_format.sample_rate == 22050
+    assert source.format_note is not None and "resampled to 16000" in source.format_note
+    chunks = []
+    for chunk in source.chunks():
+        chunks.append(chunk)
+        if len(chunks) == 15:
+            source.close()
+    assert all(len(c) == 3200 for c in chunks[:-1])
+    samples = decode(b"".join(chunks), PcmFormat())[:, 0]
+    assert abs(peak_hz(samples[-16000:], 16000) - TONE_HZ) < 5
+    assert rms(samples[-16000:]) > 0.2
+
+
+def test_an_explicit_rate_the_device_refuses_is_still_an_error(refuses_16k: object) -> None:
+    device = dataclasses.replace(resolve_device(None), default_samplerate=48000.0)
+    with pytest.raises(UsageError, match="cannot record 16000 Hz") as info:
+        MicrophoneSource(PcmFormat(), device).start()
+    assert "--sample-rate 48000" in str(info.value)
+
+
+def test_no_fallback_when_the_device_refuses_its_own_rate_too(refuses_16k: _RefusingSounddevice) -> None:
+    refuses_16k.refused.add(48000)
+    device = dataclasses.replace(resolve_device(None), default_samplerate=48000.0)
+    with pytest.raises(UsageError, match="cannot record 16000 Hz"):
+        MicrophoneSource(PcmFormat(), device, rate_fallback=True).start()

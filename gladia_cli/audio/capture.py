@@ -15,10 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import SAMPLE_RATES, PcmFormat
 from gladia_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from gladia_cli.audio.level import LevelMeter, LevelSnapshot
 
 DEVICES_HINT = "see `gladia devices`"
 
@@ -35,6 +38,11 @@ def _capture_dtype(fmt: PcmFormat) -> str:
 # PaErrorCode values meaning "this device cannot do that format" rather than "this device cannot be opened".
 _FORMAT_ERRORS = {-9998, -9997, -9994}  # paInvalidChannelCount, paInvalidSampleRate, paSampleFormatNotSupported
 _DEVICE_UNAVAILABLE = -9985  # paDeviceUnavailable: busy (another program holds it) or unplugged
+
+# PortAudio's suggested input latency. Measured through PulseAudio (bench/capture_latency.py, bench/results.md): with
+# 'high' the first block came 1.2-1.9 s after start() and the audio of that gap never arrived; with 'low' after
+# ~0.3 s, and the steady-state delay of a block is the same either way.
+LATENCY = "low"
 
 # How often a waiting `chunks()` re-checks for close() / a dead stream, at worst.
 _POLL_SECONDS = 0.1
@@ -204,6 +212,29 @@ def _describe(fmt: PcmFormat) -> str:
     return f"{fmt.sample_rate} Hz {channels} {sample}"
 
 
+def _pcm_to_float(raw: bytes, depth: int, channels: int) -> Any:
+    """Little-endian signed PCM (16, 24 or 32-bit) as float frames x channels in [-1, 1)."""
+    import numpy as np
+
+    if depth == 24:
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+        ints = (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8
+    else:
+        ints = np.frombuffer(raw, "<i2" if depth == 16 else "<i4")
+    return ints.astype(np.float64).reshape(-1, channels) / float(2 ** (depth - 1))
+
+
+def _float_to_pcm(samples: Any, depth: int, scale: float) -> bytes:
+    import numpy as np
+
+    ints = np.clip(np.rint(samples * scale), -scale, scale - 1).astype(np.int64).reshape(-1)
+    if depth == 16:
+        return ints.astype("<i2").tobytes()
+    if depth == 32:
+        return ints.astype("<i4").tobytes()
+    return ints.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+
+
 class _ChunkBuffer:
     """Hands audio from PortAudio's callback thread to the consumer, in exact chunk sizes.
 
@@ -283,17 +314,27 @@ class _ChunkBuffer:
 
 
 class MicrophoneSource:
-    """Live audio from one input device, recorded in exactly the declared format (an `AudioSource`).
+    """Live audio from one input device, in exactly `format` (an `AudioSource`).
 
-    PortAudio's callback thread only copies each block into a bounded buffer; `chunks()` hands out exact
-    `chunk_ms` chunks. Nothing is resampled or converted here: if the device cannot record the declared format,
-    `check()` (or opening) says so, because the bytes must match what POST /v2/live declared.
+    PortAudio's callback thread only copies each block into a bounded buffer; `chunks()` meters, encodes (G.711)
+    and hands out exact `chunk_ms` chunks on the consumer's thread. `start()` may be called before the session
+    exists: capture begins at once and waits in the buffer. If the device cannot record the declared format,
+    `check()` (or opening) says so, because the bytes must match what POST /v2/live declares; only with
+    `rate_fallback` (no rate asked for) does it pick the device's rate instead (`format_note` says so).
     """
 
     can_wait = False  # the sound card does not wait: its audio is taken as it comes
 
     def __init__(
-        self, fmt: PcmFormat, device: InputDevice, chunk_ms: int = 100, max_buffer_seconds: float = 300.0
+        self,
+        fmt: PcmFormat,
+        device: InputDevice,
+        chunk_ms: int = 100,
+        max_buffer_seconds: float = 300.0,
+        *,
+        rate_fallback: bool = False,
+        latency: str | float = LATENCY,
+        metered: bool = True,
     ) -> None:
         pcm = fmt.encoding == "wav/pcm" and fmt.bit_depth in _DTYPES
         g711 = fmt.encoding in ("wav/alaw", "wav/ulaw") and fmt.bit_depth == 8
@@ -310,9 +351,16 @@ class MicrophoneSource:
         self.device = device
         self.chunk_ms = chunk_ms
         self.overflows = 0
-        self._dtype = _capture_dtype(fmt)
-        # G.711: PortAudio delivers 16-bit PCM, each block is encoded before it is buffered (a few microseconds).
-        # The encoder and its lookup table are ready before the first callback: nothing is built on the audio thread.
+        self._metered = metered
+        self.meter: LevelMeter | None = None  # input level, fed on the consumer side; see levels()
+        # Why the recorded rate differs from the requested one (device fallback), for the session line; else None.
+        self.format_note: str | None = None
+        self._rate_fallback = rate_fallback
+        self._latency = latency
+        self._max_buffer_seconds = max_buffer_seconds
+        self._resampler: Any = None
+        # G.711: PortAudio delivers 16-bit PCM, encoded per chunk on the consumer side (the callback only copies).
+        # The encoder and its lookup table are ready before the first callback.
         self._encode: Callable[[bytes], bytes] | None = None
         if g711:
             from gladia_cli.audio import g711 as codec
@@ -320,9 +368,7 @@ class MicrophoneSource:
             self._encode = functools.partial(codec.encode, kind=fmt.encoding.removeprefix("wav/"))
             self._encode(b"")
         self._chunk_bytes = fmt.chunk_bytes(chunk_ms)
-        self._blocksize = self._chunk_bytes // fmt.frame_bytes
-        max_bytes = int(max_buffer_seconds * fmt.sample_rate) * fmt.frame_bytes
-        self._buffer = _ChunkBuffer(max(max_bytes, self._chunk_bytes))
+        self._set_capture_rate(fmt.sample_rate)
         self._closed = threading.Event()
         self._stream_finished = threading.Event()
         self._started = False
@@ -331,25 +377,89 @@ class MicrophoneSource:
         # Guards opening/stopping the PortAudio stream; close() only ever tries it without blocking.
         self._stream_lock = threading.Lock()
         self._stream: Any = None
+        self._negotiated = False
+        self.started_at: float | None = None  # time.monotonic() when the stream started
+        self.first_block_at: float | None = None  # time.monotonic() of the first callback
+
+    def _set_capture_rate(self, rate: int) -> None:
+        """What PortAudio records: the declared channels at `rate`, as 16-bit for G.711, else the declared depth."""
+        fmt = self.format
+        depth = 16 if self._encode is not None else fmt.bit_depth
+        self.capture_format = PcmFormat(sample_rate=rate, channels=fmt.channels, bit_depth=depth)
+        self._dtype = _DTYPES[depth]
+        self._raw_chunk_bytes = self.capture_format.chunk_bytes(self.chunk_ms)
+        self._blocksize = self._raw_chunk_bytes // self.capture_format.frame_bytes
+        max_bytes = int(self._max_buffer_seconds * rate) * self.capture_format.frame_bytes
+        self._buffer = _ChunkBuffer(max(max_bytes, self._raw_chunk_bytes))
+        if self._metered:
+            from gladia_cli.audio.level import LevelMeter
+
+            self.meter = LevelMeter(fmt.channels, rate, depth)
 
     @property
     def dropped_seconds(self) -> float:
         """Audio thrown away because the consumer fell more than `max_buffer_seconds` behind."""
-        return self.format.seconds(self._buffer.dropped_bytes)
+        return self.capture_format.seconds(self._buffer.dropped_bytes)
+
+    @property
+    def buffered_seconds(self) -> float:
+        """Audio captured and not yet pulled by chunks() (e.g. while the session is being created)."""
+        return self.capture_format.seconds(self._buffer.buffered_bytes)
+
+    def levels(self) -> LevelSnapshot | None:
+        """The latest input level (peak, hold, clipping, silence, no blocks); None when not metered. Any thread."""
+        return None if self.meter is None else self.meter.snapshot()
 
     def check(self) -> None:
-        """Fail early, with flags to try, if the device cannot record the declared format exactly."""
+        """Fail early, with flags to try, if the device cannot record the declared format.
+
+        With `rate_fallback` (the user asked for no rate), a device that refuses the rate records at one it
+        accepts instead: its own default rate when Gladia accepts it (then `format` changes, and POST /v2/live
+        must declare it), else its default rate resampled to the declared one. `format_note` says which.
+        """
+        if self._negotiated:
+            return
         fmt, device = self.format, self.device
         if fmt.channels > device.max_input_channels:
             raise self._format_error(f"it has {device.max_input_channels} input channel(s)")
         sd = _sounddevice()
         try:
-            with _quiet_stderr():
-                sd.check_input_settings(
-                    device=device.index, channels=fmt.channels, dtype=self._dtype, samplerate=fmt.sample_rate
-                )
+            self._probe(sd, fmt.sample_rate)
         except Exception as e:
-            raise self._format_error(_reason(e)) from None
+            if not self._rate_fallback or not self._fall_back(sd):
+                raise self._format_error(_reason(e)) from None
+        self._negotiated = True
+
+    def _probe(self, sd: Any, rate: int) -> None:
+        with _quiet_stderr():
+            sd.check_input_settings(
+                device=self.device.index, channels=self.format.channels, dtype=self._dtype, samplerate=rate
+            )
+
+    def _fall_back(self, sd: Any) -> bool:
+        """Switch to the device's own rate if it records that; False (nothing changed) if it does not."""
+        requested = self.format.sample_rate
+        rate = round(self.device.default_samplerate)
+        if rate <= 0 or rate == requested:
+            return False
+        try:
+            self._probe(sd, rate)
+        except Exception:
+            return False
+        name = self.device.name
+        if rate in SAMPLE_RATES:
+            self.format = replace(self.format, sample_rate=rate)
+            self._chunk_bytes = self.format.chunk_bytes(self.chunk_ms)
+            self.format_note = f"{name!r} cannot record {requested} Hz: recording at its {rate} Hz"
+        else:
+            from gladia_cli.audio.files import LinearResampler  # moving to audio/convert.py
+
+            self._resampler = LinearResampler(rate, requested)
+            self.format_note = (
+                f"{name!r} cannot record {requested} Hz: recording at {rate} Hz, resampled to {requested} Hz"
+            )
+        self._set_capture_rate(rate)
+        return True
 
     def _format_error(self, reason: str) -> UsageError:
         return UsageError(
@@ -400,24 +510,33 @@ class MicrophoneSource:
         """PortAudio's real-time thread: copy the block and return; anything slow here causes overflows."""
         if status and status.input_overflow:
             self.overflows += 1
-        block = bytes(indata)
-        self._buffer.put(block if self._encode is None else self._encode(block))
+        if self.first_block_at is None:
+            self.first_block_at = time.monotonic()
+        self._buffer.put(bytes(indata))
+        if self.meter is not None:
+            self.meter.note_block()
 
     def _open(self, sd: Any) -> None:
         with self._stream_lock:
             if self._closed.is_set():
                 return
+            if self._stream is not None:
+                return
             stream = None
             try:
                 stream = sd.RawInputStream(
-                    samplerate=self.format.sample_rate,
-                    channels=self.format.channels,
+                    samplerate=self.capture_format.sample_rate,
+                    channels=self.capture_format.channels,
                     dtype=self._dtype,
                     device=self.device.index,
                     blocksize=self._blocksize,
+                    latency=self._latency,
                     callback=self._callback,
                     finished_callback=self._stream_finished.set,
                 )
+                self.started_at = time.monotonic()
+                if self.meter is not None:
+                    self.meter.start()
                 stream.start()
             except Exception as e:
                 if stream is not None:
@@ -425,6 +544,18 @@ class MicrophoneSource:
                         stream.close()
                 raise self._open_error(e) from None
             self._stream = stream
+
+    def start(self) -> None:
+        """Open the device and start recording now, before the session exists; idempotent.
+
+        What is captured waits in the bounded buffer (`max_buffer_seconds`) until chunks() hands it out, oldest
+        first, so the first word said after Enter is sent even while POST /v2/live and the WebSocket are under
+        way. Raises UsageError if the device cannot record (after `check()`'s rate fallback, when allowed).
+        """
+        self.check()
+        if self._closed.is_set():
+            return
+        self._open(_sounddevice())
 
     def _open_error(self, error: BaseException) -> UsageError:
         code = _error_code(error)
@@ -463,21 +594,26 @@ class MicrophoneSource:
             self._consumer_thread = threading.get_ident()
         if self._closed.is_set():
             return
-        self._open(_sounddevice())
+        if self._stream is None:
+            if self._rate_fallback:
+                self.check()
+            self._open(_sounddevice())
         died = False
+        pending = bytearray()
         try:
             while not self._closed.is_set():
-                chunk = self._buffer.take(self._chunk_bytes, timeout=_POLL_SECONDS)
-                if chunk is not None:
-                    yield chunk
+                raw = self._buffer.take(self._raw_chunk_bytes, timeout=_POLL_SECONDS)
+                if raw is not None:
+                    yield from self._whole_chunks(pending, raw)
                 elif self._stream_finished.is_set() and not self._closed.is_set():
                     died = True
                     break
             # Stop first, so no callback can add audio, then hand out everything that was recorded.
             self._stop_stream()
             self._buffer.close()
-            while chunk := self._buffer.take(self._chunk_bytes, timeout=0):
-                yield chunk
+            while raw := self._buffer.take(self._raw_chunk_bytes, timeout=0):
+                yield from self._whole_chunks(pending, raw)
+            yield from self._whole_chunks(pending, b"", last=True)
         finally:
             self._closed.set()
             self._stop_stream()
@@ -486,6 +622,36 @@ class MicrophoneSource:
             raise UsageError(
                 f"device {self.device.name!r} stopped delivering audio", hint=f"was it unplugged? {DEVICES_HINT}"
             )
+
+    def _whole_chunks(self, pending: bytearray, raw: bytes, *, last: bool = False) -> Iterator[bytes]:
+        """Meter, resample and encode one captured piece; yield exact `chunk_ms` chunks (the rest when `last`)."""
+        if raw and self.meter is not None:
+            self.meter.feed(raw)
+        data = self._convert(raw, last=last)
+        if self._encode is not None:
+            data = self._encode(data)
+        if not pending and len(data) == self._chunk_bytes:
+            yield data  # the usual case: one captured block is one chunk, no copy
+            return
+        pending += data
+        while len(pending) >= self._chunk_bytes or (last and pending):
+            size = min(self._chunk_bytes, len(pending))
+            yield bytes(pending[:size])
+            del pending[:size]
+
+    def _convert(self, raw: bytes, *, last: bool) -> bytes:
+        """Device-rate PCM to the declared rate (only after a rate fallback to a rate Gladia does not accept)."""
+        if self._resampler is None:
+            return raw
+        import numpy as np
+
+        depth = self.capture_format.bit_depth
+        scale = float(2 ** (depth - 1))
+        samples = _pcm_to_float(raw, depth, self.format.channels)
+        out = self._resampler.process(samples)
+        if last:
+            out = np.concatenate([out, self._resampler.flush()]) if len(out) else self._resampler.flush()
+        return _float_to_pcm(out, depth, scale)
 
     def close(self) -> None:
         """Ask chunks() to finish, and stop recording now when that is safe; thread-safe and idempotent.
