@@ -452,7 +452,7 @@ class MicrophoneSource:
             self._chunk_bytes = self.format.chunk_bytes(self.chunk_ms)
             self.format_note = f"{name!r} cannot record {requested} Hz: recording at its {rate} Hz"
         else:
-            from gladia_cli.audio.files import LinearResampler  # moving to audio/convert.py
+            from gladia_cli.audio.convert import LinearResampler
 
             self._resampler = LinearResampler(rate, requested)
             self.format_note = (
