@@ -73,6 +73,8 @@ def show_result(job_id: str, fmt: str, *, wait: bool, output_file: Path | None, 
     settings = load_settings()
     job = fetch_any(settings, job_id, wait=wait)
     write_output(result_text(job, job_id, fmt, pretty=is_tty(sys.stdout) and output_file is None), output_file)
+    for line in formats.addon_errors(job):
+        notice(line)
 
 
 def result_text(job: dict[str, Any], job_id: str, fmt: str, *, pretty: bool) -> str:

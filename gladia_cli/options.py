@@ -177,6 +177,9 @@ SummaryType = Annotated[
         autocompletion=_choices("--summary-type"),
     ),
 ]
+Ner = Annotated[bool, typer.Option("--ner", help="Named entities of each utterance (people, places, dates...).")]
+Sentiment = Annotated[bool, typer.Option("--sentiment", help="Sentiment and emotion of each utterance.")]
+Chapterize = Annotated[bool, typer.Option("--chapterize", help="Chapters (headline and time range) at the end.")]
 ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="JSON file with any other POST /v2/live field; flags win.")
 ]

@@ -9,10 +9,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from gladia_cli import formats
 from gladia_cli.live.events import (
+    AddonFailed,
     Ended,
+    Entities,
     Event,
     Notice,
     Progress,
+    Sentiments,
     ServerMessage,
     State,
     StateChanged,
@@ -191,6 +194,7 @@ class LiveRenderer:
         self.stdout_closed = False  # the reader of stdout went away (`| head`)
         self.spans: list[tuple[int, float, float]] = []  # (channel, start, end) of every final printed
         self._partials: dict[tuple[int, str], str] = {}
+        self._failed_addons: set[str] = set()
         self._state = State.CONNECTING
         self._progress = Progress(0.0, 0.0)
         self._hint = "Ctrl-C to stop"
@@ -242,6 +246,14 @@ class LiveRenderer:
         elif isinstance(event, Translation):
             if self.output == "text":
                 self._write_out(f"  [{event.target_language}] {event.text}")
+        elif isinstance(event, Entities):
+            if self.output == "text":
+                self._write_out("  [entities] " + ", ".join(f"{text} ({kind})" for text, kind in event.entities))
+        elif isinstance(event, Sentiments):
+            if self.output == "text":
+                self._write_out("  [sentiment] " + ", ".join(f"{s} ({e})" if e else s for s, e in event.results))
+        elif isinstance(event, AddonFailed):
+            self.addon_failed(f"{event.addon} failed: {event.message}")
         elif isinstance(event, Notice):
             self.notice(event.text)
         elif isinstance(event, StateChanged):
@@ -266,6 +278,12 @@ class LiveRenderer:
             target.print(line, soft_wrap=True)
         else:
             notice(text, self.err)
+
+    def addon_failed(self, line: str) -> None:
+        """Once per failed add-on, however many of its messages (one per utterance) or results say so."""
+        if line not in self._failed_addons:
+            self._failed_addons.add(line)
+            self.notice(line)
 
     def write_result(self, text: str) -> None:
         self._write_out(text)

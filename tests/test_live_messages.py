@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gladia_cli.errors import ApiError, AuthError, NetworkError
-from gladia_cli.live.events import Transcript, Translation
+from gladia_cli.live.events import AddonFailed, Entities, Sentiments, Transcript, Translation
 from gladia_cli.live.messages import (
     AckEnds,
     AudioAck,
@@ -84,10 +84,32 @@ def test_a_translation() -> None:
     )
 
 
-def test_an_addon_that_failed_is_a_server_error() -> None:
-    d = decoded(frame("translation", None, error={"message": "translation failed"}))
-    assert d.content == ServerError("translation", "translation failed")
+def test_an_addon_that_failed_is_said_by_its_name() -> None:
+    d = decoded(frame("translation", None, error={"message": "no  model\n for xx"}))
+    assert d.content == AddonFailed("translation", "no model for xx")
+    summary = decoded(frame("post_summarization", None, error={"message": "LLM unavailable"}))
+    assert summary.content == AddonFailed("summary", "LLM unavailable")
+    assert summary.post_processing  # still proof that Gladia took the stop
     assert decoded(frame("sentiment_analysis", {"results": []}, error=None)).content is None
+
+
+def test_another_message_with_an_error_is_a_server_error() -> None:
+    d = decoded(frame("end_session", None, error={"message": "storage failed"}))
+    assert d.content == ServerError("end_session", "storage failed")
+
+
+def test_entities_and_sentiments_of_an_utterance() -> None:
+    ner = {
+        "utterance_id": "00_3",
+        "results": [{"entity_type": "NAME_GIVEN", "text": " Sasha ", "start": 7.6, "end": 8.0}, {"text": ""}],
+    }
+    assert decoded(frame("named_entity_recognition", ner, error=None)).content == Entities(
+        "00_3", (("Sasha", "NAME_GIVEN"),)
+    )
+    mood = {"utterance_id": "00_4", "results": [{"sentiment": "positive", "emotion": "positive_surprise"}]}
+    assert decoded(frame("sentiment_analysis", mood, error=None)).content == Sentiments(
+        "00_4", (("positive", "positive_surprise"),)
+    )
 
 
 def test_an_audio_ack_keeps_its_byte_range_as_sent() -> None:

@@ -52,6 +52,30 @@ class Translation:
 
 
 @dataclass(frozen=True)
+class Entities:
+    """Named entities Gladia found in a final utterance (`--ner`): (text, entity type) pairs."""
+
+    utterance_id: str
+    entities: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Sentiments:
+    """Sentiment and emotion of a final utterance (`--sentiment`): (sentiment, emotion) pairs, one a sentence."""
+
+    utterance_id: str
+    results: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class AddonFailed:
+    """An add-on the person asked for failed (its message or result carries an `error`): said once per add-on."""
+
+    addon: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something the user should know that does not end the session."""
 
@@ -83,4 +107,15 @@ class Ended:
     reconnections: int = 0
 
 
-Event = StateChanged | ServerMessage | Transcript | Translation | Notice | Progress | Ended
+Event = (
+    StateChanged
+    | ServerMessage
+    | Transcript
+    | Translation
+    | Entities
+    | Sentiments
+    | AddonFailed
+    | Notice
+    | Progress
+    | Ended
+)

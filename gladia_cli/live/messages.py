@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError
-from gladia_cli.live.events import Transcript, Translation
+from gladia_cli.formats import ADDON_NAMES, error_message
+from gladia_cli.live.events import AddonFailed, Entities, Sentiments, Transcript, Translation
 
 # Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
 # acknowledgments off, they tell that Gladia got the stop and is post-processing.
@@ -88,7 +89,28 @@ class Unreadable:
     reason: str
 
 
-Content = Transcript | Translation | AudioAck | StopAck | Refusal | FinalResult | Summary | ServerError
+# The live message types of the add-ons, by the add-on's name in a result (`formats.ADDON_NAMES` says it to a person).
+ADDON_MESSAGES = {
+    "translation": "translation",
+    "named_entity_recognition": "named_entity_recognition",
+    "sentiment_analysis": "sentiment_analysis",
+    "post_summarization": "summarization",
+    "post_chapterization": "chapterization",
+}
+
+Content = (
+    Transcript
+    | Translation
+    | Entities
+    | Sentiments
+    | AddonFailed
+    | AudioAck
+    | StopAck
+    | Refusal
+    | FinalResult
+    | Summary
+    | ServerError
+)
 
 
 @dataclass(frozen=True)
@@ -114,12 +136,19 @@ def decode_text(data: bytes | str) -> Decoded | Unreadable:
     payload: dict[str, Any] = body if isinstance(body, dict) else {}
     post_processing = kind in POST_PROCESSING_TYPES and not is_ack
     content: Content | None
+    failure = error_message(message.get("error")) if kind in ADDON_MESSAGES and not is_ack else None
     if is_ack:
         content = _ack(str(kind), message, payload)
+    elif failure is not None:
+        content = AddonFailed(ADDON_NAMES[ADDON_MESSAGES[str(kind)]], failure)
     elif kind == "transcript":
         content = _transcript(payload)
     elif kind == "translation":
         content = _translation(payload)
+    elif kind == "named_entity_recognition":
+        content = _entities(payload)
+    elif kind == "sentiment_analysis":
+        content = _sentiments(payload)
     elif kind == "post_final_transcript":
         content = FinalResult(payload)
     elif kind == "post_summarization":
@@ -189,6 +218,24 @@ def _translation(payload: dict[str, Any]) -> Translation | None:
     if not text:
         return None
     return Translation(str(payload.get("utterance_id", "")), str(payload.get("target_language", "")), text)
+
+
+def _results(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    results = payload.get("results")
+    return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
+
+
+def _entities(payload: dict[str, Any]) -> Entities | None:
+    found = tuple(
+        (" ".join(str(r.get("text") or "").split()), str(r.get("entity_type") or "?")) for r in _results(payload)
+    )
+    found = tuple(pair for pair in found if pair[0])
+    return Entities(str(payload.get("utterance_id", "")), found) if found else None
+
+
+def _sentiments(payload: dict[str, Any]) -> Sentiments | None:
+    found = tuple((str(r.get("sentiment") or "?"), str(r.get("emotion") or "")) for r in _results(payload))
+    return Sentiments(str(payload.get("utterance_id", "")), found) if found else None
 
 
 class AckEnds:

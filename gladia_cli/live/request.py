@@ -114,6 +114,10 @@ def live_options(
     summary_type: str | None,
     config: Path | None,
     output: str,
+    *,
+    ner: bool = False,
+    sentiment: bool = False,
+    chapterize: bool = False,
 ) -> LiveOptions:
     """The body's fields from the flags and `--config`; partials default to on where the live view shows them."""
     if partials and not is_tty(sys.stderr) and output != "jsonl":
@@ -129,6 +133,9 @@ def live_options(
         vocabulary=split_list(vocabulary),
         summarize=summarize,
         summary_type=summary_type,
+        ner=ner,
+        sentiment=sentiment,
+        chapterize=chapterize,
         base=load_config_file(config),
     )
 
@@ -148,6 +155,9 @@ def microphone_request(
     vocabulary: list[str] | None,
     summarize: bool,
     summary_type: str | None,
+    ner: bool,
+    sentiment: bool,
+    chapterize: bool,
     config: Path | None,
     device: str | None,
     duration: float | None,
@@ -174,6 +184,9 @@ def microphone_request(
         summary_type,
         config,
         output,
+        ner=ner,
+        sentiment=sentiment,
+        chapterize=chapterize,
     )
     encoding = first(encoding, options.format_field("encoding"), "wav/pcm")
     fmt = PcmFormat(
@@ -214,6 +227,9 @@ def file_request(
     vocabulary: list[str] | None,
     summarize: bool,
     summary_type: str | None,
+    ner: bool,
+    sentiment: bool,
+    chapterize: bool,
     config: Path | None,
     duration: float | None,
     chunk_ms: int | None,
@@ -251,6 +267,9 @@ def file_request(
         summary_type,
         config,
         output,
+        ner=ner,
+        sentiment=sentiment,
+        chapterize=chapterize,
     )
     asked = FormatRequest(
         sample_rate=first(sample_rate, options.format_field("sample_rate")),

@@ -18,7 +18,7 @@ from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
-from gladia_cli.live.config import build_body
+from gladia_cli.live.config import build_body, unknown_values
 from gladia_cli.live.request import LiveRequest, Microphone
 from gladia_cli.live.session import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
 from gladia_cli.render import JobProgress, LiveRenderer
@@ -86,6 +86,8 @@ def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> 
     """Open the source, then run; return the exit code. `load_settings` resolves the key when its turn comes."""
     source, label, settings = _open_source(request, load_settings)
     body = build_body(request.options, source.format)
+    for warning in unknown_values(body):
+        notice(warning)
     run = LiveRun(
         body=body,
         output=request.output,
@@ -287,7 +289,11 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
         text = formats.render(job, run.output, pretty=is_tty(renderer.out) and renderer.output_file is None)
         if text:
             renderer.write_result(text.removesuffix("\n"))
+        for line in formats.addon_errors(job):
+            renderer.addon_failed(line)
         return
+    for line in formats.addon_errors(ended.final_result) if ended.final_result else []:
+        renderer.addon_failed(line)  # the live messages may have said it already: once is enough
     if run.output != "text":
         return
     if ended.reconnections and not renderer.stdout_closed:
@@ -304,6 +310,12 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
     if summary:
         renderer.write_result("")
         renderer.write_result(summary)
+    chapters = formats.chapters(ended.final_result) if ended.final_result else []
+    if chapters:
+        renderer.write_result("")
+        renderer.write_result("Chapters:")
+        for line in formats.chapter_lines(chapters):
+            renderer.write_result(line)
 
 
 __all__ = ["GladiaError", "LiveRun", "run_live", "run_request"]

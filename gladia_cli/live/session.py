@@ -26,10 +26,13 @@ from gladia_cli.errors import ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live.buffer import AudioBuffer
 from gladia_cli.live.connection import Connection, ReconnectPolicy, Refused, Unreachable, open_socket
 from gladia_cli.live.events import (
+    AddonFailed,
     Ended,
+    Entities,
     Event,
     Notice,
     Progress,
+    Sentiments,
     ServerMessage,
     State,
     StateChanged,
@@ -549,7 +552,7 @@ class LiveSession:
         elif isinstance(content, Transcript):
             if self._finals.fresh(content):
                 self.events.put(content)
-        elif isinstance(content, Translation):
+        elif isinstance(content, (Translation, Entities, Sentiments, AddonFailed)):
             self.events.put(content)
         elif isinstance(content, FinalResult):
             self._final_result = content.result

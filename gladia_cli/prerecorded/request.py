@@ -16,7 +16,8 @@ from gladia_cli.errors import UsageError
 from gladia_cli.jobs import check_output_file
 from gladia_cli.live.config import language_list, load_config_file, split_list
 from gladia_cli.prerecorded.client import check_audio_file
-from gladia_cli.prerecorded.config import build_prerecorded_body, is_url
+from gladia_cli.prerecorded.config import build_prerecorded_body, is_url, unknown_prerecorded_values
+from gladia_cli.terminal import notice
 
 if TYPE_CHECKING:
     from gladia_cli.live.request import LiveRequest
@@ -65,6 +66,9 @@ def transcribe_request(
     vocabulary: list[str] | None,
     summarize: bool,
     summary_type: str | None,
+    ner: bool,
+    sentiment: bool,
+    chapterize: bool,
     config: Path | None,
     duration: float | None,
     chunk_ms: int | None,
@@ -120,6 +124,9 @@ def transcribe_request(
             vocabulary=vocabulary,
             summarize=summarize,
             summary_type=summary_type,
+            ner=ner,
+            sentiment=sentiment,
+            chapterize=chapterize,
             config=config,
             output=output,
             output_file=output_file,
@@ -160,6 +167,9 @@ def transcribe_request(
         vocabulary=vocabulary,
         summarize=summarize,
         summary_type=summary_type,
+        ner=ner,
+        sentiment=sentiment,
+        chapterize=chapterize,
         config=config,
         duration=duration,
         chunk_ms=chunk_ms,
@@ -200,6 +210,9 @@ def prerecorded_request(
     vocabulary: list[str] | None,
     summarize: bool,
     summary_type: str | None,
+    ner: bool,
+    sentiment: bool,
+    chapterize: bool,
     config: Path | None,
     output: str,
     output_file: Path | None,
@@ -220,8 +233,13 @@ def prerecorded_request(
         summarize=summary_type if summary_type is not None else ("general" if summarize else None),
         vocabulary=split_list(vocabulary),
         model=model,
+        ner=ner,
+        sentiment=sentiment,
+        chapterize=chapterize,
         base=load_config_file(config),
     )
+    for warning in unknown_prerecorded_values(body):
+        notice(warning)
     if output_file is not None and output_dir is not None:
         raise UsageError("--output-file and --output-dir cannot be combined", hint="use one or the other")
     if output_dir is not None and output_dir.exists() and not output_dir.is_dir():

@@ -79,6 +79,8 @@ def transcribe_one(
         client.api.close()
     text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
     write_output(text, output_file)
+    for line in formats.addon_errors(job):
+        notice(line)
     return 0
 
 
@@ -113,6 +115,7 @@ def transcribe_many(
             raise GladiaError("cancelled")
 
     created: list[tuple[str, str]] = []  # (input, job id), so an interrupted batch can say where its jobs are
+    err = sys.stderr
 
     def one(source: str) -> dict[str, Any]:
         if cancel.is_set():
@@ -127,8 +130,8 @@ def transcribe_many(
 
     def write(source: str, job: dict[str, Any], path: Path) -> None:
         write_text_atomic(path, formats.render(job, fmt, pretty=True))
-
-    err = sys.stderr
+        for line in formats.addon_errors(job):
+            notice(f"{source}: {line}", err)
 
     finished: list[BatchResult] = []
 

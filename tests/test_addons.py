@@ -1,0 +1,125 @@
+"""Add-ons end to end (issue 11): flags that ask for them, what they show, and a failed add-on said once on stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_runner import invoke, one_line_error
+from emulator import GladiaEmulator
+from wavs import write_wav
+
+from gladia_cli.errors import ExitCode
+
+FINALS = ["Hello world.", "This is the Gladia emulator.", "Goodbye."]
+
+
+def realtime(capsys: pytest.CaptureFixture[str], wav: Path, *flags: str):  # type: ignore[no-untyped-def]
+    return invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", *flags)
+
+
+def stderr_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def wav(tmp_path: Path) -> Path:
+    path, _ = write_wav(tmp_path / "talk.wav", 3.0)
+    return path
+
+
+# --- live ---------------------------------------------------------------------------------------------------------
+
+
+def test_live_ner_and_sentiment_lines_follow_their_utterance(api_env: GladiaEmulator, wav: Path, capsys) -> None:
+    result = realtime(capsys, wav, "--ner", "--sentiment")
+    assert result.code == 0, result.stderr
+    rt = api_env.init_requests[0].body["realtime_processing"]
+    assert rt["named_entity_recognition"] is True and rt["sentiment_analysis"] is True
+    lines = result.stdout.splitlines()
+    gladia = lines.index("This is the Gladia emulator.")
+    assert lines[gladia + 1 : gladia + 3] == ["  [entities] Gladia (ORGANIZATION)", "  [sentiment] neutral (neutral)"]
+    assert [line for line in lines if not line.startswith("  ")] == FINALS
+
+
+def test_live_chapters_after_the_transcript(api_env: GladiaEmulator, wav: Path, capsys) -> None:
+    result = realtime(capsys, wav, "--chapterize")
+    assert result.code == 0, result.stderr
+    assert api_env.init_requests[0].body["post_processing"]["chapterization"] is True
+    lines = result.stdout.splitlines()
+    assert lines[: len(FINALS)] == FINALS
+    assert lines[len(FINALS) :][:2] == ["", "Chapters:"]
+    assert lines[-1].startswith("[00:00-00:0") and lines[-1].endswith("] Hello world.")
+
+
+@pytest.mark.parametrize(
+    ("flags", "addon", "line"),
+    [
+        (("--translate", "fr"), "translation", "translation failed: no model for fr"),
+        (("--summarize",), "summarization", "summary failed: no model for fr"),
+        (("--chapterize",), "chapterization", "chapters failed: no model for fr"),
+        (("--ner",), "named_entity_recognition", "named entity recognition failed: no model for fr"),
+        (("--sentiment",), "sentiment_analysis", "sentiment analysis failed: no model for fr"),
+    ],
+)
+def test_a_failed_live_addon_is_said_once_with_gladias_message(
+    api_env: GladiaEmulator, wav: Path, capsys, flags: tuple[str, ...], addon: str, line: str
+) -> None:
+    api_env.addon_failures = {addon: "no model for fr"}
+    result = realtime(capsys, wav, *flags)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines()[: len(FINALS)] == FINALS
+    said = [each for each in stderr_lines(result.stderr) if "failed" in each]
+    assert said == [f"gladia: {line}"], result.stderr  # once, though every utterance's message carried it
+
+
+def test_a_failed_addon_is_said_with_json_output_too(api_env: GladiaEmulator, wav: Path, capsys) -> None:
+    api_env.addon_failures = {"summarization": "LLM unavailable"}
+    result = realtime(capsys, wav, "--summarize", "-o", "json-full")
+    assert result.code == 0, result.stderr
+    assert "gladia: summary failed: LLM unavailable" in stderr_lines(result.stderr)
+
+
+def test_an_unknown_live_model_is_sent_with_a_warning_and_gladia_decides(
+    api_env: GladiaEmulator, wav: Path, capsys
+) -> None:
+    result = realtime(capsys, wav, "--model", "solaria-9")
+    assert api_env.init_requests[0].body["model"] == "solaria-9"  # sent, not refused locally
+    warning = stderr_lines(result.stderr)[0]
+    assert warning.startswith("gladia: model 'solaria-9' is not one this version knows") and "sending it" in warning
+    assert result.code == ExitCode.API  # the emulator, like Gladia today, answers 422
+    assert "solaria-1" in one_line_error(result)
+
+
+def test_a_known_new_translation_model_passes_without_warning(
+    api_env: GladiaEmulator, wav: Path, tmp_path: Path, capsys
+) -> None:
+    config = tmp_path / "c.json"
+    config.write_text('{"realtime_processing": {"translation_config": {"model": "batch"}}}')
+    result = realtime(capsys, wav, "--translate", "fr", "--config", str(config))
+    assert result.code == 0, result.stderr
+    assert "not one this version knows" not in result.stderr
+    assert api_env.init_requests[0].body["realtime_processing"]["translation_config"]["model"] == "batch"
+
+
+# --- pre-recorded and result ----------------------------------------------------------------------------------------
+
+
+def test_prerecorded_addon_failure_is_said_and_result_says_it_again(api_env: GladiaEmulator, wav: Path, capsys) -> None:
+    api_env.prerecorded.addon_failures = {"summarization": "LLM unavailable"}
+    result = invoke(capsys, "transcribe", str(wav), "--summarize", "--chapterize")
+    assert result.code == 0, result.stderr
+    assert "gladia: summary failed: LLM unavailable" in stderr_lines(result.stderr)
+    assert api_env.prerecorded.created_bodies()[0]["chapterization"] is True
+    assert "Chapters:" in result.stdout.splitlines()
+    (job_id,) = list(api_env.prerecorded.jobs)
+    again = invoke(capsys, "result", job_id)
+    assert again.code == 0, again.stderr
+    assert stderr_lines(again.stderr) == ["gladia: summary failed: LLM unavailable"]
+
+
+def test_solaria_fusion_is_accepted_for_files(api_env: GladiaEmulator, wav: Path, capsys) -> None:
+    result = invoke(capsys, "transcribe", str(wav), "--model", "solaria-fusion")
+    assert result.code == 0, result.stderr
+    assert result.stderr.strip() == ""
+    assert api_env.prerecorded.created_bodies()[0]["model"] == "solaria-fusion"
