@@ -195,3 +195,40 @@ def run_recover(
     else:
         journal.remove()
     return 0
+
+
+def kept_notice(session_id: str, directory: Path, seconds: float) -> tuple[str, str]:
+    """The end message of a session that cannot go on, and the hint of its error: where the audio is, what next."""
+    return (
+        f"{seconds:.1f} s of audio were not acknowledged by Gladia (they may not have reached it); "
+        f"they are kept in {directory}",
+        f"`gladia recover {session_id}` transcribes them and merges them with what Gladia got "
+        f"(`gladia result {session_id}`)",
+    )
+
+
+def recover_at_once(settings: Settings, directory: Path, output: str, write: Callable[[str], None]) -> None:
+    """`--on-failure recover`: finish the transcript now. The live finals are on screen already, so text (and jsonl)
+    get only the recovered part; the whole-session formats get the merged transcript. Deletes the journal when done.
+    """
+    from gladia_cli.live.journal import load
+
+    journal = load(directory)
+    if journal is None:
+        raise UsageError(f"the journal in {directory} cannot be read")
+    notice(f"recovering {journal.unacknowledged_seconds:.1f} s that Gladia did not acknowledge (--on-failure recover)")
+    merged = recover(settings, journal)
+    if output in ("text", "jsonl"):
+        part = merge(None, None, 0.0, journal.session_id)
+        part.job["result"]["transcription"]["utterances"] = merged.recovered
+        if output == "jsonl":
+            transcription = part.job["result"]["transcription"]
+            write(formats.dump_json({"type": "recovered_transcript", "data": transcription}, pretty=False))
+        else:
+            for line in formats.transcript_lines(part.job):
+                write(line)
+    else:
+        text = formats.render(merged.job, output, pretty=False)
+        if text:
+            write(text.removesuffix("\n"))
+    journal.remove()

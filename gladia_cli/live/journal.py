@@ -143,6 +143,7 @@ class JournalWriter:
         self._acked = 0
         self._lost = 0  # unacknowledged bytes the bound made us delete
         self._meta_due = 0.0
+        self._done = False
         self._meta: dict[str, Any] = {
             "version": 1,
             "session_id": session_id,
@@ -172,7 +173,7 @@ class JournalWriter:
             self._acked = end
 
     def write(self, chunk: bytes) -> None:
-        if not chunk:
+        if not chunk or self._done:
             return
         if self._current is None or (
             self._current.bytes_written and self._current.bytes_written + len(chunk) > self._segment_max
@@ -226,12 +227,16 @@ class JournalWriter:
 
     def close(self) -> None:
         """Keep the journal (the session did not end normally, or its end is not known yet)."""
+        if self._done:
+            return
+        self._done = True
         if self._current is not None:
             self._current.close()
         self._write_meta()
 
     def discard(self) -> None:
         """The session ended normally: Gladia has everything, the journal is not needed."""
+        self._done = True
         if self._current is not None:
             self._current.close()
         shutil.rmtree(self.directory, ignore_errors=True)
