@@ -39,6 +39,8 @@ from gladia_cli.options import (
     FinishTimeout,
     Inputs,
     Jobs,
+    JournalMaxMb,
+    Keep,
     Key,
     KindOpt,
     Lang,
@@ -47,6 +49,9 @@ from gladia_cli.options import (
     MaxSpeakers,
     MinSpeakers,
     Model,
+    NoJournal,
+    OnFailure,
+    OnFailureOpt,
     Output,
     OutputDir,
     OutputFile,
@@ -62,6 +67,8 @@ from gladia_cli.options import (
     ReconnectAttempts,
     ReconnectTimeout,
     Record,
+    RecoverJobId,
+    RecoverOutputOpt,
     Redo,
     Region,
     ResultJobId,
@@ -167,6 +174,9 @@ def listen(
     reconnect_attempts: ReconnectAttempts = 10,
     reconnect_timeout: ReconnectTimeout = 120.0,
     buffer_seconds: BufferSeconds = 300.0,
+    no_journal: NoJournal = False,
+    journal_max_mb: JournalMaxMb = 2048,
+    on_failure: OnFailureOpt = OnFailure.exit,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
     region: Region = None,
@@ -252,6 +262,32 @@ def result(
 
     fmt = "json-full" if json_out else output.value
     show_result(job_id, fmt, wait=wait, output_file=output_file, load_settings=_settings(api_key, api_url))
+
+
+@app.command()
+def recover(
+    session_id: RecoverJobId = None,
+    output: RecoverOutputOpt = ResultOutput.text,
+    keep: Keep = False,
+    output_file: ResultOutputFile = None,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Finish the transcript of a live session that could not go on, from its local audio journal."""
+    from gladia_cli import recover as recovery
+
+    if session_id is None:
+        rows = recovery.journal_rows()
+        if not rows:
+            notice(f"no kept journals in {recovery.journals_dir()}")
+        elif not is_tty(sys.stdout):
+            for row in rows:
+                typer.echo("\t".join(row))
+        else:
+            _print_table(recovery.JOURNAL_COLUMNS, rows)
+        return
+    load_settings = _settings(api_key, api_url)
+    raise typer.Exit(recovery.run_recover(load_settings, session_id, output.value, keep=keep, output_file=output_file))
 
 
 @app.command("list")

@@ -17,9 +17,11 @@ from typing import Any
 
 from gladia_cli import formats
 from gladia_cli.errors import GladiaError, UsageError
-from gladia_cli.live.journal import Journal, find, list_journals
+from gladia_cli.live.journal import Journal, find, journals_dir, list_journals
 from gladia_cli.settings import Settings
 from gladia_cli.terminal import is_tty, notice
+
+__all__ = ["JOURNAL_COLUMNS", "journal_rows", "journals_dir", "merge", "recover", "run_recover"]
 
 CUT_NAME = "unacknowledged.wav"  # not a segment name: a journal's reader never takes it for audio of the session
 
@@ -33,9 +35,12 @@ class Recovered:
     live_found: bool
 
 
+JOURNAL_COLUMNS = ("id", "created", "duration", "not acknowledged", "state")
+
+
 def journal_rows(root: Path | None = None) -> list[tuple[str, str, str, str, str]]:
     """id, created (local time), duration, seconds not acknowledged, state: one line of `gladia recover`."""
-    from gladia_cli.prerecorded.run import local_time
+    from gladia_cli.jobs import local_time
 
     rows = []
     for journal in list_journals(root):
@@ -129,7 +134,7 @@ def _live_result(settings: Settings, session_id: str, warn: Callable[[str], None
 
 def _transcribe_cut(settings: Settings, journal: Journal) -> dict[str, Any] | None:
     """Upload exactly the unacknowledged audio as a WAV and transcribe it; None when there is none."""
-    from gladia_cli.prerecorded.run import _client
+    from gladia_cli.jobs import open_client
     from gladia_cli.render import JobProgress
 
     if journal.end - journal.recover_from < journal.fmt.frame_bytes:
@@ -140,7 +145,7 @@ def _transcribe_cut(settings: Settings, journal: Journal) -> dict[str, Any] | No
     language_config = journal.meta.get("language_config")
     if isinstance(language_config, dict) and language_config:
         body["language_config"] = language_config
-    client = _client(settings)
+    client = open_client(settings)
     try:
         with JobProgress(f"transcribing {journal.unacknowledged_seconds:.1f} s not acknowledged") as progress:
             job: dict[str, Any] = client.transcribe(
@@ -166,7 +171,7 @@ def recover(settings: Settings, journal: Journal, warn: Callable[[str], None] = 
 
 
 def run_recover(
-    settings: Settings,
+    load_settings: Callable[[], Settings],
     session_id: str,
     output: str,
     *,
@@ -174,10 +179,16 @@ def run_recover(
     output_file: Path | None = None,
     root: Path | None = None,
 ) -> int:
-    """`gladia recover ID`: print the merged transcript in `output`; delete the journal unless `keep`."""
-    from gladia_cli.prerecorded.run import write_output
+    """`gladia recover ID`: print the merged transcript in `output`; delete the journal unless `keep`.
 
-    journal = find(session_id, root)
+    Everything local is checked before the key is loaded or anything is uploaded."""
+    from gladia_cli.jobs import check_output_file, write_output
+
+    if output == "json-full":
+        raise UsageError("-o json-full does not apply to a merged transcript", hint="use -o json")
+    if output_file is not None:
+        check_output_file(output_file)
+    journal = find(session_id.strip(), root)
     if journal.in_use:
         raise UsageError(
             f"the journal of {session_id} is in use by process {journal.pid}",
@@ -187,7 +198,7 @@ def run_recover(
         raise UsageError(
             f"the journal of {session_id} holds no audio", hint=f"`gladia result {session_id}` has what Gladia got"
         )
-    merged = recover(settings, journal)
+    merged = recover(load_settings(), journal)
     text = formats.render(merged.job, output, pretty=is_tty(sys.stdout) and output_file is None)
     write_output(text, output_file)
     if keep:

@@ -18,9 +18,9 @@ from sources import FMT, BytesSource
 
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.live import journal as jr
-from gladia_cli.live.journal import JournalWriter
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.live.events import Ended
+from gladia_cli.live.journal import JournalWriter
 from gladia_cli.live.session import LiveSession
 
 

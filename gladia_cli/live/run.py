@@ -105,6 +105,8 @@ def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> 
         buffer_seconds=request.buffer_seconds,
         record=request.record,
         output_file=request.output_file,
+        journal_max_bytes=request.journal_max_bytes,
+        on_failure=request.on_failure,
     )
     return run_live(settings, run, source)
 
