@@ -1,6 +1,6 @@
 """What the audio journal costs the live session: CPU per second of audio at 1x, and memory over a long session.
 
-    python bench/journal.py                 # about 40 s; prints a markdown section (bench/results.md, section 6)
+    python bench/journal.py                 # about 40 s; prints a markdown section (bench/results.md, section 8)
     python bench/journal.py --quick         # a few seconds
 
 Measured on the journal alone (gladia_cli/live/journal.py), the way the producer thread drives it: one 100 ms chunk
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     burst_percent = 100.0 * long_cpu / long_s
     ok = percent < CPU_GOAL_PERCENT and burst_percent < CPU_GOAL_PERCENT
     flat = long_peak <= short_peak * 1.1 + 64 * 1024
-    print("## 6. Audio journal")
+    print("## 8. Audio journal")
     print()
     print(
         "`python bench/journal.py`: the journal alone, driven as the producer thread drives it (a 100 ms chunk of "
