@@ -338,7 +338,7 @@ AudioPath = Annotated[Path, typer.Option("--output", "-O", help="Where to save t
 Overwrite = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 
 RecoverJobId = Annotated[
-    str | None, typer.Argument(metavar="[ID]", help="The session to finish; omit it to list the kept journals.")
+    str | None, typer.Argument(metavar="ID", help="The session to finish; omit it to list the kept journals.")
 ]
 RecoverOutputOpt = Annotated[
     ResultOutput, typer.Option("--output", "-o", help="text, json (the transcription), srt or vtt.")
