@@ -9,6 +9,7 @@ _gladia_summary_type='general bullet_points concise'
 _gladia_output='text json json-full srt vtt jsonl'
 _gladia_on_failure='exit recover'
 _gladia_output_2='text json json-full srt vtt'
+_gladia_output_3='text json srt vtt'
 _gladia_kind='live pre-recorded'
 _gladia_args_completion='bash zsh fish'
 
@@ -65,8 +66,10 @@ _gladia_completion() {
             _gladia_add "$head" "$cur" ${_gladia_output}; return 0 ;;
         'listen|--on-failure')
             _gladia_add "$head" "$cur" ${_gladia_on_failure}; return 0 ;;
-        'result|--output'|'result|-o'|'recover|--output'|'recover|-o')
+        'result|--output'|'result|-o')
             _gladia_add "$head" "$cur" ${_gladia_output_2}; return 0 ;;
+        'recover|--output'|'recover|-o')
+            _gladia_add "$head" "$cur" ${_gladia_output_3}; return 0 ;;
         'list|--kind')
             _gladia_add "$head" "$cur" ${_gladia_kind}; return 0 ;;
     esac

@@ -9,6 +9,7 @@ set -g __gladia_summary_type 'general' 'bullet_points' 'concise'
 set -g __gladia_output 'text' 'json' 'json-full' 'srt' 'vtt' 'jsonl'
 set -g __gladia_on_failure 'exit' 'recover'
 set -g __gladia_output_2 'text' 'json' 'json-full' 'srt' 'vtt'
+set -g __gladia_output_3 'text' 'json' 'srt' 'vtt'
 set -g __gladia_kind 'live' 'pre-recorded'
 set -g __gladia_args_completion 'bash' 'zsh' 'fish'
 
@@ -69,8 +70,11 @@ function __gladia_complete --description 'Candidates for the token under the cur
         case 'listen|--on-failure'
             string replace -r -- '^' $head $__gladia_on_failure
             return
-        case 'result|--output' 'result|-o' 'recover|--output' 'recover|-o'
+        case 'result|--output' 'result|-o'
             string replace -r -- '^' $head $__gladia_output_2
+            return
+        case 'recover|--output' 'recover|-o'
+            string replace -r -- '^' $head $__gladia_output_3
             return
         case 'list|--kind'
             string replace -r -- '^' $head $__gladia_kind

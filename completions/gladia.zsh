@@ -10,6 +10,7 @@ _gladia_summary_type=('general' 'bullet_points' 'concise')
 _gladia_output=('text' 'json' 'json-full' 'srt' 'vtt' 'jsonl')
 _gladia_on_failure=('exit' 'recover')
 _gladia_output_2=('text' 'json' 'json-full' 'srt' 'vtt')
+_gladia_output_3=('text' 'json' 'srt' 'vtt')
 _gladia_kind=('live' 'pre-recorded')
 _gladia_args_completion=('bash' 'zsh' 'fish')
 
@@ -55,8 +56,10 @@ _gladia_completion() {
             _describe -t values value _gladia_output; return ;;
         'listen|--on-failure')
             _describe -t values value _gladia_on_failure; return ;;
-        'result|--output'|'result|-o'|'recover|--output'|'recover|-o')
+        'result|--output'|'result|-o')
             _describe -t values value _gladia_output_2; return ;;
+        'recover|--output'|'recover|-o')
+            _describe -t values value _gladia_output_3; return ;;
         'list|--kind')
             _describe -t values value _gladia_kind; return ;;
     esac

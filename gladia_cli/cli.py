@@ -68,6 +68,7 @@ from gladia_cli.options import (
     ReconnectTimeout,
     Record,
     RecoverJobId,
+    RecoverOutput,
     RecoverOutputOpt,
     Redo,
     Region,
@@ -267,7 +268,7 @@ def result(
 @app.command()
 def recover(
     session_id: RecoverJobId = None,
-    output: RecoverOutputOpt = ResultOutput.text,
+    output: RecoverOutputOpt = RecoverOutput.text,
     keep: Keep = False,
     output_file: ResultOutputFile = None,
     api_key: ApiKey = None,

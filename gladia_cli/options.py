@@ -40,6 +40,15 @@ class Kind(str, Enum):
     pre_recorded = "pre-recorded"
 
 
+class RecoverOutput(str, Enum):
+    """A merged transcript is not an API object: no json-full."""
+
+    text = "text"
+    json = "json"
+    srt = "srt"
+    vtt = "vtt"
+
+
 class OnFailure(str, Enum):
     exit = "exit"
     recover = "recover"
@@ -341,7 +350,7 @@ RecoverJobId = Annotated[
     str | None, typer.Argument(metavar="ID", help="The session to finish; omit it to list the kept journals.")
 ]
 RecoverOutputOpt = Annotated[
-    ResultOutput, typer.Option("--output", "-o", help="text, json (the transcription), srt or vtt.")
+    RecoverOutput, typer.Option("--output", "-o", help="text, json (the transcription), srt or vtt.")
 ]
 Keep = Annotated[bool, typer.Option("--keep", help="Keep the journal after a successful recovery.")]
 
