@@ -7,7 +7,9 @@ _gladia_encoding='wav/pcm wav/alaw wav/ulaw'
 _gladia_translate_comma='af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh wo'
 _gladia_summary_type='general bullet_points concise'
 _gladia_output='text json json-full srt vtt jsonl'
+_gladia_on_failure='exit recover'
 _gladia_output_2='text json json-full srt vtt'
+_gladia_output_3='text json srt vtt'
 _gladia_kind='live pre-recorded'
 _gladia_args_completion='bash zsh fish'
 
@@ -48,7 +50,7 @@ _gladia_completion() {
             [[ $cur == *,* ]] && head+=${cur%,*}, && cur=${cur##*,}; _gladia_add "$head" "$cur" ${_gladia_lang_comma}; return 0 ;;
         'listen|--model'|'transcribe|--model')
             _gladia_add "$head" "$cur" ${_gladia_model}; return 0 ;;
-        'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
+        'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--journal-max-mb'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'recover|--api-key'|'recover|--gladia-key'|'recover|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
             :; return 0 ;;
         'listen|--encoding'|'transcribe|--encoding')
             _gladia_add "$head" "$cur" ${_gladia_encoding}; return 0 ;;
@@ -56,23 +58,28 @@ _gladia_completion() {
             [[ $cur == *,* ]] && head+=${cur%,*}, && cur=${cur##*,}; _gladia_add "$head" "$cur" ${_gladia_translate_comma}; return 0 ;;
         'listen|--summary-type'|'transcribe|--summary-type')
             _gladia_add "$head" "$cur" ${_gladia_summary_type}; return 0 ;;
-        'listen|--config'|'listen|--record'|'listen|--output-file'|'transcribe|--config'|'transcribe|--output-file'|'transcribe|--output-dir'|'transcribe|--record'|'result|--output-file'|'audio|--output'|'audio|-O')
+        'listen|--config'|'listen|--record'|'listen|--output-file'|'transcribe|--config'|'transcribe|--output-file'|'transcribe|--output-dir'|'transcribe|--record'|'result|--output-file'|'recover|--output-file'|'audio|--output'|'audio|-O')
             compopt -o default 2>/dev/null; return 0 ;;
         'listen|--device'|'listen|-d'|'doctor|--device'|'doctor|-d')
             _gladia_devices "$1" "$cur"; return 0 ;;
         'listen|--output'|'listen|-o'|'transcribe|--output'|'transcribe|-o')
             _gladia_add "$head" "$cur" ${_gladia_output}; return 0 ;;
+        'listen|--on-failure')
+            _gladia_add "$head" "$cur" ${_gladia_on_failure}; return 0 ;;
         'result|--output'|'result|-o')
             _gladia_add "$head" "$cur" ${_gladia_output_2}; return 0 ;;
+        'recover|--output'|'recover|-o')
+            _gladia_add "$head" "$cur" ${_gladia_output_3}; return 0 ;;
         'list|--kind')
             _gladia_add "$head" "$cur" ${_gladia_kind}; return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         case $cmd in
             '') _gladia_add "" "$cur" -h --help --version --debug ;;
-            'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --config --device -d --duration --chunk-ms --output -o --finish-timeout --record --output-file --reconnect-attempts --reconnect-timeout --buffer-seconds --api-key --gladia-key --api-url --region ;;
-            'transcribe') _gladia_add "" "$cur" -h --help --realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --speakers --min-speakers --max-speakers --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --api-key --gladia-key --api-url --region ;;
+            'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --sentiment --chapterize --config --device -d --duration --chunk-ms --output -o --finish-timeout --record --output-file --reconnect-attempts --reconnect-timeout --buffer-seconds --no-journal --journal-max-mb --on-failure --api-key --gladia-key --api-url --region ;;
+            'transcribe') _gladia_add "" "$cur" -h --help --realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --speakers --min-speakers --max-speakers --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --sentiment --chapterize --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --api-key --gladia-key --api-url --region ;;
             'result') _gladia_add "" "$cur" -h --help --output -o --json --wait --output-file --api-key --gladia-key --api-url ;;
+            'recover') _gladia_add "" "$cur" -h --help --output -o --keep --output-file --api-key --gladia-key --api-url ;;
             'list') _gladia_add "" "$cur" -h --help --kind --limit -n --json --api-key --gladia-key --api-url ;;
             'delete') _gladia_add "" "$cur" -h --help --yes -y --api-key --gladia-key --api-url ;;
             'audio') _gladia_add "" "$cur" -h --help --output -O --force --api-key --gladia-key --api-url ;;
@@ -88,7 +95,7 @@ _gladia_completion() {
         return 0
     fi
     case $cmd in
-        '') _gladia_add "" "$cur" listen transcribe result list delete audio devices languages completion doctor auth ;;
+        '') _gladia_add "" "$cur" listen transcribe result recover list delete audio devices languages completion doctor auth ;;
         'transcribe') compopt -o default 2>/dev/null ;;
         'completion') _gladia_add "" "$cur" ${_gladia_args_completion} ;;
         'auth') _gladia_add "" "$cur" set status clear ;;

@@ -40,6 +40,8 @@ from gladia_cli.options import (
     FinishTimeout,
     Inputs,
     Jobs,
+    JournalMaxMb,
+    Keep,
     Key,
     KindOpt,
     Lang,
@@ -49,6 +51,9 @@ from gladia_cli.options import (
     MinSpeakers,
     Model,
     Ner,
+    NoJournal,
+    OnFailure,
+    OnFailureOpt,
     Output,
     OutputDir,
     OutputFile,
@@ -64,6 +69,9 @@ from gladia_cli.options import (
     ReconnectAttempts,
     ReconnectTimeout,
     Record,
+    RecoverJobId,
+    RecoverOutput,
+    RecoverOutputOpt,
     Redo,
     Region,
     ResultJobId,
@@ -173,6 +181,9 @@ def listen(
     reconnect_attempts: ReconnectAttempts = 10,
     reconnect_timeout: ReconnectTimeout = 120.0,
     buffer_seconds: BufferSeconds = 300.0,
+    no_journal: NoJournal = False,
+    journal_max_mb: JournalMaxMb = 2048,
+    on_failure: OnFailureOpt = OnFailure.exit,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
     region: Region = None,
@@ -261,6 +272,32 @@ def result(
 
     fmt = "json-full" if json_out else output.value
     show_result(job_id, fmt, wait=wait, output_file=output_file, load_settings=_settings(api_key, api_url))
+
+
+@app.command()
+def recover(
+    session_id: RecoverJobId = None,
+    output: RecoverOutputOpt = RecoverOutput.text,
+    keep: Keep = False,
+    output_file: ResultOutputFile = None,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Finish the transcript of a live session that could not go on, from its local audio journal."""
+    from gladia_cli import recover as recovery
+
+    if session_id is None:
+        rows = recovery.journal_rows()
+        if not rows:
+            notice(f"no kept journals in {recovery.journals_dir()}")
+        elif not is_tty(sys.stdout):
+            for row in rows:
+                typer.echo("\t".join(row))
+        else:
+            _print_table(recovery.JOURNAL_COLUMNS, rows)
+        return
+    load_settings = _settings(api_key, api_url)
+    raise typer.Exit(recovery.run_recover(load_settings, session_id, output.value, keep=keep, output_file=output_file))
 
 
 @app.command("list")

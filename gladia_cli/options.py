@@ -40,6 +40,20 @@ class Kind(str, Enum):
     pre_recorded = "pre-recorded"
 
 
+class RecoverOutput(str, Enum):
+    """A merged transcript is not an API object: no json-full."""
+
+    text = "text"
+    json = "json"
+    srt = "srt"
+    vtt = "vtt"
+
+
+class OnFailure(str, Enum):
+    exit = "exit"
+    recover = "recover"
+
+
 class Shell(str, Enum):
     bash = "bash"
     zsh = "zsh"
@@ -234,6 +248,16 @@ ReconnectTimeout = Annotated[float, typer.Option("--reconnect-timeout", help="Gi
 BufferSeconds = Annotated[
     float, typer.Option("--buffer-seconds", help="Audio kept while disconnected; beyond it the oldest is dropped.")
 ]
+NoJournal = Annotated[
+    bool, typer.Option("--no-journal", help="Keep no local journal of the audio (nothing to `gladia recover`).")
+]
+JournalMaxMb = Annotated[
+    int, typer.Option("--journal-max-mb", help="Bound of the audio journal; the oldest acknowledged audio goes first.")
+]
+OnFailureOpt = Annotated[
+    OnFailure,
+    typer.Option("--on-failure", help="When the session cannot go on: exit 4, or recover the rest from the journal."),
+]
 FinishTimeout = Annotated[
     float, typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop.")
 ]
@@ -324,6 +348,14 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmat
 AudioJobId = Annotated[str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.")]
 AudioPath = Annotated[Path, typer.Option("--output", "-O", help="Where to save the audio.")]
 Overwrite = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+
+RecoverJobId = Annotated[
+    str | None, typer.Argument(metavar="ID", help="The session to finish; omit it to list the kept journals.")
+]
+RecoverOutputOpt = Annotated[
+    RecoverOutput, typer.Option("--output", "-o", help="text, json (the transcription), srt or vtt.")
+]
+Keep = Annotated[bool, typer.Option("--keep", help="Keep the journal after a successful recovery.")]
 
 # --- languages, auth, completion ------------------------------------------------------------------------------------
 

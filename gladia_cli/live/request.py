@@ -55,6 +55,8 @@ class LiveRequest:
     output_file: Path | None
     policy: session.ReconnectPolicy
     buffer_seconds: float
+    journal_max_bytes: int = 0  # 0: no audio journal (a file can be read again)
+    on_failure: str = "exit"
 
 
 def first(*values: Any) -> Any:
@@ -169,9 +171,16 @@ def microphone_request(
     reconnect_attempts: int,
     reconnect_timeout: float,
     buffer_seconds: float,
+    no_journal: bool = False,
+    journal_max_mb: int = 2048,
+    on_failure: str = "exit",
 ) -> LiveRequest:
     """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
+    if journal_max_mb < 1:
+        raise UsageError(f"--journal-max-mb must be at least 1, got {journal_max_mb}")
+    if no_journal and on_failure == "recover":
+        raise UsageError("--on-failure recover needs the audio journal", hint="drop --no-journal")
     options = live_options(
         lang,
         code_switching,
@@ -207,6 +216,8 @@ def microphone_request(
         output_file=output_file,
         policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
+        journal_max_bytes=0 if no_journal else journal_max_mb * 1024 * 1024,
+        on_failure=on_failure,
     )
 
 

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from gladia_cli import formats
 from gladia_cli.api import GladiaApi
@@ -21,9 +21,15 @@ from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, Usag
 from gladia_cli.live.config import build_body, unknown_values
 from gladia_cli.live.request import LiveRequest, Microphone
 from gladia_cli.live.session import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
+from gladia_cli.recover import kept_notice, recover_at_once
 from gladia_cli.render import JobProgress, LiveRenderer
 from gladia_cli.settings import Settings
 from gladia_cli.terminal import is_tty, notice
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from gladia_cli.live.journal import JournalWriter
 
 
 @dataclass
@@ -40,6 +46,8 @@ class LiveRun:
     buffer_seconds: float = 300.0
     record: Path | None = None
     output_file: Path | None = None
+    journal_max_bytes: int = 0  # 0: no journal (a file can be read again); else the bound of the audio journal
+    on_failure: str = "exit"  # or "recover": finish the transcript from the journal at once
 
 
 class _Interrupts:
@@ -99,6 +107,8 @@ def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> 
         buffer_seconds=request.buffer_seconds,
         record=request.record,
         output_file=request.output_file,
+        journal_max_bytes=request.journal_max_bytes,
+        on_failure=request.on_failure,
     )
     return run_live(settings, run, source)
 
@@ -148,6 +158,9 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
         created = api.init_live(run.body)
         session_id = created["id"]
         languages = run.body.get("language_config", {}).get("languages", [])
+        journal = _open_journal(run, session_id, source)
+        if journal is not None:
+            stack.callback(journal.close)  # kept if anything below fails before the session's end is known
         code_switching = bool(run.body.get("language_config", {}).get("code_switching")) and len(languages) != 1
         session = LiveSession(
             session_id=session_id,
@@ -157,7 +170,8 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             duration=run.duration,
             policy=run.policy,
             buffer_seconds=run.buffer_seconds,
-            on_audio=recorder.write if recorder else None,
+            on_audio=_tee(recorder, journal),
+            on_ack=journal.acknowledged if journal else None,
             emit_messages=run.output == "jsonl",
             emit_acks=run.show_acks,
         )
@@ -172,28 +186,70 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
         with renderer, _Interrupts() as interrupts:
             renderer.notice(f"session {session_id} ({source.format.describe()})")
             session.start()
+            outcome: Ended | None = None
             try:
-                ended = _pump(session, renderer, interrupts, run.finish_timeout)
+                ended = outcome = _pump(session, renderer, interrupts, run.finish_timeout)
             finally:
                 if not session.ended:
                     session.abort()  # an exception here must not leave the session open on Gladia's side
                 session.join()
+                kept = journal is not None and _keep_journal(journal, outcome, interrupts)
         _report_capture_losses(source, renderer)
         later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
         if recorder is not None:
             renderer.notice(f"recorded {recorder.seconds:.1f} s of audio to {recorder.path}")
+        if kept and journal is not None:
+            text, later = kept_notice(session_id, journal.directory, journal.unacknowledged_seconds)
+            if ended.error is not None and interrupts.count < 2 and run.on_failure == "recover":
+                try:
+                    recover_at_once(settings, journal.directory, run.output, renderer.write_result)
+                    return 0
+                except GladiaError as exc:
+                    renderer.notice(f"could not recover now ({exc.message}); the journal is kept")
+            renderer.notice(text)
         if interrupts.count >= 2:
             raise Aborted("aborted", hint=later)
         if ended.error is not None:
-            if ended.undelivered_seconds >= 0.05:
+            if ended.undelivered_seconds >= 0.05 and not kept:
                 renderer.notice(_unacknowledged_text(ended.undelivered_seconds, recorder.path if recorder else None))
-            if ended.error.hint is None:
+            if ended.error.hint is None or kept:
                 # Whatever ended it (a fatal close, a lost link), Gladia may hold a result worth fetching.
                 ended.error.hint = later
             raise ended.error
         _print_result(api, run, renderer, session_id, ended)
         return 0
     raise AssertionError("unreachable")
+
+
+def _open_journal(run: LiveRun, session_id: str, source: AudioSource) -> JournalWriter | None:
+    if not run.journal_max_bytes:
+        return None
+    from gladia_cli.live.journal import JournalWriter
+
+    extra = {"language_config": run.body.get("language_config") or {}}
+    return JournalWriter(session_id, source.format, max_bytes=run.journal_max_bytes, extra=extra)
+
+
+def _tee(recorder: WavRecorder | None, journal: JournalWriter | None) -> Callable[[bytes], None] | None:
+    """Both local copies of the audio, on the producer thread (never in PortAudio's callback)."""
+    if recorder is None or journal is None:
+        return recorder.write if recorder else journal.write if journal else None
+
+    def both(chunk: bytes) -> None:
+        recorder.write(chunk)
+        journal.write(chunk)
+
+    return both
+
+
+def _keep_journal(journal: JournalWriter, ended: Ended | None, interrupts: _Interrupts) -> bool:
+    """Kept when the session did not end normally and Gladia lacks some audio; deleted otherwise."""
+    failed = ended is None or ended.error is not None or interrupts.count >= 2
+    if failed and journal.unacknowledged_seconds >= 0.05:
+        journal.close()
+        return True
+    journal.discard()
+    return False
 
 
 def _unacknowledged_text(seconds: float, recorded: Path | None) -> str:

@@ -83,7 +83,8 @@ class LiveSession:
 
     The owner calls `start()`, reads `events` until `Ended`, and calls `join()`; `request_stop()` and `abort()` may be
     called from any thread (not from a signal handler: they take locks). `on_audio` sees every captured chunk first
-    (e.g. to save it locally).
+    (e.g. to save it locally), on the producer thread; `on_ack` gets each offset Gladia acknowledged up to (the
+    receiver thread; the buffer's own count also moves when it drops audio, this one only on Gladia's word).
     """
 
     def __init__(
@@ -97,6 +98,7 @@ class LiveSession:
         policy: ReconnectPolicy | None = None,
         buffer_seconds: float = 300.0,
         on_audio: Callable[[bytes], None] | None = None,
+        on_ack: Callable[[int], None] | None = None,
         emit_messages: bool = True,
         emit_acks: bool = True,
     ) -> None:
@@ -108,6 +110,7 @@ class LiveSession:
         self._policy = policy or ReconnectPolicy()
         self._limit = None if duration is None else int(duration * fmt.sample_rate) * fmt.frame_bytes
         self._on_audio = on_audio
+        self._on_ack = on_ack
         self._emit_messages = emit_messages
         self._emit_acks = emit_acks
         # audio: producer -> queue -> sender -> buffer -> connection
@@ -543,7 +546,10 @@ class LiveSession:
         if isinstance(content, AudioAck):
             with self._lock:
                 first_frame = self._first_frame
-            self._buffer.ack(self._ack_ends.end(content, first_frame=first_frame))
+            end = self._ack_ends.end(content, first_frame=first_frame)
+            self._buffer.ack(end)
+            if self._on_ack is not None:
+                self._on_ack(end)
             self._wake.set()
         elif isinstance(content, StopAck) or (isinstance(content, Refusal) and content.stop_already_taken):
             self._take_stop()  # a 409 "Recording already stopped" answers a resent stop: the first one was taken
@@ -569,4 +575,6 @@ class LiveSession:
             self._stop_taken = True
             self._post_processing = True
         self._buffer.ack(self._buffer.numbered)
+        if self._on_ack is not None:
+            self._on_ack(self._buffer.numbered)
         self._wake.set()
