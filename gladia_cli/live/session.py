@@ -31,6 +31,7 @@ from gladia_cli.live.events import (
     Notice,
     Progress,
     ServerMessage,
+    Speech,
     State,
     StateChanged,
     Transcript,
@@ -549,7 +550,7 @@ class LiveSession:
         elif isinstance(content, Transcript):
             if self._finals.fresh(content):
                 self.events.put(content)
-        elif isinstance(content, Translation):
+        elif isinstance(content, (Translation, Speech)):
             self.events.put(content)
         elif isinstance(content, FinalResult):
             self._final_result = content.result
