@@ -127,10 +127,10 @@ def status_segments(view: StatusView) -> tuple[Segments, list[str]]:
         before.append(("speaking " if view.speaking else "silence ", "green" if view.speaking else "dim"))
     after = []
     if view.text_lag is not None:
-        partial = f", partials {view.partial_lag:.1f} s" if view.partial_lag is not None else ""
-        after.append(f"text {view.text_lag:.1f} s behind{partial}")
+        partial = f" (partials {view.partial_lag:.1f} s)" if view.partial_lag is not None else ""
+        after.append(f"text lag {view.text_lag:.1f} s{partial}")
     elif view.partial_lag is not None:
-        after.append(f"partials {view.partial_lag:.1f} s behind")
+        after.append(f"partials lag {view.partial_lag:.1f} s")
     return before, after
 
 
@@ -393,7 +393,7 @@ class LiveRenderer:
 
     def _view(self) -> LiveView:
         before, after = status_segments(self.status.view())
-        hint = " · ".join([*after, self._hint] if self._hint else after)
+        hint = " · ".join([self._hint, *after] if self._hint else after)  # the lag last: cut first when narrow
         status, style = status_line(self._state, self._progress, label=self.source_label, hint=hint)
         return LiveView([text for text in self._partials.values() if text], status, style, before)
 
