@@ -111,7 +111,7 @@ def meter_segments(levels: LevelSnapshot | None) -> Segments:
             out.append(("CLIP", "bold red"))
         out.append((" ", ""))
     if not several:
-        shown = f"{levels.hold_dbfs[0]:.0f}" if levels.hold_dbfs[0] > METER_FLOOR_DBFS else "-∞"
+        shown = f"{round(levels.hold_dbfs[0]):d}" if levels.hold_dbfs[0] > METER_FLOOR_DBFS else "-∞"
         out.insert(len(out) - 1, (f"{shown:>3} dB", "dim"))
     return out
 

@@ -126,7 +126,7 @@ def test_a_narrow_terminal_keeps_every_row_on_one_row(virtual_mic: VirtualMic, t
         tone, _ = write_wav(tmp_path / "tone.wav", 2.0, rate=48000, channels=2)
         virtual_mic.play(tone, loop=True)
         tmux.start(f"{GLADIA} listen --duration 4; echo EXIT=$?", _env(virtual_mic, emu, tmp_path), width=40, height=15)
-        screen = tmux.wait_for(lambda s: "…" in s and "on one row" in s, timeout=20)
+        tmux.wait_for(lambda s: "…" in s and "on one row" in s, timeout=20)
         joined = tmux.joined()
         partial_rows = [row for row in joined.splitlines() if row.startswith("…")]
         assert partial_rows and partial_rows[-1].rstrip().endswith("show on one row"), joined
