@@ -17,6 +17,7 @@ from gladia_cli.live.events import (
     Progress,
     Sentiments,
     ServerMessage,
+    Speech,
     State,
     StateChanged,
     Transcript,
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from rich.control import Control
     from rich.live import Live
     from rich.text import Text
+
+    from gladia_cli.audio.level import LevelSnapshot
+    from gladia_cli.live.status import StatusView
 
 
 LAG_SHOWN = 3.0  # seconds of audio sent but not acknowledged before the status says how little Gladia acknowledged
@@ -49,7 +53,7 @@ def status_line(state: State, progress: Progress, *, label: str = "", hint: str 
         if progress.reconnecting:
             doing = "reconnecting" + (f" (attempt {progress.attempt}/{progress.attempts})" if progress.attempt else "")
         else:
-            doing = "connecting" + (f" (retry {progress.attempt}/{progress.attempts})" if progress.attempt else "")
+            doing = "connecting" + (f" (retry {progress.attempt}/{progress.attempts})" if progress.attempt else "…")
         prefix = "stopping: " if ending else ""
         return f"● {prefix}{doing} · {progress.seconds_buffered:.1f} s of audio buffered{tail}", "yellow"
     lag = unacked >= LAG_SHOWN
@@ -72,6 +76,65 @@ def status_line(state: State, progress: Progress, *, label: str = "", hint: str 
         return f"● done · {sent}", "cyan"
     label = f" {label}" if label else ""
     return f"● {state.value}{label} · {sent}{tail}", style
+
+
+METER_FLOOR_DBFS = -60.0  # the meter's left end: quieter than this is no sound worth showing
+METER_CELLS = 8  # one channel; several get METER_CELLS_EACH each
+METER_CELLS_EACH = 5
+
+Segments = list[tuple[str, str]]  # (text, style) pieces of one row
+
+
+def meter_bar(level: float, hold: float, cells: int) -> str:
+    """`▕████··│·▏`: the level in full cells, the peak-hold as a bar (when above the level), from -60 to 0 dBFS."""
+
+    def cell(dbfs: float) -> int:
+        return max(0, min(cells, round((dbfs - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS * cells)))
+
+    filled, held = cell(level), cell(hold)
+    row = ["█"] * filled + ["·"] * (cells - filled)
+    if held > filled:
+        row[held - 1] = "│"
+    return "▕" + "".join(row) + "▏"
+
+
+def meter_segments(levels: LevelSnapshot | None) -> Segments:
+    """The input level for the status line: one bar per channel, the hold in dBFS (mono), CLIP when a channel
+    reached full scale in the last seconds."""
+    if levels is None or not levels.peak_dbfs:
+        return []
+    several = len(levels.peak_dbfs) > 1
+    cells = METER_CELLS_EACH if several else METER_CELLS
+    out: Segments = []
+    for channel, (peak, hold) in enumerate(zip(levels.peak_dbfs, levels.hold_dbfs, strict=False)):
+        clipping = channel < len(levels.clipping) and levels.clipping[channel]
+        style = "bold red" if clipping else ("yellow" if hold > -6.0 else "green")
+        out.append((meter_bar(peak, hold, cells), style))
+        if clipping:
+            out.append(("CLIP", "bold red"))
+        out.append((" ", ""))
+    if not several:
+        shown = f"{round(levels.hold_dbfs[0]):d}" if levels.hold_dbfs[0] > METER_FLOOR_DBFS else "-∞"
+        out.insert(len(out) - 1, (f"{shown:>3} dB", "dim"))
+    return out
+
+
+def status_segments(view: StatusView) -> tuple[Segments, list[str]]:
+    """The status line's input and speech part (drawn before the session's state) and what goes after it (the lag)."""
+    before = meter_segments(view.levels)
+    if view.no_blocks:
+        before.append(("no audio from the device ", "bold yellow"))
+    elif view.silent:
+        before.append(("no sound ", "bold yellow"))
+    if view.speaking is not None:
+        before.append(("speaking " if view.speaking else "silence ", "green" if view.speaking else "dim"))
+    after = []
+    if view.text_lag is not None:
+        partial = f" (partials {view.partial_lag:.1f} s)" if view.partial_lag is not None else ""
+        after.append(f"text lag {view.text_lag:.1f} s{partial}")
+    elif view.partial_lag is not None:
+        after.append(f"partials lag {view.partial_lag:.1f} s")
+    return before, after
 
 
 def _one_row(text: str) -> str:
@@ -105,10 +168,11 @@ class LiveView:
     leaves nothing behind (with `anchored_live`, which erases from the view's top to the end of the screen).
     """
 
-    def __init__(self, partials: list[str], status: str, style: str) -> None:
+    def __init__(self, partials: list[str], status: str, style: str, prefix: Segments | None = None) -> None:
         self.partials = partials
         self.status = status
         self.style = style
+        self.prefix = prefix or []  # the input meter and speech state, drawn before the status
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
         from rich.text import Text
@@ -117,7 +181,10 @@ class LiveView:
         width = max(1, min(options.max_width, _terminal_columns(console) or options.max_width))
         for partial in self.partials:
             yield Text(tail_to_width(_one_row(partial), width), style="dim italic", no_wrap=True, overflow="crop")
-        status = Text(self.status, style=self.style, no_wrap=True, overflow="ellipsis")
+        status = Text(no_wrap=True, overflow="ellipsis")
+        for text, style in self.prefix:
+            status.append(text, style=style)
+        status.append(self.status, style=self.style)
         status.truncate(width, overflow="ellipsis")  # at `width`, not at the (maybe wider) width of `options`
         yield status
 
@@ -181,7 +248,11 @@ class LiveRenderer:
         source_label: str = "",
         live_view: bool | None = None,
         output_file: IO[str] | None = None,
+        input_name: str | None = None,
     ) -> None:
+        from gladia_cli.live.captions import LiveCaptions
+        from gladia_cli.live.status import LiveStatus
+
         self.output = output
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
@@ -191,12 +262,16 @@ class LiveRenderer:
         self.source_label = source_label
         self.output_file = output_file
         self.finals = 0
+        self.words = 0  # in the finals, whatever the output format
+        self.status = LiveStatus(input_name)
+        # -o srt / -o vtt: cues written as their finals arrive (the output is a valid file after each one).
+        self.captions = LiveCaptions(output, multichannel=multichannel) if output in ("srt", "vtt") else None
         self.stdout_closed = False  # the reader of stdout went away (`| head`)
         self.spans: list[tuple[int, float, float]] = []  # (channel, start, end) of every final printed
         self._partials: dict[tuple[int, str], str] = {}
         self._failed_addons: set[str] = set()
         self._state = State.CONNECTING
-        self._progress = Progress(0.0, 0.0)
+        self._progress = Progress(0.0, 0.0, connected=False)  # "connecting…" until the session says otherwise
         self._hint = "Ctrl-C to stop"
         use_live = is_tty(self.err) if live_view is None else live_view
         # Rich only for a person at a terminal; a log file gets plain lines (and costs nothing to write).
@@ -213,6 +288,9 @@ class LiveRenderer:
     def __enter__(self) -> LiveRenderer:
         if self._live is not None:
             self._live.start()
+        header = self.captions.header() if self.captions is not None else None
+        if header is not None:
+            self._write_out(header)  # with its blank line: a valid WebVTT file before the first cue
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -228,10 +306,15 @@ class LiveRenderer:
                 self._write_out(formats.dump_json(event.message, pretty=False))
         elif isinstance(event, Transcript):
             key = (event.channel, event.utterance_id)
+            self.status.on_transcript(event)
             if event.is_final:
                 self._partials.pop(key, None)
                 if event.start is not None and event.end is not None:
                     self.spans.append((event.channel, event.start, event.end))
+                self.words += len(event.text.split())
+                if self.captions is not None:
+                    for block in self.captions.blocks(event):
+                        self._write_out(block)
                 if self.output == "text" and event.text:
                     self.finals += 1
                     self._write_out(
@@ -254,6 +337,8 @@ class LiveRenderer:
                 self._write_out("  [sentiment] " + ", ".join(f"{s} ({e})" if e else s for s, e in event.results))
         elif isinstance(event, AddonFailed):
             self.addon_failed(f"{event.addon} failed: {event.message}")
+        elif isinstance(event, Speech):
+            self.status.on_speech(event)
         elif isinstance(event, Notice):
             self.notice(event.text)
         elif isinstance(event, StateChanged):
@@ -262,8 +347,16 @@ class LiveRenderer:
                 self._hint = "Ctrl-C again to abort"
         elif isinstance(event, Progress):
             self._progress = event
+            for text in self.status.on_progress(event, streaming=self._state == State.STREAMING):
+                self.notice(text)
         elif isinstance(event, Ended):
             self._partials.clear()
+        self.refresh()
+
+    def levels(self, snapshot: LevelSnapshot | None) -> None:
+        """A new input-level reading (the owner reads the microphone's meter ~10 times a second)."""
+        for text in self.status.on_levels(snapshot):
+            self.notice(text)
         self.refresh()
 
     def notice(self, text: str) -> None:
@@ -317,8 +410,10 @@ class LiveRenderer:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
 
     def _view(self) -> LiveView:
-        status, style = status_line(self._state, self._progress, label=self.source_label, hint=self._hint)
-        return LiveView([text for text in self._partials.values() if text], status, style)
+        before, after = status_segments(self.status.view())
+        hint = " · ".join([self._hint, *after] if self._hint else after)  # the lag last: cut first when narrow
+        status, style = status_line(self._state, self._progress, label=self.source_label, hint=hint)
+        return LiveView([text for text in self._partials.values() if text], status, style, before)
 
 
 class JobProgress:

@@ -30,15 +30,15 @@ class Tmux:
     def cmd(self, *args: str) -> str:
         return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=True).stdout
 
-    def start(self, command: str, env: dict[str, str]) -> None:
+    def start(self, command: str, env: dict[str, str], *, width: int = 100, height: int = 30) -> None:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         self.cmd(
             "new-session",
             "-d",
             "-x",
-            "100",
+            str(width),
             "-y",
-            "30",
+            str(height),
             "-s",
             "t",
             f"env {exports} bash --norc -c {shlex.quote(command)}; sleep 60",
@@ -46,6 +46,10 @@ class Tmux:
 
     def screen(self) -> str:
         return self.cmd("capture-pane", "-p", "-t", "t", "-S", "-")
+
+    def joined(self) -> str:
+        """The pane with wrapped lines joined: a row longer than the pane's width here is one that wrapped."""
+        return self.cmd("capture-pane", "-p", "-J", "-t", "t", "-S", "-")
 
     def wait_for(self, predicate: Callable[[str], bool], timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout

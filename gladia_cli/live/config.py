@@ -217,6 +217,7 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
     else:
         messages.setdefault("receive_partial_transcripts", options.partials_default)
     messages.setdefault("receive_final_transcripts", True)
+    messages.setdefault("receive_speech_events", True)  # the live view shows whether Gladia hears someone speak
     # The live session needs acks to know what the server has; the renderer hides them unless asked for.
     messages["receive_acknowledgments"] = True
     validate_body(body)

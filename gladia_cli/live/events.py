@@ -5,7 +5,7 @@ Plain frozen dataclasses, no behaviour: the session produces them on its threads
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -42,6 +42,8 @@ class Transcript:
     start: float | None
     end: float | None
     language: str | None
+    # The utterance as Gladia sent it (its words' timings make live subtitle cues); not part of equality.
+    utterance: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,15 @@ class AddonFailed:
 
     addon: str
     message: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Gladia's voice activity (`speech_start` / `speech_end`): it hears someone speak, or stopped hearing them."""
+
+    speaking: bool
+    time: float | None  # seconds into the session's audio
+    channel: int
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ Event = (
     | ServerMessage
     | Transcript
     | Translation
+    | Speech
     | Entities
     | Sentiments
     | AddonFailed

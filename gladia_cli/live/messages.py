@@ -13,7 +13,7 @@ from typing import Any
 
 from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError
 from gladia_cli.formats import ADDON_NAMES, error_message
-from gladia_cli.live.events import AddonFailed, Entities, Sentiments, Transcript, Translation
+from gladia_cli.live.events import AddonFailed, Entities, Sentiments, Speech, Transcript, Translation
 
 # Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
 # acknowledgments off, they tell that Gladia got the stop and is post-processing.
@@ -101,6 +101,7 @@ ADDON_MESSAGES = {
 Content = (
     Transcript
     | Translation
+    | Speech
     | Entities
     | Sentiments
     | AddonFailed
@@ -149,13 +150,15 @@ def decode_text(data: bytes | str) -> Decoded | Unreadable:
         content = _entities(payload)
     elif kind == "sentiment_analysis":
         content = _sentiments(payload)
+    elif kind in ("speech_start", "speech_end"):
+        content = _speech(kind == "speech_start", payload)
     elif kind == "post_final_transcript":
         content = FinalResult(payload)
     elif kind == "post_summarization":
         results = payload.get("results")
         content = Summary(results.strip()) if isinstance(results, str) and results.strip() else None
     else:
-        content = None  # speech events, lifecycle, NER, sentiment, unknown types: passed through only
+        content = None  # lifecycle, NER, sentiment, unknown types: passed through only
     if content is None and not is_ack:
         text = _error_text(message.get("error"))
         if text is not None:
@@ -209,6 +212,17 @@ def _transcript(payload: dict[str, Any]) -> Transcript | None:
         start=num("start"),
         end=num("end"),
         language=language if isinstance(language, str) else None,
+        utterance=utterance,
+    )
+
+
+def _speech(speaking: bool, payload: dict[str, Any]) -> Speech:
+    """`speech_start` / `speech_end`: `data.time` (seconds into the audio) and `data.channel`, both optional here."""
+    time, channel = payload.get("time"), payload.get("channel")
+    return Speech(
+        speaking=speaking,
+        time=float(time) if isinstance(time, (int, float)) and not isinstance(time, bool) else None,
+        channel=int(channel) if isinstance(channel, (int, float)) and not isinstance(channel, bool) else 0,
     )
 
 

@@ -30,6 +30,7 @@ class Microphone:
 
     format: PcmFormat
     device: str | None
+    rate_fallback: bool = False  # no rate was asked for: a device that refuses 16 kHz records at its own
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def microphone_request(
     ).validate()
     build_body(options, fmt)  # every flag checked before the device is touched
     return LiveRequest(
-        source=Microphone(fmt, device),
+        source=Microphone(fmt, device, rate_fallback=first(sample_rate, options.format_field("sample_rate")) is None),
         options=options,
         output=output,
         chunk_ms=chunk_ms,

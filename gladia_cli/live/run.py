@@ -20,7 +20,7 @@ from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live.config import build_body, unknown_values
 from gladia_cli.live.request import LiveRequest, Microphone
-from gladia_cli.live.session import Ended, Event, LiveSession, ReconnectPolicy, State, StateChanged
+from gladia_cli.live.session import Ended, Event, LiveSession, Progress, ReconnectPolicy, State, StateChanged
 from gladia_cli.recover import kept_notice, recover_at_once
 from gladia_cli.render import JobProgress, LiveRenderer
 from gladia_cli.settings import Settings
@@ -123,9 +123,13 @@ def _open_source(request: LiveRequest, load_settings: Callable[[], Settings]) ->
         settings = load_settings()
         device = resolve_device(wanted.device)
         mic = MicrophoneSource(
-            wanted.format, device, chunk_ms=request.chunk_ms, max_buffer_seconds=request.buffer_seconds
+            wanted.format,
+            device,
+            chunk_ms=request.chunk_ms,
+            max_buffer_seconds=request.buffer_seconds,
+            rate_fallback=wanted.rate_fallback,
         )
-        mic.check()
+        mic.start()  # recording from now: what is said while the session is created waits in the mic's buffer
         return mic, f"from {mic.device.name}", settings
     from gladia_cli.audio.files import open_audio_file
 
@@ -148,6 +152,7 @@ def _open_output_file(path: Path) -> IO[str]:
 def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
     """Return the exit code; raise GladiaError for anything the user must be told about."""
     with ExitStack() as stack:
+        stack.callback(source.close)  # a microphone started early must not go on recording if POST /v2/live fails
         # Local files first: a typo in a path must not cost a Gladia session.
         output_file = stack.enter_context(_open_output_file(run.output_file)) if run.output_file else None
         recorder = WavRecorder(run.record, source.format) if run.record else None
@@ -155,26 +160,9 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             stack.callback(recorder.close)
         api = GladiaApi(settings)
         stack.callback(api.close)
-        created = api.init_live(run.body)
-        session_id = created["id"]
         languages = run.body.get("language_config", {}).get("languages", [])
-        journal = _open_journal(run, session_id, source)
-        if journal is not None:
-            stack.callback(journal.close)  # kept if anything below fails before the session's end is known
         code_switching = bool(run.body.get("language_config", {}).get("code_switching")) and len(languages) != 1
-        session = LiveSession(
-            session_id=session_id,
-            url=created["url"],
-            source=source,
-            fmt=source.format,
-            duration=run.duration,
-            policy=run.policy,
-            buffer_seconds=run.buffer_seconds,
-            on_audio=_tee(recorder, journal),
-            on_ack=journal.acknowledged if journal else None,
-            emit_messages=run.output == "jsonl",
-            emit_acks=run.show_acks,
-        )
+        device = getattr(source, "device", None)
         renderer = LiveRenderer(
             output=run.output,
             show_acks=run.show_acks,
@@ -182,18 +170,42 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             show_language=code_switching,
             source_label=run.source_label,
             output_file=output_file,
+            input_name=getattr(device, "name", None),
         )
-        with renderer, _Interrupts() as interrupts:
-            renderer.notice(f"session {session_id} ({source.format.describe()})")
-            session.start()
-            outcome: Ended | None = None
-            try:
-                ended = outcome = _pump(session, renderer, interrupts, run.finish_timeout)
-            finally:
-                if not session.ended:
-                    session.abort()  # an exception here must not leave the session open on Gladia's side
-                session.join()
-                kept = journal is not None and _keep_journal(journal, outcome, interrupts)
+        levels: Callable[[], Any] | None = getattr(source, "levels", None)
+        with renderer:
+            created = _create_session(api, run.body, renderer, source, levels)
+            session_id = created["id"]
+            # Opened once the session has an id; the audio captured before it waits in the source and goes through
+            # on_audio like the rest, so the journal misses none of it.
+            journal = _open_journal(run, session_id, source)
+            if journal is not None:
+                stack.callback(journal.close)  # kept if anything below fails before the session's end is known
+            session = LiveSession(
+                session_id=session_id,
+                url=created["url"],
+                source=source,
+                fmt=source.format,
+                duration=run.duration,
+                policy=run.policy,
+                buffer_seconds=run.buffer_seconds,
+                on_audio=_tee(recorder, journal),
+                on_ack=journal.acknowledged if journal else None,
+                emit_messages=run.output == "jsonl",
+                emit_acks=run.show_acks,
+            )
+            with _Interrupts() as interrupts:
+                note = getattr(source, "format_note", None)
+                renderer.notice(f"session {session_id} ({source.format.describe()})" + (f"; {note}" if note else ""))
+                session.start()
+                outcome: Ended | None = None
+                try:
+                    ended = outcome = _pump(session, renderer, interrupts, run.finish_timeout, levels)
+                finally:
+                    if not session.ended:
+                        session.abort()  # an exception here must not leave the session open on Gladia's side
+                    session.join()
+                    kept = journal is not None and _keep_journal(journal, outcome, interrupts)
         _report_capture_losses(source, renderer)
         later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
         if recorder is not None:
@@ -217,6 +229,7 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
                 ended.error.hint = later
             raise ended.error
         _print_result(api, run, renderer, session_id, ended)
+        renderer.notice(_end_line(session_id, session.progress().seconds_sent, renderer.words))
         return 0
     raise AssertionError("unreachable")
 
@@ -252,6 +265,43 @@ def _keep_journal(journal: JournalWriter, ended: Ended | None, interrupts: _Inte
     return False
 
 
+def _end_line(session_id: str, seconds: float, words: int) -> str:
+    """What the session was, in one line, and how to get it again."""
+    counted = f"{words} word" + ("" if words == 1 else "s")
+    return f"session {session_id}: {seconds:.1f} s of audio, {counted}; `gladia result {session_id}` fetches it"
+
+
+def _create_session(
+    api: GladiaApi,
+    body: dict[str, Any],
+    renderer: LiveRenderer,
+    source: AudioSource,
+    levels: Callable[[], Any] | None,
+) -> dict[str, Any]:
+    """POST /v2/live on a helper thread while the view shows "connecting…", the input level and the audio waiting."""
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def create() -> None:
+        try:
+            outcome.append(api.init_live(body))
+        except BaseException as exc:  # handed to the main thread, raised there
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=create, name="gladia-create", daemon=True).start()
+    while not done.wait(0.1):
+        buffered = float(getattr(source, "buffered_seconds", 0.0) or 0.0)
+        renderer.handle(Progress(0.0, 0.0, seconds_buffered=buffered, connected=False))
+        if levels is not None:
+            renderer.levels(levels())
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    created: dict[str, Any] = outcome[0]
+    return created
+
+
 def _unacknowledged_text(seconds: float, recorded: Path | None) -> str:
     """The client only knows what Gladia did not acknowledge, not what it did not receive: say exactly that."""
     kept = f"; it is in {recorded}" if recorded else ""
@@ -268,8 +318,15 @@ def _report_capture_losses(source: AudioSource, renderer: LiveRenderer) -> None:
         renderer.notice(f"the sound card reported {overflows} input overflow(s): short gaps in the audio")
 
 
-def _pump(session: LiveSession, renderer: LiveRenderer, interrupts: _Interrupts, finish_timeout: float) -> Ended:
-    """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout`."""
+def _pump(
+    session: LiveSession,
+    renderer: LiveRenderer,
+    interrupts: _Interrupts,
+    finish_timeout: float,
+    levels: Callable[[], Any] | None = None,
+) -> Ended:
+    """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout`.
+    `levels` (the microphone's meter) is read at each tick, ten times a second."""
     finishing_since: float | None = None
     next_tick = 0.0
     handled = 0
@@ -290,8 +347,10 @@ def _pump(session: LiveSession, renderer: LiveRenderer, interrupts: _Interrupts,
             event = None
         now = time.monotonic()
         if now >= next_tick:
-            next_tick = now + 0.2
+            next_tick = now + 0.1
             renderer.handle(session.progress())
+            if levels is not None:
+                renderer.levels(levels())
             if finishing_since is not None and now - finishing_since > finish_timeout:
                 session.abort()
                 return Ended(None, "", NetworkError(f"Gladia did not finish within {finish_timeout:g} s of the stop"))
@@ -333,6 +392,8 @@ def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str
 
 
 def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_id: str, ended: Ended) -> None:
+    if run.output in ("srt", "vtt") and renderer.captions is not None and renderer.captions.count:
+        return  # the cues were written live, as their finals came: the output is complete, not printed twice
     if run.output in ("json", "json-full", "srt", "vtt"):
         # Formats of the whole session come from the authoritative result, which may still be processing.
         with JobProgress("waiting for the final result") as progress:

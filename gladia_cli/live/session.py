@@ -34,6 +34,7 @@ from gladia_cli.live.events import (
     Progress,
     Sentiments,
     ServerMessage,
+    Speech,
     State,
     StateChanged,
     Transcript,
@@ -558,7 +559,7 @@ class LiveSession:
         elif isinstance(content, Transcript):
             if self._finals.fresh(content):
                 self.events.put(content)
-        elif isinstance(content, (Translation, Entities, Sentiments, AddonFailed)):
+        elif isinstance(content, (Translation, Speech, Entities, Sentiments, AddonFailed)):
             self.events.put(content)
         elif isinstance(content, FinalResult):
             self._final_result = content.result

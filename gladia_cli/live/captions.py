@@ -1,0 +1,65 @@
+"""Subtitles written while the session runs: each final becomes SRT or WebVTT cues as it arrives.
+
+Every block is complete on its own (numbered in order, never overlapping the one before), so the output is a valid
+subtitle file after every cue, even if the process is killed the next moment. Line breaking is `formats.build_cues`'.
+"""
+
+from __future__ import annotations
+
+from gladia_cli import formats
+from gladia_cli.live.events import Transcript
+
+VTT_HEADER = "WEBVTT\n"
+
+
+def _clock(ms: int, separator: str) -> str:
+    seconds, millis = divmod(max(ms, 0), 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+
+
+class LiveCaptions:
+    """Turns finals into cue blocks, one call per final; `header()` is what goes before the first cue."""
+
+    def __init__(self, fmt: str, *, multichannel: bool = False) -> None:
+        if fmt not in ("srt", "vtt"):
+            raise ValueError(f"subtitles are srt or vtt, not {fmt!r}")
+        self.fmt = fmt
+        self.multichannel = multichannel
+        self.count = 0  # cues written
+        self._previous_end = 0  # ms: a cue never starts before the previous one ended
+
+    def header(self) -> str | None:
+        return VTT_HEADER if self.fmt == "vtt" else None
+
+    def blocks(self, final: Transcript) -> list[str]:
+        """The cue blocks of one final (each ends with the blank line that separates cues)."""
+        if not final.is_final or not final.text:
+            return []
+        utterance = dict(final.utterance or {})
+        utterance.setdefault("text", final.text)
+        if final.start is not None:
+            utterance.setdefault("start", final.start)
+        if final.end is not None:
+            utterance.setdefault("end", final.end)
+        job = {"result": {"transcription": {"utterances": [utterance]}}}
+        out = []
+        for cue in formats.build_cues(job, self.fmt):
+            start = max(cue.start_ms, self._previous_end)
+            end = max(cue.end_ms, start + 1)
+            self._previous_end = end
+            lines = list(cue.lines)
+            if self.multichannel:
+                lines[0] = f"[ch{final.channel}] {lines[0]}"
+            self.count += 1
+            if self.fmt == "srt":
+                times = f"{_clock(start, ',')} --> {_clock(end, ',')}"
+                out.append(f"{self.count}\n{times}\n" + "\n".join(lines) + "\n")
+            else:
+                lines = [line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for line in lines]
+                if cue.voice:
+                    lines[0] = f"<v {cue.voice}>{lines[0]}"
+                times = f"{_clock(start, '.')} --> {_clock(end, '.')}"
+                out.append(f"{times}\n" + "\n".join(lines) + "\n")
+        return out
