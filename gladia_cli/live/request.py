@@ -30,6 +30,16 @@ class Microphone:
 
     format: PcmFormat
     device: str | None
+    # Several inputs (`--device A --device B`, `--system-audio`) are channels of one session: see live/inputs.py.
+    devices: tuple[str, ...] = ()
+    system_audio: bool = False
+
+
+@dataclass(frozen=True)
+class Stdin:
+    """`gladia transcribe - --realtime`: a WAV stream decides its format; raw PCM needs all four format flags."""
+
+    format: FormatRequest
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class AudioFile:
 class LiveRequest:
     """Everything a live run needs; `options` become the POST /v2/live body once the source's format is known."""
 
-    source: Microphone | AudioFile
+    source: Microphone | AudioFile | Stdin
     options: LiveOptions
     output: str
     chunk_ms: int
@@ -55,6 +65,7 @@ class LiveRequest:
     output_file: Path | None
     policy: session.ReconnectPolicy
     buffer_seconds: float
+    channel_names: list[str] | None = None  # `--channel-names`; several inputs default to their devices' names
 
 
 def first(*values: Any) -> Any:
@@ -149,7 +160,7 @@ def microphone_request(
     summarize: bool,
     summary_type: str | None,
     config: Path | None,
-    device: str | None,
+    device: list[str] | str | None,
     duration: float | None,
     chunk_ms: int,
     output: str,
@@ -159,9 +170,14 @@ def microphone_request(
     reconnect_attempts: int,
     reconnect_timeout: float,
     buffer_seconds: float,
+    system_audio: bool = False,
+    channel_names: list[str] | str | None = None,
 ) -> LiveRequest:
     """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
+    from gladia_cli.live.inputs import check_inputs
+
+    devices, channels, names = check_inputs(device, system_audio, channels, channel_names)
     options = live_options(
         lang,
         code_switching,
@@ -184,7 +200,7 @@ def microphone_request(
     ).validate()
     build_body(options, fmt)  # every flag checked before the device is touched
     return LiveRequest(
-        source=Microphone(fmt, device),
+        source=Microphone(fmt, devices[0] if len(devices) == 1 else None, devices, system_audio),
         options=options,
         output=output,
         chunk_ms=chunk_ms,
@@ -194,6 +210,7 @@ def microphone_request(
         output_file=output_file,
         policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
+        channel_names=names,
     )
 
 
@@ -224,11 +241,14 @@ def file_request(
     reconnect_attempts: int | None,
     reconnect_timeout: float | None,
     buffer_seconds: float | None,
+    channel_names: list[str] | str | None = None,
 ) -> LiveRequest:
     """`gladia transcribe --realtime FILE`: paced at `speed` (1 = real time); the live flags' defaults apply here,
     since `transcribe` leaves them None to refuse them without --realtime."""
     if is_url(file):
         raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
+    if file == "-" and speed is not None:
+        raise UsageError("--speed does not apply to stdin", hint="audio on stdin is sent as it arrives")
     speed = first(speed, 1.0)
     finish_timeout = first(finish_timeout, 300.0)
     reconnect_attempts = first(reconnect_attempts, 10)
@@ -258,8 +278,10 @@ def file_request(
         bit_depth=first(bit_depth, options.format_field("bit_depth")),
         encoding=first(encoding, options.format_field("encoding")),
     )
+    from gladia_cli.live.inputs import check_names
+
     return LiveRequest(
-        source=AudioFile(Path(file), asked, speed),
+        source=Stdin(asked) if file == "-" else AudioFile(Path(file), asked, speed),
         options=options,
         output=output,
         chunk_ms=chunk_ms,
@@ -269,4 +291,5 @@ def file_request(
         output_file=output_file,
         policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
+        channel_names=check_names(channel_names, asked.channels),
     )
