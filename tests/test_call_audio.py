@@ -4,6 +4,7 @@ PulseAudio of virtual_mic.py."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pty
@@ -98,7 +99,7 @@ def _spectrum(samples: np.ndarray, rate: int, bands: int = 40, top: float = 4000
     power = np.mean([np.abs(np.fft.rfft(f * np.hanning(size))) for f in frames], axis=0)
     freqs = np.fft.rfftfreq(size, 1 / rate)
     edges = np.linspace(0, top, bands + 1)
-    banded = np.array([power[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+    banded = np.array([power[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in itertools.pairwise(edges)])
     return banded / np.linalg.norm(banded)
 
 
@@ -127,7 +128,9 @@ def test_devices_lists_what_the_computer_plays(virtual_mic: VirtualMic, tmp_path
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng for speech")
-def test_system_audio_captures_what_is_played(virtual_mic: VirtualMic, emulator: GladiaEmulator, tmp_path: Path) -> None:
+def test_system_audio_captures_what_is_played(
+    virtual_mic: VirtualMic, emulator: GladiaEmulator, tmp_path: Path
+) -> None:
     speech = tmp_path / "speech.wav"
     text = "The quarterly numbers look good, and the launch is on track for next week."
     subprocess.run(["espeak-ng", "-w", str(speech), text], check=True, capture_output=True, timeout=30)
@@ -237,7 +240,12 @@ def test_channel_names_label_the_live_output(
 
 
 def test_too_many_names_and_conflicting_channels_are_refused(virtual_mic: VirtualMic, tmp_path: Path) -> None:
-    env = {**virtual_mic.env, "HOME": str(tmp_path), "GLADIA_API_KEY": "test-key", "GLADIA_API_URL": "http://127.0.0.1:9"}
+    env = {
+        **virtual_mic.env,
+        "HOME": str(tmp_path),
+        "GLADIA_API_KEY": "test-key",
+        "GLADIA_API_URL": "http://127.0.0.1:9",
+    }
     names = run("listen", "-d", "virtmic", "-d", "virtmic2", "--channel-names", "a,b,c", env=env)
     assert names.code == ExitCode.USAGE and "3 names for 2 channel(s)" in one_line_error(names)
     channels = run("listen", "-d", "virtmic", "-d", "virtmic2", "--channels", "1", env=env)
