@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 TOLERANCE_SECONDS = 0.01  # lanes closer than this are in step; closer correction would chase delivery jitter
 WINDOW_SECONDS = 2.0  # how far back the start estimate looks: long enough to see an undelayed block
 STALL_CHUNKS = 3  # a lane with nothing while the others hold this many chunks has stalled: fill it
+STARTUP_SECONDS = 2.0  # but a device that has not delivered its first block yet is waited for this long
 
 
 class _Lane:
@@ -45,6 +46,7 @@ class _Lane:
         self.dropped = 0  # frames dropped to stay in step
         self.filled = 0  # frames of silence added while stalled
         self.lost = 0  # frames dropped because the consumer fell behind
+        self.debt = 0  # frames to drop as soon as they arrive (the lane is that far ahead)
         self.ended = False
         self.error: BaseException | None = None
 
@@ -78,6 +80,13 @@ class _Lane:
         if need:
             parts.append(np.zeros(need, dtype=np.float32))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def pay(self) -> None:
+        """Drop what the lane owes from what it holds now; the rest of the debt waits for its next blocks."""
+        if self.debt > 0:
+            paid = self.discard(self.debt)
+            self.dropped += paid
+            self.debt -= paid
 
     def discard(self, n: int) -> int:
         n = min(n, self.size)
@@ -260,11 +269,17 @@ class MultiSource:
             if self._closed.is_set() and any(lane.ended for lane in lanes):
                 return None  # the rest is handed out by chunks() once every reader is done
             self._bound()
+            for lane in lanes:
+                lane.pay()
             if all(lane.size >= self._chunk for lane in lanes):
                 return self._chunk
-            if max(lane.size for lane in lanes) >= STALL_CHUNKS * self._chunk:
-                for lane in lanes:
-                    if lane.size < self._chunk:
+            most = max(lane.size for lane in lanes)
+            if most >= STALL_CHUNKS * self._chunk:
+                stalled = [lane for lane in lanes if lane.size < self._chunk]
+                if any(lane.captured == 0 for lane in stalled) and most < STARTUP_SECONDS * self.format.sample_rate:
+                    self._cond.wait(0.1)
+                    continue
+                for lane in stalled:
                         lane.filled += self._chunk - lane.size
                         lane.pieces.append(_zeros(self._chunk - lane.size))
                         lane.size = self._chunk
@@ -280,8 +295,8 @@ class MultiSource:
         for lane, start in zip(self._lanes, starts, strict=True):
             assert start is not None
             ahead = latest - start
-            if ahead > TOLERANCE_SECONDS:
-                lane.dropped += lane.discard(round(ahead * lane.rate))
+            lane.debt = round(ahead * lane.rate) if ahead > TOLERANCE_SECONDS else 0
+            lane.pay()
 
     def _bound(self) -> None:
         """Beyond `max_buffer_seconds` not taken (the consumer stalled), drop the oldest of every lane alike."""
