@@ -1,4 +1,4 @@
-"""MultiSource on real threads with inputs whose clocks differ: they start apart and drift, and still come out in step."""
+"""MultiSource on real threads with inputs whose clocks differ: they start apart and drift, yet come out in step."""
 
 from __future__ import annotations
 

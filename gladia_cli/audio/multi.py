@@ -280,9 +280,9 @@ class MultiSource:
                     self._cond.wait(0.1)
                     continue
                 for lane in stalled:
-                        lane.filled += self._chunk - lane.size
-                        lane.pieces.append(_zeros(self._chunk - lane.size))
-                        lane.size = self._chunk
+                    lane.filled += self._chunk - lane.size
+                    lane.pieces.append(_zeros(self._chunk - lane.size))
+                    lane.size = self._chunk
                 return self._chunk
             self._cond.wait(0.1)
 
@@ -311,6 +311,8 @@ class MultiSource:
         from gladia_cli.audio.convert import encode_samples
 
         frames = np.stack(columns, axis=1)
+        if self.format.encoding == "wav/pcm" and self.format.bit_depth == 16:  # the usual case, in float32
+            return np.clip(np.rint(frames * 32768.0), -32768, 32767).astype("<i2").tobytes()
         if self.format.encoding == "wav/pcm":
             return encode_samples(frames, self.format.bit_depth)
         from gladia_cli.audio import g711
@@ -329,6 +331,9 @@ def _mono(chunk: bytes, fmt: PcmFormat) -> np.ndarray:
     import numpy as np
 
     from gladia_cli.audio.convert import decode_samples
+
+    if fmt.encoding == "wav/pcm" and fmt.bit_depth == 16 and fmt.channels == 1:  # the usual case, in float32
+        return np.frombuffer(chunk, "<i2").astype(np.float32) * np.float32(1 / 32768)
 
     kind = {"wav/alaw": "alaw", "wav/ulaw": "ulaw"}.get(fmt.encoding, "pcm")
     samples = decode_samples(chunk, kind, fmt.bit_depth // 8, fmt.channels)
