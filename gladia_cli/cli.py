@@ -22,6 +22,7 @@ from gladia_cli.options import (
     AudioPath,
     BitDepth,
     BufferSeconds,
+    ChannelNames,
     Channels,
     Chapterize,
     ChunkMs,
@@ -74,6 +75,7 @@ from gladia_cli.options import (
     RecoverOutputOpt,
     Redo,
     Region,
+    ResultChannelNames,
     ResultJobId,
     ResultJson,
     ResultOutput,
@@ -86,6 +88,7 @@ from gladia_cli.options import (
     Speed,
     Summarize,
     SummaryType,
+    SystemAudio,
     TranscribeOutputFile,
     Translate,
     Translation,
@@ -172,6 +175,8 @@ def listen(
     chapterize: Chapterize = False,
     config: ConfigFile = None,
     device: Device = None,
+    system_audio: SystemAudio = False,
+    channel_names: ChannelNames = None,
     duration: Duration = None,
     chunk_ms: ChunkMs = 100,
     output: OutputOpt = Output.text,
@@ -188,7 +193,8 @@ def listen(
     api_url: ApiUrl = None,
     region: Region = None,
 ) -> None:
-    """Transcribe the microphone live. Ctrl-C stops and prints the final result; Ctrl-C twice aborts."""
+    """Transcribe the microphone (or several inputs, or the system audio) live. Ctrl-C stops and prints the final
+    result; Ctrl-C twice aborts."""
     flags = _flags(locals())
     from gladia_cli.live import run
     from gladia_cli.live.request import microphone_request
@@ -235,6 +241,7 @@ def transcribe(
     reconnect_attempts: RealtimeReconnectAttempts = None,
     reconnect_timeout: RealtimeReconnectTimeout = None,
     buffer_seconds: RealtimeBufferSeconds = None,
+    channel_names: ChannelNames = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
     region: Region = None,
@@ -264,14 +271,18 @@ def result(
     json_out: ResultJson = False,
     wait: Wait = False,
     output_file: ResultOutputFile = None,
+    channel_names: ResultChannelNames = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
 ) -> None:
     """Fetch the result of a live session or a pre-recorded job."""
+    from gladia_cli.formats import parse_channel_names
     from gladia_cli.jobs import show_result
 
     fmt = "json-full" if json_out else output.value
-    show_result(job_id, fmt, wait=wait, output_file=output_file, load_settings=_settings(api_key, api_url))
+    load_settings = _settings(api_key, api_url)
+    names = parse_channel_names(channel_names)
+    show_result(job_id, fmt, wait=wait, output_file=output_file, load_settings=load_settings, channel_names=names)
 
 
 @app.command()
@@ -348,16 +359,16 @@ def audio(
 
 @app.command()
 def devices() -> None:
-    """List audio input devices; the default is marked with *."""
-    from gladia_cli.audio.capture import list_input_devices
+    """List audio input devices, and what the computer plays (PulseAudio monitors); the default is marked with *."""
+    from gladia_cli.audio.system import all_inputs, system_audio_help
 
-    found = list_input_devices()
+    found = all_inputs()
     if not found:
         raise UsageError("no input device found", hint="connect a microphone, or check that PulseAudio/ALSA is running")
     rows = [
         (
             "*" if d.is_default else "",
-            str(d.index),
+            "-" if d.pulse_source else str(d.index),  # recorded by name, through the pulse device
             d.name,
             str(d.max_input_channels),
             f"{d.default_samplerate:g}",
@@ -370,6 +381,8 @@ def devices() -> None:
             typer.echo("\t".join([index, mark, *rest]))
         return
     _print_table(("", "index", "name", "channels", "default rate", "host API"), rows)
+    if not any(d.hostapi == "PulseAudio monitor" for d in found):
+        notice(f"no system audio input listed: {system_audio_help()}")
 
 
 @app.command()

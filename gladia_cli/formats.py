@@ -33,13 +33,17 @@ def utterance_line(
     channel: int | None = None,
     language: str | None = None,
     speaker: int | None = None,
+    channel_name: str | None = None,
 ) -> str:
     """One final utterance as a line of text; channel, language and speaker only when they tell something.
 
-    ``speaker`` is the API's 0-based index, shown as is: `Speaker 0`, like Gladia's official CLI prints it.
+    ``speaker`` is the API's 0-based index, shown as is: `Speaker 0`, like Gladia's official CLI prints it. A
+    channel's name (`--channel-names`) replaces its number: `me: …`.
     """
     prefix = ""
-    if channel is not None:
+    if channel_name:
+        prefix += f"{channel_name}: "
+    elif channel is not None:
         prefix += f"[ch{channel}] "
     if language:
         prefix += f"[{language}] "
@@ -48,7 +52,25 @@ def utterance_line(
     return prefix + " ".join(text.split())
 
 
-def transcript_lines(job: dict[str, Any]) -> list[str]:
+def channel_name(channel: Any, names: list[str] | None) -> str | None:
+    """The name `--channel-names` gave this channel; a channel beyond the names keeps its number (`ch2`)."""
+    if not names:
+        return None
+    if isinstance(channel, int) and not isinstance(channel, bool) and 0 <= channel < len(names):
+        return names[channel]
+    return f"ch{channel}"
+
+
+def parse_channel_names(value: str | list[str] | None) -> list[str] | None:
+    """`me,them` (or the flag repeated) as a list; None when not given. Empty names are refused by the caller."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    names = [part.strip() for item in items for part in item.split(",")]
+    return names or None
+
+
+def transcript_lines(job: dict[str, Any], channel_names: list[str] | None = None) -> list[str]:
     """The transcript of a finished job, one utterance a line (falls back to full_transcript).
 
     Prefixes appear only when they distinguish lines: the channel with several channels (declared or heard, as the
@@ -77,6 +99,7 @@ def transcript_lines(job: dict[str, Any]) -> list[str]:
                     channel=u.get("channel", 0) if multichannel else None,
                     language=language if multilingual and isinstance(language, str) else None,
                     speaker=_speaker(u),
+                    channel_name=channel_name(u.get("channel", 0), channel_names),
                 )
             )
             for index, (target, by_time, _) in enumerate(translations):
@@ -216,13 +239,16 @@ def render(
     pretty: bool,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_lines: int = DEFAULT_MAX_LINES,
+    channel_names: list[str] | None = None,
 ) -> str:
     """The whole output for ``fmt``, ready to write as is: it ends with a newline unless it is empty.
 
-    ``pretty`` only affects the JSON formats; ``max_chars``/``max_lines`` only the subtitle formats.
+    ``pretty`` only affects the JSON formats; ``max_chars``/``max_lines`` only the subtitle formats. With
+    ``channel_names``, utterances are labelled by name (text, subtitles) or get a ``channel_name`` field (json;
+    json-full stays the API's object unchanged).
     """
     if fmt == "text":
-        lines = transcript_lines(job)
+        lines = transcript_lines(job, channel_names)
         summary = summary_text(job)
         if summary:
             lines += ["", summary]
@@ -231,14 +257,26 @@ def render(
             lines += ["", "Chapters:", *chapter_lines(found)]
         return "".join(line + "\n" for line in lines)
     if fmt == "json":
-        return dump_json(_transcription(job), pretty=pretty) + "\n"
+        return dump_json(named_transcription(job, channel_names), pretty=pretty) + "\n"
     if fmt == "json-full":
         return dump_json(job, pretty=pretty) + "\n"
     if fmt == "srt":
-        return to_srt(job, max_chars=max_chars, max_lines=max_lines)
+        return to_srt(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
     if fmt == "vtt":
-        return to_vtt(job, max_chars=max_chars, max_lines=max_lines)
+        return to_vtt(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
     raise ValueError(f"unknown output format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+
+
+def named_transcription(job: dict[str, Any], channel_names: list[str] | None) -> dict[str, Any] | None:
+    """The transcription, each utterance with a `channel_name` field when names were given (a copy)."""
+    transcription = _transcription(job)
+    if transcription is None or not channel_names:
+        return transcription
+    named = dict(transcription)
+    named["utterances"] = [
+        {**u, "channel_name": channel_name(u.get("channel", 0), channel_names)} for u in _utterances(transcription)
+    ]
+    return named
 
 
 # -- subtitles --
@@ -254,22 +292,35 @@ class Cue:
     voice: str | None = None
 
 
-def to_srt(job: dict[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS, max_lines: int = DEFAULT_MAX_LINES) -> str:
+def to_srt(
+    job: dict[str, Any],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_lines: int = DEFAULT_MAX_LINES,
+    channel_names: list[str] | None = None,
+) -> str:
     """SubRip: numbered cues, comma before milliseconds, the speaker label inside the text; empty for no speech."""
     blocks = []
-    for number, cue in enumerate(build_cues(job, "srt", max_chars=max_chars, max_lines=max_lines), start=1):
+    cues = build_cues(job, "srt", max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
+    for number, cue in enumerate(cues, start=1):
         times = f"{_timestamp(cue.start_ms, ',')} --> {_timestamp(cue.end_ms, ',')}"
         blocks.append(f"{number}\n{times}\n" + "\n".join(cue.lines) + "\n")
     return "\n".join(blocks)
 
 
-def to_vtt(job: dict[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS, max_lines: int = DEFAULT_MAX_LINES) -> str:
+def to_vtt(
+    job: dict[str, Any],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_lines: int = DEFAULT_MAX_LINES,
+    channel_names: list[str] | None = None,
+) -> str:
     """WebVTT: the header, then cues; speakers as voice tags, ``& < >`` escaped; just the header for no speech."""
     blocks = []
-    for cue in build_cues(job, "vtt", max_chars=max_chars, max_lines=max_lines):
+    for cue in build_cues(job, "vtt", max_chars=max_chars, max_lines=max_lines, channel_names=channel_names):
         lines = [_vtt_escape(line) for line in cue.lines]
         if cue.voice:
-            lines[0] = f"<v {cue.voice}>{lines[0]}"
+            lines[0] = f"<v {_vtt_escape(cue.voice)}>{lines[0]}"
         times = f"{_timestamp(cue.start_ms, '.')} --> {_timestamp(cue.end_ms, '.')}"
         blocks.append(f"{times}\n" + "\n".join(lines) + "\n")
     return "WEBVTT\n" + "".join("\n" + block for block in blocks)
@@ -282,13 +333,15 @@ def build_cues(
     max_chars: int = DEFAULT_MAX_CHARS,
     max_lines: int = DEFAULT_MAX_LINES,
     min_seconds: float = MIN_CUE_SECONDS,
+    channel_names: list[str] | None = None,
 ) -> list[Cue]:
     """Cues from the utterances' word timings, sorted, non-overlapping, each line within ``max_chars``.
 
     A word longer than ``max_chars`` is never cut: it gets a line of its own and overflows it (cutting would change
     the text, break search and copy-paste, and players wrap long lines anyway). In SRT the speaker label
     ``Speaker N: `` is part of the text and counts towards the first line; in WebVTT it is a voice tag and does
-    not. With several channels every cue starts with ``[chN] ``.
+    not. With several channels every cue starts with ``[chN] ``; with ``channel_names``, SRT cues start with
+    ``[name] `` and WebVTT cues carry the name as their voice (``<v me>``, ``<v me, Speaker 0>`` with diarization).
     """
     if fmt not in ("srt", "vtt"):
         raise ValueError(f"subtitles are srt or vtt, not {fmt!r}")
@@ -301,9 +354,14 @@ def build_cues(
     for u in utterances:
         speaker = _speaker(u)
         voice = f"Speaker {speaker}" if speaker is not None else None
-        label = f"[ch{u.get('channel', 0)}] " if multichannel else ""
+        name = channel_name(u.get("channel", 0), channel_names)
+        label = f"[ch{u.get('channel', 0)}] " if multichannel and not name else ""
+        if name and fmt == "srt":
+            label = f"[{_srt_safe(name)}] "
         if voice and fmt == "srt":
             label += f"{voice}: "
+        if name and fmt == "vtt":
+            voice = f"{name}, {voice}" if voice else name
         tokens = _utterance_tokens(u)
         if fmt == "srt":  # WebVTT escapes ">" instead
             tokens = [_Token(_srt_safe(t.text), t.start, t.end) for t in tokens]

@@ -65,19 +65,30 @@ def write_output(text: str, output_file: Path | None) -> None:
 # --- gladia result --------------------------------------------------------------------------------------------------
 
 
-def show_result(job_id: str, fmt: str, *, wait: bool, output_file: Path | None, load_settings: LoadSettings) -> None:
+def show_result(
+    job_id: str,
+    fmt: str,
+    *,
+    wait: bool,
+    output_file: Path | None,
+    load_settings: LoadSettings,
+    channel_names: list[str] | None = None,
+) -> None:
     """`gladia result ID`: the job in `fmt`, to stdout or `output_file`."""
     job_id = check_job_id(job_id)
     if output_file is not None:
         check_output_file(output_file)
     settings = load_settings()
     job = fetch_any(settings, job_id, wait=wait)
-    write_output(result_text(job, job_id, fmt, pretty=is_tty(sys.stdout) and output_file is None), output_file)
+    pretty = is_tty(sys.stdout) and output_file is None
+    write_output(result_text(job, job_id, fmt, pretty=pretty, channel_names=channel_names), output_file)
     for line in formats.addon_errors(job):
         notice(line)
 
 
-def result_text(job: dict[str, Any], job_id: str, fmt: str, *, pretty: bool) -> str:
+def result_text(
+    job: dict[str, Any], job_id: str, fmt: str, *, pretty: bool, channel_names: list[str] | None = None
+) -> str:
     """The job rendered in `fmt`; json-full shows any job as it is, the other formats need a transcript."""
     status = job.get("status")
     if fmt != "json-full" and status == "error":
@@ -85,7 +96,7 @@ def result_text(job: dict[str, Any], job_id: str, fmt: str, *, pretty: bool) -> 
             f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})",
             hint=f"`gladia result {job_id} --json` shows the whole job",
         )
-    text = formats.render(job, fmt, pretty=pretty)
+    text = formats.render(job, fmt, pretty=pretty, channel_names=channel_names)
     if fmt != "json-full" and status != "done":
         if not formats.transcript_lines(job):
             # Nothing to show yet (a queued job): an empty file and exit 0 would look like a silent recording.

@@ -214,13 +214,24 @@ Record = Annotated[
 # --- listen: the microphone and the live session's own defaults -----------------------------------------------------
 
 Device = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--device",
         "-d",
-        help="Input device name or index (see `gladia devices`).",
+        help="Input device name or index (see `gladia devices`); repeat it to record each as its own channel.",
         autocompletion=_complete_devices,
     ),
+]
+SystemAudio = Annotated[
+    bool,
+    typer.Option(
+        "--system-audio",
+        help="Record what the computer plays (the default output's monitor); with --device, as the last channel.",
+    ),
+]
+ChannelNames = Annotated[
+    str | None,
+    typer.Option("--channel-names", help="Label each channel's utterances, e.g. me,them (default: the inputs' names)."),
 ]
 DoctorDevice = Annotated[
     str | None,
@@ -268,7 +279,7 @@ Inputs = Annotated[
     list[str],
     typer.Argument(
         metavar="FILE|URL...",
-        help="Audio or video files, or http(s) URLs (pre-recorded); one file with --realtime.",
+        help="Audio or video files, or http(s) URLs (pre-recorded); one file with --realtime, or - for stdin.",
         show_default=False,
     ),
 ]
@@ -334,6 +345,9 @@ ResultOutputOpt = Annotated[
 ]
 ResultJson = Annotated[bool, typer.Option("--json", help="The API's JSON unchanged (same as -o json-full).")]
 Wait = Annotated[bool, typer.Option("--wait", help="Poll until the job is done, with progress.")]
+ResultChannelNames = Annotated[
+    str | None, typer.Option("--channel-names", help="Label each channel's utterances, e.g. me,them.")
+]
 ResultOutputFile = Annotated[
     Path | None,
     typer.Option(

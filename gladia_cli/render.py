@@ -249,11 +249,13 @@ class LiveRenderer:
         live_view: bool | None = None,
         output_file: IO[str] | None = None,
         input_name: str | None = None,
+        channel_names: list[str] | None = None,
     ) -> None:
         from gladia_cli.live.captions import LiveCaptions
         from gladia_cli.live.status import LiveStatus
 
         self.output = output
+        self.channel_names = channel_names  # `--channel-names`: utterances labelled `me: …` rather than `[ch0] …`
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
         self.show_acks = show_acks
@@ -303,7 +305,7 @@ class LiveRenderer:
     def handle(self, event: Event) -> None:
         if isinstance(event, ServerMessage):
             if self.output == "jsonl" and (self.show_acks or not event.is_ack):
-                self._write_out(formats.dump_json(event.message, pretty=False))
+                self._write_out(formats.dump_json(self._named(event.message), pretty=False))
         elif isinstance(event, Transcript):
             key = (event.channel, event.utterance_id)
             self.status.on_transcript(event)
@@ -322,10 +324,12 @@ class LiveRenderer:
                             event.text,
                             channel=event.channel if self.multichannel else None,
                             language=event.language if self.show_language else None,
+                            channel_name=formats.channel_name(event.channel, self.channel_names),
                         )
                     )
             else:
-                self._partials[key] = event.text
+                name = formats.channel_name(event.channel, self.channel_names)
+                self._partials[key] = f"{name}: {event.text}" if name and event.text else event.text
         elif isinstance(event, Translation):
             if self.output == "text":
                 self._write_out(f"  [{event.target_language}] {event.text}")
@@ -408,6 +412,15 @@ class LiveRenderer:
             # Point stdout at /dev/null so the interpreter's final flush does not fail again.
             with contextlib.suppress(OSError, ValueError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
+
+    def _named(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A transcript message with `channel_name` beside its utterance's channel, when names were given."""
+        data = message.get("data") if isinstance(message, dict) else None
+        utterance = data.get("utterance") if isinstance(data, dict) else None
+        if not self.channel_names or not isinstance(data, dict) or not isinstance(utterance, dict):
+            return message
+        name = formats.channel_name(utterance.get("channel", 0), self.channel_names)
+        return {**message, "data": {**data, "utterance": {**utterance, "channel_name": name}}}
 
     def _view(self) -> LiveView:
         before, after = status_segments(self.status.view())

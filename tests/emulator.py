@@ -725,6 +725,9 @@ class GladiaEmulator:
         self.raw_text_frames: list[str] = []
         self.post_processing_delay = 0.0
         self.lost_finals: set[int] = set()  # utterance indices whose final never goes out (lost in a drop)
+        # Multichannel sessions: utterance i is heard on channel i % channels (as Gladia labels each utterance
+        # with the channel it was said on), instead of every utterance on channel 0.
+        self.spread_channels = False
         # add-on name (translation, named_entity_recognition, sentiment_analysis, summarization, chapterization) ->
         # Gladia's message: that add-on fails, as the spec shows it (`data: null, error: {message}` in its live
         # messages, `success: false, error: {...}, results: null` in the result).
@@ -1423,15 +1426,18 @@ class GladiaEmulator:
     def _utterance(self, session: LiveSession, index: int) -> dict:
         spu = self.seconds_per_utterance
         start, end = index * spu + 0.1 * spu, (index + 1) * spu - 0.05 * spu
-        return make_utterance(self.utterances[index], start, end, session.settings.language)
+        utterance = make_utterance(self.utterances[index], start, end, session.settings.language)
+        if self.spread_channels:
+            utterance["channel"] = index % session.settings.channels
+        return utterance
 
     async def _emit_utterance(self, session: LiveSession, index: int, *, partials: bool) -> None:
         session.next_utterance = max(session.next_utterance, index + 1)
         s = session.settings
         utterance = self._utterance(session, index)
-        uid = f"00_{index:08d}"
+        uid = f"{utterance['channel']:02d}_{index:08d}"
         if s.speech_events:
-            data = {"time": utterance["start"], "channel": 0}
+            data = {"time": utterance["start"], "channel": utterance["channel"]}
             await self._send(session, self._message(session, "speech_start", data))
         if partials:
             words = utterance["text"].split()
@@ -1448,7 +1454,7 @@ class GladiaEmulator:
                 data = {"id": uid, "is_final": False, "utterance": partial}
                 await self._send(session, self._message(session, "transcript", data))
         if s.speech_events:
-            data = {"time": utterance["end"], "channel": 0}
+            data = {"time": utterance["end"], "channel": utterance["channel"]}
             await self._send(session, self._message(session, "speech_end", data))
         if s.finals and index not in self.lost_finals:
             data = {"id": uid, "is_final": True, "utterance": utterance}

@@ -36,6 +36,9 @@ import pytest
 
 SINK = "virtmic_sink"
 SOURCE = "virtmic"
+# A second, independent virtual microphone (its own null sink and remap source), for several-input tests.
+SINK2 = "virtmic2_sink"
+SOURCE2 = "virtmic2"
 _BINARIES = ("pulseaudio", "pactl", "paplay", "parec")
 _ENV_KEYS = ("XDG_RUNTIME_DIR", "PULSE_SERVER")
 
@@ -75,6 +78,7 @@ class VirtualMic:
         self._players: list[subprocess.Popen[bytes]] = []
         self._saved_env: dict[str, str | None] | None = None
         self._keepalive: subprocess.Popen[bytes] | None = None
+        self._keepalives: list[subprocess.Popen[bytes]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
@@ -122,6 +126,8 @@ class VirtualMic:
                     "--load=module-native-protocol-unix auth-anonymous=1",
                     f"--load=module-null-sink sink_name={SINK}",
                     f"--load=module-remap-source master={SINK}.monitor source_name={SOURCE}",
+                    f"--load=module-null-sink sink_name={SINK2}",
+                    f"--load=module-remap-source master={SINK2}.monitor source_name={SOURCE2}",
                     "--load=module-always-sink",
                 ],
                 env=env,
@@ -142,6 +148,7 @@ class VirtualMic:
                 raise RuntimeError(f"pulseaudio did not answer `pactl info`: {info.stderr.decode(errors='replace')}")
             time.sleep(0.05)
         subprocess.run(["pactl", "set-default-source", SOURCE], env=env, capture_output=True, timeout=5, check=True)
+        subprocess.run(["pactl", "set-default-sink", SINK], env=env, capture_output=True, timeout=5, check=True)
         self._warm_up(env)
 
     def _warm_up(self, env: dict[str, str]) -> None:
@@ -161,15 +168,25 @@ class VirtualMic:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        self._keepalives = [
+            subprocess.Popen(
+                ["parec", f"--device={SINK2}.monitor", "--latency-msec=20", "--raw"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ]
         silence = self.runtime_dir / "silence.wav"
         with wave.open(str(silence), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(16000)
             w.writeframes(bytes(2 * 160))
-        subprocess.run(
-            ["paplay", f"--device={SINK}", str(silence)], env=env, capture_output=True, timeout=10, check=False
-        )
+        for sink in (SINK, SINK2):
+            subprocess.run(
+                ["paplay", f"--device={sink}", str(silence)], env=env, capture_output=True, timeout=10, check=False
+            )
 
     def _log_tail(self) -> str:
         if self.runtime_dir is None:
@@ -193,6 +210,11 @@ class VirtualMic:
         self.stop_playing()
         self.deactivate()
         keepalive, self._keepalive = self._keepalive, None
+        extra, self._keepalives = self._keepalives, []
+        for process in extra:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=3)
         if keepalive is not None:
             keepalive.terminate()
             try:
@@ -240,12 +262,13 @@ class VirtualMic:
 
     # -- audio -----------------------------------------------------------------------------------------------------
 
-    def play(self, wav_path: Path, *, loop: bool = False) -> subprocess.Popen[bytes]:
-        """Play a file into the mic (`paplay --device=virtmic_sink`); loop=True repeats it until terminate()."""
+    def play(self, wav_path: Path, *, loop: bool = False, sink: str = SINK) -> subprocess.Popen[bytes]:
+        """Play a file into the mic (`paplay --device=virtmic_sink`, or `sink`); loop=True repeats it until
+        terminate()."""
         if self.runtime_dir is None:
             raise RuntimeError("VirtualMic.play() before start()")
         path = str(Path(wav_path).resolve())
-        args = ["sh", "-c", _LOOP_SCRIPT, "sh", SINK, path] if loop else ["paplay", f"--device={SINK}", path]
+        args = ["sh", "-c", _LOOP_SCRIPT, "sh", sink, path] if loop else ["paplay", f"--device={sink}", path]
         player = subprocess.Popen(args, env=self._child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self._players.append(player)
         return player

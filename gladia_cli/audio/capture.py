@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import SAMPLE_RATES, PcmFormat
+from gladia_cli.audio.system import pulse_source_env
 from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class InputDevice:
     max_input_channels: int
     default_samplerate: float
     is_default: bool
+    # A PulseAudio source recorded through this (ALSA "pulse") device: see audio/system.py.
+    pulse_source: str | None = None
 
 
 def _sounddevice() -> Any:
@@ -524,20 +527,22 @@ class MicrophoneSource:
                 return
             stream = None
             try:
-                stream = sd.RawInputStream(
-                    samplerate=self.capture_format.sample_rate,
-                    channels=self.capture_format.channels,
-                    dtype=self._dtype,
-                    device=self.device.index,
-                    blocksize=self._blocksize,
-                    latency=self._latency,
-                    callback=self._callback,
-                    finished_callback=self._stream_finished.set,
-                )
-                self.started_at = time.monotonic()
-                if self.meter is not None:
-                    self.meter.start()
-                stream.start()
+                # A PulseAudio source (monitor) is picked by the environment while the stream opens and starts.
+                with pulse_source_env(self.device.pulse_source):
+                    stream = sd.RawInputStream(
+                        samplerate=self.capture_format.sample_rate,
+                        channels=self.capture_format.channels,
+                        dtype=self._dtype,
+                        device=self.device.index,
+                        blocksize=self._blocksize,
+                        latency=self._latency,
+                        callback=self._callback,
+                        finished_callback=self._stream_finished.set,
+                    )
+                    self.started_at = time.monotonic()
+                    if self.meter is not None:
+                        self.meter.start()
+                    stream.start()
             except Exception as e:
                 if stream is not None:
                     with contextlib.suppress(Exception):

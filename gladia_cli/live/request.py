@@ -31,6 +31,16 @@ class Microphone:
     format: PcmFormat
     device: str | None
     rate_fallback: bool = False  # no rate was asked for: a device that refuses 16 kHz records at its own
+    # Several inputs (`--device A --device B`, `--system-audio`) are channels of one session: see live/inputs.py.
+    devices: tuple[str, ...] = ()
+    system_audio: bool = False
+
+
+@dataclass(frozen=True)
+class Stdin:
+    """`gladia transcribe - --realtime`: a WAV stream decides its format; raw PCM needs all four format flags."""
+
+    format: FormatRequest
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ class AudioFile:
 class LiveRequest:
     """Everything a live run needs; `options` become the POST /v2/live body once the source's format is known."""
 
-    source: Microphone | AudioFile
+    source: Microphone | AudioFile | Stdin
     options: LiveOptions
     output: str
     chunk_ms: int
@@ -58,6 +68,7 @@ class LiveRequest:
     buffer_seconds: float
     journal_max_bytes: int = 0  # 0: no audio journal (a file can be read again)
     on_failure: str = "exit"
+    channel_names: list[str] | None = None  # `--channel-names`; several inputs default to their devices' names
 
 
 def first(*values: Any) -> Any:
@@ -162,7 +173,7 @@ def microphone_request(
     sentiment: bool,
     chapterize: bool,
     config: Path | None,
-    device: str | None,
+    device: list[str] | str | None,
     duration: float | None,
     chunk_ms: int,
     output: str,
@@ -175,6 +186,8 @@ def microphone_request(
     no_journal: bool = False,
     journal_max_mb: int = 2048,
     on_failure: str = "exit",
+    system_audio: bool = False,
+    channel_names: list[str] | str | None = None,
 ) -> LiveRequest:
     """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
@@ -182,6 +195,9 @@ def microphone_request(
         raise UsageError(f"--journal-max-mb must be at least 1, got {journal_max_mb}")
     if no_journal and on_failure == "recover":
         raise UsageError("--on-failure recover needs the audio journal", hint="drop --no-journal")
+    from gladia_cli.live.inputs import check_inputs
+
+    devices, channels, names = check_inputs(device, system_audio, channels, channel_names)
     options = live_options(
         lang,
         code_switching,
@@ -207,7 +223,13 @@ def microphone_request(
     ).validate()
     build_body(options, fmt)  # every flag checked before the device is touched
     return LiveRequest(
-        source=Microphone(fmt, device, rate_fallback=first(sample_rate, options.format_field("sample_rate")) is None),
+        source=Microphone(
+            fmt,
+            devices[0] if len(devices) == 1 else None,
+            devices=devices,
+            system_audio=system_audio,
+            rate_fallback=first(sample_rate, options.format_field("sample_rate")) is None,
+        ),
         options=options,
         output=output,
         chunk_ms=chunk_ms,
@@ -219,6 +241,7 @@ def microphone_request(
         buffer_seconds=buffer_seconds,
         journal_max_bytes=0 if no_journal else journal_max_mb * 1024 * 1024,
         on_failure=on_failure,
+        channel_names=names,
     )
 
 
@@ -252,11 +275,14 @@ def file_request(
     reconnect_attempts: int | None,
     reconnect_timeout: float | None,
     buffer_seconds: float | None,
+    channel_names: list[str] | str | None = None,
 ) -> LiveRequest:
     """`gladia transcribe --realtime FILE`: paced at `speed` (1 = real time); the live flags' defaults apply here,
     since `transcribe` leaves them None to refuse them without --realtime."""
     if is_url(file):
         raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
+    if file == "-" and speed is not None:
+        raise UsageError("--speed does not apply to stdin", hint="audio on stdin is sent as it arrives")
     speed = first(speed, 1.0)
     finish_timeout = first(finish_timeout, 300.0)
     reconnect_attempts = first(reconnect_attempts, 10)
@@ -289,8 +315,10 @@ def file_request(
         bit_depth=first(bit_depth, options.format_field("bit_depth")),
         encoding=first(encoding, options.format_field("encoding")),
     )
+    from gladia_cli.live.inputs import check_names
+
     return LiveRequest(
-        source=AudioFile(Path(file), asked, speed),
+        source=Stdin(asked) if file == "-" else AudioFile(Path(file), asked, speed),
         options=options,
         output=output,
         chunk_ms=chunk_ms,
@@ -300,4 +328,5 @@ def file_request(
         output_file=output_file,
         policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
+        channel_names=check_names(channel_names, asked.channels),
     )

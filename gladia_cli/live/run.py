@@ -19,7 +19,7 @@ from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live.config import build_body, unknown_values
-from gladia_cli.live.request import LiveRequest, Microphone
+from gladia_cli.live.request import LiveRequest, Microphone, Stdin
 from gladia_cli.live.session import Ended, Event, LiveSession, Progress, ReconnectPolicy, State, StateChanged
 from gladia_cli.recover import kept_notice, recover_at_once
 from gladia_cli.render import JobProgress, LiveRenderer
@@ -48,6 +48,7 @@ class LiveRun:
     output_file: Path | None = None
     journal_max_bytes: int = 0  # 0: no journal (a file can be read again); else the bound of the audio journal
     on_failure: str = "exit"  # or "recover": finish the transcript from the journal at once
+    channel_names: list[str] | None = None
 
 
 class _Interrupts:
@@ -92,7 +93,7 @@ class _Interrupts:
 
 def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> int:
     """Open the source, then run; return the exit code. `load_settings` resolves the key when its turn comes."""
-    source, label, settings = _open_source(request, load_settings)
+    source, label, settings, names = _open_source(request, load_settings)
     body = build_body(request.options, source.format)
     for warning in unknown_values(body):
         notice(warning)
@@ -109,28 +110,26 @@ def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> 
         output_file=request.output_file,
         journal_max_bytes=request.journal_max_bytes,
         on_failure=request.on_failure,
+        channel_names=names,
     )
     return run_live(settings, run, source)
 
 
-def _open_source(request: LiveRequest, load_settings: Callable[[], Settings]) -> tuple[AudioSource, str, Settings]:
-    """The source, its label for the live view, and the settings: a missing key is reported before the microphone is
-    touched, but after a file's own problem (what the person must fix first)."""
+def _open_source(
+    request: LiveRequest, load_settings: Callable[[], Settings]
+) -> tuple[AudioSource, str, Settings, list[str] | None]:
+    """The source, its label for the live view, the settings and the channel names: a missing key is reported before
+    the microphone is touched, but after a file's own problem (what the person must fix first)."""
+    from gladia_cli.live import inputs
+
     wanted = request.source
     if isinstance(wanted, Microphone):
-        from gladia_cli.audio.capture import MicrophoneSource, resolve_device
-
         settings = load_settings()
-        device = resolve_device(wanted.device)
-        mic = MicrophoneSource(
-            wanted.format,
-            device,
-            chunk_ms=request.chunk_ms,
-            max_buffer_seconds=request.buffer_seconds,
-            rate_fallback=wanted.rate_fallback,
-        )
-        mic.start()  # recording from now: what is said while the session is created waits in the mic's buffer
-        return mic, f"from {mic.device.name}", settings
+        mic, label, names = inputs.open_microphones(wanted, request)
+        return mic, label, settings, names
+    if isinstance(wanted, Stdin):
+        stdin = inputs.open_stdin(wanted, request)
+        return stdin, "from stdin", load_settings(), request.channel_names
     from gladia_cli.audio.files import open_audio_file
 
     source = open_audio_file(wanted.path, wanted.format, request.chunk_ms, speed=wanted.speed)
@@ -139,7 +138,7 @@ def _open_source(request: LiveRequest, load_settings: Callable[[], Settings]) ->
         notice(
             f"{wanted.path} ends before its header says it should; streaming the {source.duration or 0:.1f} s it holds"
         )
-    return source, f"from {wanted.path.name}", settings
+    return source, f"from {wanted.path.name}", settings, request.channel_names
 
 
 def _open_output_file(path: Path) -> IO[str]:
@@ -171,6 +170,7 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             source_label=run.source_label,
             output_file=output_file,
             input_name=getattr(device, "name", None),
+            channel_names=run.channel_names,
         )
         levels: Callable[[], Any] | None = getattr(source, "levels", None)
         with renderer:
@@ -316,6 +316,8 @@ def _report_capture_losses(source: AudioSource, renderer: LiveRenderer) -> None:
         renderer.notice(f"the microphone buffer overflowed: {dropped:.1f} s of audio were dropped")
     if overflows:
         renderer.notice(f"the sound card reported {overflows} input overflow(s): short gaps in the audio")
+    for note in getattr(source, "alignment_notes", list)():  # several inputs kept in step (audio/multi.py)
+        renderer.notice(note)
 
 
 def _pump(
@@ -387,7 +389,11 @@ def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str
         renderer.notice(f"{len(missing)} utterance(s) did not arrive during a reconnection; from the final result:")
         for u in missing:
             renderer.write_result(
-                formats.utterance_line(str(u["text"]), channel=u.get("channel", 0) if renderer.multichannel else None)
+                formats.utterance_line(
+                    str(u["text"]),
+                    channel=u.get("channel", 0) if renderer.multichannel else None,
+                    channel_name=formats.channel_name(u.get("channel", 0), renderer.channel_names),
+                )
             )
 
 
@@ -403,7 +409,8 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
                 f"session {session_id} failed on Gladia's side (error code {job.get('error_code')})",
                 hint=f"`gladia result {session_id} --json` shows the whole job",
             )
-        text = formats.render(job, run.output, pretty=is_tty(renderer.out) and renderer.output_file is None)
+        pretty = is_tty(renderer.out) and renderer.output_file is None
+        text = formats.render(job, run.output, pretty=pretty, channel_names=run.channel_names)
         if text:
             renderer.write_result(text.removesuffix("\n"))
         for line in formats.addon_errors(job):
@@ -421,7 +428,7 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
             renderer.notice(f"could not check the final result for lost words ({exc.message})")
     if renderer.finals == 0 and ended.final_result is not None:
         # Final transcripts were switched off in the config: print the post-processed transcript instead.
-        for line in formats.transcript_lines(ended.final_result):
+        for line in formats.transcript_lines(ended.final_result, run.channel_names):
             renderer.write_result(line)
     summary = ended.summary or (formats.summary_text(ended.final_result) if ended.final_result else None)
     if summary:

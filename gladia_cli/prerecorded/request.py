@@ -83,6 +83,7 @@ def transcribe_request(
     reconnect_attempts: int | None,
     reconnect_timeout: float | None,
     buffer_seconds: float | None,
+    channel_names: list[str] | None = None,
 ) -> PrerecordedRequest | LiveRequest:
     """The request of the mode --realtime picks; the flags that concern both are checked first."""
     if jobs is not None and jobs < 1:
@@ -108,6 +109,7 @@ def transcribe_request(
                 "--sample-rate": sample_rate is not None,
                 "--channels": channels is not None,
                 "--bit-depth": bit_depth is not None,
+                "--channel-names": channel_names is not None,
                 "-o jsonl": output == "jsonl",
             },
         )
@@ -180,6 +182,7 @@ def transcribe_request(
         reconnect_attempts=reconnect_attempts,
         reconnect_timeout=reconnect_timeout,
         buffer_seconds=buffer_seconds,
+        channel_names=channel_names,
     )
 
 

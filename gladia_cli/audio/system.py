@@ -1,0 +1,223 @@
+"""What the computer plays, and inputs PortAudio cannot name: PulseAudio (and PipeWire's PulseAudio layer) sources.
+
+PortAudio sees PulseAudio as one ALSA device ("pulse"): every PulseAudio source (microphones, and the monitor of
+each output, which is how system audio looks on Linux) is recorded through it. The ALSA pulse plugin creates its
+PulseAudio context when the stream is opened, and libpulse reads `PULSE_SOURCE` from the environment at that moment:
+setting it just around the open picks the source, one stream at a time (verified with the virtual PulseAudio of
+tests/virtual_mic.py). `pactl` lists the sources; without it (macOS, Windows, ALSA only) only PortAudio's devices
+exist, and a loopback driver is how system audio becomes one of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from gladia_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from gladia_cli.audio.capture import InputDevice
+
+PACTL_TIMEOUT = 5.0
+# PortAudio device names of loopback inputs on the platforms without PulseAudio: `--system-audio` takes one.
+LOOPBACK_NAMES = ("blackhole", "loopback", "stereo mix", "soundflower", "what u hear", "monitor")
+
+_env_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PulseSource:
+    """One PulseAudio source; a monitor records what its sink (an output) plays."""
+
+    name: str
+    channels: int
+    rate: int
+    monitor_of: str | None  # the sink's name for a monitor, else None
+
+    @property
+    def is_monitor(self) -> bool:
+        return self.monitor_of is not None
+
+
+def _pactl(*args: str) -> str | None:
+    """pactl's stdout, or None when there is no pactl or no server to answer it."""
+    if shutil.which("pactl") is None:
+        return None
+    try:
+        done = subprocess.run(
+            ["pactl", *args], capture_output=True, text=True, timeout=PACTL_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def list_pulse_sources() -> list[PulseSource]:
+    """`pactl list short sources`, parsed; [] without pactl or a server."""
+    out = _pactl("list", "short", "sources")
+    if out is None:
+        return []
+    found = []
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 4:
+            continue
+        name, spec = fields[1], fields[3]
+        channels = re.search(r"(\d+)ch", spec)
+        rate = re.search(r"(\d+)Hz", spec)
+        sink = name.removesuffix(".monitor") if name.endswith(".monitor") else None
+        found.append(
+            PulseSource(
+                name=name,
+                channels=int(channels.group(1)) if channels else 2,
+                rate=int(rate.group(1)) if rate else 48000,
+                monitor_of=sink,
+            )
+        )
+    return found
+
+
+def default_sink() -> str | None:
+    out = _pactl("info")
+    for line in (out or "").splitlines():
+        if line.startswith("Default Sink:"):
+            return line.split(":", 1)[1].strip() or None
+    return None
+
+
+@contextlib.contextmanager
+def pulse_source_env(source: str | None) -> Iterator[None]:
+    """`PULSE_SOURCE=source` while a stream opens (the pulse plugin reads it then); a no-op for None."""
+    if source is None:
+        yield
+        return
+    with _env_lock:
+        saved = os.environ.get("PULSE_SOURCE")
+        os.environ["PULSE_SOURCE"] = source
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("PULSE_SOURCE", None)
+            else:
+                os.environ["PULSE_SOURCE"] = saved
+
+
+def _pulse_device(devices: list[InputDevice]) -> InputDevice | None:
+    """PortAudio's way into PulseAudio: the ALSA "pulse" device, else "default" (which routes to it there)."""
+    for wanted in ("pulse", "default"):
+        for device in devices:
+            if device.name.casefold() == wanted:
+                return device
+    return None
+
+
+def as_input(source: PulseSource, devices: list[InputDevice]) -> InputDevice | None:
+    """The PortAudio device that records `source` (with PULSE_SOURCE set around its opening)."""
+    via = _pulse_device(devices)
+    if via is None:
+        return None
+    return replace(
+        via,
+        name=source.name,
+        hostapi="PulseAudio monitor" if source.is_monitor else "PulseAudio",
+        default_samplerate=float(source.rate),
+        is_default=False,
+        pulse_source=source.name,
+    )
+
+
+def all_inputs() -> list[InputDevice]:
+    """PortAudio's inputs, then every PulseAudio source recordable through PortAudio's pulse device."""
+    from gladia_cli.audio.capture import list_input_devices
+
+    devices = list_input_devices()
+    extra = [d for d in (as_input(s, devices) for s in list_pulse_sources()) if d is not None]
+    return devices + extra
+
+
+def system_audio_help() -> str:
+    """What to install for system audio on this platform, and how it then shows up."""
+    if sys.platform == "darwin":
+        return (
+            "install a loopback driver such as BlackHole (brew install blackhole-2ch), send the output to it"
+            " (a Multi-Output Device in Audio MIDI Setup), then it appears in `gladia devices`: --device BlackHole"
+        )
+    if sys.platform.startswith("win"):
+        return (
+            'enable "Stereo Mix" (Sound settings > Recording > show disabled devices) or install a virtual cable'
+            " (VB-CABLE); it then appears in `gladia devices`: --device 'Stereo Mix'"
+        )
+    return (
+        "system audio is the monitor of an output in PulseAudio or PipeWire: install pactl (Debian/Ubuntu:"
+        " apt install pulseaudio-utils) and the ALSA pulse plugin (libasound2-plugins); monitors then appear in"
+        " `gladia devices`"
+    )
+
+
+def system_audio_device() -> InputDevice:
+    """The monitor of the default output; elsewhere a loopback input PortAudio lists; else how to get one."""
+    from gladia_cli.audio.capture import list_input_devices
+
+    devices = list_input_devices()
+    sources = list_pulse_sources()
+    if sources:
+        sink = default_sink()
+        monitors = [s for s in sources if s.is_monitor]
+        chosen = next((s for s in monitors if s.monitor_of == sink), monitors[0] if monitors else None)
+        if chosen is not None:
+            device = as_input(chosen, devices)
+            if device is not None:
+                return device
+    for device in devices:
+        if any(word in device.name.casefold() for word in LOOPBACK_NAMES):
+            return device
+    raise UsageError("no system audio input found", hint=system_audio_help())
+
+
+def resolve_input(spec: str) -> InputDevice:
+    """`--device` among PortAudio's inputs first (as always), then PulseAudio's sources by name."""
+    from gladia_cli.audio.capture import DEVICES_HINT, list_input_devices, resolve_device
+
+    wanted = spec.strip()
+    if not wanted or wanted.isdigit():
+        return resolve_device(spec)
+    devices = list_input_devices()
+    key = wanted.casefold()
+    portaudio = [d for d in devices if key in d.name.casefold()]
+    sources = list_pulse_sources()
+    exact = [s for s in sources if s.name.casefold() == key]
+    if portaudio and not (exact and not any(d.name.casefold() == key for d in portaudio)):
+        return resolve_device(spec)
+    matches = exact or [s for s in sources if key in s.name.casefold()]
+    if not matches:
+        return resolve_device(spec)  # its own "no input device matches" message
+    if len(matches) > 1:
+        names = ", ".join(repr(s.name) for s in matches)
+        raise UsageError(f"{wanted!r} matches {len(matches)} inputs: {names}", hint=f"pass a full name; {DEVICES_HINT}")
+    device = as_input(matches[0], devices)
+    if device is None:
+        raise UsageError(
+            f"{matches[0].name!r} is a PulseAudio source, but PortAudio lists no 'pulse' device to record it through",
+            hint="install the ALSA pulse plugin (Debian/Ubuntu: apt install libasound2-plugins)",
+        )
+    return device
+
+
+def short_name(device: InputDevice) -> str:
+    """A channel's default label: the device name without its noise (".monitor", "(hw:0,0)", vendor words)."""
+    name = device.name
+    if name.endswith(".monitor"):
+        name = name.removesuffix(".monitor")
+        name = re.sub(r"^alsa_output\.", "", name)
+    name = re.sub(r"\s*\((hw:)?[\d, ]+\)$", "", name).strip()
+    name = name.split(":")[0].strip() or name
+    return name[:24] or f"input {device.index}"
