@@ -91,6 +91,16 @@ def _version(value: bool) -> None:
 
 Version = Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="Use the saved defaults of [profile.NAME] in config.toml (default: $GLADIA_PROFILE); also accepted"
+        " after the command.",
+        show_default=False,
+    ),
+]
 
 # --- the key and the server (every command that talks to Gladia) ----------------------------------------------------
 
@@ -321,6 +331,15 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmat
 AudioJobId = Annotated[str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.")]
 AudioPath = Annotated[Path, typer.Option("--output", "-O", help="Where to save the audio.")]
 Overwrite = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+
+# --- config: saved defaults and profiles ---------------------------------------------------------------------------
+
+ConfigKey = Annotated[
+    str, typer.Argument(metavar="KEY", help="A long option without dashes: lang, output, sample-rate, api-url...")
+]
+ConfigValues = Annotated[
+    list[str], typer.Argument(metavar="VALUE...", help="The value; several for options that repeat (lang en fr).")
+]
 
 # --- languages, auth, completion ------------------------------------------------------------------------------------
 
