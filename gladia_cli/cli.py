@@ -405,6 +405,7 @@ def _root_context(ctx: typer.Context) -> typer.Context:
 
 
 def _profile_flag(ctx: typer.Context) -> str | None:
+    """The root's --profile as typed: what set/unset write to ($GLADIA_PROFILE only picks what is read)."""
     value = _root_context(ctx).params.get("profile")
     return value if isinstance(value, str) else None
 
@@ -414,8 +415,9 @@ def config_set(ctx: typer.Context, key: ConfigKey, values: ConfigValues) -> None
     """Save a default, checked as the option itself checks it: `gladia config set lang fr --profile meeting`."""
     from gladia_cli import profiles
 
-    path, name, value, commands = profiles.set_value(_root_context(ctx), key, values, _profile_flag(ctx))
-    where = f"[profile.{_profile_flag(ctx)}]" if _profile_flag(ctx) else "the defaults"
+    profile = _profile_flag(ctx) or None
+    path, name, value, commands = profiles.set_value(_root_context(ctx), key, values, profile)
+    where = f"[profile.{profile}]" if profile else "the defaults"
     notice(f"{name} = {profiles.toml_value(value)} in {where} of {path} (for {', '.join(commands)})")
 
 
@@ -454,7 +456,7 @@ def config_unset(ctx: typer.Context, key: ConfigKey) -> None:
     """Remove a saved value (from the profile with --profile); a profile left empty is removed."""
     from gladia_cli import profiles
 
-    path, removed = profiles.unset_value(_root_context(ctx), key, _profile_flag(ctx))
+    path, removed = profiles.unset_value(_root_context(ctx), key, _profile_flag(ctx) or None)
     notice(f"removed {key} from {path}" if removed else f"{key} is not saved in {path}")
 
 

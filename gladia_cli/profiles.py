@@ -81,7 +81,7 @@ def config_file() -> Path:
     return config_dir() / FILE_NAME
 
 
-# --- reading ----------------------------------------------------------------------------------------------------------
+# --- reading --------------------------------------------------------------------------------------------------------
 
 
 def _toml_loads(text: str) -> dict[str, Any]:
@@ -119,14 +119,12 @@ def read(path: Path | None = None) -> Config:
             config.defaults[key] = value
             continue
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-            raise UsageError(
-                f"{path}: `profile` must hold tables, [profile.NAME]", hint="see `gladia config --help`"
-            )
+            raise UsageError(f"{path}: `profile` must hold tables, [profile.NAME]", hint="see `gladia config --help`")
         config.profiles = {name: dict(table) for name, table in value.items()}
     return config
 
 
-# --- writing ----------------------------------------------------------------------------------------------------------
+# --- writing --------------------------------------------------------------------------------------------------------
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
@@ -195,7 +193,7 @@ def write(config: Config) -> Path:
     return path
 
 
-# --- the keys: the command tree's options -----------------------------------------------------------------------------
+# --- the keys: the command tree's options ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -302,7 +300,7 @@ def accepting(root_ctx: Any, key: str, value: Any) -> tuple[list[str], str | Non
     return commands, refusal
 
 
-# --- which profile ------------------------------------------------------------------------------------------------------
+# --- which profile --------------------------------------------------------------------------------------------------
 
 
 def active_profile(flag: str | None) -> tuple[str | None, str]:
@@ -345,7 +343,8 @@ def check_section(root_ctx: Any, config: Config, profile: str | None) -> dict[st
     for key, value in config.section(profile).items():
         if key not in known:
             raise UsageError(
-                f"{config.path}: unknown key {key!r} ({_where(profile)})", hint=f"{_unknown_hint(key)}; {_fix(key, profile)}"
+                f"{config.path}: unknown key {key!r} ({_where(profile)})",
+                hint=f"{_unknown_hint(key)}; {_fix(key, profile)}",
             )
         commands, refusal = accepting(root_ctx, key, value)
         if not commands:
@@ -357,7 +356,7 @@ def check_section(root_ctx: Any, config: Config, profile: str | None) -> dict[st
     return out
 
 
-# --- applying: click's default_map --------------------------------------------------------------------------------------
+# --- applying: click's default_map ----------------------------------------------------------------------------------
 
 
 def default_map(root_ctx: Any, profile_flag: str | None) -> dict[str, dict[str, Any]]:
@@ -381,36 +380,40 @@ def default_map(root_ctx: Any, profile_flag: str | None) -> dict[str, dict[str, 
                 continue  # the value fits other commands' option (output = "jsonl": not result's)
             stored: Any = [value] if target.param.multiple and isinstance(value, str) else value
             if target.command == "transcribe":
-                stored = _transcribe_default(key, stored)
+                stored = _transcribe_default(key, stored, target.param.default)
             result.setdefault(target.command, {})[target.param.name] = stored
     return result
 
 
-def _transcribe_default(key: str, value: Any) -> Any:
+def _transcribe_default(key: str, value: Any, builtin: Any) -> Any:
     """A default of one mode of `transcribe` applies only in that mode (one typed flag of the other is refused)."""
     if key in REALTIME_ONLY or REALTIME_ONLY_VALUES.get(key) == value:
-        return _only_when(realtime=True, value=value)
+        return _only_when(realtime=True, value=value, otherwise=builtin)
     if key in PRERECORDED_ONLY:
-        return _only_when(realtime=False, value=value)
+        return _only_when(realtime=False, value=value, otherwise=builtin)
     return value
 
 
-def _only_when(*, realtime: bool, value: Any) -> Callable[[], Any]:
+def _only_when(*, realtime: bool, value: Any, otherwise: Any) -> Callable[[], Any]:
     """A default_map entry click calls when the option is not typed; --realtime is declared (so processed) before
-    every option of either mode, so its value is known by then."""
+    every option of either mode, so its value is known by then. Click takes the entry's answer even when it is None,
+    hence `otherwise`: the option's built-in default."""
 
     def default() -> Any:
+        import importlib
+
         import typer
 
-        click = sys.modules[typer.BadParameter.__module__.rsplit(".", 1)[0]]
-        ctx = click.get_current_context(silent=True)
+        # click.globals, or the copy newer Typer vendors: wherever Typer's own classes come from.
+        click_globals = importlib.import_module(typer.BadParameter.__module__.rsplit(".", 1)[0] + ".globals")
+        ctx = click_globals.get_current_context(silent=True)
         given = ctx.params.get("realtime") if ctx is not None else None
-        return value if given is not None and bool(given) == realtime else None
+        return value if given is not None and bool(given) == realtime else otherwise
 
     return default
 
 
-# --- `gladia config` ----------------------------------------------------------------------------------------------------
+# --- `gladia config` ------------------------------------------------------------------------------------------------
 
 
 def convert(root_ctx: Any, key: str, values: list[str]) -> tuple[Any, list[str]]:
@@ -513,7 +516,7 @@ def entries(root_ctx: Any, profile: str | None) -> tuple[Config, list[Entry]]:
 
 def effective(root_ctx: Any, key: str, profile: str | None) -> Entry | None:
     key = canonical_key(root_ctx.command, key)
-    config, found = entries(root_ctx, profile)
+    _, found = entries(root_ctx, profile)
     return next((e for e in found if e.key == key), None)
 
 
