@@ -40,16 +40,17 @@ _gladia_completion() {
         case $cmd in
             "") cmd=$w ;;
             'auth') cmd="$cmd $w" ;;
+            'config') cmd="$cmd $w" ;;
             *) break ;;
         esac
     done
     case "$cmd|$prev" in
+        '|--profile'|'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
+            :; return 0 ;;
         'listen|--lang'|'listen|-l'|'listen|--language'|'transcribe|--lang'|'transcribe|-l'|'transcribe|--language')
             [[ $cur == *,* ]] && head+=${cur%,*}, && cur=${cur##*,}; _gladia_add "$head" "$cur" ${_gladia_lang_comma}; return 0 ;;
         'listen|--model'|'transcribe|--model')
             _gladia_add "$head" "$cur" ${_gladia_model}; return 0 ;;
-        'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
-            :; return 0 ;;
         'listen|--encoding'|'transcribe|--encoding')
             _gladia_add "$head" "$cur" ${_gladia_encoding}; return 0 ;;
         'listen|--translate'|'transcribe|--translate')
@@ -69,7 +70,7 @@ _gladia_completion() {
     esac
     if [[ $cur == -* ]]; then
         case $cmd in
-            '') _gladia_add "" "$cur" -h --help --version --debug ;;
+            '') _gladia_add "" "$cur" -h --help --version --debug --profile ;;
             'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --config --device -d --duration --chunk-ms --output -o --finish-timeout --record --output-file --reconnect-attempts --reconnect-timeout --buffer-seconds --api-key --gladia-key --api-url --region ;;
             'transcribe') _gladia_add "" "$cur" -h --help --realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --speakers --min-speakers --max-speakers --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --api-key --gladia-key --api-url --region ;;
             'result') _gladia_add "" "$cur" -h --help --output -o --json --wait --output-file --api-key --gladia-key --api-url ;;
@@ -84,14 +85,21 @@ _gladia_completion() {
             'auth set') _gladia_add "" "$cur" -h --help ;;
             'auth status') _gladia_add "" "$cur" -h --help --api-key --gladia-key ;;
             'auth clear') _gladia_add "" "$cur" -h --help --all ;;
+            'config') _gladia_add "" "$cur" -h --help ;;
+            'config set') _gladia_add "" "$cur" -h --help ;;
+            'config get') _gladia_add "" "$cur" -h --help ;;
+            'config list') _gladia_add "" "$cur" -h --help ;;
+            'config unset') _gladia_add "" "$cur" -h --help ;;
+            'config path') _gladia_add "" "$cur" -h --help ;;
         esac
         return 0
     fi
     case $cmd in
-        '') _gladia_add "" "$cur" listen transcribe result list delete audio devices languages completion doctor auth ;;
+        '') _gladia_add "" "$cur" listen transcribe result list delete audio devices languages completion doctor auth config ;;
         'transcribe') compopt -o default 2>/dev/null ;;
         'completion') _gladia_add "" "$cur" ${_gladia_args_completion} ;;
         'auth') _gladia_add "" "$cur" set status clear ;;
+        'config') _gladia_add "" "$cur" set get list unset path ;;
     esac
     return 0
 }

@@ -16,6 +16,9 @@ import typer
 
 from gladia_cli.errors import UsageError
 from gladia_cli.options import (
+    LISTEN_EXAMPLES,
+    RESULT_EXAMPLES,
+    TRANSCRIBE_EXAMPLES,
     ApiKey,
     ApiUrl,
     AudioJobId,
@@ -149,7 +152,7 @@ def _print_table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> N
 # --- transcription --------------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=LISTEN_EXAMPLES)
 def listen(
     lang: Lang = None,
     code_switching: CodeSwitching = None,
@@ -187,7 +190,7 @@ def listen(
     raise typer.Exit(run.run_request(microphone_request(**flags), _settings(api_key, api_url, region)))
 
 
-@app.command()
+@app.command(epilog=TRANSCRIBE_EXAMPLES)
 def transcribe(
     inputs: Inputs,
     realtime: Realtime = False,
@@ -245,7 +248,7 @@ def transcribe(
 # --- jobs -----------------------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=RESULT_EXAMPLES)
 def result(
     job_id: ResultJobId,
     output: ResultOutputOpt = ResultOutput.text,
@@ -394,7 +397,7 @@ def auth_clear(all_files: ClearAll = False) -> None:
 
 config_app = typer.Typer(
     help="Saved defaults and profiles (config.toml beside the saved key). --profile NAME (before or after the"
-    " command, or $GLADIA_PROFILE) picks [profile.NAME]; without it, the top-level defaults.",
+    " command, or $GLADIA_PROFILE) picks that profile's values over the top-level ones.",
     no_args_is_help=True,
 )
 app.add_typer(config_app, name="config")
