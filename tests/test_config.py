@@ -288,3 +288,12 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
                 pre_only.add(key)
     assert live_only == profiles.REALTIME_ONLY
     assert pre_only == profiles.PRERECORDED_ONLY
+
+
+def test_profile_after_the_command_moves_before_it_but_not_past_a_double_dash() -> None:
+    from gladia_cli.process import _profile_first
+
+    args = ["transcribe", "a.wav", "--profile", "x", "-l", "en", "--", "--profile", "y"]
+    assert _profile_first(args) == ["--profile", "x", "transcribe", "a.wav", "-l", "en", "--", "--profile", "y"]
+    assert _profile_first(["list", "--profile=x"]) == ["--profile=x", "list"]
+    assert _profile_first(["list", "-n", "3"]) == ["list", "-n", "3"]
