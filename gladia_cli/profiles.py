@@ -509,6 +509,10 @@ def entries(root_ctx: Any, profile: str | None) -> tuple[Config, list[Entry]]:
                 env = ENVIRONMENT.get(key)
                 if env and os.environ.get(env, "").strip():
                     note = f"${env} wins"
+            if key in ("api-key", "gladia-key") and isinstance(value, str):
+                from gladia_cli.settings import mask
+
+                value = mask(value)  # a key pasted into the file is still never shown
             overrides = f", over defaults {toml_value(found[key].value)}" if key in found else ""
             found[key] = Entry(key, value, label + overrides, note)
     return config, list(found.values())

@@ -227,6 +227,9 @@ def test_config_get_list_unset(api_env: GladiaEmulator, capsys, monkeypatch) -> 
     assert invoke(capsys, "config", "unset", "translate", "--profile", "meeting").code == 0
     assert invoke(capsys, "config", "unset", "lang", "--profile", "meeting").code == 0
     assert "meeting" not in tomllib.loads(config_path().read_text()).get("profile", {})  # left empty: removed
+    write_config('api-key = "gk-0123456789abcdef"\n')
+    listed = invoke(capsys, "--profile", "", "config", "list")
+    assert "gk-0123456789abcdef" not in listed.stdout + listed.stderr and "unknown key" in listed.stdout
     write_config("colour = 1\n")
     assert invoke(capsys, "--profile", "", "config", "list").stdout.count("unknown key") == 1
     assert invoke(capsys, "--profile", "", "config", "unset", "colour").code == 0  # how a bad key is mended
