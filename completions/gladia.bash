@@ -42,16 +42,17 @@ _gladia_completion() {
         case $cmd in
             "") cmd=$w ;;
             'auth') cmd="$cmd $w" ;;
+            'config') cmd="$cmd $w" ;;
             *) break ;;
         esac
     done
     case "$cmd|$prev" in
+        '|--profile'|'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--channel-names'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--journal-max-mb'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--channel-names'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--channel-names'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'recover|--api-key'|'recover|--gladia-key'|'recover|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
+            :; return 0 ;;
         'listen|--lang'|'listen|-l'|'listen|--language'|'transcribe|--lang'|'transcribe|-l'|'transcribe|--language')
             [[ $cur == *,* ]] && head+=${cur%,*}, && cur=${cur##*,}; _gladia_add "$head" "$cur" ${_gladia_lang_comma}; return 0 ;;
         'listen|--model'|'transcribe|--model')
             _gladia_add "$head" "$cur" ${_gladia_model}; return 0 ;;
-        'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--channel-names'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--journal-max-mb'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--channel-names'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--channel-names'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'recover|--api-key'|'recover|--gladia-key'|'recover|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
-            :; return 0 ;;
         'listen|--encoding'|'transcribe|--encoding')
             _gladia_add "$head" "$cur" ${_gladia_encoding}; return 0 ;;
         'listen|--translate'|'transcribe|--translate')
@@ -75,7 +76,7 @@ _gladia_completion() {
     esac
     if [[ $cur == -* ]]; then
         case $cmd in
-            '') _gladia_add "" "$cur" -h --help --version --debug ;;
+            '') _gladia_add "" "$cur" -h --help --version --debug --profile ;;
             'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --sentiment --chapterize --config --device -d --system-audio --channel-names --duration --chunk-ms --output -o --finish-timeout --record --output-file --reconnect-attempts --reconnect-timeout --buffer-seconds --no-journal --journal-max-mb --on-failure --api-key --gladia-key --api-url --region ;;
             'transcribe') _gladia_add "" "$cur" -h --help --realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --speakers --min-speakers --max-speakers --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --sentiment --chapterize --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --channel-names --api-key --gladia-key --api-url --region ;;
             'result') _gladia_add "" "$cur" -h --help --output -o --json --wait --output-file --channel-names --api-key --gladia-key --api-url ;;
@@ -91,14 +92,21 @@ _gladia_completion() {
             'auth set') _gladia_add "" "$cur" -h --help ;;
             'auth status') _gladia_add "" "$cur" -h --help --api-key --gladia-key ;;
             'auth clear') _gladia_add "" "$cur" -h --help --all ;;
+            'config') _gladia_add "" "$cur" -h --help ;;
+            'config set') _gladia_add "" "$cur" -h --help ;;
+            'config get') _gladia_add "" "$cur" -h --help ;;
+            'config list') _gladia_add "" "$cur" -h --help ;;
+            'config unset') _gladia_add "" "$cur" -h --help ;;
+            'config path') _gladia_add "" "$cur" -h --help ;;
         esac
         return 0
     fi
     case $cmd in
-        '') _gladia_add "" "$cur" listen transcribe result recover list delete audio devices languages completion doctor auth ;;
+        '') _gladia_add "" "$cur" listen transcribe result recover list delete audio devices languages completion doctor auth config ;;
         'transcribe') compopt -o default 2>/dev/null ;;
         'completion') _gladia_add "" "$cur" ${_gladia_args_completion} ;;
         'auth') _gladia_add "" "$cur" set status clear ;;
+        'config') _gladia_add "" "$cur" set get list unset path ;;
     esac
     return 0
 }

@@ -16,6 +16,9 @@ import typer
 
 from gladia_cli.errors import UsageError
 from gladia_cli.options import (
+    LISTEN_EXAMPLES,
+    RESULT_EXAMPLES,
+    TRANSCRIBE_EXAMPLES,
     ApiKey,
     ApiUrl,
     AudioJobId,
@@ -29,6 +32,8 @@ from gladia_cli.options import (
     ClearAll,
     CodeSwitching,
     ConfigFile,
+    ConfigKey,
+    ConfigValues,
     Debug,
     DeleteJobId,
     Device,
@@ -61,6 +66,7 @@ from gladia_cli.options import (
     OutputOpt,
     Overwrite,
     Partials,
+    Profile,
     Realtime,
     RealtimeBufferSeconds,
     RealtimeChunkMs,
@@ -115,8 +121,13 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(version: Version = False, debug: Debug = False) -> None:
+def _root(ctx: typer.Context, version: Version = False, debug: Debug = False, profile: Profile = None) -> None:
     """Live and file transcription with Gladia's speech-to-text API."""
+    from gladia_cli import profiles
+
+    if ctx.invoked_subcommand in profiles.COMMANDS:
+        # Saved defaults as click's default_map: applied only where no flag was typed.
+        ctx.default_map = profiles.default_map(ctx, profile)
 
 
 # --- glue -----------------------------------------------------------------------------------------------------------
@@ -155,7 +166,7 @@ def _print_table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> N
 # --- transcription --------------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=LISTEN_EXAMPLES)
 def listen(
     lang: Lang = None,
     code_switching: CodeSwitching = None,
@@ -202,7 +213,7 @@ def listen(
     raise typer.Exit(run.run_request(microphone_request(**flags), _settings(api_key, api_url, region)))
 
 
-@app.command()
+@app.command(epilog=TRANSCRIBE_EXAMPLES)
 def transcribe(
     inputs: Inputs,
     realtime: Realtime = False,
@@ -264,7 +275,7 @@ def transcribe(
 # --- jobs -----------------------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=RESULT_EXAMPLES)
 def result(
     job_id: ResultJobId,
     output: ResultOutputOpt = ResultOutput.text,
@@ -439,6 +450,84 @@ def auth_clear(all_files: ClearAll = False) -> None:
     official = settings.official_cli_key_file()
     if not all_files and official.exists():
         notice(f"{official} (the official CLI's key file) still holds a key; `gladia auth clear --all` removes it")
+
+
+# --- saved defaults and profiles --------------------------------------------------------------------------------------
+
+config_app = typer.Typer(
+    help="Saved defaults and profiles (config.toml beside the saved key). --profile NAME (before or after the"
+    " command, or $GLADIA_PROFILE) picks that profile's values over the top-level ones.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+def _root_context(ctx: typer.Context) -> typer.Context:
+    return ctx.find_root()  # type: ignore[return-value]
+
+
+def _profile_flag(ctx: typer.Context) -> str | None:
+    """The root's --profile as typed: what set/unset write to ($GLADIA_PROFILE only picks what is read)."""
+    value = _root_context(ctx).params.get("profile")
+    return value if isinstance(value, str) else None
+
+
+@config_app.command("set")
+def config_set(ctx: typer.Context, key: ConfigKey, values: ConfigValues) -> None:
+    """Save a default, checked as the option itself checks it: `gladia config set lang fr --profile meeting`."""
+    from gladia_cli import profiles
+
+    profile = _profile_flag(ctx) or None
+    path, name, value, commands = profiles.set_value(_root_context(ctx), key, values, profile)
+    where = f"[profile.{profile}]" if profile else "the defaults"
+    notice(f"{name} = {profiles.toml_value(value)} in {where} of {path} (for {', '.join(commands)})")
+
+
+@config_app.command("get")
+def config_get(ctx: typer.Context, key: ConfigKey) -> None:
+    """Print the saved value in effect for KEY (exit 1 when none is saved)."""
+    from gladia_cli import profiles
+
+    profile, source = profiles.active_profile(_profile_flag(ctx))
+    if profile is not None:
+        profiles.require_profile(profiles.read(), profile, source)
+    entry = profiles.effective(_root_context(ctx), key, profile)
+    if entry is None:
+        notice(f"{key} is not saved; the command's own default applies")
+        raise typer.Exit(1)
+    typer.echo(profiles.plain(entry.value))
+
+
+@config_app.command("list")
+def config_list(ctx: typer.Context) -> None:
+    """Show the saved values in effect, each with where it comes from (the defaults or the profile)."""
+    from gladia_cli import profiles
+
+    profile, source = profiles.active_profile(_profile_flag(ctx))
+    if profile is not None:
+        profiles.require_profile(profiles.read(), profile, source)
+    config, found = profiles.entries(_root_context(ctx), profile)
+    if not found:
+        notice(f"nothing saved in {config.path}" + (f" for profile {profile}" if profile else ""))
+    for line in profiles.list_lines(config, found, profile):
+        typer.echo(line)
+
+
+@config_app.command("unset")
+def config_unset(ctx: typer.Context, key: ConfigKey) -> None:
+    """Remove a saved value (from the profile with --profile); a profile left empty is removed."""
+    from gladia_cli import profiles
+
+    path, removed = profiles.unset_value(_root_context(ctx), key, _profile_flag(ctx) or None)
+    notice(f"removed {key} from {path}" if removed else f"{key} is not saved in {path}")
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print where the file is (it may not exist yet)."""
+    from gladia_cli import profiles
+
+    typer.echo(str(profiles.config_file()))
 
 
 @app.command()

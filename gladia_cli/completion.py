@@ -98,9 +98,10 @@ class Command:
 
 
 def _short(text: str | None) -> str:
-    """The first sentence of a help text, on one line: what a menu of candidates has room for."""
+    """The first sentence of a help text, on one line: what a menu of candidates has room for. A sentence ends at a
+    period after a word, not at an abbreviation's ("e.g. en,fr" stays whole)."""
     text = " ".join((text or "").split())
-    text = re.split(r"(?<=[a-z0-9)])\. |: `", text, maxsplit=1)[0].rstrip(".")
+    text = re.split(r"(?<=[a-z0-9)])(?<!\be\.g)(?<!\bi\.e)(?<!\betc)\. |: `", text, maxsplit=1)[0].rstrip(".")
     return text if len(text) <= 70 else text[:67].rstrip() + "..."
 
 
@@ -150,6 +151,13 @@ def _kind(param: Any, lists: dict[str, Words]) -> tuple[str, Words]:
     return NOTHING, ()
 
 
+def _with_aliases(names: list[str]) -> tuple[str, ...]:
+    """An option's names and the spellings `process` maps onto it (`--cs`), which its declaration leaves out."""
+    from gladia_cli.process import SHORT_ALIASES
+
+    return (*names, *(alias for alias, target in SHORT_ALIASES.items() if target in names))
+
+
 def commands() -> list[Command]:
     """Every command and group of the CLI, walked from the click tree Typer builds (the one that parses argv)."""
     import typer
@@ -173,12 +181,12 @@ def commands() -> list[Command]:
                 continue
             help_text = _short(getattr(param, "help", ""))
             if getattr(param, "is_flag", False) or getattr(param, "count", False):
-                options.append(Option(tuple(param.opts), help_text, None))
+                options.append(Option(_with_aliases(param.opts), help_text, None))
                 if param.secondary_opts:
                     options.append(Option(tuple(param.secondary_opts), help_text, None))
                 continue
             kind, words = _kind(param, lists)
-            options.append(Option(tuple(param.opts), help_text, kind, words))
+            options.append(Option(_with_aliases(param.opts), help_text, kind, words))
         subs = getattr(command, "commands", {})
         visible = {name: sub for name, sub in subs.items() if not getattr(sub, "hidden", False)}
         found.append(

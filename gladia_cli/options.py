@@ -60,6 +60,45 @@ class Shell(str, Enum):
     fish = "fish"
 
 
+# --- help panels: the options of the long commands, grouped as a person looks for them -----------------------------
+
+AUDIO = "Audio input"
+LANGUAGE = "Language and model"
+ADDONS = "Add-ons"
+OUTPUT = "Output"
+CONNECTION = "Connection and reliability"
+SERVER = "Key and server"
+
+# --- examples at the end of the long commands' help (Typer's epilog; a blank line keeps each on its own line) -------
+
+LISTEN_EXAMPLES = """Examples:
+
+  gladia listen -l en,fr
+
+  gladia listen --translate de -o srt --output-file talk.srt
+
+  gladia listen -d 2 --record meeting.wav --summarize
+
+  gladia --profile meeting listen    (saved defaults: gladia config)"""
+
+TRANSCRIBE_EXAMPLES = """Examples:
+
+  gladia transcribe interview.mp3 -l en
+
+  gladia transcribe call.wav --speakers 2 -o srt > call.srt
+
+  gladia transcribe *.m4a --output-dir out/ -o vtt
+
+  gladia transcribe talk.wav --realtime --speed 0"""
+
+RESULT_EXAMPLES = """Examples:
+
+  gladia list -n 5    (the recent jobs and their ids)
+
+  gladia result 45463597-20b7-4af7-b3b3-f5fb778203ab --wait
+
+  gladia result 45463597-20b7-4af7-b3b3-f5fb778203ab -o srt > talk.srt"""
+
 # --- callbacks: completion (imported only when a Tab press asks) and value rewrites ---------------------------------
 
 
@@ -103,8 +142,20 @@ def _version(value: bool) -> None:
 
 # --- the root -------------------------------------------------------------------------------------------------------
 
-Version = Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")]
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+Version = Annotated[
+    bool, typer.Option("--version", callback=_version, is_eager=True, metavar="", help="Show the version.")
+]
+Debug = Annotated[bool, typer.Option("--debug", metavar="", help="Show tracebacks for errors.")]
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="Use the saved defaults of profile NAME in config.toml (default: $GLADIA_PROFILE); also accepted"
+        " after the command.",
+        show_default=False,
+    ),
+]
 
 # --- the key and the server (every command that talks to Gladia) ----------------------------------------------------
 
@@ -113,14 +164,27 @@ ApiKey = Annotated[
     typer.Option(
         "--api-key",
         "--gladia-key",
+        rich_help_panel=SERVER,
+        metavar="KEY",
         help="Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gladia auth set`, then ~/.gladia).",
         show_default=False,
     ),
 ]
 ApiUrl = Annotated[
-    str | None, typer.Option("--api-url", help="API base URL (default: $GLADIA_API_URL or https://api.gladia.io).")
+    str | None,
+    typer.Option(
+        "--api-url",
+        rich_help_panel=SERVER,
+        metavar="URL",
+        help="API base URL (default: $GLADIA_API_URL or https://api.gladia.io).",
+    ),
 ]
-Region = Annotated[str | None, typer.Option("--region", help="eu-west or us-west (default: $GLADIA_REGION).")]
+Region = Annotated[
+    str | None,
+    typer.Option(
+        "--region", rich_help_panel=SERVER, metavar="REGION", help="eu-west or us-west (default: $GLADIA_REGION)."
+    ),
+]
 
 # --- what to transcribe and how (listen and transcribe) -------------------------------------------------------------
 
@@ -130,85 +194,166 @@ Lang = Annotated[
         "--lang",
         "-l",
         "--language",
+        rich_help_panel=LANGUAGE,
+        metavar="LANGS",
         help="Language code(s): repeat or comma list (e.g. en,fr).",
         autocompletion=_complete_languages,
     ),
 ]
 CodeSwitching = Annotated[
     bool | None,
-    typer.Option("--code-switching/--no-code-switching", "--cs", help="Re-detect the language per utterance."),
+    typer.Option(
+        "--code-switching/--no-code-switching",
+        rich_help_panel=LANGUAGE,
+        metavar="",
+        help="Re-detect the language per utterance.",
+    ),
 ]
 Model = Annotated[
     str | None,
     typer.Option(
         "--model",
-        help="Model: solaria-1 (live and files), solaria-3 (files: one of en/fr/de/es/it) or solaria-fusion (files).",
+        rich_help_panel=LANGUAGE,
+        metavar="NAME",
+        help="Model: solaria-1 (live and files), solaria-3 (files in en, fr, de, es or it) or solaria-fusion (files).",
         autocompletion=_choices("--model"),
     ),
 ]
 Endpointing = Annotated[
-    float | None, typer.Option("--endpointing", help="Silence (s) that ends an utterance, 0.01-10.")
+    float | None,
+    typer.Option(
+        "--endpointing",
+        rich_help_panel=LANGUAGE,
+        metavar="SECONDS",
+        help="Silence (s) that ends an utterance, 0.01-10.",
+    ),
 ]
 SampleRate = Annotated[
     int | None,
     typer.Option(
         "--sample-rate",
+        rich_help_panel=AUDIO,
+        metavar="HZ",
         help="8000, 16000, 32000, 44100 or 48000 (default: 16000 for the microphone; the file's own rate).",
     ),
 ]
 Channels = Annotated[
-    int | None, typer.Option("--channels", help="1-8 (default: 1 for the microphone; the file's own).")
+    int | None,
+    typer.Option(
+        "--channels", rich_help_panel=AUDIO, metavar="N", help="1-8 (default: 1 for the microphone; the file's own)."
+    ),
 ]
 BitDepth = Annotated[
     int | None,
-    typer.Option("--bit-depth", help="16, 24 or 32 (default: 16; the file's own); 8 with wav/alaw or wav/ulaw."),
+    typer.Option(
+        "--bit-depth",
+        rich_help_panel=AUDIO,
+        metavar="BITS",
+        help="16, 24 or 32 (default: 16; the file's own); 8 with wav/alaw or wav/ulaw.",
+    ),
 ]
 Encoding = Annotated[
     str | None,
     typer.Option(
         "--encoding",
+        rich_help_panel=AUDIO,
+        metavar="NAME",
         help="wav/pcm (default), or wav/alaw / wav/ulaw: 8-bit G.711, half the data of 16-bit PCM.",
         autocompletion=_choices("--encoding"),
     ),
 ]
 Partials = Annotated[
-    bool | None, typer.Option("--partials/--no-partials", help="Show partial transcripts (default: on at a terminal).")
+    bool | None,
+    typer.Option(
+        "--partials/--no-partials",
+        rich_help_panel=OUTPUT,
+        metavar="",
+        help="Show partial transcripts (default: on at a terminal).",
+    ),
 ]
 Translate = Annotated[
     list[str] | None,
-    typer.Option("--translate", help="Translate into these languages (e.g. fr,de).", autocompletion=_complete_targets),
+    typer.Option(
+        "--translate",
+        rich_help_panel=ADDONS,
+        metavar="LANGS",
+        help="Translate into these languages (e.g. fr,de).",
+        autocompletion=_complete_targets,
+    ),
 ]
-Vocabulary = Annotated[list[str] | None, typer.Option("--vocabulary", help="Words to favour (e.g. Gladia,Solaria).")]
+Vocabulary = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vocabulary", rich_help_panel=ADDONS, metavar="WORDS", help="Words to favour (e.g. Gladia,Solaria)."
+    ),
+]
 Summarize = Annotated[
     bool,
-    typer.Option("--summarize", help="Ask for a summary after the session (`--summarize concise` also sets its type)."),
+    typer.Option(
+        "--summarize",
+        rich_help_panel=ADDONS,
+        metavar="",
+        help="Ask for a summary after the session (`--summarize concise` also sets its type).",
+    ),
 ]
 SummaryType = Annotated[
     str | None,
     typer.Option(
         "--summary-type",
+        rich_help_panel=ADDONS,
+        metavar="TYPE",
         help="general, bullet_points or concise (implies --summarize).",
         autocompletion=_choices("--summary-type"),
     ),
 ]
-Ner = Annotated[bool, typer.Option("--ner", help="Named entities of each utterance (people, places, dates...).")]
-Sentiment = Annotated[bool, typer.Option("--sentiment", help="Sentiment and emotion of each utterance.")]
-Chapterize = Annotated[bool, typer.Option("--chapterize", help="Chapters (headline and time range) at the end.")]
+Ner = Annotated[
+    bool,
+    typer.Option(
+        "--ner", rich_help_panel=ADDONS, metavar="", help="Named entities of each utterance (people, places, dates...)."
+    ),
+]
+Sentiment = Annotated[
+    bool,
+    typer.Option("--sentiment", rich_help_panel=ADDONS, metavar="", help="Sentiment and emotion of each utterance."),
+]
+Chapterize = Annotated[
+    bool,
+    typer.Option(
+        "--chapterize", rich_help_panel=ADDONS, metavar="", help="Chapters (headline and time range) at the end."
+    ),
+]
 ConfigFile = Annotated[
-    Path | None, typer.Option("--config", help="JSON file with any other POST /v2/live field; flags win.")
+    Path | None,
+    typer.Option(
+        "--config",
+        rich_help_panel=ADDONS,
+        metavar="FILE",
+        help="JSON file with any other POST /v2/live field; flags win.",
+    ),
 ]
 OutputOpt = Annotated[
     Output,
     typer.Option(
         "--output",
         "-o",
+        rich_help_panel=OUTPUT,
+        metavar="FORMAT",
         help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt,"
         " or jsonl (live: every server message as it arrives).",
     ),
 ]
-Duration = Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds of audio.")]
+Duration = Annotated[
+    float | None,
+    typer.Option("--duration", rich_help_panel=AUDIO, metavar="SECONDS", help="Stop after this many seconds of audio."),
+]
 Record = Annotated[
-    Path | None, typer.Option("--record", help="Also save the audio sent to this new WAV file (valid even if killed).")
+    Path | None,
+    typer.Option(
+        "--record",
+        rich_help_panel=AUDIO,
+        metavar="FILE",
+        help="Also save the audio sent to this new WAV file (valid even if killed).",
+    ),
 ]
 
 # --- listen: the microphone and the live session's own defaults -----------------------------------------------------
@@ -218,6 +363,8 @@ Device = Annotated[
     typer.Option(
         "--device",
         "-d",
+        rich_help_panel=AUDIO,
+        metavar="DEVICE",
         help="Input device name or index (see `gladia devices`); repeat it to record each as its own channel.",
         autocompletion=_complete_devices,
     ),
@@ -226,51 +373,109 @@ SystemAudio = Annotated[
     bool,
     typer.Option(
         "--system-audio",
+        rich_help_panel=AUDIO,
+        metavar="",
         help="Record what the computer plays (the default output's monitor); with --device, as the last channel.",
     ),
 ]
 ChannelNames = Annotated[
     str | None,
-    typer.Option("--channel-names", help="Label each channel's utterances, e.g. me,them (default: the inputs' names)."),
+    typer.Option(
+        "--channel-names",
+        rich_help_panel=OUTPUT,
+        metavar="NAMES",
+        help="Label each channel's utterances, e.g. me,them (default: the inputs' names).",
+    ),
 ]
 DoctorDevice = Annotated[
     str | None,
     typer.Option(
         "--device",
         "-d",
+        metavar="DEVICE",
         help="Input device to listen to (default: the default input).",
         autocompletion=_complete_devices,
     ),
 ]
 DoctorJson = Annotated[bool, typer.Option("--json", help="One JSON object {ok, checks: [{name, ok, detail, fix}]}.")]
-ChunkMs = Annotated[int, typer.Option("--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000).")]
+ChunkMs = Annotated[
+    int,
+    typer.Option(
+        "--chunk-ms", rich_help_panel=CONNECTION, metavar="MS", help="Audio per WebSocket frame, in ms (10-1000)."
+    ),
+]
 OutputFile = Annotated[
     Path | None,
     typer.Option(
         "--output-file",
+        rich_help_panel=OUTPUT,
+        metavar="FILE",
         help="Append the output to this file as it arrives (flushed per line).",
         callback=_stdout_if_dash,
     ),
 ]
 ReconnectAttempts = Annotated[
-    int, typer.Option("--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none).")
+    int,
+    typer.Option(
+        "--reconnect-attempts",
+        rich_help_panel=CONNECTION,
+        metavar="N",
+        help="Reconnection attempts after the connection drops (0 = none).",
+    ),
 ]
-ReconnectTimeout = Annotated[float, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s.")]
+ReconnectTimeout = Annotated[
+    float,
+    typer.Option(
+        "--reconnect-timeout",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help="Give up reconnecting after this many s.",
+    ),
+]
 BufferSeconds = Annotated[
-    float, typer.Option("--buffer-seconds", help="Audio kept while disconnected; beyond it the oldest is dropped.")
+    float,
+    typer.Option(
+        "--buffer-seconds",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help="Audio kept while disconnected; beyond it the oldest is dropped.",
+    ),
 ]
 NoJournal = Annotated[
-    bool, typer.Option("--no-journal", help="Keep no local journal of the audio (nothing to `gladia recover`).")
+    bool,
+    typer.Option(
+        "--no-journal",
+        rich_help_panel=CONNECTION,
+        metavar="",
+        help="Keep no local journal of the audio (nothing to `gladia recover`).",
+    ),
 ]
 JournalMaxMb = Annotated[
-    int, typer.Option("--journal-max-mb", help="Bound of the audio journal; the oldest acknowledged audio goes first.")
+    int,
+    typer.Option(
+        "--journal-max-mb",
+        rich_help_panel=CONNECTION,
+        metavar="MB",
+        help="Bound of the audio journal; the oldest acknowledged audio goes first.",
+    ),
 ]
 OnFailureOpt = Annotated[
     OnFailure,
-    typer.Option("--on-failure", help="When the session cannot go on: exit 4, or recover the rest from the journal."),
+    typer.Option(
+        "--on-failure",
+        rich_help_panel=CONNECTION,
+        metavar="exit|recover",
+        help="When the session cannot go on: exit 4, or recover the rest from the journal.",
+    ),
 ]
 FinishTimeout = Annotated[
-    float, typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop.")
+    float,
+    typer.Option(
+        "--finish-timeout",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help="Seconds to wait for post-processing after stop.",
+    ),
 ]
 
 # --- transcribe: files and URLs; live flags are None unless given, so the pre-recorded mode can refuse them ---------
@@ -283,51 +488,117 @@ Inputs = Annotated[
         show_default=False,
     ),
 ]
-Realtime = Annotated[bool, typer.Option("--realtime", help="Stream the file through the live API.")]
+Realtime = Annotated[
+    bool, typer.Option("--realtime", rich_help_panel=AUDIO, metavar="", help="Stream the file through the live API.")
+]
 Speed = Annotated[
     float | None,
-    typer.Option("--speed", help="With --realtime: 1 = real time (default), 0 = as fast as possible."),
+    typer.Option(
+        "--speed",
+        rich_help_panel=AUDIO,
+        metavar="FACTOR",
+        help="With --realtime: 1 = real time (default), 0 = as fast as possible.",
+    ),
 ]
-Diarize = Annotated[bool, typer.Option("--diarize", help="Label speakers (pre-recorded).")]
-Speakers = Annotated[int | None, typer.Option("--speakers", help="Expected number of speakers (implies --diarize).")]
-MinSpeakers = Annotated[int | None, typer.Option("--min-speakers", help="At least this many speakers.")]
-MaxSpeakers = Annotated[int | None, typer.Option("--max-speakers", help="At most this many speakers.")]
+Diarize = Annotated[
+    bool, typer.Option("--diarize", rich_help_panel=ADDONS, metavar="", help="Label speakers (pre-recorded).")
+]
+Speakers = Annotated[
+    int | None,
+    typer.Option(
+        "--speakers", rich_help_panel=ADDONS, metavar="N", help="Expected number of speakers (implies --diarize)."
+    ),
+]
+MinSpeakers = Annotated[
+    int | None, typer.Option("--min-speakers", rich_help_panel=ADDONS, metavar="N", help="At least this many speakers.")
+]
+MaxSpeakers = Annotated[
+    int | None, typer.Option("--max-speakers", rich_help_panel=ADDONS, metavar="N", help="At most this many speakers.")
+]
 RealtimeChunkMs = Annotated[
     int | None,
-    typer.Option("--chunk-ms", help="Audio per WebSocket frame, in ms (10-1000) (default: 100; 1000 at --speed 0)."),
+    typer.Option(
+        "--chunk-ms",
+        rich_help_panel=CONNECTION,
+        metavar="MS",
+        help="Audio per WebSocket frame, in ms (10-1000) (default: 100; 1000 at --speed 0).",
+    ),
 ]
 TranscribeOutputFile = Annotated[
     Path | None,
     typer.Option(
         "--output-file",
+        rich_help_panel=OUTPUT,
+        metavar="FILE",
         help="With --realtime: append each final as it arrives (flushed per line). Otherwise: write the result to"
         " this file, replacing it once complete.",
         callback=_stdout_if_dash,
     ),
 ]
-OutputDir = Annotated[Path | None, typer.Option("--output-dir", help="Write one output per input here (pre-recorded).")]
-Jobs = Annotated[
-    int | None, typer.Option("--jobs", "-j", help="Inputs transcribed at once (pre-recorded) (default: 4).")
+OutputDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-dir", rich_help_panel=OUTPUT, metavar="DIR", help="Write one output per input here (pre-recorded)."
+    ),
 ]
-Redo = Annotated[bool, typer.Option("--force", help="Redo inputs whose output already exists.")]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        rich_help_panel=OUTPUT,
+        metavar="N",
+        help="Inputs transcribed at once (pre-recorded) (default: 4).",
+    ),
+]
+Redo = Annotated[
+    bool, typer.Option("--force", rich_help_panel=OUTPUT, metavar="", help="Redo inputs whose output already exists.")
+]
 Verbose = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Progress lines on stderr even when it is not a terminal.")
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        rich_help_panel=OUTPUT,
+        metavar="",
+        help="Progress lines on stderr even when it is not a terminal.",
+    ),
 ]
 RealtimeFinishTimeout = Annotated[
     float | None,
-    typer.Option("--finish-timeout", help="Seconds to wait for post-processing after stop (default: 300)."),
+    typer.Option(
+        "--finish-timeout",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help="Seconds to wait for post-processing after stop (default: 300).",
+    ),
 ]
 RealtimeReconnectAttempts = Annotated[
     int | None,
     typer.Option(
-        "--reconnect-attempts", help="Reconnection attempts after the connection drops (0 = none) (default: 10)."
+        "--reconnect-attempts",
+        rich_help_panel=CONNECTION,
+        metavar="N",
+        help="Reconnection attempts after the connection drops (0 = none) (default: 10).",
     ),
 ]
 RealtimeReconnectTimeout = Annotated[
-    float | None, typer.Option("--reconnect-timeout", help="Give up reconnecting after this many s (default: 120).")
+    float | None,
+    typer.Option(
+        "--reconnect-timeout",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help="Give up reconnecting after this many s (default: 120).",
+    ),
 ]
 RealtimeBufferSeconds = Annotated[
-    float | None, typer.Option("--buffer-seconds", help="Audio kept while disconnected (default: 300).")
+    float | None,
+    typer.Option(
+        "--buffer-seconds",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help="Audio kept while disconnected (default: 300).",
+    ),
 ]
 
 # --- jobs: result, list, delete, audio ------------------------------------------------------------------------------
@@ -340,27 +611,46 @@ ResultOutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
+        rich_help_panel=OUTPUT,
+        metavar="FORMAT",
         help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt.",
     ),
 ]
-ResultJson = Annotated[bool, typer.Option("--json", help="The API's JSON unchanged (same as -o json-full).")]
-Wait = Annotated[bool, typer.Option("--wait", help="Poll until the job is done, with progress.")]
+ResultJson = Annotated[
+    bool,
+    typer.Option("--json", rich_help_panel=OUTPUT, metavar="", help="The API's JSON unchanged (same as -o json-full)."),
+]
+Wait = Annotated[
+    bool, typer.Option("--wait", rich_help_panel=OUTPUT, metavar="", help="Poll until the job is done, with progress.")
+]
 ResultChannelNames = Annotated[
-    str | None, typer.Option("--channel-names", help="Label each channel's utterances, e.g. me,them.")
+    str | None,
+    typer.Option(
+        "--channel-names",
+        rich_help_panel=OUTPUT,
+        metavar="NAMES",
+        help="Label each channel's utterances, e.g. me,them.",
+    ),
 ]
 ResultOutputFile = Annotated[
     Path | None,
     typer.Option(
-        "--output-file", help="Write the output to this file, replacing it once complete.", callback=_stdout_if_dash
+        "--output-file",
+        rich_help_panel=OUTPUT,
+        metavar="FILE",
+        help="Write the output to this file, replacing it once complete.",
+        callback=_stdout_if_dash,
     ),
 ]
-KindOpt = Annotated[Kind | None, typer.Option("--kind", help="Only live sessions or only pre-recorded jobs.")]
-Limit = Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")]
+KindOpt = Annotated[
+    Kind | None, typer.Option("--kind", metavar="KIND", help="Only live sessions or only pre-recorded jobs.")
+]
+Limit = Annotated[int, typer.Option("--limit", "-n", metavar="N", help="How many, newest first.")]
 ListJson = Annotated[bool, typer.Option("--json", help="The jobs as a JSON array.")]
 DeleteJobId = Annotated[str, typer.Argument(metavar="ID", help="The job to delete, with its audio and transcript.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 AudioJobId = Annotated[str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.")]
-AudioPath = Annotated[Path, typer.Option("--output", "-O", help="Where to save the audio.")]
+AudioPath = Annotated[Path, typer.Option("--output", "-O", metavar="FILE", help="Where to save the audio.")]
 Overwrite = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 
 RecoverJobId = Annotated[
@@ -370,6 +660,16 @@ RecoverOutputOpt = Annotated[
     RecoverOutput, typer.Option("--output", "-o", help="text, json (the transcription), srt or vtt.")
 ]
 Keep = Annotated[bool, typer.Option("--keep", help="Keep the journal after a successful recovery.")]
+
+
+# --- config: saved defaults and profiles ---------------------------------------------------------------------------
+
+ConfigKey = Annotated[
+    str, typer.Argument(metavar="KEY", help="A long option without dashes: lang, output, sample-rate, api-url...")
+]
+ConfigValues = Annotated[
+    list[str], typer.Argument(metavar="VALUE", help="The value; several for options that repeat (lang en fr).")
+]
 
 # --- languages, auth, completion ------------------------------------------------------------------------------------
 

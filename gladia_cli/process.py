@@ -13,7 +13,7 @@ from gladia_cli.errors import ExitCode, GladiaError
 
 def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
-    args = _summary_type_argv(sys.argv[1:] if argv is None else argv)
+    args = _profile_first(_short_aliases(_summary_type_argv(sys.argv[1:] if argv is None else argv)))
     if "_GLADIA_COMPLETE" in os.environ:
         from gladia_cli.completion import enable
 
@@ -80,6 +80,40 @@ def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
         message = message.replace(key, mask(key))
     error(message)
     raise SystemExit(code)
+
+
+# The official CLI's spellings that the declarations leave out: `--code-switching,--cs` beside `--no-code-switching`
+# is wider than an 80-column help has room for (the names were cut to "--code-switchin…").
+SHORT_ALIASES = {"--cs": "--code-switching"}
+
+
+def _short_aliases(args: list[str]) -> list[str]:
+    if not any(arg in SHORT_ALIASES for arg in args):
+        return args
+    end = args.index("--") if "--" in args else len(args)
+    return [SHORT_ALIASES.get(arg, arg) for arg in args[:end]] + args[end:]
+
+
+def _profile_first(args: list[str]) -> list[str]:
+    """`gladia listen --profile meeting` means `gladia --profile meeting listen`: --profile is the root's option
+    (it picks the defaults every command then reads), accepted anywhere before a `--`."""
+    if not any(arg == "--profile" or arg.startswith("--profile=") for arg in args):
+        return args
+    moved: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--profile" and i + 1 < len(args):
+            moved += args[i : i + 2]
+            i += 2
+            continue
+        (moved if arg.startswith("--profile=") else rest).append(arg)
+        i += 1
+    return moved + rest
 
 
 def _looks_like_summary_type(word: str, types: tuple[str, ...]) -> bool:

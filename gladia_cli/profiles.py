@@ -1,0 +1,547 @@
+"""Saved defaults and profiles: `config.toml` beside the saved key, read into click's `default_map` so a typed flag
+still wins, and written back (by `gladia config`) with the key's care: mode 0600, directory 0700, atomically.
+
+The file holds defaults for every command at top level and named sets in `[profile.NAME]` tables; keys are the
+commands' long option names without dashes (`lang`, `sample-rate`, `api-url`). A value applies to each command whose
+option accepts it (`output = "jsonl"` sets listen's, not result's); precedence: flag > environment > profile > top
+level > built-in. Values are checked by the command tree's own parameters (the types and choices click and Typer
+use), so the file cannot accept what the command line refuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gladia_cli.errors import UsageError
+
+FILE_NAME = "config.toml"
+PROFILE_ENV = "GLADIA_PROFILE"
+
+# The commands whose options take saved defaults (the others have no option worth saving, or only positional ones).
+COMMANDS = ("listen", "transcribe", "result", "list", "delete", "audio", "doctor")
+# Options no file should set: the key lives in `gladia auth set`'s file; `audio --output` is a path (not a format),
+# and skipping confirmations or overwriting files must be asked for each time.
+EXCLUDED: dict[str, frozenset[str]] = {
+    "*": frozenset({"api-key", "help"}),
+    "audio": frozenset({"output", "force"}),
+    "delete": frozenset({"yes"}),
+}
+# Settings that the environment also provides: the environment wins over the file (settings.py reads it).
+ENVIRONMENT = {"api-url": "GLADIA_API_URL", "region": "GLADIA_REGION"}
+# `gladia transcribe` refuses the other mode's flags; a saved default of one mode applies only in that mode, so a
+# default meant for `listen` (endpointing = 0.3) does not break `gladia transcribe talk.wav`.
+REALTIME_ONLY = frozenset(
+    {
+        "speed",
+        "encoding",
+        "chunk-ms",
+        "finish-timeout",
+        "reconnect-attempts",
+        "reconnect-timeout",
+        "buffer-seconds",
+        "endpointing",
+        "partials",
+        "record",
+        "duration",
+        "sample-rate",
+        "channels",
+        "bit-depth",
+        "channel-names",
+    }
+)
+PRERECORDED_ONLY = frozenset({"diarize", "speakers", "min-speakers", "max-speakers", "output-dir", "force", "jobs"})
+REALTIME_ONLY_VALUES = {"output": "jsonl"}  # a message stream exists only live
+
+_BARE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass
+class Config:
+    """The file as read: top-level defaults and the profiles, each key -> TOML value."""
+
+    path: Path
+    defaults: dict[str, Any] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def section(self, profile: str | None) -> dict[str, Any]:
+        return self.defaults if profile is None else self.profiles.get(profile, {})
+
+
+def config_file() -> Path:
+    """$XDG_CONFIG_HOME/gladia/config.toml, else ~/.config/gladia/config.toml: beside the saved key."""
+    from gladia_cli.settings import config_dir
+
+    return config_dir() / FILE_NAME
+
+
+# --- reading --------------------------------------------------------------------------------------------------------
+
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise UsageError(
+                f"reading {config_file()} needs Python 3.11+ or the tomli package", hint="pip install tomli"
+            ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(
+            f"{config_file()}: not valid TOML ({exc})", hint="fix the file, or remove it to start over"
+        ) from None
+
+
+def read(path: Path | None = None) -> Config:
+    """The file, or an empty config when there is none; its shape (not its values) is checked here."""
+    path = path or config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise UsageError(f"cannot read {path}: {reason}") from None
+    data = _toml_loads(text)
+    config = Config(path)
+    for key, value in data.items():
+        if key != "profile":
+            config.defaults[key] = value
+            continue
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise UsageError(f"{path}: `profile` must hold tables, [profile.NAME]", hint="see `gladia config --help`")
+        config.profiles = {name: dict(table) for name, table in value.items()}
+    return config
+
+
+# --- writing --------------------------------------------------------------------------------------------------------
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def toml_value(value: Any) -> str:
+    """The few shapes the file holds: strings, numbers, booleans and lists of them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_NAME.fullmatch(key) else toml_string(key)
+
+
+def dumps(config: Config) -> str:
+    lines = ["# gladia's saved defaults: `gladia config set KEY VALUE [--profile NAME]` rewrites this file.", ""]
+    lines += [f"{_toml_key(k)} = {toml_value(v)}" for k, v in config.defaults.items()]
+    for name, table in config.profiles.items():
+        lines += ["", f"[profile.{_toml_key(name)}]"]
+        lines += [f"{_toml_key(k)} = {toml_value(v)}" for k, v in table.items()]
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def write(config: Config) -> Path:
+    """Mode 0600 in a 0700 directory, replaced atomically: a reader never sees half a file."""
+    path = config.path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, dumps(config).encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+# --- the keys: the command tree's options ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """One command's option that a key sets."""
+
+    command: str
+    param: Any  # the click/Typer parameter: it converts and checks values as the command line does
+
+
+def key_of(param: Any) -> str | None:
+    """The first long option name without dashes; None for arguments."""
+    long_names = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
+    if param.param_type_name != "option" or not long_names:
+        return None
+    return long_names[0][2:]
+
+
+def _aliases(param: Any) -> list[str]:
+    return [o[2:] for o in param.opts if o.startswith("--")]
+
+
+def targets(root: Any) -> dict[str, list[Target]]:
+    """Every key the file may hold -> the (command, option) pairs it sets."""
+    found: dict[str, list[Target]] = {}
+    for command in COMMANDS:
+        sub = root.commands.get(command)
+        if sub is None:
+            continue
+        excluded = EXCLUDED["*"] | EXCLUDED.get(command, frozenset())
+        for param in sub.params:
+            key = key_of(param)
+            if key is not None and key not in excluded and not getattr(param, "is_eager", False):
+                found.setdefault(key, []).append(Target(command, param))
+    return found
+
+
+def canonical_key(root: Any, key: str) -> str:
+    """`language` -> `lang`, `--sample-rate` -> `sample-rate`; refuse a key no command takes."""
+    key = key.strip().lstrip("-")
+    known = targets(root)
+    if key in known:
+        return key
+    for name, pairs in known.items():
+        if any(key in _aliases(t.param) for t in pairs):
+            return name
+    raise UsageError(f"unknown key {key!r}", hint=_unknown_hint(key))
+
+
+def _unknown_hint(key: str) -> str:
+    if key in ("api-key", "gladia-key"):
+        return "save the key with `gladia auth set` (kept apart, in its own 0600 file)"
+    return "keys are the long options of listen, transcribe, result... without dashes (see `gladia listen --help`)"
+
+
+def _is_flag(param: Any) -> bool:
+    return bool(getattr(param, "is_flag", False))
+
+
+def _sub_context(root_ctx: Any, command: str) -> Any:
+    sub = root_ctx.command.commands[command]
+    return type(root_ctx)(sub, parent=root_ctx, info_name=command, resilient_parsing=True)
+
+
+def _problem(root_ctx: Any, target: Target, value: Any) -> str | None:
+    """Why this option refuses this value (None: it takes it), by its own conversion and checks."""
+    param = target.param
+    if isinstance(value, dict):
+        return "a table, not a value"
+    if param.multiple:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            return 'expects a string or a list of strings (e.g. ["en", "fr"])'
+        value = items
+    elif isinstance(value, list):
+        return "takes one value, not a list"
+    elif isinstance(value, bool) != _is_flag(param):
+        return "expects true or false" if _is_flag(param) else "expects a value, not true/false"
+    errors = _click_errors()
+    try:
+        param.process_value(_sub_context(root_ctx, target.command), value)
+    except errors as exc:
+        return " ".join(str(getattr(exc, "message", None) or exc).split())
+    return None
+
+
+def _click_errors() -> type[Exception]:
+    """Newer Typer vendors its own click: take the exception class from wherever Typer's come from."""
+    import typer
+
+    return sys.modules[typer.BadParameter.__module__].ClickException  # type: ignore[no-any-return]
+
+
+def accepting(root_ctx: Any, key: str, value: Any) -> tuple[list[str], str | None]:
+    """The commands that take `value` for `key`, and the first refusal (when none does)."""
+    commands: list[str] = []
+    refusal = None
+    for target in targets(root_ctx.command).get(key, []):
+        problem = _problem(root_ctx, target, value)
+        if problem is None:
+            commands.append(target.command)
+        elif refusal is None:
+            refusal = problem
+    return commands, refusal
+
+
+# --- which profile --------------------------------------------------------------------------------------------------
+
+
+def active_profile(flag: str | None) -> tuple[str | None, str]:
+    """--profile, else $GLADIA_PROFILE (empty means none); with where it came from."""
+    if flag is not None:
+        return (flag or None), "--profile"
+    env = os.environ.get(PROFILE_ENV, "").strip()
+    return (env or None), f"${PROFILE_ENV}"
+
+
+def check_profile_name(name: str) -> str:
+    if not _BARE_NAME.fullmatch(name):
+        raise UsageError(f"invalid profile name {name!r}", hint="use letters, digits, '-' and '_'")
+    return name
+
+
+def require_profile(config: Config, name: str, source: str) -> None:
+    if name in config.profiles:
+        return
+    have = ", ".join(sorted(config.profiles)) or "none yet"
+    raise UsageError(
+        f"no profile {name!r} in {config.path} (asked by {source}; profiles: {have})",
+        hint=f"create it with `gladia config set KEY VALUE --profile {name}`",
+    )
+
+
+def _where(profile: str | None) -> str:
+    return f"[profile.{profile}]" if profile else "top level"
+
+
+def _fix(key: str, profile: str | None) -> str:
+    suffix = f" --profile {profile}" if profile else ""
+    return f"fix it with `gladia config set {key} VALUE{suffix}` or remove it with `gladia config unset {key}{suffix}`"
+
+
+def check_section(root_ctx: Any, config: Config, profile: str | None) -> dict[str, list[str]]:
+    """Every key of a section known and its value taken by some command: key -> the commands that take it."""
+    out: dict[str, list[str]] = {}
+    known = targets(root_ctx.command)
+    for key, value in config.section(profile).items():
+        if key not in known:
+            raise UsageError(
+                f"{config.path}: unknown key {key!r} ({_where(profile)})",
+                hint=f"{_unknown_hint(key)}; {_fix(key, profile)}",
+            )
+        commands, refusal = accepting(root_ctx, key, value)
+        if not commands:
+            raise UsageError(
+                f"{config.path}: bad value for {key!r} ({_where(profile)}): {toml_value(value)}: {refusal}",
+                hint=_fix(key, profile),
+            )
+        out[key] = commands
+    return out
+
+
+# --- applying: click's default_map ----------------------------------------------------------------------------------
+
+
+def default_map(root_ctx: Any, profile_flag: str | None) -> dict[str, dict[str, Any]]:
+    """{command: {parameter name: value}} for the root context: top level, then the profile over it; a key the
+    environment provides is left to the environment."""
+    config = read()
+    profile, source = active_profile(profile_flag)
+    if profile is not None:
+        require_profile(config, profile, source)
+    merged: dict[str, Any] = {}
+    for section in (None, profile) if profile else (None,):
+        check_section(root_ctx, config, section)
+        merged.update(config.section(section))
+    result: dict[str, dict[str, Any]] = {}
+    known = targets(root_ctx.command)
+    for key, value in merged.items():
+        if os.environ.get(ENVIRONMENT.get(key, ""), "").strip():
+            continue
+        for target in known[key]:
+            if _problem(root_ctx, target, value) is not None:
+                continue  # the value fits other commands' option (output = "jsonl": not result's)
+            stored: Any = [value] if target.param.multiple and isinstance(value, str) else value
+            if target.command == "transcribe":
+                stored = _transcribe_default(key, stored, target.param.default)
+            result.setdefault(target.command, {})[target.param.name] = stored
+    return result
+
+
+def _transcribe_default(key: str, value: Any, builtin: Any) -> Any:
+    """A default of one mode of `transcribe` applies only in that mode (one typed flag of the other is refused)."""
+    if key in REALTIME_ONLY or REALTIME_ONLY_VALUES.get(key) == value:
+        return _only_when(realtime=True, value=value, otherwise=builtin)
+    if key in PRERECORDED_ONLY:
+        return _only_when(realtime=False, value=value, otherwise=builtin)
+    return value
+
+
+def _only_when(*, realtime: bool, value: Any, otherwise: Any) -> Callable[[], Any]:
+    """A default_map entry click calls when the option is not typed; --realtime is declared (so processed) before
+    every option of either mode, so its value is known by then. Click takes the entry's answer even when it is None,
+    hence `otherwise`: the option's built-in default."""
+
+    def default() -> Any:
+        import importlib
+
+        import typer
+
+        # click.globals, or the copy newer Typer vendors: wherever Typer's own classes come from.
+        click_globals = importlib.import_module(typer.BadParameter.__module__.rsplit(".", 1)[0] + ".globals")
+        ctx = click_globals.get_current_context(silent=True)
+        given = ctx.params.get("realtime") if ctx is not None else None
+        return value if given is not None and bool(given) == realtime else otherwise
+
+    return default
+
+
+# --- `gladia config` ------------------------------------------------------------------------------------------------
+
+
+def convert(root_ctx: Any, key: str, values: list[str]) -> tuple[Any, list[str]]:
+    """The TOML value for `config set KEY VALUE...`, checked by the options it sets; and the commands taking it."""
+    pairs = targets(root_ctx.command)[key]
+    param = pairs[0].param
+    if param.multiple:
+        value: Any = list(values)
+    elif len(values) != 1:
+        raise UsageError(f"{key} takes one value, got {len(values)}", hint="quote a value that holds spaces")
+    else:
+        value = _typed(param, values[0])
+    commands, refusal = accepting(root_ctx, key, value)
+    if not commands:
+        raise UsageError(f"invalid value for {key}: {refusal}", hint=f"see `gladia {pairs[0].command} --help`")
+    return value, commands
+
+
+def _typed(param: Any, text: str) -> Any:
+    """The command line's string as the TOML type the option holds (true, 16000, 0.3 or a string)."""
+    if _is_flag(param):
+        lowered = text.strip().lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        return text  # refused by the option's own check, with its message
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    type_name = type(getattr(param, "type", None)).__name__
+    with contextlib.suppress(ValueError):
+        if annotation is int or type_name == "IntParamType":
+            return int(text)
+        if annotation is float or type_name == "FloatParamType":
+            return float(text)
+    return text
+
+
+def set_value(root_ctx: Any, key: str, values: list[str], profile: str | None) -> tuple[Path, str, Any, list[str]]:
+    key = canonical_key(root_ctx.command, key)
+    value, commands = convert(root_ctx, key, values)
+    config = read()
+    if profile is not None:
+        config.profiles.setdefault(check_profile_name(profile), {})[key] = value
+    else:
+        config.defaults[key] = value
+    return write(config), key, value, commands
+
+
+def unset_value(root_ctx: Any, key: str, profile: str | None) -> tuple[Path, bool]:
+    """Remove a key (an unknown one too: that is how a bad file is mended); a profile left empty goes."""
+    config = read()
+    if profile is not None:
+        require_profile(config, profile, "--profile")
+    section = config.section(profile)
+    name = key.strip().lstrip("-")
+    if name not in section:
+        with contextlib.suppress(UsageError):
+            name = canonical_key(root_ctx.command, name)
+    if name not in section:
+        return config.path, False
+    del section[name]
+    if profile is not None and not section:
+        del config.profiles[profile]
+    return write(config), True
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    value: Any
+    source: str  # "defaults" or "profile NAME"
+    note: str = ""  # overridden by the environment, not valid, ...
+
+
+def entries(root_ctx: Any, profile: str | None) -> tuple[Config, list[Entry]]:
+    """The values in effect for `profile` (top level, then the profile over it), each with where it comes from;
+    a bad entry is listed with its problem rather than refused, so `config list` helps mend the file."""
+    config = read()
+    known = targets(root_ctx.command)
+    found: dict[str, Entry] = {}
+    for section in (None, profile) if profile else (None,):
+        label = f"profile {section}" if section else "defaults"
+        for key, value in config.section(section).items():
+            note = ""
+            if key not in known:
+                note = "unknown key"
+            else:
+                commands, refusal = accepting(root_ctx, key, value)
+                if not commands:
+                    note = f"invalid: {refusal}"
+                elif len(commands) < len(known[key]):
+                    note = "for " + ", ".join(commands)
+                env = ENVIRONMENT.get(key)
+                if env and os.environ.get(env, "").strip():
+                    note = f"${env} wins"
+            if key in ("api-key", "gladia-key") and isinstance(value, str):
+                from gladia_cli.settings import mask
+
+                value = mask(value)  # a key pasted into the file is still never shown
+            overrides = f", over defaults {toml_value(found[key].value)}" if key in found else ""
+            found[key] = Entry(key, value, label + overrides, note)
+    return config, list(found.values())
+
+
+def effective(root_ctx: Any, key: str, profile: str | None) -> Entry | None:
+    key = canonical_key(root_ctx.command, key)
+    _, found = entries(root_ctx, profile)
+    return next((e for e in found if e.key == key), None)
+
+
+def plain(value: Any) -> str:
+    """A value as `config get` prints it for scripts: strings bare, lists comma-joined."""
+    if isinstance(value, list):
+        return ",".join(plain(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def list_lines(config: Config, found: list[Entry], profile: str | None) -> Iterator[str]:
+    """`config list`: valid TOML, each value's source in a comment."""
+    width = max((len(f"{e.key} = {toml_value(e.value)}") for e in found), default=0)
+    for entry in found:
+        line = f"{entry.key} = {toml_value(entry.value)}"
+        comment = entry.source + (f"; {entry.note}" if entry.note else "")
+        yield f"{line.ljust(width)}  # {comment}"
+    others = sorted(set(config.profiles) - {profile})
+    if others:
+        label = "other profiles" if profile else "profiles"
+        yield f"# {label}: {', '.join(others)} (see one with `gladia config list --profile NAME`)"
