@@ -266,9 +266,9 @@ def _keep_journal(journal: JournalWriter, ended: Ended | None, interrupts: _Inte
 
 
 def _end_line(session_id: str, seconds: float, words: int) -> str:
-    """What the session was, in one line, and how to get it again."""
+    """What the session was, in one line, and how to get it again (the id already opened the session's output)."""
     counted = f"{words} word" + ("" if words == 1 else "s")
-    return f"session {session_id}: {seconds:.1f} s of audio, {counted}; `gladia result {session_id}` fetches it"
+    return f"{seconds:.1f} s of audio, {counted}; `gladia result {session_id}` fetches it"
 
 
 def _create_session(
