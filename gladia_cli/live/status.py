@@ -73,8 +73,8 @@ class LiveStatus:
         if snapshot.silent and not self._silent:
             self._silent = True
             said.append(
-                f"no sound from {device} for {snapshot.silent_seconds:.0f} s: muted, volume down, or not the input "
-                f"you meant? ({DEVICES_ADVICE})"
+                f"no sound from {device} for {snapshot.silent_seconds:.0f} s: muted, volume down, wrong input? "
+                f"({DEVICES_ADVICE})"
             )
         elif not snapshot.silent and self._silent:
             self._silent = False
