@@ -259,7 +259,7 @@ def _sub_context(root_ctx: Any, command: str) -> Any:
     return type(root_ctx)(sub, parent=root_ctx, info_name=command, resilient_parsing=True)
 
 
-def _problem(root_ctx: Any, target: Target, value: Any) -> str | None:
+def _problem(root_ctx: Any, key: str, target: Target, value: Any) -> str | None:
     """Why this option refuses this value (None: it takes it), by its own conversion and checks."""
     param = target.param
     if isinstance(value, dict):
@@ -276,9 +276,116 @@ def _problem(root_ctx: Any, target: Target, value: Any) -> str | None:
     errors = _click_errors()
     try:
         param.process_value(_sub_context(root_ctx, target.command), value)
+        check_value(key, value)
     except errors as exc:
         return " ".join(str(getattr(exc, "message", None) or exc).split())
+    except UsageError as exc:
+        return exc.message
     return None
+
+
+def _live_seconds(key: str) -> Callable[[Any], None]:
+    """One of the live run's bounded numbers, checked by the run's own check with the others at their defaults."""
+
+    def check(value: Any) -> None:
+        from gladia_cli.live.request import check_common
+
+        given: dict[str, Any] = {"chunk_ms": 100, "duration": None, "finish_timeout": 300.0, "reconnect_attempts": 10}
+        given |= {"reconnect_timeout": 120.0, "buffer_seconds": 300.0, key.replace("-", "_"): value}
+        check_common(**given)
+
+    return check
+
+
+def _languages(allowed: str, key: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        from gladia_cli import languages
+        from gladia_cli.live.config import check_language, language_list
+
+        codes = language_list(value if isinstance(value, list) else [value])
+        if not codes:
+            raise UsageError("expects at least one language code")
+        for code in codes:
+            check_language(code, key, getattr(languages, allowed.upper()))
+
+    return check
+
+
+def _format_field(name: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        from gladia_cli.audio.format import BIT_DEPTHS, PcmFormat
+
+        if name == "bit_depth":  # the encoding decides which depth goes with it: only the set is checked here
+            if value not in BIT_DEPTHS:
+                raise UsageError(f"unsupported bit depth {value}: use one of {', '.join(map(str, BIT_DEPTHS))}")
+            return
+        fields: dict[str, Any] = {"sample_rate": 16000, "channels": 1, "bit_depth": 16, "encoding": "wav/pcm"}
+        fields[name] = value
+        if name == "encoding" and value != "wav/pcm":
+            fields["bit_depth"] = 8
+        PcmFormat(**fields).validate()
+
+    return check
+
+
+def _at_least(minimum: int) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if value < minimum:
+            raise UsageError(f"must be at least {minimum}, got {value}")
+
+    return check
+
+
+def _endpointing(value: Any) -> None:
+    from gladia_cli.live.config import check_range
+
+    check_range(value, "endpointing", 0.01, 10)
+
+
+def _region(value: Any) -> None:
+    from gladia_cli.settings import resolve_region
+
+    resolve_region(value)
+
+
+def _api_url(value: Any) -> None:
+    from gladia_cli.settings import resolve_api_url
+
+    resolve_api_url(value)
+
+
+# The checks the commands make in the library, after click's conversion: a saved value must pass them too, or every
+# run would fail later on a flag the person never typed. Keys without an entry are checked by their type alone.
+VALUE_CHECKS: dict[str, Callable[[Any], None]] = {
+    "lang": _languages("transcription", "lang"),
+    "translate": _languages("translation", "translate"),
+    "sample-rate": _format_field("sample_rate"),
+    "channels": _format_field("channels"),
+    "bit-depth": _format_field("bit_depth"),
+    "encoding": _format_field("encoding"),
+    "chunk-ms": _live_seconds("chunk-ms"),
+    "duration": _live_seconds("duration"),
+    "finish-timeout": _live_seconds("finish-timeout"),
+    "reconnect-attempts": _live_seconds("reconnect-attempts"),
+    "reconnect-timeout": _live_seconds("reconnect-timeout"),
+    "buffer-seconds": _live_seconds("buffer-seconds"),
+    "endpointing": _endpointing,
+    "journal-max-mb": _at_least(1),
+    "speakers": _at_least(1),
+    "min-speakers": _at_least(0),
+    "max-speakers": _at_least(0),
+    "jobs": _at_least(1),
+    "limit": _at_least(1),
+    "region": _region,
+    "api-url": _api_url,
+}
+
+
+def check_value(key: str, value: Any) -> None:
+    """The library's own check of a saved value (raises UsageError), where the command has one."""
+    check = VALUE_CHECKS.get(key)
+    if check is not None:
+        check(value)
 
 
 def _click_errors() -> type[Exception]:
@@ -293,7 +400,7 @@ def accepting(root_ctx: Any, key: str, value: Any) -> tuple[list[str], str | Non
     commands: list[str] = []
     refusal = None
     for target in targets(root_ctx.command).get(key, []):
-        problem = _problem(root_ctx, target, value)
+        problem = _problem(root_ctx, key, target, value)
         if problem is None:
             commands.append(target.command)
         elif refusal is None:
@@ -377,7 +484,7 @@ def default_map(root_ctx: Any, profile_flag: str | None) -> dict[str, dict[str, 
         if os.environ.get(ENVIRONMENT.get(key, ""), "").strip():
             continue
         for target in known[key]:
-            if _problem(root_ctx, target, value) is not None:
+            if _problem(root_ctx, key, target, value) is not None:
                 continue  # the value fits other commands' option (output = "jsonl": not result's)
             stored: Any = [value] if target.param.multiple and isinstance(value, str) else value
             if target.command == "transcribe":

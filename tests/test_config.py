@@ -146,6 +146,11 @@ def test_environment_wins_over_the_profile(emu: GladiaEmulator, tmp_path: Path, 
         ("[profile.x]\nlang = 3\n", ["--profile", "x"], ["[profile.x]", "--profile x"]),
         ("[profile.x]\nlang = 'en'\n", ["--profile", "y"], ["no profile 'y'", "profiles: x"]),
         ("profile = 3\n", [], ["[profile.NAME]"]),
+        # Values of the right type that the commands' own checks refuse: said as the file's, not as a flag's.
+        ('lang = ["xx"]\n', [], ["'lang'", "unknown language code 'xx'", "gladia config unset lang"]),
+        ("region = 'mars'\n", [], ["'region'", "unknown region 'mars'"]),
+        ("speakers = 0\n", [], ["'speakers'", "at least 1"]),
+        ("chunk-ms = 5\n", [], ["'chunk-ms'", "10 to 1000"]),
     ],
 )
 def test_broken_config_is_one_line_and_exit_2(
@@ -205,6 +210,31 @@ def test_config_set_checks_and_saves_with_care(api_env: GladiaEmulator, capsys) 
         assert expected in one_line_error(refused)
     assert "abcdefgh123" not in refused.stderr
     assert tomllib.loads(path.read_text()) == data  # nothing refused was written
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("lang", "xx", "unknown language code 'xx'"),
+        ("lang", "", "at least one language code"),
+        ("translate", "zz", "unknown language code 'zz'"),
+        ("sample-rate", "12345", "unsupported sample rate 12345"),
+        ("channels", "0", "channel count 0"),
+        ("chunk-ms", "5", "10 to 1000"),
+        ("endpointing", "99", "0.01 to 10"),
+        ("journal-max-mb", "0", "at least 1"),
+        ("region", "mars", "unknown region 'mars'"),
+        ("api-url", "ftp://x", "invalid API URL"),
+        ("speakers", "0", "at least 1"),
+    ],
+)
+def test_config_set_refuses_what_the_command_would_refuse(
+    api_env: GladiaEmulator, capsys, key: str, value: str, needle: str
+) -> None:
+    result = invoke(capsys, "config", "set", key, value)
+    assert result.code == ExitCode.USAGE
+    assert needle in one_line_error(result)
+    assert not config_path().exists()
 
 
 def test_config_get_list_unset(api_env: GladiaEmulator, capsys, monkeypatch) -> None:
