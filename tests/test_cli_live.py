@@ -487,3 +487,19 @@ def test_language_codes_are_case_insensitive_and_counted_once(api_env: GladiaEmu
     body = api_env.init_requests[0].body
     assert body["language_config"]["languages"] == ["en", "fr"]
     assert body["realtime_processing"]["translation_config"]["target_languages"] == ["de"]
+
+
+def test_a_record_file_is_not_left_empty_when_the_session_is_refused(
+    api_env: GladiaEmulator, tmp_path: Path, capsys
+) -> None:
+    """A refused session records nothing: no 44-byte WAV stays behind to block the retry with the same --record."""
+    wav, pcm = write_wav(tmp_path / "a.wav", 1.0)
+    kept = tmp_path / "kept.wav"
+    refused = invoke(
+        capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "--model", "x", "--record", str(kept)
+    )
+    assert refused.code == ExitCode.API, refused.stderr
+    assert not kept.exists()
+    again = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "--record", str(kept))
+    assert again.code == 0, again.stderr
+    assert kept.read_bytes()[44:] == pcm

@@ -76,6 +76,13 @@ class WavRecorder:
             self._file.write(wav_header(self._fmt, self._data))
             self._file.flush()
 
+    def close_or_discard(self) -> None:
+        """Close; a file that got no audio is removed: it holds nothing, and would only block the next `--record`
+        of the same name (a session refused before its first byte, say)."""
+        self.close()
+        if self.bytes_written == 0:
+            self.path.unlink(missing_ok=True)
+
     def close(self) -> None:
         with self._lock:
             if not self._file.closed:

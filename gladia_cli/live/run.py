@@ -156,7 +156,7 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
         output_file = stack.enter_context(_open_output_file(run.output_file)) if run.output_file else None
         recorder = WavRecorder(run.record, source.format) if run.record else None
         if recorder is not None:
-            stack.callback(recorder.close)
+            stack.callback(recorder.close_or_discard)
         api = GladiaApi(settings)
         stack.callback(api.close)
         languages = run.body.get("language_config", {}).get("languages", [])
@@ -208,7 +208,7 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
                     kept = journal is not None and _keep_journal(journal, outcome, interrupts)
         _report_capture_losses(source, renderer)
         later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
-        if recorder is not None:
+        if recorder is not None and recorder.bytes_written:
             renderer.notice(f"recorded {recorder.seconds:.1f} s of audio to {recorder.path}")
         if kept and journal is not None:
             text, later = kept_notice(session_id, journal.directory, journal.unacknowledged_seconds)
