@@ -201,8 +201,10 @@ def run_recover(
     merged = recover(load_settings(), journal)
     text = formats.render(merged.job, output, pretty=is_tty(sys.stdout) and output_file is None)
     write_output(text, output_file)
-    if keep:
-        notice(f"kept the journal in {journal.directory}")
+    if keep or not merged.live_found:
+        # Without the live result nothing was merged: the journal is what lets a later run do it.
+        why = "" if keep else f"; `gladia recover {session_id}` again merges it once the live result is ready"
+        notice(f"kept the journal in {journal.directory}{why}")
     else:
         journal.remove()
     return 0

@@ -123,3 +123,13 @@ def test_solaria_fusion_is_accepted_for_files(api_env: GladiaEmulator, wav: Path
     assert result.code == 0, result.stderr
     assert result.stderr.strip() == ""
     assert api_env.prerecorded.created_bodies()[0]["model"] == "solaria-fusion"
+
+
+@pytest.mark.parametrize("model", ["solaria-3", "solaria-fusion"])
+def test_a_file_only_model_is_refused_for_a_live_session_before_any_request(
+    api_env: GladiaEmulator, wav: Path, capsys, model: str
+) -> None:
+    result = realtime(capsys, wav, "--model", model)
+    assert result.code == ExitCode.USAGE
+    assert "for files (pre-recorded), not live" in one_line_error(result)
+    assert api_env.init_requests == []

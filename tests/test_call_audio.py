@@ -325,3 +325,26 @@ def test_stdin_terminal_and_speed_are_refused(emulator: GladiaEmulator, tmp_path
     assert result.code == ExitCode.USAGE and "stdin is a terminal" in one_line_error(result)
     speed = _pipe(_pcm(0.2), "--speed", "2", env=_env(None, emulator, tmp_path))
     assert speed.code == ExitCode.USAGE and "--speed" in one_line_error(speed)
+
+
+@pytest.mark.parametrize(("data", "needle"), [(b"", "no audio on stdin"), (b"\x01\x02\x03", "not one whole sample")])
+def test_empty_or_partial_stdin_is_refused_before_any_session(
+    emulator: GladiaEmulator, tmp_path: Path, data: bytes, needle: str
+) -> None:
+    raw = ["--encoding", "wav/pcm", "--sample-rate", "16000", "--bit-depth", "16", "--channels", "2"]
+    result = _pipe(data, *raw, env=_env(None, emulator, tmp_path))
+    assert result.code == ExitCode.USAGE
+    assert needle in one_line_error(result)
+    assert not emulator.init_requests
+
+
+def test_stdin_without_realtime_says_to_add_it(emulator: GladiaEmulator, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "gladia_cli", "transcribe", "-"],
+        input=b"",
+        capture_output=True,
+        env={**os.environ, **_env(None, emulator, tmp_path)},
+        timeout=30,
+    )
+    result = Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    assert result.code == ExitCode.USAGE and "add --realtime" in one_line_error(result)

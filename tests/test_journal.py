@@ -251,3 +251,11 @@ def test_a_live_session_journals_every_captured_byte_and_learns_gladias_acks(
     assert b"".join(journal.read(journal.start)) == audio[journal.start :]
     writer.discard()
     assert jr.list_journals(tmp_path) == []
+
+
+def test_the_journal_directories_are_the_users_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    target = jr.journals_dir() / "a-session"
+    jr._private_dir(target)
+    for each in (jr.state_dir(), jr.journals_dir(), target):
+        assert each.stat().st_mode & 0o777 == 0o700, each

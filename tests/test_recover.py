@@ -309,3 +309,15 @@ def test_kill_9_during_listen_leaves_a_journal_that_recover_lists_and_reads(
     for segment in journal.segments:
         with wave.open(str(segment.path)) as w:
             assert (w.getframerate(), w.getnchannels()) == (16000, 1) and w.getnframes() * 2 >= segment.size
+
+
+def test_recover_keeps_the_journal_when_there_was_no_live_result_to_merge(
+    emu: FullGladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gladia_cli.recover import run_recover
+
+    session_id, _ = failed_session(emu, tmp_path, noise(3.0), fatal_after=40000)
+    # The live job is still `processing`: the recovered part is printed alone, and the journal stays for later.
+    assert run_recover(lambda: settings_for(emu), session_id, "text", root=tmp_path) == 0
+    assert jr.find(session_id, tmp_path).segments
+    assert "kept the journal" in capsys.readouterr().err

@@ -157,6 +157,10 @@ def open_stdin(
         raise UsageError("stdin is a terminal, not audio", hint="pipe audio in: ffmpeg -i IN -f wav - | gladia ...")
     flags = {"encoding": encoding, "sample_rate": sample_rate, "bit_depth": bit_depth, "channels": channels}
     head = _read_exactly(stream, 12)
+    if not head:
+        raise UsageError(
+            "no audio on stdin: it ended before its first byte", hint="pipe audio in: ffmpeg -i IN -f wav -"
+        )
     if len(head) == 12 and head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         fmt, size = _wav_format(stream)
         for name, value in flags.items():
@@ -173,4 +177,6 @@ def open_stdin(
         raise UsageError(f"stdin is not a WAV stream and {', '.join(missing)} not given", hint=RAW_FLAGS_HINT)
     assert encoding is not None and sample_rate is not None and bit_depth is not None and channels is not None
     fmt = _checked(PcmFormat(sample_rate=sample_rate, channels=channels, bit_depth=bit_depth, encoding=encoding))
+    if len(head) < min(12, fmt.frame_bytes):  # short reads only happen at the end of input
+        raise UsageError(f"stdin holds {len(head)} byte(s): not one whole sample of {fmt.describe()}")
     return StdinSource(stream, fmt, chunk_ms, head, wav=False)

@@ -16,6 +16,7 @@ TRANSLATION_LANGUAGES = languages.TRANSLATION
 # Known values of open or growing lists: anything else is sent with a warning (Gladia is the judge), so a new model
 # needs no new release. The live `model` is an open string in the SDK's types (`Literal["solaria-1"] | str`).
 MODELS = ("solaria-1",)
+FILE_ONLY_MODELS = ("solaria-3", "solaria-fusion")  # pre-recorded models: known, and refused for a live session
 SUMMARY_TYPES = ("general", "bullet_points", "concise")
 TRANSLATION_MODELS = ("base", "enhanced", "batch")
 MAX_METADATA_CHARS = 2000
@@ -235,6 +236,10 @@ def validate_body(body: dict[str, Any]) -> None:
     fmt.validate()
     if "model" in body:
         check_name(body["model"], "model")
+        if body["model"] in FILE_ONLY_MODELS:
+            raise UsageError(
+                f"{body['model']} is a model for files (pre-recorded), not live", hint="use solaria-1, or drop --model"
+            )
     if "endpointing" in body:
         check_range(body["endpointing"], "endpointing", 0.01, 10)
     if "maximum_duration_without_endpointing" in body:

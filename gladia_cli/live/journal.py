@@ -54,9 +54,16 @@ def journals_dir() -> Path:
 
 def _private_dir(path: Path) -> Path:
     """Create `path` (and our own parents) readable by the user alone: the audio of a meeting is private."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
+    root = state_dir()
+    ours = [path]
+    if path.is_relative_to(root):
+        parts = path.relative_to(root).parts
+        ours = [root] + [root.joinpath(*parts[: i + 1]) for i in range(len(parts))]
+    ours[0].parent.mkdir(parents=True, exist_ok=True)  # the XDG state dir itself is the system's, not ours
+    for each in ours:
+        if not each.is_dir():
+            each.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(each, 0o700)  # whatever the umask: the session ids and audio below are the user's alone
     return path
 
 

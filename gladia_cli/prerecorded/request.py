@@ -91,6 +91,8 @@ def transcribe_request(
     for item in inputs:
         check_input(item)
     if not realtime:
+        if "-" in inputs:
+            raise UsageError("- (audio on stdin) is streamed live only", hint="add --realtime")
         _refuse_other_mode(
             "live transcription only",
             "add --realtime",
