@@ -309,17 +309,31 @@ SummaryType = Annotated[
 Ner = Annotated[
     bool,
     typer.Option(
-        "--ner", rich_help_panel=ADDONS, metavar="", help="Named entities of each utterance (people, places, dates...)."
+        "--ner/--no-ner",
+        rich_help_panel=ADDONS,
+        metavar="",
+        show_default=False,
+        help="Named entities of each utterance (people, places, dates...).",
     ),
 ]
 Sentiment = Annotated[
     bool,
-    typer.Option("--sentiment", rich_help_panel=ADDONS, metavar="", help="Sentiment and emotion of each utterance."),
+    typer.Option(
+        "--sentiment/--no-sentiment",
+        rich_help_panel=ADDONS,
+        metavar="",
+        show_default=False,
+        help="Sentiment and emotion of each utterance.",
+    ),
 ]
 Chapterize = Annotated[
     bool,
     typer.Option(
-        "--chapterize", rich_help_panel=ADDONS, metavar="", help="Chapters (headline and time range) at the end."
+        "--chapterize/--no-chapterize",
+        rich_help_panel=ADDONS,
+        metavar="",
+        show_default=False,
+        help="Chapters (headline and time range) at the end.",
     ),
 ]
 ConfigFile = Annotated[
@@ -372,9 +386,10 @@ Device = Annotated[
 SystemAudio = Annotated[
     bool,
     typer.Option(
-        "--system-audio",
+        "--system-audio/--no-system-audio",
         rich_help_panel=AUDIO,
         metavar="",
+        show_default=False,
         help="Record what the computer plays (the default output's monitor); with --device, as the last channel.",
     ),
 ]
@@ -489,7 +504,14 @@ Inputs = Annotated[
     ),
 ]
 Realtime = Annotated[
-    bool, typer.Option("--realtime", rich_help_panel=AUDIO, metavar="", help="Stream the file through the live API.")
+    bool,
+    typer.Option(
+        "--realtime/--no-realtime",
+        rich_help_panel=AUDIO,
+        metavar="",
+        show_default=False,
+        help="Stream the file through the live API.",
+    ),
 ]
 Speed = Annotated[
     float | None,
@@ -501,7 +523,14 @@ Speed = Annotated[
     ),
 ]
 Diarize = Annotated[
-    bool, typer.Option("--diarize", rich_help_panel=ADDONS, metavar="", help="Label speakers (pre-recorded).")
+    bool,
+    typer.Option(
+        "--diarize/--no-diarize",
+        rich_help_panel=ADDONS,
+        metavar="",
+        show_default=False,
+        help="Label speakers (pre-recorded).",
+    ),
 ]
 Speakers = Annotated[
     int | None,

@@ -100,6 +100,16 @@ def test_live_defaults_reach_post_v2_live_and_spare_the_prerecorded_mode(emu: Gl
     assert fetched.code == 0 and fetched.stdout.splitlines()[0] == "Split infinity in a time when less is more."
 
 
+def test_a_saved_switch_is_turned_off_for_one_run_by_its_no_flag(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    write_config("diarize = true\nner = true\n")
+    wav, _ = write_wav(tmp_path / "a.wav", 0.5)
+    assert invoke(capsys, "transcribe", str(wav), "--no-diarize", "--no-ner").code == 0
+    body = emu.prerecorded.created_bodies()[0]
+    assert "diarization" not in body and "named_entity_recognition" not in body
+    assert invoke(capsys, "transcribe", str(wav)).code == 0
+    assert emu.prerecorded.created_bodies()[1]["diarization"] is True
+
+
 def test_result_takes_its_saved_output(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
     assert invoke(capsys, "transcribe", "https://example.com/a.mp3").code == 0
     job_id = emu.prerecorded.only_job().id
