@@ -16,8 +16,8 @@ from typing import Any
 from gladia_cli.audio.files import FormatRequest
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
-from gladia_cli.live import session
 from gladia_cli.live.config import LiveOptions, build_body, language_list, load_config_file, split_list
+from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.prerecorded.config import is_url
 from gladia_cli.terminal import is_tty, notice
 
@@ -64,7 +64,7 @@ class LiveRequest:
     finish_timeout: float
     record: Path | None
     output_file: Path | None
-    policy: session.ReconnectPolicy
+    policy: ReconnectPolicy
     buffer_seconds: float
     journal_max_bytes: int = 0  # 0: no audio journal (a file can be read again)
     on_failure: str = "exit"
@@ -110,10 +110,9 @@ def check_common(
         raise UsageError(f"--buffer-seconds must be more than 0, got {buffer_seconds:g}")
 
 
-def reconnect_policy(reconnect_attempts: int, reconnect_timeout: float) -> session.ReconnectPolicy:
-    """`--reconnect-attempts N` is N tries after the first opening; the class is looked up on its module at each
-    request, so a substitute put there (a test's shorter ack timeout) is the one the run gets."""
-    return session.ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout)
+def reconnect_policy(reconnect_attempts: int, reconnect_timeout: float) -> ReconnectPolicy:
+    """`--reconnect-attempts N` is N tries after the first opening."""
+    return ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout)
 
 
 def live_options(
