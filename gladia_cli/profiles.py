@@ -177,18 +177,11 @@ def dumps(config: Config) -> str:
 
 def write(config: Config) -> Path:
     """Mode 0600 in a 0700 directory, replaced atomically: a reader never sees half a file."""
+    from gladia_cli.settings import write_private
+
     path = config.path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, dumps(config).encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        write_private(path, dumps(config).encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
