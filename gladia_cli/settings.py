@@ -127,6 +127,13 @@ def mask(key: str) -> str:
     return f"{key[:4]}{'*' * 8}{key[-4:]}"
 
 
+def scrub(text: str, keys: list[str]) -> str:
+    """`text` with each of `keys` (longest first, as `known_keys` orders them) masked."""
+    for key in keys:
+        text = text.replace(key, mask(key))
+    return text
+
+
 def resolve_key(flag: str | None) -> tuple[str, str]:
     """Return (key, where it came from)."""
     if flag is not None:
