@@ -495,9 +495,7 @@ def config_get(ctx: typer.Context, key: ConfigKey) -> None:
     from gladia_cli import profiles
 
     profile, source = profiles.active_profile(_profile_flag(ctx))
-    if profile is not None:
-        profiles.require_profile(profiles.read(), profile, source)
-    entry = profiles.effective(_root_context(ctx), key, profile)
+    entry = profiles.effective(_root_context(ctx), key, profile, source)
     if entry is None:
         notice(f"{key} is not saved; the command's own default applies")
         raise typer.Exit(1)
@@ -510,9 +508,7 @@ def config_list(ctx: typer.Context) -> None:
     from gladia_cli import profiles
 
     profile, source = profiles.active_profile(_profile_flag(ctx))
-    if profile is not None:
-        profiles.require_profile(profiles.read(), profile, source)
-    config, found = profiles.entries(_root_context(ctx), profile)
+    config, found = profiles.entries(_root_context(ctx), profile, source)
     if not found:
         notice(f"nothing saved in {config.path}" + (f" for profile {profile}" if profile else ""))
     for line in profiles.list_lines(config, found, profile):
