@@ -108,6 +108,7 @@ from gladia_cli.process import main as main  # the console script's entry point,
 from gladia_cli.terminal import is_tty, notice
 
 if TYPE_CHECKING:
+    from gladia_cli.live.config import BodyFlags
     from gladia_cli.settings import Settings
 
 app = typer.Typer(
@@ -133,15 +134,20 @@ def _root(ctx: typer.Context, version: Version = False, debug: Debug = False, pr
 # --- glue -----------------------------------------------------------------------------------------------------------
 
 
-def _flags(parameters: dict[str, Any]) -> dict[str, Any]:
-    """A command's parameters (its `locals()` before anything else) as its request constructor takes them: by name,
-    the constructor's keyword parameters being the flags' (a flag added on one side only fails on the first run),
-    choices as plain strings. The key, URL and region are not the request's: they go to `_settings`."""
-    return {
-        name: value.value if isinstance(value, Enum) else value
-        for name, value in parameters.items()
-        if name not in ("api_key", "api_url", "region")
-    }
+def _flags(parameters: dict[str, Any]) -> "tuple[BodyFlags, dict[str, Any]]":
+    """A command's parameters (its `locals()` before anything else) as its request constructor takes them: the
+    body's flags together, the others by name, the constructor's keyword parameters being the flags' (a flag added
+    on one side only fails on the first run), choices as plain strings. The key, URL and region are not the
+    request's: they go to `_settings`."""
+    from gladia_cli.live.config import BodyFlags
+
+    return BodyFlags.split(
+        {
+            name: value.value if isinstance(value, Enum) else value
+            for name, value in parameters.items()
+            if name not in ("api_key", "api_url", "region")
+        }
+    )
 
 
 def _settings(api_key: str | None, api_url: str | None, region: str | None = None) -> "Callable[[], Settings]":
@@ -206,11 +212,11 @@ def listen(
 ) -> None:
     """Transcribe the microphone (or several inputs, or the system audio) live. Ctrl-C stops and prints the final
     result; Ctrl-C twice aborts."""
-    flags = _flags(locals())
+    body, flags = _flags(locals())
     from gladia_cli.live import run
     from gladia_cli.live.request import microphone_request
 
-    raise typer.Exit(run.run_request(microphone_request(**flags), _settings(api_key, api_url, region)))
+    raise typer.Exit(run.run_request(microphone_request(body, **flags), _settings(api_key, api_url, region)))
 
 
 @app.command(epilog=TRANSCRIBE_EXAMPLES)
@@ -258,10 +264,10 @@ def transcribe(
     region: Region = None,
 ) -> None:
     """Transcribe files or URLs with Gladia's pre-recorded API; with --realtime, stream one file live at --speed."""
-    flags = _flags(locals())
+    body, flags = _flags(locals())
     from gladia_cli.prerecorded.request import PrerecordedRequest, transcribe_request
 
-    request = transcribe_request(**flags)
+    request = transcribe_request(body, **flags)
     load_settings = _settings(api_key, api_url, region)
     if isinstance(request, PrerecordedRequest):
         from gladia_cli.prerecorded import run as prerecorded_run
@@ -489,9 +495,7 @@ def config_get(ctx: typer.Context, key: ConfigKey) -> None:
     from gladia_cli import profiles
 
     profile, source = profiles.active_profile(_profile_flag(ctx))
-    if profile is not None:
-        profiles.require_profile(profiles.read(), profile, source)
-    entry = profiles.effective(_root_context(ctx), key, profile)
+    entry = profiles.effective(_root_context(ctx), key, profile, source)
     if entry is None:
         notice(f"{key} is not saved; the command's own default applies")
         raise typer.Exit(1)
@@ -504,9 +508,7 @@ def config_list(ctx: typer.Context) -> None:
     from gladia_cli import profiles
 
     profile, source = profiles.active_profile(_profile_flag(ctx))
-    if profile is not None:
-        profiles.require_profile(profiles.read(), profile, source)
-    config, found = profiles.entries(_root_context(ctx), profile)
+    config, found = profiles.entries(_root_context(ctx), profile, source)
     if not found:
         notice(f"nothing saved in {config.path}" + (f" for profile {profile}" if profile else ""))
     for line in profiles.list_lines(config, found, profile):

@@ -15,7 +15,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-COMPLETE_VAR = "_GLADIA_COMPLETE"
 SHELLS = ("bash", "zsh", "fish")
 
 

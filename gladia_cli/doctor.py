@@ -278,14 +278,10 @@ def _safe(name: str, check: Callable[[Options], Check], options: Options) -> Che
 
 def _scrub(check: Check, keys: list[str]) -> Check:
     """Belt and braces: whatever a library put into a message, no key leaves this module."""
-    from gladia_cli.settings import mask
+    from gladia_cli.settings import scrub
 
     def clean(text: str | None) -> str | None:
-        if text is None:
-            return None
-        for key in keys:
-            text = text.replace(key, mask(key))
-        return text
+        return None if text is None else scrub(text, keys)
 
     return Check(check.name, check.ok, clean(check.detail) or "", clean(check.fix))
 

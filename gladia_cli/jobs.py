@@ -54,10 +54,10 @@ def write_output(text: str, output_file: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from gladia_cli.prerecorded.batch import write_text_atomic
+    from gladia_cli.outfile import write_text
 
     try:
-        write_text_atomic(output_file, text)
+        write_text(output_file, text)
     except OSError as exc:
         raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
 

@@ -73,12 +73,10 @@ def _run_app(args: list[str], *, debug: bool) -> NoReturn:
 
 def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
     """One line, whatever the message held, and never a key (a key typed as an argument ends up in messages)."""
-    from gladia_cli.settings import known_keys, mask
+    from gladia_cli.settings import known_keys, scrub
     from gladia_cli.terminal import error
 
-    for key in known_keys(args or []):
-        message = message.replace(key, mask(key))
-    error(message)
+    error(scrub(message, known_keys(args or [])))
     raise SystemExit(code)
 
 

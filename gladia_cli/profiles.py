@@ -177,18 +177,11 @@ def dumps(config: Config) -> str:
 
 def write(config: Config) -> Path:
     """Mode 0600 in a 0700 directory, replaced atomically: a reader never sees half a file."""
+    from gladia_cli.settings import write_private
+
     path = config.path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, dumps(config).encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        write_private(path, dumps(config).encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
@@ -596,10 +589,13 @@ class Entry:
     note: str = ""  # overridden by the environment, not valid, ...
 
 
-def entries(root_ctx: Any, profile: str | None) -> tuple[Config, list[Entry]]:
+def entries(root_ctx: Any, profile: str | None, source: str = "--profile") -> tuple[Config, list[Entry]]:
     """The values in effect for `profile` (top level, then the profile over it), each with where it comes from;
-    a bad entry is listed with its problem rather than refused, so `config list` helps mend the file."""
+    a bad entry is listed with its problem rather than refused, so `config list` helps mend the file. A profile
+    that does not exist is refused (`source` says who asked for it)."""
     config = read()
+    if profile is not None:
+        require_profile(config, profile, source)
     known = targets(root_ctx.command)
     found: dict[str, Entry] = {}
     for section in (None, profile) if profile else (None,):
@@ -626,9 +622,9 @@ def entries(root_ctx: Any, profile: str | None) -> tuple[Config, list[Entry]]:
     return config, list(found.values())
 
 
-def effective(root_ctx: Any, key: str, profile: str | None) -> Entry | None:
+def effective(root_ctx: Any, key: str, profile: str | None, source: str = "--profile") -> Entry | None:
+    _, found = entries(root_ctx, profile, source)  # a missing profile first, then an unknown key
     key = canonical_key(root_ctx.command, key)
-    _, found = entries(root_ctx, profile)
     return next((e for e in found if e.key == key), None)
 
 

@@ -65,21 +65,27 @@ def check_key_format(key: str) -> str:
     return key
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Mode 0600 in a 0700 directory, replaced atomically: never a moment where others can read it, and a reader
+    never sees half a file (the saved key, config.toml)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 def save_key(key: str) -> Path:
-    """Write the key with mode 0600 (directory 0700), atomically: never a moment where others can read it."""
+    """Write the key privately (see `write_private`)."""
     key = check_key_format(key)
     path = saved_key_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, (key + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        write_private(path, (key + "\n").encode())
     except OSError as exc:
         raise UsageError(f"cannot save the key in {path}: {exc.strerror or exc}") from None
     return path
@@ -119,6 +125,13 @@ def mask(key: str) -> str:
     if len(key) <= 8:
         return "*" * len(key)
     return f"{key[:4]}{'*' * 8}{key[-4:]}"
+
+
+def scrub(text: str, keys: list[str]) -> str:
+    """`text` with each of `keys` (longest first, as `known_keys` orders them) masked."""
+    for key in keys:
+        text = text.replace(key, mask(key))
+    return text
 
 
 def resolve_key(flag: str | None) -> tuple[str, str]:

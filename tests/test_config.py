@@ -300,6 +300,7 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
     import typer
 
     from gladia_cli.cli import app
+    from gladia_cli.live.config import BodyFlags
     from gladia_cli.prerecorded.request import transcribe_request
 
     command = typer.main.get_command(app).commands["transcribe"]  # type: ignore[attr-defined]
@@ -315,7 +316,8 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
             value = tmp_path / "out"
         flags = {**base, "realtime": realtime, param.name: value}
         try:
-            transcribe_request(**flags)
+            body, rest = BodyFlags.split(flags)
+            transcribe_request(body, **rest)
         except UsageError as exc:
             return "applies to" in str(exc)  # --speakers is refused as --diarize
         return False

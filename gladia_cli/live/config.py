@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,33 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f'config file {path} must hold a JSON object of request fields, like {{"model": "solaria-1"}}')
     return data
+
+
+@dataclass(frozen=True)
+class BodyFlags:
+    """The flags that shape the request body, the same on `listen` and `transcribe` (either mode): built once from
+    a command's flags, so the request constructors do not each re-list them."""
+
+    lang: list[str] | None
+    code_switching: bool | None
+    model: str | None
+    endpointing: float | None
+    partials: bool | None
+    translate: list[str] | None
+    vocabulary: list[str] | None
+    summarize: bool
+    summary_type: str | None
+    ner: bool
+    sentiment: bool
+    chapterize: bool
+    config: Path | None
+
+    @classmethod
+    def split(cls, flags: dict[str, Any]) -> tuple[BodyFlags, dict[str, Any]]:
+        """A command's flags as (the body's, the rest): every field must be there (no default hides a missing one)."""
+        names = {f.name for f in fields(cls)}
+        body = cls(**{name: value for name, value in flags.items() if name in names})
+        return body, {name: value for name, value in flags.items() if name not in names}
 
 
 @dataclass

@@ -167,10 +167,8 @@ def decode_text(data: bytes | str) -> Decoded | Unreadable:
 
 
 def _error_text(error: Any) -> str | None:
-    if isinstance(error, dict):
-        text = error.get("message")
-        return str(text) if text else "no reason given"
-    return None
+    """An `error` object read as add-on errors are (`formats.error_message`); only an object counts here."""
+    return (error_message(error) or "no reason given") if isinstance(error, dict) else None
 
 
 def _ack(kind: str, message: dict[str, Any], payload: dict[str, Any]) -> Content | None:

@@ -16,8 +16,8 @@ from typing import Any
 from gladia_cli.audio.files import FormatRequest
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
-from gladia_cli.live import session
-from gladia_cli.live.config import LiveOptions, build_body, language_list, load_config_file, split_list
+from gladia_cli.live.config import BodyFlags, LiveOptions, build_body, language_list, load_config_file, split_list
+from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.prerecorded.config import is_url
 from gladia_cli.terminal import is_tty, notice
 
@@ -64,7 +64,7 @@ class LiveRequest:
     finish_timeout: float
     record: Path | None
     output_file: Path | None
-    policy: session.ReconnectPolicy
+    policy: ReconnectPolicy
     buffer_seconds: float
     journal_max_bytes: int = 0  # 0: no audio journal (a file can be read again)
     on_failure: str = "exit"
@@ -110,69 +110,40 @@ def check_common(
         raise UsageError(f"--buffer-seconds must be more than 0, got {buffer_seconds:g}")
 
 
-def reconnect_policy(reconnect_attempts: int, reconnect_timeout: float) -> session.ReconnectPolicy:
-    """`--reconnect-attempts N` is N tries after the first opening; the class is looked up on its module at each
-    request, so a substitute put there (a test's shorter ack timeout) is the one the run gets."""
-    return session.ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout)
+def reconnect_policy(reconnect_attempts: int, reconnect_timeout: float) -> ReconnectPolicy:
+    """`--reconnect-attempts N` is N tries after the first opening."""
+    return ReconnectPolicy(max_attempts=reconnect_attempts + 1, max_seconds=reconnect_timeout)
 
 
-def live_options(
-    lang: list[str] | None,
-    code_switching: bool | None,
-    model: str | None,
-    endpointing: float | None,
-    partials: bool | None,
-    translate: list[str] | None,
-    vocabulary: list[str] | None,
-    summarize: bool,
-    summary_type: str | None,
-    config: Path | None,
-    output: str,
-    *,
-    ner: bool = False,
-    sentiment: bool = False,
-    chapterize: bool = False,
-) -> LiveOptions:
+def live_options(body: BodyFlags, output: str) -> LiveOptions:
     """The body's fields from the flags and `--config`; partials default to on where the live view shows them."""
-    if partials and not is_tty(sys.stderr) and output != "jsonl":
+    if body.partials and not is_tty(sys.stderr) and output != "jsonl":
         notice("partials are shown in the live view on a terminal; with stderr redirected, use -o jsonl to get them")
     return LiveOptions(
-        languages=language_list(lang),
-        code_switching=code_switching,
-        model=model,
-        endpointing=endpointing,
-        partials=partials,
+        languages=language_list(body.lang),
+        code_switching=body.code_switching,
+        model=body.model,
+        endpointing=body.endpointing,
+        partials=body.partials,
         partials_default=is_tty(sys.stderr) or output == "jsonl",
-        translate=language_list(translate),
-        vocabulary=split_list(vocabulary),
-        summarize=summarize,
-        summary_type=summary_type,
-        ner=ner,
-        sentiment=sentiment,
-        chapterize=chapterize,
-        base=load_config_file(config),
+        translate=language_list(body.translate),
+        vocabulary=split_list(body.vocabulary),
+        summarize=body.summarize,
+        summary_type=body.summary_type,
+        ner=body.ner,
+        sentiment=body.sentiment,
+        chapterize=body.chapterize,
+        base=load_config_file(body.config),
     )
 
 
 def microphone_request(
+    body: BodyFlags,
     *,
-    lang: list[str] | None,
-    code_switching: bool | None,
-    model: str | None,
-    endpointing: float | None,
     sample_rate: int | None,
     channels: int | None,
     bit_depth: int | None,
     encoding: str | None,
-    partials: bool | None,
-    translate: list[str] | None,
-    vocabulary: list[str] | None,
-    summarize: bool,
-    summary_type: str | None,
-    ner: bool,
-    sentiment: bool,
-    chapterize: bool,
-    config: Path | None,
     device: list[str] | str | None,
     duration: float | None,
     chunk_ms: int,
@@ -198,22 +169,7 @@ def microphone_request(
     from gladia_cli.live.inputs import check_inputs
 
     devices, channels, names = check_inputs(device, system_audio, channels, channel_names)
-    options = live_options(
-        lang,
-        code_switching,
-        model,
-        endpointing,
-        partials,
-        translate,
-        vocabulary,
-        summarize,
-        summary_type,
-        config,
-        output,
-        ner=ner,
-        sentiment=sentiment,
-        chapterize=chapterize,
-    )
+    options = live_options(body, output)
     encoding = first(encoding, options.format_field("encoding"), "wav/pcm")
     fmt = PcmFormat(
         sample_rate=first(sample_rate, options.format_field("sample_rate"), 16000),
@@ -247,25 +203,13 @@ def microphone_request(
 
 def file_request(
     file: str,
+    body: BodyFlags,
     *,
     speed: float | None,
-    lang: list[str] | None,
-    code_switching: bool | None,
-    model: str | None,
-    endpointing: float | None,
     sample_rate: int | None,
     channels: int | None,
     bit_depth: int | None,
     encoding: str | None,
-    partials: bool | None,
-    translate: list[str] | None,
-    vocabulary: list[str] | None,
-    summarize: bool,
-    summary_type: str | None,
-    ner: bool,
-    sentiment: bool,
-    chapterize: bool,
-    config: Path | None,
     duration: float | None,
     chunk_ms: int | None,
     output: str,
@@ -293,22 +237,7 @@ def file_request(
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
     if not speed >= 0 or math.isinf(speed):  # `not >=` also catches nan
         raise UsageError(f"--speed must be 0 (as fast as possible) or a finite factor, got {speed:g}")
-    options = live_options(
-        lang,
-        code_switching,
-        model,
-        endpointing,
-        partials,
-        translate,
-        vocabulary,
-        summarize,
-        summary_type,
-        config,
-        output,
-        ner=ner,
-        sentiment=sentiment,
-        chapterize=chapterize,
-    )
+    options = live_options(body, output)
     asked = FormatRequest(
         sample_rate=first(sample_rate, options.format_field("sample_rate")),
         channels=first(channels, options.format_field("channels")),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from gladia_cli.errors import UsageError
 from gladia_cli.jobs import check_output_file
-from gladia_cli.live.config import language_list, load_config_file, split_list
+from gladia_cli.live.config import BodyFlags, language_list, load_config_file, split_list
 from gladia_cli.prerecorded.client import check_audio_file
 from gladia_cli.prerecorded.config import build_prerecorded_body, is_url, unknown_prerecorded_values
 from gladia_cli.terminal import notice
@@ -45,14 +45,11 @@ class PrerecordedRequest:
 
 
 def transcribe_request(
+    body: BodyFlags,
     *,
     inputs: list[str],
     realtime: bool,
     speed: float | None,
-    lang: list[str] | None,
-    code_switching: bool | None,
-    model: str | None,
-    endpointing: float | None,
     diarize: bool,
     speakers: int | None,
     min_speakers: int | None,
@@ -61,15 +58,6 @@ def transcribe_request(
     channels: int | None,
     bit_depth: int | None,
     encoding: str | None,
-    partials: bool | None,
-    translate: list[str] | None,
-    vocabulary: list[str] | None,
-    summarize: bool,
-    summary_type: str | None,
-    ner: bool,
-    sentiment: bool,
-    chapterize: bool,
-    config: Path | None,
     duration: float | None,
     chunk_ms: int | None,
     output: str,
@@ -104,8 +92,8 @@ def transcribe_request(
                 "--reconnect-attempts": reconnect_attempts is not None,
                 "--reconnect-timeout": reconnect_timeout is not None,
                 "--buffer-seconds": buffer_seconds is not None,
-                "--endpointing": endpointing is not None,
-                "--partials": partials is not None,
+                "--endpointing": body.endpointing is not None,
+                "--partials": body.partials is not None,
                 "--record": record is not None,
                 "--duration": duration is not None,
                 "--sample-rate": sample_rate is not None,
@@ -117,21 +105,11 @@ def transcribe_request(
         )
         return prerecorded_request(
             inputs,
-            lang=lang,
-            code_switching=code_switching,
-            model=model,
+            body,
             diarize=diarize,
             speakers=speakers,
             min_speakers=min_speakers,
             max_speakers=max_speakers,
-            translate=translate,
-            vocabulary=vocabulary,
-            summarize=summarize,
-            summary_type=summary_type,
-            ner=ner,
-            sentiment=sentiment,
-            chapterize=chapterize,
-            config=config,
             output=output,
             output_file=output_file,
             output_dir=output_dir,
@@ -157,24 +135,12 @@ def transcribe_request(
 
     return file_request(
         inputs[0],
+        body,
         speed=speed,
-        lang=lang,
-        code_switching=code_switching,
-        model=model,
-        endpointing=endpointing,
         sample_rate=sample_rate,
         channels=channels,
         bit_depth=bit_depth,
         encoding=encoding,
-        partials=partials,
-        translate=translate,
-        vocabulary=vocabulary,
-        summarize=summarize,
-        summary_type=summary_type,
-        ner=ner,
-        sentiment=sentiment,
-        chapterize=chapterize,
-        config=config,
         duration=duration,
         chunk_ms=chunk_ms,
         output=output,
@@ -203,22 +169,12 @@ def check_input(item: str) -> None:
 
 def prerecorded_request(
     inputs: list[str],
+    body: BodyFlags,
     *,
-    lang: list[str] | None,
-    code_switching: bool | None,
-    model: str | None,
     diarize: bool,
     speakers: int | None,
     min_speakers: int | None,
     max_speakers: int | None,
-    translate: list[str] | None,
-    vocabulary: list[str] | None,
-    summarize: bool,
-    summary_type: str | None,
-    ner: bool,
-    sentiment: bool,
-    chapterize: bool,
-    config: Path | None,
     output: str,
     output_file: Path | None,
     output_dir: Path | None,
@@ -227,23 +183,23 @@ def prerecorded_request(
     verbose: bool,
 ) -> PrerecordedRequest:
     """The body, then where the output goes; one local file is checked here, its own problem before the key's."""
-    body = build_prerecorded_body(
-        languages=language_list(lang),
-        code_switching=code_switching,
+    fields = build_prerecorded_body(
+        languages=language_list(body.lang),
+        code_switching=body.code_switching,
         diarize=diarize,
         speakers=speakers,
         min_speakers=min_speakers,
         max_speakers=max_speakers,
-        translate=language_list(translate),
-        summarize=summary_type if summary_type is not None else ("general" if summarize else None),
-        vocabulary=split_list(vocabulary),
-        model=model,
-        ner=ner,
-        sentiment=sentiment,
-        chapterize=chapterize,
-        base=load_config_file(config),
+        translate=language_list(body.translate),
+        summarize=body.summary_type if body.summary_type is not None else ("general" if body.summarize else None),
+        vocabulary=split_list(body.vocabulary),
+        model=body.model,
+        ner=body.ner,
+        sentiment=body.sentiment,
+        chapterize=body.chapterize,
+        base=load_config_file(body.config),
     )
-    for warning in unknown_prerecorded_values(body):
+    for warning in unknown_prerecorded_values(fields):
         notice(warning)
     if output_file is not None and output_dir is not None:
         raise UsageError("--output-file and --output-dir cannot be combined", hint="use one or the other")
@@ -251,7 +207,7 @@ def prerecorded_request(
         raise UsageError(f"--output-dir {output_dir} is a file, not a directory", hint="give a directory")
     if output_file is not None:
         check_output_file(output_file)
-    request = PrerecordedRequest(tuple(inputs), body, output, output_file, output_dir, jobs, force, verbose)
+    request = PrerecordedRequest(tuple(inputs), fields, output, output_file, output_dir, jobs, force, verbose)
     if request.single:
         if not is_url(inputs[0]):
             check_audio_file(Path(inputs[0]))
