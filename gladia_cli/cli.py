@@ -124,11 +124,11 @@ app = typer.Typer(
 @app.callback()
 def _root(ctx: typer.Context, version: Version = False, debug: Debug = False, profile: Profile = None) -> None:
     """Live and file transcription with Gladia's speech-to-text API."""
-    from gladia_cli import profiles
+    from gladia_cli import profiles, typer_seam
 
     if ctx.invoked_subcommand in profiles.COMMANDS:
-        # Saved defaults as click's default_map: applied only where no flag was typed.
-        ctx.default_map = profiles.default_map(ctx, profile)
+        # Saved defaults, applied only where no flag was typed.
+        typer_seam.set_default_map(ctx, profiles.saved_defaults(ctx, profile))
 
 
 # --- glue -----------------------------------------------------------------------------------------------------------
@@ -469,7 +469,9 @@ app.add_typer(config_app, name="config")
 
 
 def _root_context(ctx: typer.Context) -> typer.Context:
-    return ctx.find_root()  # type: ignore[return-value]
+    from gladia_cli import typer_seam
+
+    return typer_seam.root_context(ctx)  # type: ignore[no-any-return]
 
 
 def _profile_flag(ctx: typer.Context) -> str | None:

@@ -2,7 +2,7 @@
 
 A Tab press must not start Python (~160 ms): the scripts carry the commands, options and fixed values (language
 codes, formats, encodings, models...) and only `--device` runs `gladia devices`, because device names change. They
-are generated from the Typer app's click tree and the value lists below, so they cannot drift from the CLI.
+are generated from the Typer app's command tree and the value lists below, so they cannot drift from the CLI.
 
 The Python-side answers (`$_GLADIA_COMPLETE`, Typer's protocol) stay for scripts installed by earlier versions.
 """
@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gladia_cli import typer_seam
+    from gladia_cli.typer_seam import Param
 
 SHELLS = ("bash", "zsh", "fish")
 
 
 def enable() -> None:
     """Register Typer's completion classes so a completion request is answered (only when one is made)."""
-    from typer._completion_classes import completion_init
+    from gladia_cli.typer_seam import enable_completion
 
-    completion_init()
+    enable_completion()
 
 
 def complete_languages(incomplete: str, *, translation: bool = False) -> list[tuple[str, str]]:
@@ -116,41 +119,20 @@ def _value_lists() -> dict[str, Words]:
     return {"--lang": _languages(False), "--translate": _languages(True), **CHOICES}
 
 
-def _annotation(param: Any) -> Any:
-    """The parameter's Python type: Typer >= 0.25 keeps it on `type_descriptor`; older ones only have click's."""
-    import typing
-
-    descriptor = getattr(param, "type_descriptor", None)
-    annotation = getattr(descriptor, "annotation", None)
-    if annotation is None:
-        return None
-    while typing.get_origin(annotation) is not None:  # list[X], X | None
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if not args:
-            return None
-        annotation = args[0]
-    return annotation
-
-
-def _kind(param: Any, lists: dict[str, Words]) -> tuple[str, Words]:
+def _kind(param: Param, lists: dict[str, Words]) -> tuple[str, Words]:
     name = next((o for o in param.opts if o in lists or o == "--device"), None)
     if name == "--device":
         return DEVICES, ()
     if name is not None:
         return WORDS, lists[name]
-    annotation = _annotation(param)
-    click_type = getattr(param, "type", None)
-    choices = getattr(click_type, "choices", None)
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return WORDS, tuple((str(member.value), "") for member in annotation)
-    if choices:
-        return WORDS, tuple((str(getattr(c, "value", c)), "") for c in choices)
-    if annotation is Path or type(click_type).__name__ == "Path" or "FILE" in (param.metavar or ""):
+    if param.choices:
+        return WORDS, tuple((choice, "") for choice in param.choices)
+    if param.value_type is Path or "FILE" in param.metavar:
         return FILES, ()
     return NOTHING, ()
 
 
-def _with_aliases(names: list[str]) -> tuple[str, ...]:
+def _with_aliases(names: tuple[str, ...]) -> tuple[str, ...]:
     """An option's names and the spellings `process` maps onto it (`--cs`), which its declaration leaves out."""
     from gladia_cli.process import SHORT_ALIASES
 
@@ -158,50 +140,47 @@ def _with_aliases(names: list[str]) -> tuple[str, ...]:
 
 
 def commands() -> list[Command]:
-    """Every command and group of the CLI, walked from the click tree Typer builds (the one that parses argv)."""
-    import typer
-
+    """Every command and group of the CLI, walked from the tree Typer builds (the one that parses argv)."""
     from gladia_cli.cli import app
+    from gladia_cli.typer_seam import command_tree
 
-    root = typer.main.get_command(app)
-    help_names = tuple(root.context_settings.get("help_option_names", ["--help"]))
+    root = command_tree(app)
     lists = _value_lists()
     found: list[Command] = []
 
-    def walk(command: Any, path: str) -> None:
-        options: list[Option] = [Option(help_names, "Show this help.", None)]
+    def walk(command: typer_seam.Command) -> None:
+        options: list[Option] = [Option(root.help_names, "Show this help.", None)]
         arguments: str = NOTHING
         argument_words: Words = ()
         for param in command.params:
-            if getattr(param, "hidden", False):
+            if param.hidden:
                 continue
-            if param.param_type_name == "argument":
+            if not param.is_option:
                 arguments, argument_words = _kind(param, lists)
                 continue
-            help_text = _short(getattr(param, "help", ""))
-            if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            help_text = _short(param.help)
+            if param.is_flag or param.is_counter:
                 options.append(Option(_with_aliases(param.opts), help_text, None))
                 if param.secondary_opts:
-                    options.append(Option(tuple(param.secondary_opts), help_text, None))
+                    options.append(Option(param.secondary_opts, help_text, None))
                 continue
             kind, words = _kind(param, lists)
             options.append(Option(_with_aliases(param.opts), help_text, kind, words))
-        subs = getattr(command, "commands", {})
-        visible = {name: sub for name, sub in subs.items() if not getattr(sub, "hidden", False)}
+        visible = {name: sub for name, sub in command.subcommands.items() if not sub.hidden}
         found.append(
             Command(
-                path,
-                _short(getattr(command, "help", "")),
+                command.path,
+                _short(command.help),
                 tuple(options),
-                tuple((name, _short(sub.help or sub.short_help)) for name, sub in visible.items()),
+                tuple((name, _short(sub.help)) for name, sub in visible.items()),
                 arguments,
                 argument_words,
             )
         )
-        for name, sub in visible.items():
-            walk(sub, f"{path} {name}".strip())
+        for sub in visible.values():
+            walk(sub)
 
-    walk(root, "")
+    walk(root)
     return found
 
 

@@ -26,7 +26,6 @@ SILENT_DBFS = -60.0  # a muted or disconnected input: nothing but the converter'
 CLIPPED_FRACTION = 0.001  # more than 0.1% of samples at full scale: the input gain is too high
 API_TIMEOUT = 5.0
 MIN_PYTHON = (3, 10)
-DEPENDENCIES = ("typer", "click", "rich", "sounddevice", "numpy", "websocket-client", "requests")
 
 
 @dataclass(frozen=True)
@@ -68,17 +67,25 @@ def check_python(_: Options) -> Check:
 
 
 def check_packages(_: Options) -> Check:
-    from importlib.metadata import PackageNotFoundError, version
+    """The requirements the installed `gladia` declares (its metadata, not a list kept here), each installed and
+    recent enough."""
+    from gladia_cli import requirements
 
-    found, missing = [], []
-    for dist in DEPENDENCIES:
-        try:
-            found.append(f"{dist} {version(dist)}")
-        except PackageNotFoundError:
-            missing.append(dist)
-    detail = f"gladia {__version__}; " + ", ".join(found)
-    if missing:
-        return Check("packages", False, f"missing: {', '.join(missing)}; {detail}", f"pip install {' '.join(missing)}")
+    try:
+        found = requirements.installed(requirements.DISTRIBUTION)
+    except requirements.NotInstalled:
+        return Check(
+            "packages",
+            False,
+            f"gladia {__version__} runs from a source tree, not an installed package",
+            "install it: pip install . (or pipx install .) in the source tree",
+        )
+    bad = [r for r in found if not r.ok]
+    detail = f"gladia {__version__}; " + ", ".join(f"{r.name} {r.installed}" for r in found if r.installed)
+    if bad:
+        problems = ", ".join(r.problem for r in bad)
+        fix = "pip install " + " ".join(f"'{r.requirement}'" for r in bad)
+        return Check("packages", False, f"{problems}; {detail}", fix)
     return Check("packages", True, detail)
 
 

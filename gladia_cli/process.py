@@ -23,13 +23,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run_app(args: list[str], *, debug: bool) -> NoReturn:
-    import typer
-
+    from gladia_cli import typer_seam
     from gladia_cli.cli import app
 
-    # Newer Typer vendors its own click: take the exception classes from wherever Typer's come from.
-    click = sys.modules[typer.BadParameter.__module__]
-
+    click = typer_seam.errors()
     try:
         code = app(args=args, prog_name="gladia", standalone_mode=False)
     except GladiaError as exc:
@@ -38,18 +35,18 @@ def _run_app(args: list[str], *, debug: bool) -> NoReturn:
 
             traceback.print_exc()
         _fail(str(exc), int(exc.exit_code), args)
-    except click.NoArgsIsHelpError as exc:
-        sys.stderr.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
+    except click.no_args_is_help as exc:
+        help_text = typer_seam.help_of(exc)
+        sys.stderr.write(help_text + "\n" if help_text else "")
         raise SystemExit(ExitCode.USAGE) from None
-    except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else "gladia"
-        _fail(f"{exc.format_message()} (see `{command} --help`)", ExitCode.USAGE, args)
-    except typer.Abort:
+    except click.usage as exc:
+        _fail(f"{typer_seam.error_message(exc)} (see `{typer_seam.command_path(exc)} --help`)", ExitCode.USAGE, args)
+    except click.abort:
         _fail("aborted", ExitCode.ABORTED)
     except KeyboardInterrupt:
         _fail("aborted", ExitCode.ABORTED)
-    except click.ClickException as exc:
-        _fail(exc.format_message(), ExitCode.USAGE, args)
+    except click.click as exc:
+        _fail(typer_seam.error_message(exc), ExitCode.USAGE, args)
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `| head`): not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -157,18 +154,30 @@ def _summary_type_argv(args: list[str]) -> list[str]:
 def _terminate_like_ctrl_c() -> Iterator[None]:
     """SIGTERM (timeout, systemd, docker stop) unwinds like Ctrl-C, so temporary files go and job ids are printed;
     a live session installs its own handlers on top (first SIGTERM = a clean stop) and restores this one.
-    The previous handler is back when the command ends (main() may be called in-process, e.g. by tests)."""
+
+    SIGINT is made Ctrl-C even when it was inherited ignored: a shell without job control starts `cmd &` with
+    SIGINT ignored, and Python then leaves it so, which turned `kill -INT` from a script (or CI's harness) into a
+    request that hung until the server answered. The previous handlers are back when the command ends (main() may
+    be called in-process, e.g. by tests)."""
     import signal
     import threading
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.signal(signal.SIGTERM, interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    own_term = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    if own_term:
+        signal.signal(signal.SIGTERM, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if own_term:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if previous_int == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

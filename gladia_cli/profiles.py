@@ -1,5 +1,6 @@
-"""Saved defaults and profiles: `config.toml` beside the saved key, read into click's `default_map` so a typed flag
-still wins, and written back (by `gladia config`) with the key's care: mode 0600, directory 0700, atomically.
+"""Saved defaults and profiles: `config.toml` beside the saved key, applied (through `typer_seam`) only where no
+flag was typed, so a typed flag still wins, and written back (by `gladia config`) with the key's care: mode 0600,
+directory 0700, atomically.
 
 The file holds defaults for every command at top level and named sets in `[profile.NAME]` tables; keys are the
 commands' long option names without dashes (`lang`, `sample-rate`, `api-url`). A value applies to each command whose
@@ -20,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gladia_cli import typer_seam
 from gladia_cli.errors import UsageError
+from gladia_cli.typer_seam import Command, Param
 
 FILE_NAME = "config.toml"
 PROFILE_ENV = "GLADIA_PROFILE"
@@ -195,37 +198,41 @@ class Target:
     """One command's option that a key sets."""
 
     command: str
-    param: Any  # the click/Typer parameter: it converts and checks values as the command line does
+    param: Param  # it converts and checks values as the command line does
 
 
-def key_of(param: Any) -> str | None:
+def key_of(param: Param) -> str | None:
     """The first long option name without dashes; None for arguments."""
-    long_names = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
-    if param.param_type_name != "option" or not long_names:
+    if not param.is_option or not param.long_names:
         return None
-    return long_names[0][2:]
+    return param.long_names[0][2:]
 
 
-def _aliases(param: Any) -> list[str]:
-    return [o[2:] for o in param.opts if o.startswith("--")]
+def _aliases(param: Param) -> list[str]:
+    return [o[2:] for o in param.long_names]
 
 
-def targets(root: Any) -> dict[str, list[Target]]:
+def tree(root_ctx: Any) -> Command:
+    """The command tree of the command line being run."""
+    return typer_seam.context_tree(root_ctx)
+
+
+def targets(root: Command) -> dict[str, list[Target]]:
     """Every key the file may hold -> the (command, option) pairs it sets."""
     found: dict[str, list[Target]] = {}
     for command in COMMANDS:
-        sub = root.commands.get(command)
+        sub = root.subcommands.get(command)
         if sub is None:
             continue
         excluded = EXCLUDED["*"] | EXCLUDED.get(command, frozenset())
         for param in sub.params:
             key = key_of(param)
-            if key is not None and key not in excluded and not getattr(param, "is_eager", False):
+            if key is not None and key not in excluded and not param.eager:
                 found.setdefault(key, []).append(Target(command, param))
     return found
 
 
-def canonical_key(root: Any, key: str) -> str:
+def canonical_key(root: Command, key: str) -> str:
     """`language` -> `lang`, `--sample-rate` -> `sample-rate`; refuse a key no command takes."""
     key = key.strip().lstrip("-")
     known = targets(root)
@@ -243,15 +250,6 @@ def _unknown_hint(key: str) -> str:
     return "keys are the long options of listen, transcribe, result... without dashes (see `gladia listen --help`)"
 
 
-def _is_flag(param: Any) -> bool:
-    return bool(getattr(param, "is_flag", False))
-
-
-def _sub_context(root_ctx: Any, command: str) -> Any:
-    sub = root_ctx.command.commands[command]
-    return type(root_ctx)(sub, parent=root_ctx, info_name=command, resilient_parsing=True)
-
-
 def _problem(root_ctx: Any, key: str, target: Target, value: Any) -> str | None:
     """Why this option refuses this value (None: it takes it), by its own conversion and checks."""
     param = target.param
@@ -264,14 +262,13 @@ def _problem(root_ctx: Any, key: str, target: Target, value: Any) -> str | None:
         value = items
     elif isinstance(value, list):
         return "takes one value, not a list"
-    elif isinstance(value, bool) != _is_flag(param):
-        return "expects true or false" if _is_flag(param) else "expects a value, not true/false"
-    errors = _click_errors()
+    elif isinstance(value, bool) != param.is_flag:
+        return "expects true or false" if param.is_flag else "expects a value, not true/false"
     try:
-        param.process_value(_sub_context(root_ctx, target.command), value)
+        typer_seam.convert(root_ctx, target.command, param, value)
         check_value(key, value)
-    except errors as exc:
-        return " ".join(str(getattr(exc, "message", None) or exc).split())
+    except typer_seam.Refused as exc:
+        return str(exc)
     except UsageError as exc:
         return exc.message
     return None
@@ -381,18 +378,11 @@ def check_value(key: str, value: Any) -> None:
         check(value)
 
 
-def _click_errors() -> type[Exception]:
-    """Newer Typer vendors its own click: take the exception class from wherever Typer's come from."""
-    import typer
-
-    return sys.modules[typer.BadParameter.__module__].ClickException  # type: ignore[no-any-return]
-
-
 def accepting(root_ctx: Any, key: str, value: Any) -> tuple[list[str], str | None]:
     """The commands that take `value` for `key`, and the first refusal (when none does)."""
     commands: list[str] = []
     refusal = None
-    for target in targets(root_ctx.command).get(key, []):
+    for target in targets(tree(root_ctx)).get(key, []):
         problem = _problem(root_ctx, key, target, value)
         if problem is None:
             commands.append(target.command)
@@ -440,7 +430,7 @@ def _fix(key: str, profile: str | None) -> str:
 def check_section(root_ctx: Any, config: Config, profile: str | None) -> dict[str, list[str]]:
     """Every key of a section known and its value taken by some command: key -> the commands that take it."""
     out: dict[str, list[str]] = {}
-    known = targets(root_ctx.command)
+    known = targets(tree(root_ctx))
     for key, value in config.section(profile).items():
         if key not in known:
             raise UsageError(
@@ -457,10 +447,10 @@ def check_section(root_ctx: Any, config: Config, profile: str | None) -> dict[st
     return out
 
 
-# --- applying: click's default_map ----------------------------------------------------------------------------------
+# --- applying: the saved defaults -----------------------------------------------------------------------------------
 
 
-def default_map(root_ctx: Any, profile_flag: str | None) -> dict[str, dict[str, Any]]:
+def saved_defaults(root_ctx: Any, profile_flag: str | None) -> dict[str, dict[str, Any]]:
     """{command: {parameter name: value}} for the root context: top level, then the profile over it; a key the
     environment provides is left to the environment."""
     config = read()
@@ -472,7 +462,7 @@ def default_map(root_ctx: Any, profile_flag: str | None) -> dict[str, dict[str, 
         check_section(root_ctx, config, section)
         merged.update(config.section(section))
     result: dict[str, dict[str, Any]] = {}
-    known = targets(root_ctx.command)
+    known = targets(tree(root_ctx))
     for key, value in merged.items():
         if os.environ.get(ENVIRONMENT.get(key, ""), "").strip():
             continue
@@ -501,14 +491,7 @@ def _only_when(*, realtime: bool, value: Any, otherwise: Any) -> Callable[[], An
     hence `otherwise`: the option's built-in default."""
 
     def default() -> Any:
-        import importlib
-
-        import typer
-
-        # click.globals, or the copy newer Typer vendors: wherever Typer's own classes come from.
-        click_globals = importlib.import_module(typer.BadParameter.__module__.rsplit(".", 1)[0] + ".globals")
-        ctx = click_globals.get_current_context(silent=True)
-        given = ctx.params.get("realtime") if ctx is not None else None
+        given = typer_seam.current_params().get("realtime")
         return value if given is not None and bool(given) == realtime else otherwise
 
     return default
@@ -519,7 +502,7 @@ def _only_when(*, realtime: bool, value: Any, otherwise: Any) -> Callable[[], An
 
 def convert(root_ctx: Any, key: str, values: list[str]) -> tuple[Any, list[str]]:
     """The TOML value for `config set KEY VALUE...`, checked by the options it sets; and the commands taking it."""
-    pairs = targets(root_ctx.command)[key]
+    pairs = targets(tree(root_ctx))[key]
     param = pairs[0].param
     if param.multiple:
         value: Any = list(values)
@@ -533,27 +516,25 @@ def convert(root_ctx: Any, key: str, values: list[str]) -> tuple[Any, list[str]]
     return value, commands
 
 
-def _typed(param: Any, text: str) -> Any:
+def _typed(param: Param, text: str) -> Any:
     """The command line's string as the TOML type the option holds (true, 16000, 0.3 or a string)."""
-    if _is_flag(param):
+    if param.is_flag:
         lowered = text.strip().lower()
         if lowered in ("true", "yes", "on", "1"):
             return True
         if lowered in ("false", "no", "off", "0"):
             return False
         return text  # refused by the option's own check, with its message
-    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-    type_name = type(getattr(param, "type", None)).__name__
     with contextlib.suppress(ValueError):
-        if annotation is int or type_name == "IntParamType":
+        if param.value_type is int:
             return int(text)
-        if annotation is float or type_name == "FloatParamType":
+        if param.value_type is float:
             return float(text)
     return text
 
 
 def set_value(root_ctx: Any, key: str, values: list[str], profile: str | None) -> tuple[Path, str, Any, list[str]]:
-    key = canonical_key(root_ctx.command, key)
+    key = canonical_key(tree(root_ctx), key)
     value, commands = convert(root_ctx, key, values)
     config = read()
     if profile is not None:
@@ -572,7 +553,7 @@ def unset_value(root_ctx: Any, key: str, profile: str | None) -> tuple[Path, boo
     name = key.strip().lstrip("-")
     if name not in section:
         with contextlib.suppress(UsageError):
-            name = canonical_key(root_ctx.command, name)
+            name = canonical_key(tree(root_ctx), name)
     if name not in section:
         return config.path, False
     del section[name]
@@ -596,7 +577,7 @@ def entries(root_ctx: Any, profile: str | None, source: str = "--profile") -> tu
     config = read()
     if profile is not None:
         require_profile(config, profile, source)
-    known = targets(root_ctx.command)
+    known = targets(tree(root_ctx))
     found: dict[str, Entry] = {}
     for section in (None, profile) if profile else (None,):
         label = f"profile {section}" if section else "defaults"
@@ -624,7 +605,7 @@ def entries(root_ctx: Any, profile: str | None, source: str = "--profile") -> tu
 
 def effective(root_ctx: Any, key: str, profile: str | None, source: str = "--profile") -> Entry | None:
     _, found = entries(root_ctx, profile, source)  # a missing profile first, then an unknown key
-    key = canonical_key(root_ctx.command, key)
+    key = canonical_key(tree(root_ctx), key)
     return next((e for e in found if e.key == key), None)
 
 

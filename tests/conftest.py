@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,3 +42,43 @@ def api_env(emulator: GladiaEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
     return emulator
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Markers: what each test needs, so `pytest -m "not slow"` is a fast inner loop (the README's command runs them all)
+# --------------------------------------------------------------------------------------------------------------------
+
+# A test is marked by the fixtures it uses (their whole closure: `tone` brings `virtual_mic`), so a new test gets its
+# marks without anyone remembering them.
+_BY_FIXTURE = {
+    "virtual_mic": "pulse",
+    "tmux": "tmux",
+    "emulator": "emulator",
+    "emu": "emulator",
+    "api_env": "emulator",
+}
+_SLOW_KINDS = frozenset({"pulse", "tmux", "packaging"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _BY_FIXTURE.items():
+            if fixture in names:
+                item.add_marker(marker)
+        if any(item.get_closest_marker(kind) for kind in _SLOW_KINDS):
+            item.add_marker("slow")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under CI a test skipped for a missing tool (ffmpeg, tmux, zsh...) fails: `.ci/run` installs them all, so such
+    a skip means the install is broken, and a green run would hide it."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (os.environ.get("CI") and report.skipped and isinstance(report.longrepr, tuple)):
+        return
+    reason = str(report.longrepr[2])
+    if any(words in reason for words in ("not installed", "is needed", "needs espeak-ng", "needs coreutils")):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where .ci/run installs every tool: {reason}"

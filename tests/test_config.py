@@ -297,21 +297,19 @@ def test_toml_strings_round_trip(value: str) -> None:
 
 def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
     """REALTIME_ONLY / PRERECORDED_ONLY must be exactly the options transcribe refuses in the other mode."""
-    import typer
-
     from gladia_cli.cli import app
     from gladia_cli.live.config import BodyFlags
     from gladia_cli.prerecorded.request import transcribe_request
+    from gladia_cli.typer_seam import command_tree
 
-    command = typer.main.get_command(app).commands["transcribe"]  # type: ignore[attr-defined]
+    command = command_tree(app).subcommands["transcribe"]
     wav, _ = write_wav(tmp_path / "a.wav", 0.5)
     base = {p.name: p.default for p in command.params if p.name not in ("api_key", "api_url", "region")}
     base.update(inputs=[str(wav)], output="text", speed=None)
     samples = {int: 2, float: 0.5, bool: True, str: "wav/pcm", Path: tmp_path / "new.wav"}
 
     def refused(key: str, param, realtime: bool) -> bool:
-        annotation = param.type_descriptor.annotation if hasattr(param, "type_descriptor") else None
-        value = samples.get(annotation, samples[str]) if not param.is_flag else True
+        value = samples.get(param.value_type, samples[str]) if not param.is_flag else True
         if key in ("output-dir",):
             value = tmp_path / "out"
         flags = {**base, "realtime": realtime, param.name: value}
@@ -323,7 +321,7 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
         return False
 
     live_only, pre_only = set(), set()
-    for key, pairs in profiles.targets(typer.main.get_command(app)).items():
+    for key, pairs in profiles.targets(command_tree(app)).items():
         for target in pairs:
             if target.command != "transcribe" or key in ("realtime", "api-url", "region"):
                 continue

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer
 from cli_runner import run
 
 from gladia_cli.cli import app
+from gladia_cli.typer_seam import command_tree
 
 LONG_PANELS = ["Audio input", "Language and model", "Add-ons", "Output", "Connection and reliability", "Key and server"]
 PANELS = {
@@ -19,11 +19,10 @@ PANELS = {
 
 
 def long_names(command: str) -> list[str]:
-    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
     return [
         name
-        for param in click_command.params
-        if not getattr(param, "hidden", False)
+        for param in command_tree(app).subcommands[command].params
+        if not param.hidden
         for name in (*param.opts, *param.secondary_opts)
         if name.startswith("--")
     ]

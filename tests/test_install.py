@@ -14,14 +14,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from emulator import GladiaEmulator
+from wavs import write_wav
 
 from gladia_cli import __version__
+
+if __package__:  # tests/ imported as a package
+    from .virtual_mic import VirtualMic, virtual_mic
+else:  # rootdir-relative import of tests/ (no __init__.py)
+    from virtual_mic import VirtualMic, virtual_mic
+
+__all__ = ["virtual_mic"]  # the fixture is used by name, not referenced
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sh(*cmd: str | Path, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+def sh(
+    *cmd: str | Path, cwd: Path, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = env or {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     proc = subprocess.run(
         [str(c) for c in cmd], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout, check=False
     )
@@ -29,8 +40,13 @@ def sh(*cmd: str | Path, cwd: Path, timeout: float = 180) -> subprocess.Complete
     return proc
 
 
+@pytest.mark.packaging
 @pytest.mark.timeout(300)
-def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
+def test_wheel_installs_into_a_fresh_venv_and_runs(
+    tmp_path: Path, emulator: GladiaEmulator, virtual_mic: VirtualMic
+) -> None:
+    """A newcomer's first five minutes: install, `gladia --help`, `gladia listen --help`, then `gladia doctor` in a
+    clean HOME with a key, the loopback Gladia and a microphone: every check ok."""
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(ROOT / "pyproject.toml", src)
@@ -55,3 +71,24 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
     where = sh(python, "-c", "import gladia_cli; print(gladia_cli.__file__)", cwd=elsewhere).stdout
     assert Path(where.strip()).is_relative_to(venv), where  # the installed copy, not the checkout
     assert sh(gladia, "completion", "bash", cwd=elsewhere).stdout == (ROOT / "completions" / "gladia.bash").read_text()
+    assert "Usage: gladia listen" in sh(gladia, "listen", "--help", cwd=elsewhere).stdout
+
+    home = tmp_path / "home"  # nothing saved yet: no config, no key file
+    home.mkdir()
+    wav, _ = write_wav(tmp_path / "tone.wav", 2.0)
+    virtual_mic.play(wav, loop=True)
+    clean = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "GLADIA_API_KEY": "test-key",
+        "GLADIA_API_URL": emulator.base_url,
+        **virtual_mic.env,
+    }
+    try:
+        report = sh(gladia, "doctor", cwd=elsewhere, env=clean, timeout=60).stdout  # exit 0 asserted by sh
+    finally:
+        virtual_mic.stop_playing()
+    assert "FAIL" not in report, report
+    for name in ("python", "packages", "portaudio", "input devices", "listen", "api key", "gladia api"):
+        assert any(line.startswith(f"ok   {name} ") for line in report.splitlines()), report
