@@ -223,3 +223,45 @@ def test_sigterm_while_pre_recorded_jobs_run_says_where_they_are(
     for job in emu.prerecorded.jobs.values():
         assert f"gladia result {job.id} --wait" in err
     assert not list(tmp_path.rglob("*.part"))
+
+
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("command", [("list",), ("result", "5ce0aa73-1572-4172-870b-b28442a46077")])
+def test_sigint_aborts_even_when_inherited_ignored(emu: GladiaEmulator, tmp_path: Path, command: tuple[str, ...]):
+    """A shell without job control starts `gladia … &` with SIGINT ignored, and Python leaves it so: `kill -INT`
+    from a script (or a CI harness that runs the suite that way) then waited out a hung request. Ctrl-C is Ctrl-C."""
+    emu.http_hang_seconds = 60
+    env = {**os.environ, "GLADIA_API_KEY": "test-key", "GLADIA_API_URL": emu.base_url, "HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gladia_cli", *command],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignoring_sigint,  # noqa: PLW1509 - the child inherits SIG_IGN, as from `cmd &` in sh
+    )
+    deadline = time.monotonic() + 30
+    while not emu.http_requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert emu.http_requests, "the request never reached the emulator"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == ExitCode.ABORTED, err
+    assert "aborted" in one_line_error(Result(proc.returncode, out, err))
+
+
+def test_main_restores_an_ignored_sigint() -> None:
+    """In-process callers (tests, scripts) get their SIGINT disposition back."""
+    from gladia_cli.process import main
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(SystemExit):
+            main(["--version"])
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
