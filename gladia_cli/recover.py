@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gladia_cli import formats
-from gladia_cli.errors import GladiaError, UsageError
+from gladia_cli.errors import ApiError, GladiaError, UsageError
 from gladia_cli.live.journal import Journal, find, journals_dir, list_journals
 from gladia_cli.settings import Settings
 from gladia_cli.terminal import is_tty, notice
@@ -88,7 +88,8 @@ def merge(live: dict[str, Any] | None, recovered: dict[str, Any] | None, offset:
         language = u.get("language")
         if isinstance(language, str) and language and language not in languages:
             languages.append(language)
-    recovered_meta = (recovered or {}).get("result", {}).get("metadata", {}) if recovered else {}
+    recovered_result = recovered.get("result") if isinstance(recovered, dict) else None
+    recovered_meta = recovered_result.get("metadata") if isinstance(recovered_result, dict) else None
     duration = recovered_meta.get("audio_duration") if isinstance(recovered_meta, dict) else None
     job: dict[str, Any] = {
         "id": session_id,
@@ -158,6 +159,20 @@ def _transcribe_cut(settings: Settings, journal: Journal) -> dict[str, Any] | No
             cut.unlink()
 
 
+def _check_recovered(job: Any, journal: Journal) -> None:
+    """The recovered part must have been read before anything is merged, and so before the journal may go: a
+    result without its utterances (malformed, or `null`) is an error that keeps the journal for another try."""
+    result = job.get("result") if isinstance(job, dict) else None
+    transcription = result.get("transcription") if isinstance(result, dict) else None
+    utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
+    if not isinstance(utterances, list):
+        raise ApiError(
+            f"Gladia's result for the recovered part of {journal.session_id} has no utterances; "
+            f"the journal is kept in {journal.directory}",
+            hint=f"run `gladia recover {journal.session_id}` again later",
+        )
+
+
 def recover(settings: Settings, journal: Journal, warn: Callable[[str], None] = notice) -> Recovered:
     """Transcribe what Gladia did not acknowledge and merge it after the live result; the journal is not touched."""
     if journal.lost_bytes:
@@ -166,6 +181,8 @@ def recover(settings: Settings, journal: Journal, warn: Callable[[str], None] = 
             "to keep it within its size bound"
         )
     recovered = _transcribe_cut(settings, journal)
+    if recovered is not None:
+        _check_recovered(recovered, journal)
     live = _live_result(settings, journal.session_id, warn)
     return merge(live, recovered, journal.acked_seconds, journal.session_id)
 

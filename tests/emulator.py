@@ -35,6 +35,7 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
 - `reid_finals_on_reconnect: bool` -- the same, but each replayed final gets a new `data.id` (same text and timing):
   only de-duplication by timing can hide it.
 - `message_delay: float` -- a slow server: every message is sent this many seconds late (the sender waits).
+- `ack_byte_end: int | None` -- every ack claims this `byte_range` end, far beyond what was sent when hostile.
 - `inclusive_acks: bool` -- acks give `byte_range` as asyncapi.yaml's text and example do, `[start, end]` inclusive
   (`[0, 4095]` for the first 4096 bytes), instead of the half-open `[start, end)` both official SDKs read.
 - `skip_first_acks_on_reconnect: int` -- on every connection after the first, the first N audio acks are never sent
@@ -743,6 +744,7 @@ class GladiaEmulator:
         self.reid_finals_on_reconnect = False
         self.message_delay = 0.0
         self.inclusive_acks = False
+        self.ack_byte_end: int | None = None  # every ack claims this byte_range end (a hostile or broken server)
         self.skip_first_acks_on_reconnect = 0
         self.drop_at_stop = 0
         self.asyncapi_refusals = False
@@ -1304,7 +1306,8 @@ class GladiaEmulator:
             return False
         if s.acks:
             bps = s.bytes_per_second
-            byte_range = [start, end - 1] if self.inclusive_acks else [start, end]
+            claimed = end if self.ack_byte_end is None else self.ack_byte_end
+            byte_range = [start, claimed - 1] if self.inclusive_acks else [start, claimed]
             data = {"byte_range": byte_range, "time_range": [start / bps, end / bps]}
             ack = self._message(session, "audio_chunk", data, acknowledged=True, error=None)
             await self._ack(session, conn, ack, end)

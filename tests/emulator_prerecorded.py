@@ -285,6 +285,8 @@ class PreRecordedState:
         self.rate_limit_next = 0  # the next N POSTs (upload, create) answer 429 with Retry-After: 0
         self.create_errors: list[int] = []  # the next creates answer these statuses, in order, creating nothing
         self.max_page_size = 100  # list pages hold at most this many items whatever `limit` asks
+        # A done job's `result` replaced by this (a malformed or hostile result: "garbage", None, ...) when set.
+        self.result_replacement: list[Any] = []  # [] means Gladia's normal result; [x] means x
         # The path `next` links name. None: the route asked. Gladia's docs show `/v2/transcription` (the all-kinds
         # route) in the `next` of GET /v2/pre-recorded and GET /v2/live: a client must stay on the kind it lists.
         self.next_link_path: str | None = None
@@ -649,6 +651,8 @@ class _Routes:
             job.completed_at = now_iso()
             if job.will_fail or job.id in self.state.fail_ids:
                 job.status, job.error_code = "error", 500
+            elif self.state.result_replacement:
+                job.status, job.result = "done", copy.deepcopy(self.state.result_replacement[0])
             else:
                 job.status, job.result = (
                     "done",
@@ -677,7 +681,7 @@ class _Routes:
                 "number_of_channels": job.number_of_channels,
             },
             "request_params": request_params,
-            "result": copy.deepcopy(job.result) if job.status == "done" else None,
+            "result": copy.deepcopy(job.result) if job.status == "done" else None,  # may be replaced (hostile)
         }
 
     def _live(self, job_id: str) -> Any:

@@ -259,3 +259,72 @@ def test_the_journal_directories_are_the_users_alone(tmp_path: Path, monkeypatch
     jr._private_dir(target)
     for each in (jr.state_dir(), jr.journals_dir(), target):
         assert each.stat().st_mode & 0o777 == 0o700, each
+
+
+def test_a_repeated_session_id_never_touches_the_other_journal(tmp_path: Path) -> None:
+    """A server that hands out one id twice: the first journal (kept, or still recording) is never reused, rewritten
+    or removed by the second writer, whatever becomes of it."""
+    first_audio = noise(0.5, seed=3)
+    first = JournalWriter("dup", FMT, max_bytes=1 << 20, root=tmp_path)
+    first.write(first_audio)
+    first.close()  # kept: the session was cut off
+    before = {p.name: p.read_bytes() for p in (tmp_path / "dup").iterdir()}
+
+    second = JournalWriter("dup", FMT, max_bytes=1 << 20, root=tmp_path)
+    assert second.directory == tmp_path / "dup+2"
+    third = JournalWriter("dup", FMT, max_bytes=1 << 20, root=tmp_path)  # while the second still records
+    assert third.directory == tmp_path / "dup+3"
+    second.write(noise(0.2, seed=4))
+    second.discard()  # ended normally: only its own files go
+    third.discard()  # no audio at all: the same
+    assert {p.name: p.read_bytes() for p in (tmp_path / "dup").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dup"]
+    journal = jr.find("dup", tmp_path)
+    assert b"".join(journal.read(journal.start)) == first_audio
+
+
+def test_a_kept_second_journal_of_the_same_id_is_found_by_its_id(tmp_path: Path) -> None:
+    JournalWriter("dup", FMT, max_bytes=1 << 20, root=tmp_path).close()
+    (tmp_path / "dup" / jr.META).unlink()  # the first is no journal any more (unreadable)
+    second = JournalWriter("dup", FMT, max_bytes=1 << 20, root=tmp_path)
+    second.write(noise(0.2))
+    second.close()
+    assert jr.find("dup", tmp_path).directory == tmp_path / "dup+2"
+    assert [j.session_id for j in jr.list_journals(tmp_path)] == ["dup"]
+
+
+def test_an_ack_beyond_what_was_sent_reaches_the_journal_clamped(emulator: GladiaEmulator, tmp_path: Path) -> None:
+    """`byte_range` end 10^12: the buffer and the journal are both told what was sent, never the server's number,
+    so the journal cannot be fooled into counting unacknowledged audio as delivered."""
+    from gladia_cli.api import GladiaApi
+    from gladia_cli.settings import Settings
+
+    emulator.ack_byte_end = 10**12
+    audio = noise(2.0)
+    api = GladiaApi(Settings("test-key", emulator.base_url, None, "test"))
+    created = api.init_live({"encoding": "wav/pcm", "sample_rate": 16000, "bit_depth": 16, "channels": 1})
+    api.close()
+    sent = [0]
+    told: list[tuple[int, int]] = []  # (ack end told, bytes handed to the session by then)
+
+    def on_audio(chunk: bytes) -> None:
+        sent[0] += len(chunk)
+
+    session = LiveSession(
+        session_id=created["id"],
+        url=created["url"],
+        source=BytesSource(audio),
+        fmt=FMT,
+        policy=ReconnectPolicy(max_attempts=2, max_seconds=5),
+        buffer_seconds=600,
+        on_audio=on_audio,
+        on_ack=lambda end: told.append((end, sent[0])),
+        emit_messages=False,
+    )
+    session.start()
+    while not isinstance(session.events.get(timeout=60), Ended):
+        pass
+    session.join()
+    assert told, "no acknowledgement reached the journal"
+    assert all(end <= by_then for end, by_then in told), told[:5]
+    assert max(end for end, _ in told) <= len(audio)

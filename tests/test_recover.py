@@ -321,3 +321,27 @@ def test_recover_keeps_the_journal_when_there_was_no_live_result_to_merge(
     assert run_recover(lambda: settings_for(emu), session_id, "text", root=tmp_path) == 0
     assert jr.find(session_id, tmp_path).segments
     assert "kept the journal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "bad_result",
+    [{"metadata": {}, "transcription": {"utterances": "garbage", "full_transcript": ""}}, None, "garbage"],
+    ids=["utterances-garbage", "result-null", "result-a-string"],
+)
+def test_recover_keeps_the_journal_when_the_recovered_result_is_malformed(
+    emu: FullGladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], bad_result: object
+) -> None:
+    """The journal goes only once the recovered transcript was read and written: a malformed result is one error
+    line (exit 5), never a crash, and the audio stays for another try."""
+    from gladia_cli.errors import ApiError
+    from gladia_cli.recover import run_recover
+
+    session_id, _ = failed_session(emu, tmp_path, noise(3.0), fatal_after=40000)
+    live = emu.sessions[session_id]
+    emu._mark_ended(live, emu._build_result(live))  # the live part is there to merge with
+    emu.prerecorded.result_replacement = [bad_result]
+    with pytest.raises(ApiError) as refused:
+        run_recover(lambda: settings_for(emu), session_id, "srt", root=tmp_path)
+    assert "journal is kept" in refused.value.message
+    assert jr.find(session_id, tmp_path).segments
+    assert capsys.readouterr().out == ""

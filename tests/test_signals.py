@@ -242,7 +242,7 @@ def test_sigint_aborts_even_when_inherited_ignored(emu: GladiaEmulator, tmp_path
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_ignoring_sigint,  # noqa: PLW1509 - the child inherits SIG_IGN, as from `cmd &` in sh
+        preexec_fn=_ignoring_sigint,
     )
     deadline = time.monotonic() + 30
     while not emu.http_requests and time.monotonic() < deadline:

@@ -111,12 +111,14 @@ class AudioBuffer:
             self._cursor = self._numbered
             return offset, chunk
 
-    def ack(self, end: int) -> None:
-        """Gladia has every byte before `end`: forget them. Duplicate, stale or overlapping acks are harmless."""
+    def ack(self, end: int) -> int:
+        """Gladia has every byte before `end`: forget them. Duplicate, stale or overlapping acks are harmless.
+        Returns `end` clamped to what was sent: a server cannot acknowledge audio it was never given, and whoever
+        else keeps audio for Gladia (the journal) must be told this number, not the server's."""
         with self._lock:
             end = min(end, self._numbered)
             if end <= self._acked:
-                return
+                return end
             self._acked = end
             while self._unacked:
                 offset, chunk = self._unacked[0]
@@ -130,6 +132,7 @@ class AudioBuffer:
                     self._unacked_bytes -= cut
                 break
             self._cursor = max(self._cursor, self._acked)
+            return end
 
     def rewind(self) -> int:
         """A new connection: send everything unacknowledged again. Returns the offset the resend starts at."""

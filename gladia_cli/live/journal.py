@@ -67,6 +67,22 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
+def _new_journal_dir(base: Path, session_id: str) -> Path:
+    """A directory this writer alone creates (mkdir fails on one that exists), so nothing another session keeps is
+    ever reused, rewritten or removed: a server that hands out an id twice gets `ID+2` for the second journal ('+'
+    is no id character, so it cannot be another session's own name)."""
+    _private_dir(base)
+    for n in range(1, 1000):
+        path = base / (session_id if n == 1 else f"{session_id}+{n}")
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(path, 0o700)
+        return path
+    raise FileExistsError(f"999 journals of session {session_id} already exist in {base}")
+
+
 def check_session_id(session_id: str) -> str:
     """An id becomes a directory name: refuse anything that could walk out of the journals directory."""
     if not _SESSION_ID.match(session_id):
@@ -136,12 +152,13 @@ class JournalWriter:
         self._segment_max = segment_bytes_for(max_bytes, fmt)
         self._clock = clock
         try:
-            self.directory = _private_dir((root or journals_dir()) / session_id)
+            self.directory = _new_journal_dir(root or journals_dir(), session_id)
         except OSError as exc:
             raise UsageError(
                 f"cannot create the audio journal in {root or journals_dir()}: {exc.strerror or exc}",
                 hint="set XDG_STATE_HOME to a writable directory, or pass --no-journal",
             ) from None
+        self._created: list[Path] = [self.directory / META]  # what discard() may remove: ours alone
         self._closed: deque[tuple[int, Path, int]] = deque()  # (offset, path, data bytes), oldest first
         self._current: WavRecorder | None = None
         self._current_offset = 0
@@ -204,6 +221,7 @@ class JournalWriter:
         path = self.directory / _segment_name(self._captured)
         try:
             self._current = WavRecorder(path, self._fmt)
+            self._created.append(path)
             os.chmod(path, 0o600)
         except (UsageError, OSError) as exc:
             message = exc.message if isinstance(exc, UsageError) else str(exc)
@@ -242,11 +260,16 @@ class JournalWriter:
         self._write_meta()
 
     def discard(self) -> None:
-        """The session ended normally: Gladia has everything, the journal is not needed."""
+        """The session ended normally: Gladia has everything, the journal is not needed. Only what this writer
+        created goes: its segments, its metadata, then the directory if nothing else is in it."""
         self._done = True
         if self._current is not None:
             self._current.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        for path in self._created:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        with contextlib.suppress(OSError):
+            self.directory.rmdir()
 
 
 # --- reading -------------------------------------------------------------------------------------------------------
@@ -408,7 +431,11 @@ def list_journals(root: Path | None = None) -> list[Journal]:
 
 
 def find(session_id: str, root: Path | None = None) -> Journal:
-    journal = load((root or journals_dir()) / check_session_id(session_id))
+    """The session's journal: its own directory, else the first kept under `ID+N` (an id Gladia gave twice)."""
+    base = root or journals_dir()
+    journal = load(base / check_session_id(session_id))
+    if journal is None:
+        journal = next((j for j in list_journals(base) if j.session_id == session_id), None)
     if journal is None:
         raise UsageError(f"no audio journal for session {session_id}", hint="`gladia recover` lists the kept ones")
     return journal

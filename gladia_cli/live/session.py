@@ -547,8 +547,7 @@ class LiveSession:
         if isinstance(content, AudioAck):
             with self._lock:
                 first_frame = self._first_frame
-            end = self._ack_ends.end(content, first_frame=first_frame)
-            self._buffer.ack(end)
+            end = self._buffer.ack(self._ack_ends.end(content, first_frame=first_frame))  # clamped to what was sent
             if self._on_ack is not None:
                 self._on_ack(end)
             self._wake.set()
