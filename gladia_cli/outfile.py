@@ -4,7 +4,11 @@ A regular file (or a new one) is written beside itself and renamed over, so a cr
 or half a download at the final path. What the rename would break is handled first: a symlink is followed (the
 link stays, its target gets the new content), and anything that is not a regular file (a FIFO, /dev/null,
 /dev/stdout) is opened and written straight through, since renaming over it would replace the device itself.
-A new file gets 0o666 minus the umask, like `>` in a shell; a replaced file keeps its mode (and, if we may, owner).
+A new file gets 0o666 minus the umask, like `>` in a shell (0600 when `private`: recorded speech); a replaced file
+keeps its mode (and, if we may, owner).
+
+A symlink another user owns is never followed (the rule of Linux's fs.protected_symlinks, held everywhere): in a
+shared directory such as /tmp it would let them aim our write at any file we may write. Ours and root's are.
 """
 
 from __future__ import annotations
@@ -31,6 +35,35 @@ def _link_chain(path: Path) -> Iterator[str]:
         if not os.path.islink(current):
             return
         current = os.path.join(os.path.dirname(current), os.readlink(current))
+
+
+def foreign_link(path: Path) -> str | None:
+    """The first symlink on `path`'s chain owned by neither this user nor root (None: every link is trusted)."""
+    me = os.geteuid() if hasattr(os, "geteuid") else None
+    if me is None:
+        return None
+    for link in _link_chain(path):
+        try:
+            info = os.lstat(link)
+        except OSError:
+            return None
+        if stat.S_ISLNK(info.st_mode) and info.st_uid not in (me, 0):
+            return link
+    return None
+
+
+def refuse_foreign_link(path: Path) -> None:
+    """Raise PermissionError when writing `path` would follow a symlink another user planted."""
+    link = foreign_link(path)
+    if link is not None:
+        raise PermissionError(
+            errno.EACCES, f"{link} is a symbolic link owned by another user: not followed", str(path)
+        )
+
+
+def exists(path: Path) -> bool:
+    """Something is at `path`, a dangling symlink included (it would be written through, or replace its target)."""
+    return os.path.lexists(path)
 
 
 def _through_proc(path: Path) -> bool:
@@ -66,6 +99,9 @@ def write_problem(path: Path) -> str | None:
     path = Path(path)
     if _own_fd(path) is not None:
         return None
+    link = foreign_link(path)
+    if link is not None:
+        return f"{link} is a symbolic link owned by another user: not followed"
     try:
         old: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
@@ -100,13 +136,13 @@ def resolve_target(path: Path) -> Path:
     return target
 
 
-def _create_temp(target: Path) -> tuple[int, Path]:
-    """A fresh file beside `target`, created with 0o666 so the process umask decides its mode (mkstemp forces
+def _create_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
+    """A fresh file beside `target`, created with `mode` so the process umask decides the rest (mkstemp forces
     0600, and changing the umask would race with other threads)."""
     for _ in range(100):
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
-            return os.open(tmp, _CREATE_FLAGS, 0o666), tmp
+            return os.open(tmp, _CREATE_FLAGS, mode), tmp
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
@@ -129,13 +165,14 @@ def _copy_identity(fd: int, tmp: Path, old: os.stat_result) -> None:
 
 
 @contextmanager
-def replace_file(path: Path) -> Iterator[BinaryIO]:
+def replace_file(path: Path, *, private: bool = False) -> Iterator[BinaryIO]:
     """Yield a binary file; when the block ends normally, its content is at `path` (see the module docstring).
 
     On an exception nothing changes at a regular file's path and no temporary file is left behind; a FIFO or
     device has of course already received what was written.
     """
     path = Path(path)
+    refuse_foreign_link(path)
     try:
         old: os.stat_result | None = os.stat(path)  # through any symlinks
     except FileNotFoundError:
@@ -160,7 +197,7 @@ def replace_file(path: Path) -> Iterator[BinaryIO]:
             yield through
         return
     target = resolve_target(path)
-    fd, tmp = _create_temp(target)
+    fd, tmp = _create_temp(target, 0o600 if private else 0o666)
     try:
         if old is not None:
             _copy_identity(fd, tmp, old)

@@ -65,10 +65,23 @@ def check_key_format(key: str) -> str:
     return key
 
 
+def _private_parents(directory: Path) -> None:
+    """Create `directory` and any missing parent 0700 whatever the umask (mkdir's mode is masked by it: with umask
+    000 a created ~/.config was 0777); directories that exist are left as they are."""
+    missing = []
+    for each in (directory, *directory.parents):
+        if each.is_dir():
+            break
+        missing.append(each)
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(each, 0o700)
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Mode 0600 in a 0700 directory, replaced atomically: never a moment where others can read it, and a reader
     never sees half a file (the saved key, config.toml)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private_parents(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

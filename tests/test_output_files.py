@@ -295,7 +295,7 @@ def test_batch_keeps_a_dangling_symlink_when_the_write_fails(tmp_path: Path) -> 
         jobs=1,
         output_dir=out,
         fmt_ext="txt",
-        force=False,
+        force=True,  # without it the dangling link counts as an existing output and the input is skipped
         transcribe_one=lambda source: {},
         write_output=lambda source, job, path: write_text_atomic(path, source),
     )
@@ -381,7 +381,7 @@ def test_cli_audio_force_over_a_symlink_and_dev_null(
     job_id = emu.prerecorded.only_job().id
     fresh = tmp_path / "fresh.wav"
     assert invoke(capsys, "audio", job_id, "-O", str(fresh)).code == 0
-    assert fresh.read_bytes() == wav.read_bytes() and mode(fresh) == 0o664
+    assert fresh.read_bytes() == wav.read_bytes() and mode(fresh) == 0o600  # recorded speech: the user's alone
     target = tmp_path / "stored.wav"
     target.write_bytes(b"old")
     os.chmod(target, 0o640)
@@ -411,3 +411,109 @@ def test_write_problem_checks_where_the_write_will_happen(tmp_path: Path) -> Non
     loop = tmp_path / "loop"
     loop.symlink_to(loop)
     assert write_problem(loop)  # a loop is a problem, reported before any upload
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Another user's symlinks in a shared directory (as root: only root can give a link away)
+# --------------------------------------------------------------------------------------------------------------------
+
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away"
+)
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    """A sticky world-writable directory, like /tmp."""
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    os.chmod(directory, 0o1777)
+    return directory
+
+
+def planted(shared: Path, name: str, target: Path) -> Path:
+    link = shared / name
+    link.symlink_to(target)
+    os.lchown(link, NOBODY, NOBODY)
+    return link
+
+
+@needs_root
+def test_a_link_another_user_planted_is_not_followed(tmp_path: Path, shared: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"root's own")
+    os.chmod(victim, 0o600)
+    link = planted(shared, "out.txt", victim)
+    assert "owned by another user" in (outfile.write_problem(link) or "")
+    with pytest.raises(PermissionError), outfile.replace_file(link) as out:
+        out.write(b"overwritten")
+    assert victim.read_bytes() == b"root's own" and link.is_symlink()
+    dangling = planted(shared, "new.txt", tmp_path / "created-elsewhere")
+    with pytest.raises(PermissionError), outfile.replace_file(dangling) as out:
+        out.write(b"x")
+    assert not (tmp_path / "created-elsewhere").exists()
+
+
+@needs_root
+def test_the_cli_writes_through_no_planted_link(emu: GladiaEmulator, tmp_path: Path, shared: Path, capsys) -> None:
+    """`result --output-file`, `audio -O --force` and `transcribe --output-dir --force` into a shared directory."""
+    wav, _ = write_wav(tmp_path / "talk.wav", 0.5)
+    assert invoke(capsys, "transcribe", str(wav)).code == 0
+    job_id = emu.prerecorded.only_job().id
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"root's own")
+    os.chmod(victim, 0o600)
+    for args in (
+        ("result", job_id, "--output-file", str(planted(shared, "t.txt", victim))),
+        ("audio", job_id, "-O", str(planted(shared, "a.wav", victim)), "--force"),
+    ):
+        result = invoke(capsys, *args)
+        assert result.code != 0 and "owned by another user" in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    os.chmod(out, 0o1777)
+    planted(out, "talk.txt", victim)
+    batch = invoke(
+        capsys, "transcribe", str(wav), str(write_wav(tmp_path / "b.wav", 0.3)[0]), "--output-dir", str(out), "--force"
+    )
+    assert batch.code != 0
+    assert victim.read_bytes() == b"root's own"
+
+
+def test_a_dangling_link_counts_as_existing_in_a_batch(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    inputs = [str(write_wav(tmp_path / f"{name}.wav", 0.3)[0]) for name in ("a", "b")]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").symlink_to(tmp_path / "nowhere.txt")
+    result = invoke(capsys, "transcribe", *inputs, "--output-dir", str(out))
+    assert not (tmp_path / "nowhere.txt").exists()  # not created through the link without --force
+    assert (out / "a.txt").is_symlink() and "quick brown fox" in (out / "b.txt").read_text()
+    assert result.code in (0, 6)
+
+
+def test_record_and_downloads_are_private_whatever_the_umask(tmp_path: Path, umask: None) -> None:
+    from gladia_cli.audio.format import PcmFormat
+    from gladia_cli.audio.recording import WavRecorder
+
+    os.umask(0o000)
+    recorder = WavRecorder(tmp_path / "meeting.wav", PcmFormat(16000, 1, 16, "wav/pcm"))
+    recorder.close()
+    assert mode(tmp_path / "meeting.wav") == 0o600
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "nowhere.wav")
+    from gladia_cli.errors import UsageError
+
+    with pytest.raises(UsageError, match="already exists"):
+        WavRecorder(tmp_path / "dangling.wav", PcmFormat(16000, 1, 16, "wav/pcm"))
+
+
+def test_a_config_directory_we_create_is_0700_under_umask_000(tmp_path: Path, umask: None, monkeypatch) -> None:
+    from gladia_cli import settings
+
+    os.umask(0o000)
+    target = tmp_path / "home" / ".config" / "gladia" / "key"
+    settings.write_private(target, b"k")
+    for directory in (tmp_path / "home", tmp_path / "home" / ".config", tmp_path / "home" / ".config" / "gladia"):
+        assert mode(directory) == 0o700, directory
+    assert mode(target) == 0o600

@@ -6,6 +6,7 @@ short of what was captured, and still opens in any player.
 
 from __future__ import annotations
 
+import os
 import struct
 import threading
 from pathlib import Path
@@ -40,12 +41,13 @@ class WavRecorder:
     """Append-only WAV writer; `write` may be called from the producer thread while others read `bytes_written`."""
 
     def __init__(self, path: Path, fmt: PcmFormat) -> None:
-        if path.exists() and path.is_dir():
+        if path.is_dir():
             raise UsageError(f"--record {path} is a directory", hint="give a file name, e.g. --record meeting.wav")
-        if path.exists():
+        if os.path.lexists(path):  # a dangling symlink too: O_EXCL would refuse it, and it is no new file
             raise UsageError(f"--record {path} already exists", hint="choose another name; nothing is overwritten")
         try:
-            self._file: BinaryIO = path.open("xb")
+            # 0600: a recording of speech is the user's alone (the journal's rule too), whatever the umask.
+            self._file: BinaryIO = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         except OSError as exc:
             raise UsageError(f"cannot create --record file {path}: {exc.strerror or exc}") from None
         self.path = path

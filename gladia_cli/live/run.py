@@ -142,7 +142,10 @@ def _open_source(
 
 
 def _open_output_file(path: Path) -> IO[str]:
+    from gladia_cli.outfile import refuse_foreign_link
+
     try:
+        refuse_foreign_link(path)
         return path.open("a", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write --output-file {path}: {exc.strerror or exc}") from None

@@ -157,7 +157,7 @@ def run_batch(
         if source in first_index:
             reason = f"listed twice (same as input {first_index[source] + 1})"
             results[i] = BatchResult(source, "skipped", reason, outputs[i])
-        elif outputs[i].exists() and not force:
+        elif outfile.exists(outputs[i]) and not force:
             results[i] = BatchResult(source, "skipped", f"{outputs[i]} exists (--force to redo)", outputs[i])
         else:
             todo.append(i)

@@ -388,13 +388,14 @@ class PreRecordedClient:
 def _save_stream(response: requests.Response, dest: Path) -> int:
     """Write a streamed body beside `dest`, then rename: `dest` is either the old file or the whole new one.
 
-    `outfile.replace_file` follows a symlink and writes a FIFO or device straight through, keeping modes."""
+    `outfile.replace_file` follows a symlink (the user's own) and writes a FIFO or device straight through, keeping
+    modes; a new file is 0600, the audio being the user's recorded speech."""
     import requests
 
     from gladia_cli import outfile
 
     written = 0
-    with outfile.replace_file(dest) as out:
+    with outfile.replace_file(dest, private=True) as out:
         try:
             for chunk in response.iter_content(chunk_size=UPLOAD_BLOCK):
                 out.write(chunk)
