@@ -105,7 +105,7 @@ from gladia_cli.options import (
     Yes,
 )
 from gladia_cli.process import main as main  # the console script's entry point, importable from here as it always was
-from gladia_cli.terminal import is_tty, notice
+from gladia_cli.terminal import is_tty, notice, shown
 
 if TYPE_CHECKING:
     from gladia_cli.live.config import BodyFlags
@@ -161,11 +161,13 @@ def _print_table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> N
     from rich.console import Console
     from rich.table import Table
 
+    from gladia_cli.terminal import plain_text
+
     table = Table(box=None)
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(plain_text(cell) for cell in row))  # ids and names from Gladia: never markup
     Console().print(table)
 
 
@@ -320,7 +322,7 @@ def recover(
             notice(f"no kept journals in {recovery.journals_dir()}")
         elif not is_tty(sys.stdout):
             for row in rows:
-                typer.echo("\t".join(row))
+                typer.echo(shown("\t".join(row), sys.stdout))
         else:
             _print_table(recovery.JOURNAL_COLUMNS, rows)
         return
@@ -345,7 +347,7 @@ def list_jobs(
         typer.echo(formats.dump_json(jobs, pretty=is_tty(sys.stdout)))
     elif not is_tty(sys.stdout):
         for job in jobs:
-            typer.echo("\t".join(job_row(job)))
+            typer.echo(shown("\t".join(job_row(job)), sys.stdout))  # ids and names from Gladia
     else:
         _print_table(JOB_COLUMNS, [job_row(job) for job in jobs])
 
@@ -514,7 +516,7 @@ def config_list(ctx: typer.Context) -> None:
     if not found:
         notice(f"nothing saved in {config.path}" + (f" for profile {profile}" if profile else ""))
     for line in profiles.list_lines(config, found, profile):
-        typer.echo(line)
+        typer.echo(shown(line, sys.stdout))  # an api-url's password is masked
 
 
 @config_app.command("unset")

@@ -50,14 +50,17 @@ def check_output_file(path: Path) -> None:
 
 def write_output(text: str, output_file: Path | None) -> None:
     """stdout, or the whole text written atomically to `output_file` (never a half-written transcript)."""
+    from gladia_cli.safe_text import redact
+    from gladia_cli.terminal import shown
+
     if output_file is None:
-        sys.stdout.write(text)
+        sys.stdout.write(shown(text, sys.stdout))
         sys.stdout.flush()
         return
     from gladia_cli.outfile import write_text
 
     try:
-        write_text(output_file, text)
+        write_text(output_file, redact(text))
     except OSError as exc:
         raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
 

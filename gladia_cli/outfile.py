@@ -56,9 +56,7 @@ def refuse_foreign_link(path: Path) -> None:
     """Raise PermissionError when writing `path` would follow a symlink another user planted."""
     link = foreign_link(path)
     if link is not None:
-        raise PermissionError(
-            errno.EACCES, f"{link} is a symbolic link owned by another user: not followed", str(path)
-        )
+        raise PermissionError(errno.EACCES, f"{link} is a symbolic link owned by another user: not followed", str(path))
 
 
 def exists(path: Path) -> bool:

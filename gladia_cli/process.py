@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from gladia_cli.errors import ExitCode, GladiaError
 
@@ -18,8 +18,15 @@ def main(argv: list[str] | None = None) -> None:
         from gladia_cli.completion import enable
 
         enable()
-    with _terminate_like_ctrl_c():
-        _run_app(args, debug="--debug" in args or bool(os.environ.get("GLADIA_DEBUG")))
+    import threading
+
+    previous_hook = threading.excepthook
+    threading.excepthook = _masked_thread_traceback
+    try:
+        with _terminate_like_ctrl_c():
+            _run_app(args, debug="--debug" in args or bool(os.environ.get("GLADIA_DEBUG")))
+    finally:
+        threading.excepthook = previous_hook
 
 
 def _run_app(args: list[str], *, debug: bool) -> NoReturn:
@@ -31,9 +38,7 @@ def _run_app(args: list[str], *, debug: bool) -> NoReturn:
         code = app(args=args, prog_name="gladia", standalone_mode=False)
     except GladiaError as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _print_traceback(args)
         _fail(str(exc), int(exc.exit_code), args)
     except click.no_args_is_help as exc:
         help_text = typer_seam.help_of(exc)
@@ -55,17 +60,41 @@ def _run_app(args: list[str], *, debug: bool) -> NoReturn:
         # The system refused something we did not foresee (a full disk under stdout, a vanished directory): say
         # what, not "unexpected OSError".
         if debug:
-            raise
+            _print_traceback(args)
         where = f" ({exc.filename})" if exc.filename else " (writing the output?)"
         _fail(f"{exc.strerror or exc}{where}; run again with --debug for details", ExitCode.UNEXPECTED, args)
     except Exception as exc:
         if debug:
-            raise
+            _print_traceback(args)
         _fail(f"unexpected {type(exc).__name__}; run again with --debug and report it", ExitCode.UNEXPECTED)
     if code == ExitCode.ABORTED:
         # Typer turns a Ctrl-C outside our own handlers (e.g. in a hung HTTP call) into a bare exit code 130.
         _fail("aborted", ExitCode.ABORTED)
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _print_traceback(args: list[str]) -> None:
+    """--debug's traceback, masked like every other line: a key a server echoed sits in exception messages, and
+    this is what gets pasted into bug reports."""
+    import traceback
+
+    from gladia_cli.safe_text import neutralise
+    from gladia_cli.settings import known_keys, scrub
+
+    sys.stderr.write(neutralise(scrub(traceback.format_exc(), known_keys(args))))
+    sys.stderr.flush()
+
+
+def _masked_thread_traceback(hook_args: Any) -> None:
+    """A worker thread's uncaught exception (a bug: the run's owner reports its death in one line) printed masked."""
+    import traceback
+
+    from gladia_cli.safe_text import for_terminal
+
+    text = "".join(traceback.format_exception(hook_args.exc_type, hook_args.exc_value, hook_args.exc_traceback))
+    name = getattr(hook_args.thread, "name", "?")
+    sys.stderr.write(for_terminal(f"Exception in thread {name}:\n{text}"))
+    sys.stderr.flush()
 
 
 def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:

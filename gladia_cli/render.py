@@ -23,7 +23,8 @@ from gladia_cli.live.events import (
     Transcript,
     Translation,
 )
-from gladia_cli.terminal import is_tty, notice, notice_line, same_terminal, stderr_console
+from gladia_cli.safe_text import for_terminal, redact
+from gladia_cli.terminal import is_tty, notice, notice_line, plain_text, same_terminal, shown, stderr_console
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -184,7 +185,7 @@ class LiveView:
         status = Text(no_wrap=True, overflow="ellipsis")
         for text, style in self.prefix:
             status.append(text, style=style)
-        status.append(self.status, style=self.style)
+        status.append(for_terminal(self.status), style=self.style)  # device and file names are outside text too
         status.truncate(width, overflow="ellipsis")  # at `width`, not at the (maybe wider) width of `options`
         yield status
 
@@ -329,7 +330,8 @@ class LiveRenderer:
                     )
             else:
                 name = formats.channel_name(event.channel, self.channel_names)
-                self._partials[key] = f"{name}: {event.text}" if name and event.text else event.text
+                text = for_terminal(event.text) if event.text else event.text
+                self._partials[key] = f"{for_terminal(name)}: {text}" if name and text else text
         elif isinstance(event, Translation):
             if self.output == "text":
                 self._write_out(f"  [{event.target_language}] {event.text}")
@@ -370,7 +372,7 @@ class LiveRenderer:
 
             target = self._live.console if self._live is not None else self._console
             # A Text, not markup: server text such as "[ch0]" or ":smile:" is shown as sent.
-            line = Text(notice_line(text))
+            line = Text(for_terminal(notice_line(text)))
             line.stylize("yellow", 0, len(notice_line("").rstrip()))  # the "gladia:" prefix
             target.print(line, soft_wrap=True)
         else:
@@ -394,18 +396,18 @@ class LiveRenderer:
     def _write_out(self, line: str) -> None:
         if self.output_file is not None:
             # Appended and flushed as it arrives: a killed process leaves every line so far.
-            self.output_file.write(line + "\n")
+            self.output_file.write(redact(line) + "\n")
             self.output_file.flush()
         if self._through_view and self._live is not None:
             from rich.text import Text
 
             # A Text is printed as is: no markup, no emoji codes (":thumbs_up:"), no highlighting.
-            self._live.console.print(Text(line), soft_wrap=True)
+            self._live.console.print(Text(for_terminal(line)), soft_wrap=True)
             return
         if self.stdout_closed:
             return
         try:
-            self.out.write(line + "\n")
+            self.out.write(shown(line, self.out) + "\n")
             self.out.flush()
         except BrokenPipeError:
             self.stdout_closed = True
@@ -448,7 +450,7 @@ class JobProgress:
 
     def __enter__(self) -> JobProgress:
         if is_tty(sys.stderr):
-            self._status = stderr_console().status(f"{self.label}: starting")
+            self._status = stderr_console().status(plain_text(f"{self.label}: starting"))
             self._status.__enter__()
         return self
 
@@ -463,9 +465,7 @@ class JobProgress:
         line = f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)"
         with self._lock:
             if self._status is not None:
-                from rich.text import Text
-
-                self._status.update(Text(line))  # the job status is server text: never markup
+                self._status.update(plain_text(line))  # the job status and file name: never markup
             elif self._verbose and text.split(" ")[0] != self._last:
                 self._last = text.split(" ")[0]
                 notice(line)

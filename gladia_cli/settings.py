@@ -135,28 +135,34 @@ def known_keys(args: list[str]) -> list[str]:
 
 def mask(key: str) -> str:
     """Enough to tell two keys apart, never enough to use one."""
-    if len(key) <= 8:
-        return "*" * len(key)
-    return f"{key[:4]}{'*' * 8}{key[-4:]}"
+    from gladia_cli.safe_text import mask as masked
+
+    return masked(key)
 
 
 def scrub(text: str, keys: list[str]) -> str:
-    """`text` with each of `keys` (longest first, as `known_keys` orders them) masked."""
-    for key in keys:
-        text = text.replace(key, mask(key))
-    return text
+    """`text` with each of `keys`, every key this run resolved, and URL passwords masked."""
+    from gladia_cli.safe_text import redact
+
+    return redact(text, keys)
 
 
 def resolve_key(flag: str | None) -> tuple[str, str]:
     """Return (key, where it came from)."""
+    from gladia_cli.safe_text import remember_secret
+
     if flag is not None:
         # Given but empty (`--api-key "$UNSET_VAR"`) is a mistake to report, not a reason to use another key.
-        return check_key_format(flag), "--api-key"
+        key = check_key_format(flag)
+        remember_secret(key)
+        return key, "--api-key"
     env = os.environ.get("GLADIA_API_KEY", "").strip()
     if env:
+        remember_secret(env)
         return env, "GLADIA_API_KEY"
     saved = _saved_key()
     if saved:
+        remember_secret(saved[0])
         return saved
     raise AuthError("no API key", hint="run `gladia auth set`, set GLADIA_API_KEY, or pass --api-key")
 

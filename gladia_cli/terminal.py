@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
+
+from gladia_cli.safe_text import for_terminal, redact
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,13 +48,27 @@ def error_line(message: str) -> str:
 
 
 def notice(text: str, err: IO[str] | None = None) -> None:
-    """Status for the person on stderr (or `err`), flushed at once: stdout stays the transcript alone."""
+    """Status for the person on stderr (or `err`), flushed at once: stdout stays the transcript alone. The text
+    may hold a server's words: no secret and no control sequence gets through."""
     stream = err if err is not None else sys.stderr
-    stream.write(notice_line(text) + "\n")
+    stream.write(for_terminal(notice_line(text)) + "\n")
     stream.flush()
 
 
 def error(message: str, err: IO[str] | None = None) -> None:
     stream = err if err is not None else sys.stderr
-    stream.write(error_line(message) + "\n")
+    stream.write(error_line(for_terminal(message)) + "\n")
     stream.flush()
+
+
+def shown(text: str, stream: IO[str]) -> str:
+    """`text` as it may be written to `stream`: secrets masked always, control sequences neutralised when `stream`
+    is a terminal (a pipe or a file gets the transcript byte for byte)."""
+    return for_terminal(text) if is_tty(stream) else redact(text)
+
+
+def plain_text(text: str) -> Any:
+    """Outside text as a Rich renderable that is never markup (`[/]`, `[link=…]`, `:skull:` shown as typed)."""
+    from rich.text import Text
+
+    return Text(for_terminal(text))

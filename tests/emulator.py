@@ -51,6 +51,8 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
 - `silent: bool` -- accept the WebSocket and receive audio, but never send any message, and never close on our
   own (even after `stop_recording`); a client's close frame is still answered.
 - `http_hang_seconds: float` -- every REST handler sleeps this long before answering.
+- `echo_key: bool` -- a 401 names the refused key in full; `hostile_error_text: str` -- appended to every REST
+  error message (OSC 52, `ESC[2J`, Rich markup...).
 - `result_processing_polls`, `post_processing_delay`, `extra_messages`, `raw_text_frames`, `addon_failures` -- see
   their comments.
 
@@ -751,6 +753,8 @@ class GladiaEmulator:
         self.drops_in_post_processing = 0
         self.silent = False
         self.http_hang_seconds = 0.0
+        self.echo_key = False  # a 401 says which key it refused, in full (a careless or hostile server)
+        self.hostile_error_text = ""  # appended to every REST error message (escape sequences, markup...)
         self.refused_handshakes = 0
 
         self._tokens: dict[str, str] = {}
@@ -883,7 +887,7 @@ class GladiaEmulator:
     def _error(
         self, status: int, message: str, request: web.Request, validation_errors: list[str] | None = None
     ) -> web.Response:
-        body = error_envelope(status, message, request.path, validation_errors)
+        body = error_envelope(status, message + self.hostile_error_text, request.path, validation_errors)
         headers = {"x-aipi-call-id": body["request_id"]}
         if status == 429:
             headers["Retry-After"] = "0"
@@ -914,7 +918,8 @@ class GladiaEmulator:
                 await asyncio.sleep(self.http_hang_seconds)  # the client has usually given up by now
             key = request.headers.get("x-gladia-key")
             if key is None or key not in self.api_keys:
-                response: web.StreamResponse = self._error(401, "gladia key not found", request)
+                refused = f"invalid key {key}" if self.echo_key else "gladia key not found"
+                response: web.StreamResponse = self._error(401, refused, request)
             else:
                 response = await handler(request)
         except web.HTTPException as exc:

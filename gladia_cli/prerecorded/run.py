@@ -180,8 +180,14 @@ def _summary(results: list[Any], err: IO[str]) -> None:
         table = Table(title="gladia transcribe", title_justify="left")
         for column in ("input", "result", "output / reason"):
             table.add_column(column)
+        from rich.text import Text
+
+        from gladia_cli.terminal import plain_text
+
         style = {"ok": "green", "skipped": "dim", "failed": "red"}
         for r in results:
-            table.add_row(r.input, f"[{style[r.status]}]{r.status}[/]", str(r.output) if r.status == "ok" else r.reason)
+            detail = str(r.output) if r.status == "ok" else r.reason
+            # File names and Gladia's reasons are outside text: never markup, never a control sequence.
+            table.add_row(plain_text(r.input), Text(r.status, style=style[r.status]), plain_text(detail))
         stderr_console().print(table)
     notice(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed", err)
