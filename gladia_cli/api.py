@@ -86,6 +86,27 @@ def _never_sent(exc: Exception) -> bool:
     )
 
 
+def check_live_url(url: str, api_url: str) -> None:
+    """The session's WebSocket url, as POST /v2/live gave it: ws or wss with a host, and never a cleartext ws://
+    under an https API (the audio and the session's token would go in the clear; a plain-http API URL, as for a
+    local emulator or proxy, asked for that already). The url itself is a credential: it is never printed."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ApiError("Gladia's answer to POST /v2/live holds no valid WebSocket url (ws:// or wss:// and a host)")
+    if parts.scheme == "ws" and urlsplit(api_url).scheme == "https":
+        raise ApiError(
+            "Gladia's answer to POST /v2/live offers a cleartext ws:// url under an https API: refused, so the audio "
+            "and the session's token are not sent unencrypted",
+            hint="check --api-url and any proxy in between",
+        )
+
+
 class GladiaApi:
     """One requests.Session per command; every call has a timeout; 429/5xx are retried, 4xx never."""
 
@@ -208,6 +229,7 @@ class GladiaApi:
         data = self.parse_json(self.request("POST", "/v2/live", json=body, params=params, idempotent=False))
         if not isinstance(data.get("id"), str) or not isinstance(data.get("url"), str):
             raise ApiError("Gladia's answer to POST /v2/live has no session id or url")
+        check_live_url(data["url"], self.settings.api_url)
         return data
 
     def get_live(self, session_id: str) -> dict[str, Any]:

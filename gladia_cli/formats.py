@@ -18,6 +18,7 @@ DEFAULT_MAX_CHARS = 42  # the common broadcast/Netflix limit for Latin scripts
 DEFAULT_MAX_LINES = 2
 MIN_CUE_SECONDS = 0.5  # shorter cues flash by before anyone can read them
 PAUSE_SPLIT_MS = 1500  # a silence this long inside an utterance starts a new cue, so text never shows early
+MAX_SECONDS = 1e7  # the longest time taken from a result (~115 days): past it a value is treated as no time at all
 
 
 def dump_json(data: Any, *, pretty: bool) -> str:
@@ -84,7 +85,7 @@ def transcript_lines(job: dict[str, Any], channel_names: list[str] | None = None
     utterances = _utterances(transcription)
     translations = _translations(job)
     if utterances:
-        multichannel = len({u.get("channel", 0) for u in utterances}) > 1 or _declared_channels(job) > 1
+        multichannel = len({channel_of(u) for u in utterances}) > 1 or _declared_channels(job) > 1
         multilingual = len(_languages(transcription, utterances)) > 1
         paired: list[set[Any]] = [set() for _ in translations]
         lines = []
@@ -96,10 +97,10 @@ def transcript_lines(job: dict[str, Any], channel_names: list[str] | None = None
             lines.append(
                 utterance_line(
                     text,
-                    channel=u.get("channel", 0) if multichannel else None,
+                    channel=channel_of(u) if multichannel else None,
                     language=language if multilingual and isinstance(language, str) else None,
                     speaker=_speaker(u),
-                    channel_name=channel_name(u.get("channel", 0), channel_names),
+                    channel_name=channel_name(channel_of(u), channel_names),
                 )
             )
             for index, (target, by_time, _) in enumerate(translations):
@@ -120,7 +121,7 @@ def transcript_lines(job: dict[str, Any], channel_names: list[str] | None = None
 
 def _utterance_key(u: dict[str, Any]) -> tuple[int | None, int | None, Any]:
     """A translated utterance keeps its original's times and channel: that is how the two are paired."""
-    return _ms(u.get("start")), _ms(u.get("end")), u.get("channel", 0)
+    return _ms(u.get("start")), _ms(u.get("end")), channel_of(u)
 
 
 def _translations(job: dict[str, Any]) -> list[tuple[str, dict[tuple[int | None, int | None, Any], str], str]]:
@@ -168,8 +169,31 @@ def chapters(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in results if isinstance(c, dict)] if isinstance(results, list) else []
 
 
-def _clock(seconds: Any) -> str:
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+MAX_CHANNEL = 255  # Gladia takes at most 8 channels; a larger number is no channel of ours
+
+
+def channel_value(value: Any) -> int:
+    """A channel number from Gladia's JSON, 0 when it is none (a list, a dict, NaN, 1e308, negative, 1.5...)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0
+    return int(value) if 0 <= value <= MAX_CHANNEL and value == int(value) else 0
+
+
+def channel_of(utterance: dict[str, Any]) -> int:
+    return channel_value(utterance.get("channel"))
+
+
+def seconds_value(value: Any) -> float | None:
+    """A time in seconds from Gladia's JSON, or None when it is none: a bool, NaN, ±inf, or beyond MAX_SECONDS
+    (1e308 overflowed every formatter; no real audio is longer than a hundred days)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value) if -MAX_SECONDS <= value <= MAX_SECONDS else None
+
+
+def _clock(value: Any) -> str:
+    seconds = seconds_value(value)
+    if seconds is None:
         return "?"
     whole = max(0, int(seconds))
     hours, rest = divmod(whole, 3600)
@@ -274,7 +298,7 @@ def named_transcription(job: dict[str, Any], channel_names: list[str] | None) ->
         return transcription
     named = dict(transcription)
     named["utterances"] = [
-        {**u, "channel_name": channel_name(u.get("channel", 0), channel_names)} for u in _utterances(transcription)
+        {**u, "channel_name": channel_name(channel_of(u), channel_names)} for u in _utterances(transcription)
     ]
     return named
 
@@ -349,12 +373,12 @@ def build_cues(
         raise ValueError("max_chars and max_lines must be at least 1")
     transcription = _transcription(job)
     utterances = _utterances(transcription) if transcription is not None else []
-    multichannel = len({u.get("channel", 0) for u in utterances}) > 1
+    multichannel = len({channel_of(u) for u in utterances}) > 1
     raw: list[Cue] = []
     for u in utterances:
         speaker = _speaker(u)
         voice = f"Speaker {speaker}" if speaker is not None else None
-        name = channel_name(u.get("channel", 0), channel_names)
+        name = channel_name(channel_of(u), channel_names)
         label = f"[ch{u.get('channel', 0)}] " if multichannel and not name else ""
         if name and fmt == "srt":
             label = f"[{_srt_safe(name)}] "
@@ -614,9 +638,8 @@ def _speaker(u: dict[str, Any]) -> int | None:
 
 def _ms(value: Any) -> int | None:
     """Seconds from the API as whole milliseconds (what both subtitle formats show); None when not a time."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return max(0, round(value * 1000))
+    seconds = seconds_value(value)
+    return None if seconds is None else max(0, round(seconds * 1000))
 
 
 def _audio_end_ms(job: dict[str, Any]) -> int | None:

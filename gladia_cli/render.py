@@ -421,7 +421,7 @@ class LiveRenderer:
         utterance = data.get("utterance") if isinstance(data, dict) else None
         if not self.channel_names or not isinstance(data, dict) or not isinstance(utterance, dict):
             return message
-        name = formats.channel_name(utterance.get("channel", 0), self.channel_names)
+        name = formats.channel_name(formats.channel_of(utterance), self.channel_names)
         return {**message, "data": {**data, "utterance": {**utterance, "channel_name": name}}}
 
     def _view(self) -> LiveView:

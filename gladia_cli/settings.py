@@ -70,7 +70,7 @@ def _private_parents(directory: Path) -> None:
     000 a created ~/.config was 0777); directories that exist are left as they are."""
     missing = []
     for each in (directory, *directory.parents):
-        if each.is_dir():
+        if each.exists():  # a file in the way fails below, as "Not a directory"
             break
         missing.append(each)
     for each in reversed(missing):

@@ -753,6 +753,7 @@ class GladiaEmulator:
         self.drops_in_post_processing = 0
         self.silent = False
         self.http_hang_seconds = 0.0
+        self.live_url: str | None = None  # POST /v2/live answers this url ("{token}" filled in) instead of its own
         self.echo_key = False  # a 401 says which key it refused, in full (a careless or hostile server)
         self.hostile_error_text = ""  # appended to every REST error message (escape sequences, markup...)
         self.refused_handshakes = 0
@@ -983,6 +984,8 @@ class GladiaEmulator:
             self.sessions[session_id] = session
             self._tokens[token] = session_id
         init.session_id = session_id
+        if self.live_url is not None:  # a hostile or broken answer: "http://…", "", "ws://[::1", a cleartext ws://
+            url = self.live_url.replace("{token}", token)
         return web.json_response({"id": session_id, "created_at": session.created_at, "url": url}, status=201)
 
     def _find(self, request: web.Request) -> LiveSession | None:

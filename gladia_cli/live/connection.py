@@ -83,6 +83,8 @@ def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
         raise Unreachable(f"HTTP {status}") from None
     except (OSError, websocket.WebSocketException) as exc:
         raise Unreachable(type(exc).__name__) from None
+    except Exception as exc:  # a url websocket-client cannot use (ValueError...): no retry fixes it
+        raise Refused(ApiError(f"cannot open the live connection ({type(exc).__name__})")) from None
     return ws
 
 

@@ -8,11 +8,12 @@ The shapes are those of the API reference (`gladia-api.md` §3.3, §3.5): every 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError
-from gladia_cli.formats import ADDON_NAMES, error_message
+from gladia_cli.formats import ADDON_NAMES, channel_value, error_message, seconds_value
 from gladia_cli.live.events import AddonFailed, Entities, Sentiments, Speech, Transcript, Translation
 
 # Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
@@ -124,13 +125,28 @@ class Decoded:
     content: Content | None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def decode_text(data: bytes | str) -> Decoded | Unreadable:
+    """Never raises: whatever a server sends is a decoded message or an `Unreadable` (said once per reason), so the
+    receiver thread cannot be killed by a message."""
     try:
-        message = json.loads(data)
-    except ValueError:
+        message = json.loads(data, parse_constant=_no_constant)  # NaN, Infinity: not JSON, whatever Python says
+    except (ValueError, RecursionError):  # RecursionError: 100,000-deep nesting
         return Unreadable("ignored a message from the server that is not JSON")
     if not isinstance(message, dict):
         return Unreadable("ignored a message from the server that is not a JSON object")
+    kind = message.get("type")
+    try:
+        return _decode(message)
+    except Exception:  # a shape no decoder foresaw: a notice, never a dead thread
+        shown = kind if isinstance(kind, str) and len(kind) <= 40 else "unknown"
+        return Unreadable(f"ignored a malformed {shown!r} message from the server")
+
+
+def _decode(message: dict[str, Any]) -> Decoded:
     is_ack = "acknowledged" in message
     kind = message.get("type")
     body = message.get("data")
@@ -181,13 +197,12 @@ def _ack(kind: str, message: dict[str, Any], payload: dict[str, Any]) -> Content
         byte_range = payload.get("byte_range")
         if not (isinstance(byte_range, list) and len(byte_range) == 2):
             return None
-        start, end = byte_range
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end)):
+        start, end = (_count(v) for v in byte_range)
+        if start is None or end is None:
             return None
-        return AudioAck(int(start), int(end))
+        return AudioAck(start, end)
     if kind == "stop_recording":
-        left = payload.get("recording_left_to_process")
-        return StopAck(float(left) if isinstance(left, (int, float)) and not isinstance(left, bool) else None)
+        return StopAck(seconds_value(payload.get("recording_left_to_process")))
     return None
 
 
@@ -197,14 +212,12 @@ def _transcript(payload: dict[str, Any]) -> Transcript | None:
         return None
 
     def num(name: str) -> float | None:
-        value = utterance.get(name)
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return seconds_value(utterance.get(name))
 
-    channel_value = utterance.get("channel")
     language = utterance.get("language")
     return Transcript(
         utterance_id=str(payload.get("id", "")),
-        channel=int(channel_value) if isinstance(channel_value, (int, float)) else 0,
+        channel=channel_value(utterance.get("channel")),
         text=str(utterance.get("text") or "").strip(),
         is_final=bool(payload.get("is_final", True)),
         start=num("start"),
@@ -217,11 +230,17 @@ def _transcript(payload: dict[str, Any]) -> Transcript | None:
 def _speech(speaking: bool, payload: dict[str, Any]) -> Speech:
     """`speech_start` / `speech_end`: `data.time` (seconds into the audio) and `data.channel`, both optional here."""
     time, channel = payload.get("time"), payload.get("channel")
-    return Speech(
-        speaking=speaking,
-        time=float(time) if isinstance(time, (int, float)) and not isinstance(time, bool) else None,
-        channel=int(channel) if isinstance(channel, (int, float)) and not isinstance(channel, bool) else 0,
-    )
+    return Speech(speaking=speaking, time=seconds_value(time), channel=channel_value(channel))
+
+
+MAX_BYTES = 2**53  # an offset beyond any session (and beyond a float's exact integers)
+
+
+def _count(value: Any) -> int | None:
+    """A byte offset, or None when it is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value) if 0 <= value <= MAX_BYTES else None
 
 
 def _translation(payload: dict[str, Any]) -> Translation | None:

@@ -383,7 +383,7 @@ def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str
     for u in utterances if isinstance(utterances, list) else []:
         if not isinstance(u, dict) or not str(u.get("text") or "").strip():
             continue
-        start, end, channel = u.get("start"), u.get("end"), u.get("channel", 0)
+        start, end, channel = u.get("start"), u.get("end"), formats.channel_of(u)
         if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
             continue
         if not any(c == channel and s < end and start < e for c, s, e in renderer.spans):
@@ -394,8 +394,8 @@ def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str
             renderer.write_result(
                 formats.utterance_line(
                     str(u["text"]),
-                    channel=u.get("channel", 0) if renderer.multichannel else None,
-                    channel_name=formats.channel_name(u.get("channel", 0), renderer.channel_names),
+                    channel=formats.channel_of(u) if renderer.multichannel else None,
+                    channel_name=formats.channel_name(formats.channel_of(u), renderer.channel_names),
                 )
             )
 

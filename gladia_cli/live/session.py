@@ -112,6 +112,7 @@ class LiveSession:
         self._limit = None if duration is None else int(duration * fmt.sample_rate) * fmt.frame_bytes
         self._on_audio = on_audio
         self._on_ack = on_ack
+        self._unreadable: set[str] = set()  # the reasons of unreadable messages already said (connection thread)
         self._emit_messages = emit_messages
         self._emit_acks = emit_acks
         # audio: producer -> queue -> sender -> buffer -> connection
@@ -204,9 +205,18 @@ class LiveSession:
 
     def start(self) -> None:
         for name, target in (("producer", self._produce), ("sender", self._send), ("connection", self._connection)):
-            thread = threading.Thread(target=target, name=f"gladia-{name}", daemon=True)
+            thread = threading.Thread(target=self._guarded, args=(name, target), name=f"gladia-{name}", daemon=True)
             self._threads.append(thread)
             thread.start()
+
+    def _guarded(self, name: str, target: Callable[[], None]) -> None:
+        """A thread that dies ends the session with one error, so the run stops, says so and keeps the journal,
+        instead of waiting forever on a thread that is gone."""
+        try:
+            target()
+        except Exception as exc:
+            failure = f"the {name} thread failed ({type(exc).__name__}); this is a bug in gladia"
+            self._end(None, "", GladiaError(failure))
 
     def join(self, timeout: float = 5.0) -> None:
         self._closed.set()
@@ -534,7 +544,9 @@ class LiveSession:
     def _handle_text(self, conn: Connection, data: bytes) -> None:
         decoded = decode_text(data)
         if isinstance(decoded, Unreadable):
-            self.events.put(Notice(decoded.reason))
+            if decoded.reason not in self._unreadable:  # once per kind: a flood of bad messages is one line
+                self._unreadable.add(decoded.reason)
+                self.events.put(Notice(decoded.reason))
             return
         # Thousands of acks a second at --speed 0: queue them only for someone who prints them.
         if self._emit_messages and (self._emit_acks or not decoded.is_ack):
