@@ -20,6 +20,19 @@ RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
 # Statuses that say the request was not acted on (HTTP semantics): safe to resend even a billed creation.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 TERMINAL_STATUSES = ("done", "error")
+# A whole answer (headers and body) must arrive within this: a server that trickles a byte every few seconds would
+# otherwise keep every read under the per-read timeout forever. Uploads, which send our own bytes, have none.
+TOTAL_DEADLINE = 60.0
+# Far above any real result (10 hours of audio with every word is ~40 MB); beyond it a body is refused, not read.
+MAX_BODY_BYTES = 256 * 1024 * 1024
+
+
+class _DeadlineExceeded(Exception):
+    """The whole exchange took longer than its deadline."""
+
+
+class _BodyTooLarge(Exception):
+    """The answer's body is larger than MAX_BODY_BYTES."""
 
 
 def _backoff(attempt: int, retry_after: str | None) -> float:
@@ -151,7 +164,8 @@ class GladiaApi:
             if attempt and hasattr(data, "seek"):
                 data.seek(0)  # a streamed body was (partly) consumed by the failed attempt
             try:
-                response = self._session.request(
+                response = self._bounded(
+                    None if data is not None or files is not None else TOTAL_DEADLINE,
                     method,
                     url,
                     json=json,
@@ -162,6 +176,15 @@ class GladiaApi:
                     headers=headers,
                     stream=stream,
                 )
+            except _DeadlineExceeded:
+                # Not retried: a server that trickles its answer will trickle it again.
+                raise NetworkError(
+                    f"{self.settings.api_url} did not finish answering within {TOTAL_DEADLINE:g} s"
+                ) from None
+            except _BodyTooLarge:
+                raise ApiError(
+                    f"Gladia's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB: refused, not read"
+                ) from None
             except requests.exceptions.Timeout:
                 # A timed-out creation may have happened server-side: retrying could start a second session.
                 # A server that did not answer twice will not answer a third time: fail in bounded time.
@@ -193,6 +216,55 @@ class GladiaApi:
             return response
         raise AssertionError("unreachable")
 
+    def _bounded(self, deadline: float | None, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One exchange, its body read here (unless the caller streams it) and bounded in size; with a `deadline`,
+        run in a worker thread so that the whole of it, not each read, is bounded in time. A worker past its
+        deadline is left to die with its socket: nothing waits for it."""
+        if deadline is None:
+            return self._exchange(method, url, **kwargs)
+        import queue
+        import threading
+
+        box: queue.Queue[tuple[requests.Response | None, BaseException | None]] = queue.Queue(maxsize=1)
+
+        def work() -> None:
+            try:
+                box.put((self._exchange(method, url, **kwargs), None))
+            except BaseException as exc:
+                box.put((None, exc))
+
+        threading.Thread(target=work, name="gladia-http", daemon=True).start()
+        try:
+            response, error = box.get(timeout=deadline)
+        except queue.Empty:
+            raise _DeadlineExceeded from None
+        if error is not None:
+            raise error
+        assert response is not None
+        return response
+
+    def _exchange(self, method: str, url: str, *, stream: bool, **kwargs: Any) -> requests.Response:
+        response = self._session.request(method, url, stream=True, **kwargs)
+        if stream:
+            return response
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            response.close()
+            raise _BodyTooLarge
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(chunk_size=256 * 1024):
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise _BodyTooLarge
+        except BaseException:
+            response.close()  # a body read to its end gives its connection back to the pool; this one is dropped
+            raise
+        # What requests itself sets when it reads a body: the response then behaves as a non-streamed one.
+        response._content = bytes(body)
+        response._content_consumed = True
+        return response
+
     def _error(self, response: requests.Response) -> Exception:
         status = response.status_code
         text = _error_text(response)
@@ -215,9 +287,14 @@ class GladiaApi:
         return ApiError(f"Gladia answered {status}: {text}", status=status)
 
     def parse_json(self, response: requests.Response) -> dict[str, Any]:
+        import json as json_module
+
+        def no_constant(name: str) -> Any:
+            raise ValueError(f"{name} is not JSON")
+
         try:
-            data = response.json()
-        except ValueError:
+            data = json_module.loads(response.content, parse_constant=no_constant)
+        except (ValueError, RecursionError):  # NaN/Infinity, bad UTF-8, 100,000-deep nesting
             raise ApiError(f"Gladia answered {response.status_code} with a body that is not JSON") from None
         if not isinstance(data, dict):
             raise ApiError(f"Gladia answered {response.status_code} with unexpected JSON")

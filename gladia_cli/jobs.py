@@ -7,6 +7,7 @@ key and nothing reaches the network for a command that cannot succeed.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +31,14 @@ def open_client(settings: Settings, max_attempts: int = 4) -> Any:
 # --- flags every job command shares ---------------------------------------------------------------------------------
 
 
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
 def check_job_id(value: str) -> str:
+    """Gladia's ids are UUIDs; anything else that could change the path (`..`, `/`, `?`, `%2e`) never reaches a URL:
+    `delete ..` once sent DELETE /v2/ and said it was deleted."""
     job_id = value.strip()
-    if not job_id or "/" in job_id:
+    if _JOB_ID.fullmatch(job_id) is None:
         raise UsageError(f"invalid job id {value!r}", hint="`gladia list` shows recent ids")
     return job_id
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from gladia_cli import formats
 from gladia_cli.errors import ApiError, GladiaError, UsageError
-from gladia_cli.live.journal import Journal, find, journals_dir, list_journals
+from gladia_cli.live.journal import Journal, find, journals_dir, list_journals, unreadable_journals
 from gladia_cli.settings import Settings
 from gladia_cli.terminal import is_tty, notice
 
@@ -43,6 +43,8 @@ def journal_rows(root: Path | None = None) -> list[tuple[str, str, str, str, str
     from gladia_cli.jobs import local_time
 
     rows = []
+    for bad in unreadable_journals(root):
+        rows.append((bad.directory.name, "?", "?", "?", f"{bad.reason}: see {bad.directory}"))
     for journal in list_journals(root):
         state = "in use" if journal.in_use else "kept"
         rows.append(
@@ -244,7 +246,7 @@ def recover_at_once(settings: Settings, directory: Path, output: str, write: Cal
     from gladia_cli.live.journal import load
 
     journal = load(directory)
-    if journal is None:
+    if not isinstance(journal, Journal):
         raise UsageError(f"the journal in {directory} cannot be read")
     notice(f"recovering {journal.unacknowledged_seconds:.1f} s that Gladia did not acknowledge (--on-failure recover)")
     merged = recover(settings, journal)

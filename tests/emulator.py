@@ -51,6 +51,8 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
 - `silent: bool` -- accept the WebSocket and receive audio, but never send any message, and never close on our
   own (even after `stop_recording`); a client's close frame is still answered.
 - `http_hang_seconds: float` -- every REST handler sleeps this long before answering.
+- `http_trickle_seconds: float` -- every REST answer trickles a byte this often, forever; `http_body_bytes: int` --
+  every REST answer is a body this large.
 - `echo_key: bool` -- a 401 names the refused key in full; `hostile_error_text: str` -- appended to every REST
   error message (OSC 52, `ESC[2J`, Rich markup...).
 - `result_processing_polls`, `post_processing_delay`, `extra_messages`, `raw_text_frames`, `addon_failures` -- see
@@ -754,6 +756,8 @@ class GladiaEmulator:
         self.silent = False
         self.http_hang_seconds = 0.0
         self.live_url: str | None = None  # POST /v2/live answers this url ("{token}" filled in) instead of its own
+        self.http_trickle_seconds = 0.0  # every REST answer trickles one byte this often, never ending
+        self.http_body_bytes = 0  # every REST answer is a body of this many bytes (a hostile, huge answer)
         self.echo_key = False  # a 401 says which key it refused, in full (a careless or hostile server)
         self.hostile_error_text = ""  # appended to every REST error message (escape sequences, markup...)
         self.refused_handshakes = 0
@@ -917,6 +921,10 @@ class GladiaEmulator:
                 _current_init.set(init)
             if self.http_hang_seconds > 0:
                 await asyncio.sleep(self.http_hang_seconds)  # the client has usually given up by now
+            if self.http_trickle_seconds > 0:
+                return await self._trickle(request)
+            if self.http_body_bytes:
+                return web.Response(body=b" " * self.http_body_bytes, content_type="application/json")
             key = request.headers.get("x-gladia-key")
             if key is None or key not in self.api_keys:
                 refused = f"invalid key {key}" if self.echo_key else "gladia key not found"
@@ -938,6 +946,17 @@ class GladiaEmulator:
                     init.response = json.loads(bytes(response.body))  # type: ignore[arg-type]
                 except (TypeError, ValueError):
                     init.response = None
+        return response
+
+    async def _trickle(self, request: web.Request) -> web.StreamResponse:
+        """A 200 whose JSON body comes one byte every `http_trickle_seconds`, for as long as the client listens."""
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            await response.write(b"{")
+            for _ in range(100_000):
+                await asyncio.sleep(self.http_trickle_seconds)
+                await response.write(b" ")
         return response
 
     async def _init_handler(self, request: web.Request) -> web.StreamResponse:

@@ -36,7 +36,7 @@ from gladia_cli.errors import UsageError
 DEFAULT_MAX_MB = 2048
 META = "meta.json"
 _SEGMENT = re.compile(r"^(\d{15})\.wav$")
-_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _MAX_SEGMENT_BYTES = 256 * 1024 * 1024
 _META_EVERY = 1.0  # seconds between two metadata writes while recording
 
@@ -85,7 +85,7 @@ def _new_journal_dir(base: Path, session_id: str) -> Path:
 
 def check_session_id(session_id: str) -> str:
     """An id becomes a directory name: refuse anything that could walk out of the journals directory."""
-    if not _SESSION_ID.match(session_id):
+    if not _SESSION_ID.fullmatch(session_id):  # not match: `$` would let "abc\n" through
         raise UsageError(f"{session_id!r} is not a session id", hint="`gladia recover` lists the kept journals")
     return session_id
 
@@ -381,8 +381,20 @@ def _data_size(path: Path, header: int) -> int:
     return max(0, min(declared, on_disk))
 
 
-def load(directory: Path) -> Journal | None:
-    """The journal in `directory`, or None when it is not one (no or unreadable metadata)."""
+def _count(value: Any) -> int:
+    """A byte count from meta.json: a whole number of at least 0 (ValueError otherwise)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"not a byte count: {value!r}")
+    return value
+
+
+def load(directory: Path) -> Journal | Unreadable | None:
+    """The journal in `directory`, or None when it is not one (no metadata at all); `Unreadable` when its metadata
+    is there but cannot be trusted (hand-edited, truncated, or from a future version)."""
+    if not (directory / META).exists():
+        return None
     try:
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
         f = meta["format"]
@@ -392,8 +404,11 @@ def load(directory: Path) -> Journal | None:
             bit_depth=int(f["bit_depth"]),
             encoding=str(f["encoding"]),
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        if fmt.sample_rate <= 0 or fmt.channels <= 0 or fmt.bit_depth not in (8, 16, 24, 32):
+            raise ValueError(f"not a format: {f!r}")
+        acked, lost = _count(meta.get("acked")), _count(meta.get("lost_bytes"))
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        return Unreadable(directory, f"unreadable {META} ({type(exc).__name__})")
     header = len(wav_header(fmt, 0))
     segments: list[Segment] = []
     for path in sorted(directory.iterdir()):
@@ -412,30 +427,52 @@ def load(directory: Path) -> Journal | None:
         created_at=str(meta.get("created_at") or ""),
         pid=pid if isinstance(pid, int) else None,
         pid_start=meta.get("pid_start") if isinstance(meta.get("pid_start"), str) else None,
-        acked=int(meta.get("acked") or 0),
-        lost_bytes=int(meta.get("lost_bytes") or 0),
+        acked=acked,
+        lost_bytes=lost,
         segments=segments,
         meta=meta,
     )
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A journal directory whose metadata cannot be read: listed (so it can be looked at or removed), not used."""
+
+    directory: Path
+    reason: str
+
+
 def list_journals(root: Path | None = None) -> list[Journal]:
-    """Every journal kept, oldest first."""
+    """Every journal kept, oldest first (unreadable ones left out: `unreadable_journals` lists them)."""
+    journals = [j for j in _loaded(root) if isinstance(j, Journal)]
+    return sorted(journals, key=lambda j: j.created_at)
+
+
+def unreadable_journals(root: Path | None = None) -> list[Unreadable]:
+    return sorted((j for j in _loaded(root) if isinstance(j, Unreadable)), key=lambda j: j.directory.name)
+
+
+def _loaded(root: Path | None) -> list[Journal | Unreadable]:
     base = root or journals_dir()
     try:
         entries = list(base.iterdir())
     except OSError:
         return []
-    journals = [j for j in (load(d) for d in entries if d.is_dir()) if j is not None]
-    return sorted(journals, key=lambda j: j.created_at)
+    return [j for j in (load(d) for d in entries if d.is_dir()) if j is not None]
 
 
 def find(session_id: str, root: Path | None = None) -> Journal:
     """The session's journal: its own directory, else the first kept under `ID+N` (an id Gladia gave twice)."""
     base = root or journals_dir()
-    journal = load(base / check_session_id(session_id))
-    if journal is None:
-        journal = next((j for j in list_journals(base) if j.session_id == session_id), None)
+    loaded = load(base / check_session_id(session_id))
+    if isinstance(loaded, Unreadable):
+        raise UsageError(
+            f"the journal of {session_id} in {loaded.directory} has an {loaded.reason}",
+            hint="its audio segments are WAV files there; move them away or delete the directory",
+        )
+    journal = (
+        loaded if loaded is not None else next((j for j in list_journals(base) if j.session_id == session_id), None)
+    )
     if journal is None:
         raise UsageError(f"no audio journal for session {session_id}", hint="`gladia recover` lists the kept ones")
     return journal

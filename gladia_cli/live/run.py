@@ -342,6 +342,9 @@ def _pump(
                 if interrupts.first == signal.SIGTERM:
                     renderer.notice("terminated (SIGTERM): stopping and waiting for the result; send it again to abort")
                 session.request_stop()
+                # The ceiling runs from the person's stop, whatever state follows: with nothing acknowledged the
+                # session may never reach FINISHING (a source that does not close, acks that never come).
+                finishing_since = time.monotonic() if finishing_since is None else finishing_since
             else:
                 session.abort()
         if renderer.stdout_closed and not session.ended:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -39,7 +40,9 @@ UPLOAD_BLOCK = 64 * 1024
 
 
 def _quoted(value: str) -> str:
-    """A filename safe inside a Content-Disposition quoted-string (browsers escape the same way)."""
+    """A filename safe inside a Content-Disposition quoted-string (browsers escape the same way); a name that is not
+    valid UTF-8 on disk (undecodable bytes, held as surrogates) is sent with U+FFFD in their place."""
+    value = os.fsencode(value).decode("utf-8", "replace")
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -133,6 +136,11 @@ def check_audio_file(path: Path) -> int:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}") from None
     if path.is_dir():
         raise UsageError(f"{path} is a directory, not an audio file", hint="give the path of an audio file")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or /dev/zero: no size to declare, and no end
+        raise UsageError(
+            f"{path} is not a regular file (a pipe or a device cannot be uploaded)",
+            hint="save it to a file first, or stream it with `gladia transcribe - --realtime`",
+        )
     if st.st_size == 0:
         raise UsageError(f"{path} is empty", hint="give a file that contains audio")
     if st.st_size > MAX_UPLOAD_BYTES:
