@@ -216,7 +216,7 @@ def test_one_bad_journal_is_listed_as_unreadable_and_spares_the_others(tmp_path:
     rows = journal_rows(tmp_path)
     assert [r[0] for r in rows] == ["bad-acked", "zero-rate", "good"]
     assert all("unreadable meta.json" in r[4] for r in rows[:2]) and rows[2][4] == "kept"
-    with pytest.raises(Exception, match="unreadable meta.json"):
+    with pytest.raises(Exception, match=r"unreadable meta\.json"):
         jr.find("zero-rate", tmp_path)
 
 
