@@ -23,8 +23,9 @@ TERMINAL_STATUSES = ("done", "error")
 # A whole answer (headers and body) must arrive within this: a server that trickles a byte every few seconds would
 # otherwise keep every read under the per-read timeout forever. Uploads, which send our own bytes, have none.
 TOTAL_DEADLINE = 60.0
-# Far above any real result (10 hours of audio with every word is ~40 MB); beyond it a body is refused, not read.
-MAX_BODY_BYTES = 256 * 1024 * 1024
+# Far above any real result (3 hours with every word and subtitles is under 20 MB); beyond it a body is refused, not
+# read: parsed, 64 MB of JSON is already some 600 MB of Python objects.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class _DeadlineExceeded(Exception):

@@ -24,6 +24,8 @@ from gladia_cli.live.events import (
     Translation,
 )
 from gladia_cli.safe_text import for_terminal, redact
+
+REFRESH_EVERY = 0.05  # seconds between two redraws for partials alone
 from gladia_cli.terminal import is_tty, notice, notice_line, plain_text, same_terminal, shown, stderr_console
 
 if TYPE_CHECKING:
@@ -274,6 +276,7 @@ class LiveRenderer:
         self._partials: dict[tuple[int, str], str] = {}
         self._failed_addons: set[str] = set()
         self._state = State.CONNECTING
+        self._drawn = 0.0  # monotonic time of the last redraw
         self._progress = Progress(0.0, 0.0, connected=False)  # "connecting…" until the session says otherwise
         self._hint = "Ctrl-C to stop"
         use_live = is_tty(self.err) if live_view is None else live_view
@@ -357,7 +360,8 @@ class LiveRenderer:
                 self.notice(text)
         elif isinstance(event, Ended):
             self._partials.clear()
-        self.refresh()
+        partial = isinstance(event, Transcript) and not event.is_final
+        self.refresh(soon=partial)
 
     def levels(self, snapshot: LevelSnapshot | None) -> None:
         """A new input-level reading (the owner reads the microphone's meter ~10 times a second)."""
@@ -387,9 +391,18 @@ class LiveRenderer:
     def write_result(self, text: str) -> None:
         self._write_out(text)
 
-    def refresh(self) -> None:
-        if self._live is not None:
-            self._live.update(self._view(), refresh=True)
+    def refresh(self, *, soon: bool = False) -> None:
+        """Redraw the view; `soon` (a partial) may wait for the next redraw, at most REFRESH_EVERY away (the owner
+        ticks ten times a second): a server sending thousands of partials a second costs draws, not seconds."""
+        if self._live is None:
+            return
+        import time
+
+        now = time.monotonic()
+        if soon and now - self._drawn < REFRESH_EVERY:
+            return
+        self._drawn = now
+        self._live.update(self._view(), refresh=True)
 
     # -- internals --
 

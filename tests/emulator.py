@@ -728,6 +728,7 @@ class GladiaEmulator:
         self.result_processing_polls = 0
         self.extra_messages: list[dict] = []
         self.raw_text_frames: list[str] = []
+        self.pings_on_open = 0  # ping frames sent when a connection opens (the client must answer, and say nothing)
         self.post_processing_delay = 0.0
         self.lost_finals: set[int] = set()  # utterance indices whose final never goes out (lost in a drop)
         # Multichannel sessions: utterance i is heard on channel i % channels (as Gladia labels each utterance
@@ -1168,6 +1169,8 @@ class GladiaEmulator:
 
     async def _on_open(self, session: LiveSession, conn: _Connection) -> None:
         ws = conn.ws
+        for _ in range(self.pings_on_open):  # as Gladia's Python SDK's websockets does every 20 s
+            await ws.ping(b"keepalive")
         for message in list(self.extra_messages):
             await self._send(session, copy.deepcopy(message), ws=ws)
         for frame in list(self.raw_text_frames):

@@ -241,3 +241,54 @@ def test_a_file_name_that_is_not_utf8_uploads(api_env: GladiaEmulator, tmp_path:
     result = invoke(capsys, "transcribe", str(odd))
     assert result.code == 0, result.stderr
     assert "quick brown fox" in result.stdout
+
+
+def _live_session(emulator: GladiaEmulator, seconds: float = 1.0):  # type: ignore[no-untyped-def]
+    from sources import FMT, BytesSource
+
+    from gladia_cli.api import GladiaApi
+    from gladia_cli.live.connection import ReconnectPolicy
+    from gladia_cli.live.session import LiveSession
+    from gladia_cli.settings import Settings
+
+    api = GladiaApi(Settings("test-key", emulator.base_url, None, "test"))
+    created = api.init_live({"encoding": "wav/pcm", "sample_rate": 16000, "bit_depth": 16, "channels": 1})
+    api.close()
+    return LiveSession(
+        session_id=created["id"],
+        url=created["url"],
+        source=BytesSource(b"\1\0" * int(16000 * seconds)),
+        fmt=FMT,
+        policy=ReconnectPolicy(max_attempts=2, max_seconds=5),
+    )
+
+
+def _events_until_end(session) -> list:  # type: ignore[no-untyped-def]
+    from gladia_cli.live.events import Ended
+
+    session.start()
+    events = []
+    while not isinstance(event := session.events.get(timeout=60), Ended):
+        events.append(event)
+    session.join()
+    return [*events, event]
+
+
+def test_pings_are_answered_and_never_shown(emulator: GladiaEmulator) -> None:
+    from gladia_cli.live.events import Ended, Notice
+
+    emulator.pings_on_open = 3
+    events = _events_until_end(_live_session(emulator))
+    assert not [e for e in events if isinstance(e, Notice) and "binary" in e.text]
+    assert isinstance(events[-1], Ended) and events[-1].error is None
+
+
+def test_a_message_over_the_bound_is_refused_before_it_is_read(emulator: GladiaEmulator, monkeypatch) -> None:
+    from gladia_cli.live import connection
+    from gladia_cli.live.events import Notice
+
+    monkeypatch.setattr(connection, "MAX_MESSAGE_BYTES", 1024 * 1024)
+    emulator.raw_text_frames = ['{"type": "transcript", "data": "' + "x" * (4 * 1024 * 1024) + '"}']
+    events = _events_until_end(_live_session(emulator))
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    assert any("refused a message from the server larger than" in text for text in notices), notices

@@ -222,6 +222,29 @@ def test_server_text_is_shown_verbatim(emulator: GladiaEmulator, tmux: Tmux, tmp
 
 @needs_tmux
 @pytest.mark.timeout(60)
+def test_escape_sequences_from_the_server_are_text_on_the_screen(
+    emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path
+) -> None:
+    """OSC 0 (the window title), OSC 52 (the clipboard), ESC[2J (clear) in a final, a partial's text and an error
+    message: the terminal shows them as text and obeys none (the pane title is unchanged, nothing is cleared)."""
+    emulator.utterances = ["before \x1b]0;PWNED\x1b\\ title", "clip \x1b]52;c;cm0gLXJmIH4=\x07 board \x1b[2J end"]
+    emulator.extra_messages = [
+        {"type": "audio_chunk", "acknowledged": False, "error": {"message": "bad \x1b]0;PWNED2\x07 x"}, "data": None}
+    ]
+    wav, _ = write_wav(tmp_path / "talk.wav", 2.0)
+    tmux.start("printf 'first line\\n'; " + _transcribe(wav, "--realtime", "--speed", "0"), _env(emulator, tmp_path))
+    final = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=0" in final, final
+    assert "first line" in final  # ESC[2J cleared nothing
+    assert "before \\x1b]0;PWNED\\x1b\\ title" in final, final
+    assert "clip \\x1b]52;c;cm0gLXJmIH4=\\x07 board \\x1b[2J end" in final, final
+    assert "bad \\x1b]0;PWNED2\\x07 x" in final, final
+    title = tmux.cmd("display-message", "-p", "-t", "t", "#{pane_title}")
+    assert "PWNED" not in title
+
+
+@needs_tmux
+@pytest.mark.timeout(60)
 def test_a_silent_server_shows_the_lag_and_what_the_end_waits_for(
     emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path
 ) -> None:

@@ -57,10 +57,45 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Received:
-    """What one read gave: a frame, or `timeout` (nothing for the socket's timeout), or `dropped` (the link died)."""
+    """What one read gave: a frame, or `timeout` (nothing for the socket's timeout), or `dropped` (the link died),
+    or `control` (a ping, answered by websocket-client, or a pong), or `too_large` (a message over the bound)."""
 
-    kind: Literal["text", "binary", "close", "timeout", "dropped"]
+    kind: Literal["text", "binary", "close", "timeout", "dropped", "control", "too_large"]
     data: bytes = b""
+
+
+# Far above any real message (a post_final_transcript of 3 hours is a few MB); a larger one is refused before its
+# payload is read, so a server cannot make us hold 400 MB for one message.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+class MessageTooLarge(Exception):
+    """A frame (or the fragments of one message) announced more than MAX_MESSAGE_BYTES."""
+
+
+def _bound_messages(ws: websocket.WebSocket, limit: int) -> None:
+    """Refuse a message over `limit` when its length is read, before its payload: websocket-client reads a frame
+    whole and has no bound of its own. This reaches into its frame reader (`frame_buffer.recv_length` and
+    `recv_frame`, stable since 1.0); `tests/test_hostile_server.py` fails if that ever moves."""
+    import websocket
+
+    reader = ws.frame_buffer
+    read_length, read_frame = reader.recv_length, reader.recv_frame
+    pending = [0]  # bytes of the fragments of the message being received
+
+    def recv_length() -> None:
+        read_length()
+        if reader.length is not None and reader.length + pending[0] > limit:
+            raise MessageTooLarge(reader.length + pending[0])
+
+    def recv_frame() -> websocket.ABNF:
+        frame = read_frame()
+        if frame.opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY, websocket.ABNF.OPCODE_CONT):
+            pending[0] = 0 if frame.fin else pending[0] + len(frame.data)
+        return frame
+
+    reader.recv_length = recv_length  # type: ignore[method-assign]
+    reader.recv_frame = recv_frame  # type: ignore[method-assign]
 
 
 def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
@@ -74,6 +109,7 @@ def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
         # A peer that stops reading or answering must fail a send or a read in bounded time, not block them forever;
         # the session tells a quiet server (post-processing) from a dead one.
         ws.settimeout(policy.ack_timeout)
+        _bound_messages(ws, MAX_MESSAGE_BYTES)
     except websocket.WebSocketBadStatusException as exc:
         status = getattr(exc, "status_code", 0)
         if status in (401, 403):
@@ -114,6 +150,8 @@ class Connection:
             opcode, frame = self.ws.recv_data_frame(True)
         except websocket.WebSocketTimeoutException:
             return Received("timeout")
+        except MessageTooLarge:
+            return Received("too_large")
         except Exception:
             return Received("dropped")
         self.heard = True
@@ -121,6 +159,8 @@ class Connection:
             return Received("close", frame.data)
         if opcode == websocket.ABNF.OPCODE_TEXT:
             return Received("text", frame.data)
+        if opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+            return Received("control")  # websocket-client has answered the ping already
         return Received("binary", frame.data)
 
     def close_now(self, reason: bytes) -> None:

@@ -24,7 +24,14 @@ from collections.abc import Callable
 from gladia_cli.audio.format import AudioSource, PcmFormat
 from gladia_cli.errors import ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live.buffer import AudioBuffer
-from gladia_cli.live.connection import Connection, ReconnectPolicy, Refused, Unreachable, open_socket
+from gladia_cli.live.connection import (
+    MAX_MESSAGE_BYTES,
+    Connection,
+    ReconnectPolicy,
+    Refused,
+    Unreachable,
+    open_socket,
+)
 from gladia_cli.live.events import (
     AddonFailed,
     Ended,
@@ -532,6 +539,12 @@ class LiveSession:
                 continue
             if got.kind == "dropped":
                 return 1006, "connection dropped"
+            if got.kind == "control":
+                continue  # a ping (answered) or a pong: the link is alive, nothing to show
+            if got.kind == "too_large":
+                mb = MAX_MESSAGE_BYTES // (1024 * 1024)
+                self.events.put(Notice(f"refused a message from the server larger than {mb} MB; reconnecting"))
+                return 1006, "message too large"  # the rest of it is still on the wire: this link is unusable
             if got.kind == "close":
                 return parse_close(got.data)
             if got.kind == "text":
