@@ -24,8 +24,6 @@ from gladia_cli.live.events import (
     Translation,
 )
 from gladia_cli.safe_text import for_terminal, redact
-
-REFRESH_EVERY = 0.05  # seconds between two redraws for partials alone
 from gladia_cli.terminal import is_tty, notice, notice_line, plain_text, same_terminal, shown, stderr_console
 
 if TYPE_CHECKING:
@@ -38,6 +36,8 @@ if TYPE_CHECKING:
 
     from gladia_cli.audio.level import LevelSnapshot
     from gladia_cli.live.status import StatusView
+
+REFRESH_EVERY = 0.05  # seconds between two redraws for partials alone
 
 
 LAG_SHOWN = 3.0  # seconds of audio sent but not acknowledged before the status says how little Gladia acknowledged
