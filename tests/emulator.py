@@ -1170,7 +1170,8 @@ class GladiaEmulator:
     async def _on_open(self, session: LiveSession, conn: _Connection) -> None:
         ws = conn.ws
         for _ in range(self.pings_on_open):  # as Gladia's Python SDK's websockets does every 20 s
-            await ws.ping(b"keepalive")
+            async with session.send_lock:  # a frame of its own: never interleaved with a message being sent
+                await ws.ping(b"keepalive")
         for message in list(self.extra_messages):
             await self._send(session, copy.deepcopy(message), ws=ws)
         for frame in list(self.raw_text_frames):
@@ -1232,6 +1233,8 @@ class GladiaEmulator:
                 elif msg.type == WSMsgType.CLOSED:
                     session.client_close_codes.append(None)  # dropped without a close frame
                     return
+                elif msg.type in (WSMsgType.PING, WSMsgType.PONG):
+                    continue  # the client's answer to our keep-alive ping (aiohttp may hand it over)
                 else:  # CLOSING: we closed it from another task
                     return
         finally:

@@ -243,7 +243,7 @@ def test_a_file_name_that_is_not_utf8_uploads(api_env: GladiaEmulator, tmp_path:
     assert "quick brown fox" in result.stdout
 
 
-def _live_session(emulator: GladiaEmulator, seconds: float = 1.0):  # type: ignore[no-untyped-def]
+def _live_session(emulator: GladiaEmulator, seconds: float = 1.0, interval: float = 0.0):  # type: ignore[no-untyped-def]
     from sources import FMT, BytesSource
 
     from gladia_cli.api import GladiaApi
@@ -257,7 +257,7 @@ def _live_session(emulator: GladiaEmulator, seconds: float = 1.0):  # type: igno
     return LiveSession(
         session_id=created["id"],
         url=created["url"],
-        source=BytesSource(b"\1\0" * int(16000 * seconds)),
+        source=BytesSource(b"\1\0" * int(16000 * seconds), interval=interval),
         fmt=FMT,
         policy=ReconnectPolicy(max_attempts=2, max_seconds=5),
     )
@@ -278,8 +278,9 @@ def test_pings_are_answered_and_never_shown(emulator: GladiaEmulator) -> None:
     from gladia_cli.live.events import Ended, Notice
 
     emulator.pings_on_open = 3
-    events = _events_until_end(_live_session(emulator))
+    events = _events_until_end(_live_session(emulator, interval=0.05))  # paced: the pings come mid-stream
     assert not [e for e in events if isinstance(e, Notice) and "binary" in e.text]
+    assert emulator.errors == []
     assert isinstance(events[-1], Ended) and events[-1].error is None
 
 

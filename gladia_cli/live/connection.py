@@ -79,7 +79,9 @@ def _bound_messages(ws: websocket.WebSocket, limit: int) -> None:
     `recv_frame`, stable since 1.0); `tests/test_hostile_server.py` fails if that ever moves."""
     import websocket
 
-    reader = ws.frame_buffer
+    reader = getattr(ws, "frame_buffer", None)
+    if reader is None or not hasattr(reader, "recv_length"):
+        return  # another socket (a test double); the bound's own test fails if websocket-client moves it
     read_length, read_frame = reader.recv_length, reader.recv_frame
     pending = [0]  # bytes of the fragments of the message being received
 
@@ -98,6 +100,19 @@ def _bound_messages(ws: websocket.WebSocket, limit: int) -> None:
     reader.recv_frame = recv_frame  # type: ignore[method-assign]
 
 
+def _pong_quietly(ws: websocket.WebSocket) -> None:
+    """websocket-client answers a ping from inside the read; a pong that cannot be written (the server closed right
+    after pinging, its close frame still unread) made that read fail, and a session that had ended cleanly was
+    taken for a dropped link. The pong is a courtesy: the next read tells what the link really is."""
+    answer = ws.pong
+
+    def pong(payload: bytes | str) -> None:
+        with contextlib.suppress(Exception):
+            answer(payload)
+
+    ws.pong = pong  # type: ignore[method-assign,assignment]
+
+
 def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
     """One try at opening the socket; `Unreachable` or `Refused` when it fails."""
     import websocket
@@ -110,6 +125,7 @@ def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
         # the session tells a quiet server (post-processing) from a dead one.
         ws.settimeout(policy.ack_timeout)
         _bound_messages(ws, MAX_MESSAGE_BYTES)
+        _pong_quietly(ws)
     except websocket.WebSocketBadStatusException as exc:
         status = getattr(exc, "status_code", 0)
         if status in (401, 403):

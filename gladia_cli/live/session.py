@@ -414,6 +414,11 @@ class LiveSession:
             if code == 1000:
                 self._end(code, reason, self._early_end_error(reason))
                 return
+            if self._final_result is not None and self._stop_taken:
+                # Everything has arrived (the stop taken, post_final_transcript here): a link lost now, e.g. a
+                # close frame lost to a reset when the server closed with our pong unread, is the end, not an outage.
+                self._end(1000, "closed after the final result", None)
+                return
             if not is_retryable(code):
                 self._end(code, reason, close_error(code, reason))
                 return
