@@ -105,6 +105,7 @@ def test_a_known_new_translation_model_passes_without_warning(
 # --- pre-recorded and result ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_prerecorded_addon_failure_is_said_and_result_says_it_again(api_env: GladiaEmulator, wav: Path, capsys) -> None:
     api_env.prerecorded.addon_failures = {"summarization": "LLM unavailable"}
     result = invoke(capsys, "transcribe", str(wav), "--summarize", "--chapterize")
@@ -118,6 +119,7 @@ def test_prerecorded_addon_failure_is_said_and_result_says_it_again(api_env: Gla
     assert stderr_lines(again.stderr) == ["gladia: summary failed: LLM unavailable"]
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_solaria_fusion_is_accepted_for_files(api_env: GladiaEmulator, wav: Path, capsys) -> None:
     result = invoke(capsys, "transcribe", str(wav), "--model", "solaria-fusion")
     assert result.code == 0, result.stderr

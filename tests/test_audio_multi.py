@@ -77,6 +77,7 @@ def _clicks(channel: np.ndarray, rate: int) -> np.ndarray:
     return loud[np.diff(loud, prepend=-1.0) > 0.1]
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_inputs_that_start_apart_and_drift_come_out_in_step() -> None:
     fmt = PcmFormat(sample_rate=16000, channels=2)
     early = ClockedInput(16000, start_delay=0.0)
@@ -108,6 +109,7 @@ def test_an_input_that_fails_ends_the_source_with_its_error() -> None:
         _run(source, 5.0)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_a_stalled_input_is_filled_with_silence_so_the_others_go_on() -> None:
     fmt = PcmFormat(sample_rate=16000, channels=2)
     source = MultiSource([ClockedInput(16000, 0.0), ClockedInput(16000, 60.0)], fmt, ["a", "b"])  # type: ignore[list-item]

@@ -699,6 +699,7 @@ def test_prerecorded_400_shows_gladias_message(
     assert_error(result, ExitCode.API, "400", "callback_url must be a string")
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_live_429_storm_is_exit_5_quickly(
     emu: GladiaEmulator, paths: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -738,6 +739,7 @@ def test_batch_429_storm_is_exit_6_with_the_reason(
     assert "0 ok, 0 skipped, 2 failed" in result.stderr
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_live_500_storm_is_exit_5(
     emu: GladiaEmulator, paths: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -798,6 +800,7 @@ def test_listen_ignores_malformed_websocket_messages(mic: GladiaEmulator, capsys
     assert "gladia: error:" not in result.stderr
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(40)
 def test_live_init_that_never_answers_is_exit_4(
     emu: GladiaEmulator, paths: dict[str, str], capsys: pytest.CaptureFixture[str]
@@ -811,6 +814,7 @@ def test_live_init_that_never_answers_is_exit_4(
     assert len(emu.http_requests) == 1  # creating a session is not retried after a timeout: it may exist
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_rest_call_that_never_answers_is_exit_4(
     emu: GladiaEmulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -825,6 +829,7 @@ def test_rest_call_that_never_answers_is_exit_4(
     assert_error(result, ExitCode.NETWORK, "did not answer within")
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.parametrize("command", [("list",), ("result", UNKNOWN_ID)])
 def test_ctrl_c_during_a_hung_request_says_aborted(
     emu: GladiaEmulator, tmp_path: Path, command: tuple[str, ...]
@@ -873,6 +878,7 @@ def test_process_missing_file(emu: GladiaEmulator, tmp_path: Path) -> None:
     assert_no_request(emu)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_process_unreachable_api_within_bounded_time(emu: GladiaEmulator, tmp_path: Path) -> None:
     started = time.monotonic()
     result = gladia_process("list", "--api-url", closed_port_url(), timeout=30)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTED_ROWS = [
@@ -37,6 +39,7 @@ def summary_rows(report: str) -> dict[str, list[str]]:
     return rows
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_quick_benchmark_writes_the_table(tmp_path: Path) -> None:
     output = tmp_path / "results.md"
     args = ["--quick", "--no-sdk", "--pacing-seconds", "3", "--runs", "3"]

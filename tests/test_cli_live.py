@@ -125,6 +125,7 @@ def test_duration_sends_exactly_that_much_audio(api_env: GladiaEmulator, tmp_pat
     assert session.stop_count == 1
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_json_full_output_equals_the_get_result(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
     api_env.result_processing_polls = 2  # the job is still processing right after the socket closes
     wav, _ = write_wav(tmp_path / "e.wav", 2.0)
@@ -357,6 +358,7 @@ def test_server_errors_are_retried_then_succeed(api_env: GladiaEmulator, tmp_pat
     assert [r.status for r in api_env.init_requests] == [429, 503, 201]
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_unreachable_api_is_exit_4(tmp_path: Path, capsys, monkeypatch) -> None:
     import socket
 

@@ -121,6 +121,7 @@ def test_batch_writes_one_output_each_and_reports_failures(emu: GladiaEmulator, 
     assert "3 ok, 0 skipped, 0 failed" in forced.stderr
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_batch_survives_a_429_storm(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
     inputs = [str(write_wav(tmp_path / f"{name}.wav", 0.3)[0]) for name in ("a", "b", "c")]
     emu.prerecorded.rate_limit_next = 8
@@ -225,6 +226,7 @@ def test_ctrl_c_in_a_batch_says_where_the_running_jobs_are(emu: GladiaEmulator, 
     assert "Traceback" not in err
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_the_official_clis_flags_work_unchanged(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
     """A user of Gladia's official CLI switches with nothing to re-learn: its flag names are accepted."""
     emu.prerecorded.polls_before_done = 1

@@ -243,6 +243,7 @@ def test_vtt_invariants(j: dict[str, Any], limit: tuple[int, int]) -> None:
         assert out == "WEBVTT\n"
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @property_settings
 @given(transcripts(channels=2), limits, st.sampled_from(["srt", "vtt"]))
 def test_multichannel_overlapping_speech_stays_sorted_and_apart(

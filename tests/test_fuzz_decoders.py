@@ -7,6 +7,7 @@ import json
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,6 +75,7 @@ def _dumps(message: Any) -> str:
     return json.dumps(message, allow_nan=True)  # NaN/Infinity as a careless server writes them
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @settings(max_examples=400, deadline=None)
 @given(MESSAGES)
 def test_any_message_decodes_or_is_unreadable(message: dict[str, Any]) -> None:

@@ -88,6 +88,7 @@ def test_a_dying_worker_thread_ends_the_run_in_one_line(monkeypatch: pytest.Monk
     assert event.error is not None and "connection thread failed" in event.error.message
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_a_trickling_answer_meets_a_total_deadline(api_env: GladiaEmulator, monkeypatch: pytest.MonkeyPatch, capsys):
     """One byte every 0.2 s keeps each read under the per-read timeout forever; the whole answer has a deadline."""
     import time
@@ -133,6 +134,7 @@ def test_a_body_that_is_not_json_in_any_way_is_one_line() -> None:
             client.parse_json(response)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_one_ctrl_c_meets_the_finish_timeout_when_nothing_is_acknowledged(emulator: GladiaEmulator, tmp_path: Path):
     """A stdin source that never closes, a server that never acknowledges and then drops the link and refuses to
     take it back: the stop cannot even be sent, and --finish-timeout is still the ceiling (it was 55-125 s)."""

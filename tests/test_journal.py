@@ -177,6 +177,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_kill_9_leaves_a_readable_journal_that_is_in_use_until_the_process_dies(tmp_path: Path) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(tmp_path)],

@@ -136,6 +136,7 @@ def test_no_blocks_at_all() -> None:
     assert not meter.snapshot().no_blocks
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_snapshots_from_another_thread_are_consistent() -> None:
     meter = LevelMeter(2, RATE)
     loud, quiet = sine(0.5, 0.1, channels=2), sine(0.01, 0.1, channels=2)

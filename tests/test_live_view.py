@@ -103,6 +103,7 @@ def _session_events(emu: GladiaEmulator, policy: ReconnectPolicy, pcm: bytes, li
     return events
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_an_ack_timeout_is_one_notice(emulator: GladiaEmulator) -> None:
     emulator.silent = True
@@ -128,6 +129,7 @@ def _attempts_before_notices(events: list) -> list[tuple[int, int]]:
     return pairs
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_the_status_numbers_the_attempt_the_notice_announced(emulator: GladiaEmulator) -> None:
     emulator.refuse_connections = 4

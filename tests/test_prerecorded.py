@@ -448,6 +448,7 @@ def test_batch_skips_existing_outputs_unless_forced(emu: FullGladiaEmulator, tmp
     assert (out / "b.txt").read_text().startswith(inputs[1])
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_batch_survives_a_429_storm(emu: FullGladiaEmulator, tmp_path: Path) -> None:
     files = [str(write_wav(tmp_path / f"{n}.wav", 0.5)[0]) for n in ("a", "b", "c")]
     emu.prerecorded.rate_limit_next = BATCH_MAX_ATTEMPTS - 1  # every POST answers 429 until it runs out

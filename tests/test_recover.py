@@ -85,6 +85,7 @@ def failed_session(emu: FullGladiaEmulator, root: Path, audio: bytes, fatal_afte
     return created["id"], writer
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_recover_uploads_exactly_what_gladia_did_not_acknowledge_and_merges_in_order(
     emu: FullGladiaEmulator, tmp_path: Path
 ) -> None:
@@ -121,6 +122,7 @@ def test_recover_uploads_exactly_what_gladia_did_not_acknowledge_and_merges_in_o
     assert warnings == []
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_recover_without_a_live_result_gives_the_recovered_part_alone_with_a_warning(
     emu: FullGladiaEmulator, tmp_path: Path
 ) -> None:
@@ -311,6 +313,7 @@ def test_kill_9_during_listen_leaves_a_journal_that_recover_lists_and_reads(
             assert (w.getframerate(), w.getnchannels()) == (16000, 1) and w.getnframes() * 2 >= segment.size
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_recover_keeps_the_journal_when_there_was_no_live_result_to_merge(
     emu: FullGladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -328,6 +331,7 @@ def test_recover_keeps_the_journal_when_there_was_no_live_result_to_merge(
     [{"metadata": {}, "transcription": {"utterances": "garbage", "full_transcript": ""}}, None, "garbage"],
     ids=["utterances-garbage", "result-null", "result-a-string"],
 )
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_recover_keeps_the_journal_when_the_recovered_result_is_malformed(
     emu: FullGladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], bad_result: object
 ) -> None:

@@ -186,6 +186,7 @@ def test_knobs_drop_close_and_refuse_at_the_protocol_level(emu: GladiaEmulator) 
         pytest.param("close_after_bytes", [(20000, 1011), (6400, 1011), (20000, 4500)], id="three-closes"),
     ],
 )
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_connection_faults_resume_with_every_byte_once(
     emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], knob: str, faults: list
 ) -> None:
@@ -319,6 +320,7 @@ def test_one_reconnection_attempt_is_said_in_the_singular(
     assert "attempts" not in error
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_giving_up_on_the_reconnect_timeout_says_so(
     emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -475,6 +477,7 @@ def test_init_429_then_500_is_retried(emu: GladiaEmulator, tmp_path: Path, capsy
     assert_exact(emu.only_session(), pcm)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_init_429_forever_is_exit_5_with_a_rate_limit_line(
     emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -549,6 +552,7 @@ def run_library_session(emu: GladiaEmulator, source: BytesSource, policy: Reconn
     return events
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_ack_timeout_reconnects_to_a_server_that_stopped_answering(emu: GladiaEmulator) -> None:
     emu.silent = True
@@ -601,6 +605,7 @@ def test_silent_server_while_streaming_is_given_up_after_the_attempts(emu: Gladi
     assert isinstance(ended[0].error, NetworkError)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_rest_call_to_a_hanging_server_times_out_with_a_network_error(emu: GladiaEmulator) -> None:
     emu.http_hang_seconds = 3
@@ -617,6 +622,7 @@ def test_rest_call_to_a_hanging_server_times_out_with_a_network_error(emu: Gladi
     assert emu.wait_until(lambda: len(emu.init_requests) == 1, timeout=5)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_result_command_on_a_hanging_server_is_exit_4(
     emu: GladiaEmulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -696,6 +702,7 @@ def test_killed_process_leaves_the_finals_so_far_in_the_output_file(emu: GladiaE
     assert 1 <= len(lines) <= 3 and lines == FINALS[: len(lines)]
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(40)
 def test_killed_process_leaves_a_valid_record_wav(emu: GladiaEmulator, tmp_path: Path) -> None:
     wav, pcm = noise_wav(tmp_path / "k.wav", 20.0)
@@ -805,6 +812,7 @@ def test_audio_buffer_holds_at_most_its_bound_while_disconnected(emu: GladiaEmul
 # --- the API key is never shown ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(40)
 def test_api_key_is_never_printed_even_with_debug(
     emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
@@ -1062,6 +1070,7 @@ def _library_session(emu: GladiaEmulator, audio: bytes, policy: ReconnectPolicy,
 QUICK = ReconnectPolicy(ack_timeout=0.5, base_delay=0.05, max_delay=0.1)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("asyncapi", [False, True], ids=["openapi-refusal", "asyncapi-refusal"])
 def test_a_stop_refused_as_already_stopped_is_taken_not_resent_forever(emu: GladiaEmulator, asyncapi: bool) -> None:
@@ -1082,6 +1091,7 @@ def test_a_stop_refused_as_already_stopped_is_taken_not_resent_forever(emu: Glad
     assert_exact(session, audio)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(60)
 def test_a_drop_while_gladia_post_processes_reconnects_once_and_resends_nothing(emu: GladiaEmulator) -> None:
     emu.drops_in_post_processing = 1

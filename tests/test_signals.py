@@ -92,6 +92,7 @@ def finish(proc: subprocess.Popen[str], timeout: float) -> Result:
     return Result(proc.returncode, out, err)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(60)
 def test_sigterm_stops_gracefully_sends_stop_recording_and_prints_the_finals(
     emu: GladiaEmulator, tmp_path: Path
@@ -109,6 +110,7 @@ def test_sigterm_stops_gracefully_sends_stop_recording_and_prints_the_finals(
     assert session.id in result.stderr
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_a_second_signal_after_sigterm_aborts_with_130_and_the_session_id(
@@ -125,6 +127,7 @@ def test_a_second_signal_after_sigterm_aborts_with_130_and_the_session_id(
     assert emu.only_session().id in one_line_error(result)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(60)
 @pytest.mark.skipif(shutil.which("timeout") is None, reason="needs coreutils timeout")
 def test_coreutils_timeout_ends_the_session_cleanly(emu: GladiaEmulator, tmp_path: Path) -> None:
@@ -141,6 +144,7 @@ def test_coreutils_timeout_ends_the_session_cleanly(emu: GladiaEmulator, tmp_pat
     assert "aborted" not in result.stderr
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(60)
 def test_sigterm_repeated_at_once_is_one_stop_not_an_abort(emu: GladiaEmulator, tmp_path: Path) -> None:
     emu.post_processing_delay = 0.5
@@ -153,6 +157,7 @@ def test_sigterm_repeated_at_once_is_one_stop_not_an_abort(emu: GladiaEmulator, 
     assert result.stdout.splitlines() == FINALS
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(60)
 def test_sigint_then_sigterm_aborts_too(emu: GladiaEmulator, tmp_path: Path) -> None:
     emu.post_processing_delay = 30
@@ -229,6 +234,7 @@ def _ignoring_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.parametrize("command", [("list",), ("result", "5ce0aa73-1572-4172-870b-b28442a46077")])
 def test_sigint_aborts_even_when_inherited_ignored(emu: GladiaEmulator, tmp_path: Path, command: tuple[str, ...]):
     """A shell without job control starts `gladia … &` with SIGINT ignored, and Python leaves it so: `kill -INT`
