@@ -1,0 +1,87 @@
+"""What the largest answer gladia accepts costs to show: time and peak memory of `gladia result` at the body bound.
+
+    python bench/large_result.py            # each output format at the bound (64 MB of JSON); about a minute
+    python bench/large_result.py --quick    # a tenth of it
+
+A hostile or broken server could once send a result of 10^6 utterances (1.7-1.8 GB to render as text or SRT). The
+client now refuses any body over `api.MAX_BODY_BYTES` unread, so this measures the worst it still takes: the
+smallest possible utterances (the most of them per byte) filling the bound, parsed and rendered in a child process
+per format, so each peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gladia_cli import api, formats  # noqa: E402
+
+RSS_GOAL_MB = 1024  # under a GiB at the bound, whatever the format
+
+
+def body_at(size: int) -> bytes:
+    """A done job whose JSON is about `size` bytes of minimal utterances."""
+    one = {"text": " w", "start": 0.0, "end": 0.4, "channel": 0, "language": "en", "words": []}
+    count = size // (len(json.dumps(one)) + 8)
+    utterances = [{**one, "text": f" w{i}", "start": i * 0.5, "end": i * 0.5 + 0.4} for i in range(count)]
+    job = {"id": "x", "status": "done", "result": {"transcription": {"utterances": utterances}}}
+    return json.dumps(job).encode()
+
+
+def child(path: str, fmt: str) -> None:
+    body = Path(path).read_bytes()
+    started = time.monotonic()
+    job = json.loads(body)
+    del body
+    text = formats.render(job, fmt, pretty=False)
+    took = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": took, "rss_mb": peak, "out_mb": len(text) / 1e6}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--child", nargs=2, metavar=("PATH", "FORMAT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    size = api.MAX_BODY_BYTES // (10 if args.quick else 1)
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / "gladia-bench-large-result.json"
+    path.write_bytes(body_at(size))
+    megabytes = path.stat().st_size / 1e6
+    count = len(json.loads(path.read_bytes())["result"]["transcription"]["utterances"])
+    rows = []
+    for fmt in ("text", "json", "srt", "vtt"):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(path), fmt], capture_output=True, text=True, check=True
+        )
+        m = json.loads(out.stdout)
+        verdict = "PASS" if m["rss_mb"] < RSS_GOAL_MB else "FAIL"
+        rows.append(f"| `-o {fmt}` | {m['seconds']:.1f} s | {m['rss_mb']:.0f} MB | {m['out_mb']:.1f} MB | {verdict} |")
+    path.unlink()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print("## 11. The largest result accepted (bench/large_result.py)\n")
+    print(
+        f"`python bench/large_result.py`: {megabytes:.0f} MB of JSON "
+        f"({count:,} minimal utterances, the most a body of `api.MAX_BODY_BYTES` can hold), parsed and rendered in a "
+        "child process per format. A larger body is refused unread.\n"
+    )
+    print("| Format | Parse + render | Peak RSS | Output | Goal < 1 GiB |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"\nLoad average {load} on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}.")
+
+
+if __name__ == "__main__":
+    main()
