@@ -5,8 +5,8 @@
 
 A hostile or broken server could once send a result of 10^6 utterances (1.7-1.8 GB to render as text or SRT). The
 client now refuses any body over `api.MAX_BODY_BYTES` unread, so this measures the worst it still takes: the
-smallest possible utterances (the most of them per byte) filling the bound, parsed and rendered in a child process
-per format, so each peak RSS is its own.
+smallest possible utterances (the most of them per byte) filling the bound, parsed, rendered and written piece by
+piece as `gladia result --output-file` writes it, in a child process per format, so each peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gladia_cli import api, formats  # noqa: E402
+from gladia_cli.jobs import write_output  # noqa: E402
 
 RSS_GOAL_MB = 1024  # under a GiB at the bound, whatever the format
 
@@ -38,14 +40,22 @@ def body_at(size: int) -> bytes:
 
 
 def child(path: str, fmt: str) -> None:
+    """Parse, then write as `gladia result` does: the pieces of `formats.render_chunks` to a file as they come."""
     body = Path(path).read_bytes()
     started = time.monotonic()
     job = json.loads(body)
     del body
-    text = formats.render(job, fmt, pretty=False)
+    written = [0]
+
+    def counted() -> Iterator[str]:
+        for chunk in formats.render_chunks(job, fmt, pretty=False):
+            written[0] += len(chunk)
+            yield chunk
+
+    write_output(counted(), Path(os.devnull))
     took = time.monotonic() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": took, "rss_mb": peak, "out_mb": len(text) / 1e6}))
+    print(json.dumps({"seconds": took, "rss_mb": peak, "out_mb": written[0] / 1e6}))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,24 +272,61 @@ def render(
     ``channel_names``, utterances are labelled by name (text, subtitles) or get a ``channel_name`` field (json;
     json-full stays the API's object unchanged).
     """
+    return "".join(
+        render_chunks(job, fmt, pretty=pretty, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
+    )
+
+
+def render_chunks(
+    job: dict[str, Any],
+    fmt: str,
+    *,
+    pretty: bool,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_lines: int = DEFAULT_MAX_LINES,
+    channel_names: list[str] | None = None,
+) -> Iterator[str]:
+    """`render`'s output piece by piece (lines, cues, JSON fragments), so a large result is written as it is made,
+    never held whole a second time beside the job it comes from."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown output format {fmt!r} (expected one of: {', '.join(FORMATS)})")
     if fmt == "text":
-        lines = transcript_lines(job, channel_names)
+        for line in transcript_lines(job, channel_names):
+            yield line + "\n"
         summary = summary_text(job)
         if summary:
-            lines += ["", summary]
+            yield "\n" + summary + "\n"
         found = chapters(job)
         if found:
-            lines += ["", "Chapters:", *chapter_lines(found)]
-        return "".join(line + "\n" for line in lines)
-    if fmt == "json":
-        return dump_json(named_transcription(job, channel_names), pretty=pretty) + "\n"
-    if fmt == "json-full":
-        return dump_json(job, pretty=pretty) + "\n"
-    if fmt == "srt":
-        return to_srt(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
-    if fmt == "vtt":
-        return to_vtt(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
-    raise ValueError(f"unknown output format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+            yield "\nChapters:\n"
+            for line in chapter_lines(found):
+                yield line + "\n"
+    elif fmt in ("json", "json-full"):
+        data = named_transcription(job, channel_names) if fmt == "json" else job
+        yield from _json_chunks(data, pretty=pretty)
+        yield "\n"
+    elif fmt == "srt":
+        yield from srt_chunks(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
+    else:
+        yield from vtt_chunks(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
+
+
+def _json_chunks(data: Any, *, pretty: bool) -> Iterator[str]:
+    """`dump_json`'s text in pieces (the encoder's own), joined into blocks of about 64 KiB."""
+    if pretty:
+        encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    else:
+        encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    block: list[str] = []
+    size = 0
+    for piece in encoder.iterencode(data):
+        block.append(piece)
+        size += len(piece)
+        if size >= 65536:
+            yield "".join(block)
+            block, size = [], 0
+    if block:
+        yield "".join(block)
 
 
 def named_transcription(job: dict[str, Any], channel_names: list[str] | None) -> dict[str, Any] | None:
@@ -324,12 +362,20 @@ def to_srt(
     channel_names: list[str] | None = None,
 ) -> str:
     """SubRip: numbered cues, comma before milliseconds, the speaker label inside the text; empty for no speech."""
-    blocks = []
+    return "".join(srt_chunks(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names))
+
+
+def srt_chunks(
+    job: dict[str, Any],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_lines: int = DEFAULT_MAX_LINES,
+    channel_names: list[str] | None = None,
+) -> Iterator[str]:
     cues = build_cues(job, "srt", max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
     for number, cue in enumerate(cues, start=1):
         times = f"{_timestamp(cue.start_ms, ',')} --> {_timestamp(cue.end_ms, ',')}"
-        blocks.append(f"{number}\n{times}\n" + "\n".join(cue.lines) + "\n")
-    return "\n".join(blocks)
+        yield ("\n" if number > 1 else "") + f"{number}\n{times}\n" + "\n".join(cue.lines) + "\n"
 
 
 def to_vtt(
@@ -340,14 +386,23 @@ def to_vtt(
     channel_names: list[str] | None = None,
 ) -> str:
     """WebVTT: the header, then cues; speakers as voice tags, ``& < >`` escaped; just the header for no speech."""
-    blocks = []
+    return "".join(vtt_chunks(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names))
+
+
+def vtt_chunks(
+    job: dict[str, Any],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_lines: int = DEFAULT_MAX_LINES,
+    channel_names: list[str] | None = None,
+) -> Iterator[str]:
+    yield "WEBVTT\n"
     for cue in build_cues(job, "vtt", max_chars=max_chars, max_lines=max_lines, channel_names=channel_names):
         lines = [_vtt_escape(line) for line in cue.lines]
         if cue.voice:
             lines[0] = f"<v {_vtt_escape(cue.voice)}>{lines[0]}"
         times = f"{_timestamp(cue.start_ms, '.')} --> {_timestamp(cue.end_ms, '.')}"
-        blocks.append(f"{times}\n" + "\n".join(lines) + "\n")
-    return "WEBVTT\n" + "".join("\n" + block for block in blocks)
+        yield "\n" + f"{times}\n" + "\n".join(lines) + "\n"
 
 
 def build_cues(

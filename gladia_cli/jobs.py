@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,19 +54,22 @@ def check_output_file(path: Path) -> None:
         raise UsageError(f"cannot write --output-file {path}: {problem}", hint=hint)
 
 
-def write_output(text: str, output_file: Path | None) -> None:
-    """stdout, or the whole text written atomically to `output_file` (never a half-written transcript)."""
+def write_output(text: str | Iterable[str], output_file: Path | None) -> None:
+    """stdout, or the whole text written atomically to `output_file` (never a half-written transcript). Pieces
+    (`formats.render_chunks`) are written as they come: a large result is never held whole twice."""
     from gladia_cli.safe_text import redact
     from gladia_cli.terminal import shown
 
+    chunks = [text] if isinstance(text, str) else text
     if output_file is None:
-        sys.stdout.write(shown(text, sys.stdout))
+        for chunk in chunks:
+            sys.stdout.write(shown(chunk, sys.stdout))
         sys.stdout.flush()
         return
-    from gladia_cli.outfile import write_text
+    from gladia_cli.outfile import write_chunks
 
     try:
-        write_text(output_file, redact(text))
+        write_chunks(output_file, (redact(chunk) for chunk in chunks))
     except OSError as exc:
         raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
 
@@ -97,21 +100,21 @@ def show_result(
 
 def result_text(
     job: dict[str, Any], job_id: str, fmt: str, *, pretty: bool, channel_names: list[str] | None = None
-) -> str:
-    """The job rendered in `fmt`; json-full shows any job as it is, the other formats need a transcript."""
+) -> Iterator[str]:
+    """The job rendered in `fmt`, in pieces; json-full shows any job as it is, the other formats need a transcript
+    (checked here, before the first piece)."""
     status = job.get("status")
     if fmt != "json-full" and status == "error":
         raise ApiError(
             f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})",
             hint=f"`gladia result {job_id} --json` shows the whole job",
         )
-    text = formats.render(job, fmt, pretty=pretty, channel_names=channel_names)
     if fmt != "json-full" and status != "done":
         if not formats.transcript_lines(job):
             # Nothing to show yet (a queued job): an empty file and exit 0 would look like a silent recording.
             raise ApiError(f"job {job_id} is {status}: no transcript yet", hint=f"`gladia result {job_id} --wait`")
         notice(f"job {job_id} is {status}; the transcript may be incomplete (use --wait)")
-    return text
+    return formats.render_chunks(job, fmt, pretty=pretty, channel_names=channel_names)
 
 
 def fetch_any(

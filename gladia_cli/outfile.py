@@ -18,7 +18,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -214,5 +214,11 @@ def replace_file(path: Path, *, private: bool = False) -> Iterator[BinaryIO]:
 
 def write_text(path: Path, text: str) -> None:
     """All of `text` (UTF-8, platform newlines as a text-mode file would write) to `path` via `replace_file`."""
+    write_chunks(path, (text,))
+
+
+def write_chunks(path: Path, chunks: Iterable[str]) -> None:
+    """`write_text` for text made piece by piece: each piece written as it comes, the file replaced at the end."""
     with replace_file(path) as out:
-        out.write(text.replace("\n", os.linesep).encode("utf-8"))
+        for chunk in chunks:
+            out.write(chunk.replace("\n", os.linesep).encode("utf-8"))

@@ -218,8 +218,9 @@ def run_recover(
             f"the journal of {session_id} holds no audio", hint=f"`gladia result {session_id}` has what Gladia got"
         )
     merged = recover(load_settings(), journal)
-    text = formats.render(merged.job, output, pretty=is_tty(sys.stdout) and output_file is None)
-    write_output(text, output_file)
+    write_output(
+        formats.render_chunks(merged.job, output, pretty=is_tty(sys.stdout) and output_file is None), output_file
+    )
     if keep or not merged.live_found:
         # Without the live result nothing was merged: the journal is what lets a later run do it.
         why = "" if keep else f"; `gladia recover {session_id}` again merges it once the live result is ready"

@@ -117,3 +117,13 @@ def test_any_result_renders_in_every_format(utterances: list[Any], fmt: str, cha
         },
     }
     assert isinstance(formats.render(job, fmt, pretty=False), str)
+
+
+def test_a_large_result_is_rendered_in_pieces_that_join_to_the_whole() -> None:
+    """`gladia result` writes `render_chunks` as they come: many pieces, never one string of the whole output."""
+    utterances = [{"text": f" w{i}", "start": i * 0.5, "end": i * 0.5 + 0.4, "channel": 0} for i in range(3000)]
+    job = {"id": "x", "status": "done", "result": {"transcription": {"utterances": utterances}}}
+    for fmt in formats.FORMATS:
+        pieces = list(formats.render_chunks(job, fmt, pretty=False))
+        assert "".join(pieces) == formats.render(job, fmt, pretty=False)
+        assert len(pieces) > 1 and max(len(p) for p in pieces) < 70_000, fmt

@@ -77,8 +77,7 @@ def transcribe_one(
                 raise
     finally:
         client.api.close()
-    text = formats.render(job, fmt, pretty=is_tty(sys.stdout) and output_file is None)
-    write_output(text, output_file)
+    write_output(formats.render_chunks(job, fmt, pretty=is_tty(sys.stdout) and output_file is None), output_file)
     for line in formats.addon_errors(job):
         notice(line)
     return 0
