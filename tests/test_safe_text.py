@@ -22,8 +22,10 @@ from gladia_cli import safe_text
 OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"  # clipboard := "rm -rf ~"
 TITLE = "\x1b]0;pwned\x1b\\"  # window title, ST-terminated (Rich strips BEL, not ESC)
 CLEAR = "\x1b[2J\x1b[H"
-LINK = "\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\"
-HOSTILE = OSC52 + TITLE + CLEAR + LINK + "\x9b31m\x07\x08\r[bold red]boom[/] [/] :skull: [link=http://x]y[/link]"
+LINK = "\x1b]8;;http://127.0.0.1:9/\x1b\\click\x1b]8;;\x1b\\"
+HOSTILE = (
+    OSC52 + TITLE + CLEAR + LINK + "\x9b31m\x07\x08\r[bold red]boom[/] [/] :skull: [link=http://127.0.0.1:9]y[/link]"
+)
 KEY = "gk-SECRET-7f3a9c2e41b8d6"
 
 
