@@ -288,14 +288,11 @@ class GladiaApi:
         return ApiError(f"Gladia answered {status}: {text}", status=status)
 
     def parse_json(self, response: requests.Response) -> dict[str, Any]:
-        import json as json_module
-
-        def no_constant(name: str) -> Any:
-            raise ValueError(f"{name} is not JSON")
+        from gladia_cli.formats import load_json
 
         try:
-            data = json_module.loads(response.content, parse_constant=no_constant)
-        except (ValueError, RecursionError):  # NaN/Infinity, bad UTF-8, 100,000-deep nesting
+            data = load_json(response.content)
+        except ValueError:  # NaN/Infinity, bad UTF-8, 100,000-deep nesting
             raise ApiError(f"Gladia answered {response.status_code} with a body that is not JSON") from None
         if not isinstance(data, dict):
             raise ApiError(f"Gladia answered {response.status_code} with unexpected JSON")

@@ -22,11 +22,28 @@ PAUSE_SPLIT_MS = 1500  # a silence this long inside an utterance starts a new cu
 MAX_SECONDS = 1e7  # the longest time taken from a result (~115 days): past it a value is treated as no time at all
 
 
-def dump_json(data: Any, *, pretty: bool) -> str:
+def _encoder(pretty: bool) -> json.JSONEncoder:
     """Pretty for a person at a terminal, compact (one line) for a pipe."""
     if pretty:
-        return json.dumps(data, indent=2, ensure_ascii=False)
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        return json.JSONEncoder(indent=2, ensure_ascii=False)
+    return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def dump_json(data: Any, *, pretty: bool) -> str:
+    return _encoder(pretty).encode(data)
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def load_json(data: bytes | str) -> Any:
+    """JSON from outside (a WebSocket message, an HTTP body), strictly: NaN and Infinity, which Python would take
+    and no formatter could write back, are ValueError, and so is nesting too deep to parse (RecursionError)."""
+    try:
+        return json.loads(data, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
 
 
 def utterance_line(
@@ -313,13 +330,9 @@ def render_chunks(
 
 def _json_chunks(data: Any, *, pretty: bool) -> Iterator[str]:
     """`dump_json`'s text in pieces (the encoder's own), joined into blocks of about 64 KiB."""
-    if pretty:
-        encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
-    else:
-        encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
     block: list[str] = []
     size = 0
-    for piece in encoder.iterencode(data):
+    for piece in _encoder(pretty).iterencode(data):
         block.append(piece)
         size += len(piece)
         if size >= 65536:
@@ -434,7 +447,7 @@ def build_cues(
         speaker = _speaker(u)
         voice = f"Speaker {speaker}" if speaker is not None else None
         name = channel_name(channel_of(u), channel_names)
-        label = f"[ch{u.get('channel', 0)}] " if multichannel and not name else ""
+        label = f"[ch{channel_of(u)}] " if multichannel and not name else ""
         if name and fmt == "srt":
             label = f"[{_srt_safe(name)}] "
         if voice and fmt == "srt":

@@ -64,17 +64,22 @@ def _shifted(utterance: dict[str, Any], offset: float) -> dict[str, Any]:
     u = copy.deepcopy(utterance)
     for holder in [u, *(w for w in u.get("words") or [] if isinstance(w, dict))]:
         for key in ("start", "end"):
-            value = holder.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = formats.seconds_value(holder.get(key))
+            if value is not None:
                 holder[key] = round(value + offset, 3)
     return u
 
 
-def _utterances(job: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _utterance_list(job: Any) -> list[Any] | None:
+    """`result.transcription.utterances` as Gladia sent it, or None when that is not a list (missing, malformed)."""
     result = job.get("result") if isinstance(job, dict) else None
     transcription = result.get("transcription") if isinstance(result, dict) else None
     utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
-    return [u for u in utterances if isinstance(u, dict)] if isinstance(utterances, list) else []
+    return utterances if isinstance(utterances, list) else None
+
+
+def _utterances(job: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [u for u in _utterance_list(job) or [] if isinstance(u, dict)]
 
 
 def merge(live: dict[str, Any] | None, recovered: dict[str, Any] | None, offset: float, session_id: str) -> Recovered:
@@ -164,10 +169,7 @@ def _transcribe_cut(settings: Settings, journal: Journal) -> dict[str, Any] | No
 def _check_recovered(job: Any, journal: Journal) -> None:
     """The recovered part must have been read before anything is merged, and so before the journal may go: a
     result without its utterances (malformed, or `null`) is an error that keeps the journal for another try."""
-    result = job.get("result") if isinstance(job, dict) else None
-    transcription = result.get("transcription") if isinstance(result, dict) else None
-    utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
-    if not isinstance(utterances, list):
+    if _utterance_list(job) is None:
         raise ApiError(
             f"Gladia's result for the recovered part of {journal.session_id} has no utterances; "
             f"the journal is kept in {journal.directory}",

@@ -372,11 +372,9 @@ class LiveRenderer:
     def notice(self, text: str) -> None:
         """A one-line message for the person (warnings, status); never on stdout."""
         if self._console is not None:
-            from rich.text import Text
-
             target = self._live.console if self._live is not None else self._console
-            # A Text, not markup: server text such as "[ch0]" or ":smile:" is shown as sent.
-            line = Text(for_terminal(notice_line(text)))
+            # Not markup: server text such as "[ch0]" or ":smile:" is shown as sent.
+            line = plain_text(notice_line(text))
             line.stylize("yellow", 0, len(notice_line("").rstrip()))  # the "gladia:" prefix
             target.print(line, soft_wrap=True)
         else:
@@ -412,10 +410,8 @@ class LiveRenderer:
             self.output_file.write(redact(line) + "\n")
             self.output_file.flush()
         if self._through_view and self._live is not None:
-            from rich.text import Text
-
-            # A Text is printed as is: no markup, no emoji codes (":thumbs_up:"), no highlighting.
-            self._live.console.print(Text(for_terminal(line)), soft_wrap=True)
+            # Printed as is: no markup, no emoji codes (":thumbs_up:"), no highlighting.
+            self._live.console.print(plain_text(line), soft_wrap=True)
             return
         if self.stdout_closed:
             return

@@ -393,8 +393,6 @@ def _count(value: Any) -> int:
 def load(directory: Path) -> Journal | Unreadable | None:
     """The journal in `directory`, or None when it is not one (no metadata at all); `Unreadable` when its metadata
     is there but cannot be trusted (hand-edited, truncated, or from a future version)."""
-    if not (directory / META).exists():
-        return None
     try:
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
         f = meta["format"]
@@ -407,6 +405,8 @@ def load(directory: Path) -> Journal | Unreadable | None:
         if fmt.sample_rate <= 0 or fmt.channels <= 0 or fmt.bit_depth not in (8, 16, 24, 32):
             raise ValueError(f"not a format: {f!r}")
         acked, lost = _count(meta.get("acked")), _count(meta.get("lost_bytes"))
+    except FileNotFoundError:
+        return None
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         return Unreadable(directory, f"unreadable {META} ({type(exc).__name__})")
     header = len(wav_header(fmt, 0))

@@ -7,13 +7,12 @@ The shapes are those of the API reference (`gladia-api.md` §3.3, §3.5): every 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError
-from gladia_cli.formats import ADDON_NAMES, channel_value, error_message, seconds_value
+from gladia_cli.formats import ADDON_NAMES, channel_value, error_message, load_json, seconds_value
 from gladia_cli.live.events import AddonFailed, Entities, Sentiments, Speech, Transcript, Translation
 
 # Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
@@ -125,16 +124,12 @@ class Decoded:
     content: Content | None
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def decode_text(data: bytes | str) -> Decoded | Unreadable:
     """Never raises: whatever a server sends is a decoded message or an `Unreadable` (said once per reason), so the
     receiver thread cannot be killed by a message."""
     try:
-        message = json.loads(data, parse_constant=_no_constant)  # NaN, Infinity: not JSON, whatever Python says
-    except (ValueError, RecursionError):  # RecursionError: 100,000-deep nesting
+        message = load_json(data)
+    except ValueError:
         return Unreadable("ignored a message from the server that is not JSON")
     if not isinstance(message, dict):
         return Unreadable("ignored a message from the server that is not a JSON object")
