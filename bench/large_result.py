@@ -24,8 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gladia_cli import api, formats  # noqa: E402
-from gladia_cli.jobs import write_output  # noqa: E402
+from gladia_cli import api  # noqa: E402
+from gladia_cli.cli.jobs import write_output  # noqa: E402
+from gladia_cli.output import transcript as formats  # noqa: E402
 
 RSS_GOAL_MB = 1024  # under a GiB at the bound, whatever the format
 

@@ -2,12 +2,13 @@
 
     python bench/listen_latency.py [--runs 5] [--seconds 6] [--create-delay 0.5]
 
-Each run is a fresh `gladia listen --duration N` process (the real command, through `gladia_cli.process.main`) recording
-the test suite's virtual PulseAudio microphone and streaming to the loopback emulator, whose POST /v2/live answers
-after `--create-delay` seconds (a network round trip). The child stamps PortAudio's callbacks and the WebSocket sends
-(by wrapping `MicrophoneSource._callback` and `Connection.send_audio`, nothing else), then maps each block to the
-frame that carried its last byte. Blocks captured while the session was being created wait for the socket by design:
-they are reported apart from the steady state. Prints a markdown section (paste it into bench/results.md).
+Each run is a fresh `gladia listen --duration N` process (the real command, through `gladia_cli.cli.main.main`)
+recording the test suite's virtual PulseAudio microphone and streaming to the loopback emulator, whose POST /v2/live
+answers after `--create-delay` seconds (a network round trip). The child stamps PortAudio's callbacks and the
+WebSocket sends (by wrapping `MicrophoneSource._callback` and `Connection.send_audio`, nothing else), then maps each
+block to the frame that carried its last byte. Blocks captured while the session was being created wait for the
+socket by design: they are reported apart from the steady state. Prints a markdown section (paste it into
+bench/results.md).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def dump():
     with open(out, "w") as f:
         json.dump({"spawn_offset": t0_wall - spawned_wall, "t0": t0, "blocks": blocks, "sends": sends}, f)
 atexit.register(dump)
-from gladia_cli.process import main
+from gladia_cli.cli.main import main
 main(["listen", "--duration", seconds])
 """
 

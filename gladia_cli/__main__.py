@@ -1,3 +1,3 @@
-from gladia_cli.process import main
+from gladia_cli.cli.main import main
 
 main()

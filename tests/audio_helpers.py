@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gladia_cli.audio.files import FormatRequest, open_audio_file
-from gladia_cli.audio.pacing import FileSource
+from gladia_cli.audio.filesource import FileSource
 from gladia_cli.errors import UsageError
 
 GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"

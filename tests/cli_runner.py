@@ -1,4 +1,4 @@
-"""Running the real CLI: in-process (through `gladia_cli.process.main`) and as a subprocess."""
+"""Running the real CLI: in-process (through `gladia_cli.cli.main.main`) and as a subprocess."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from gladia_cli.process import main
+from gladia_cli.cli.main import main
 
 
 @dataclass

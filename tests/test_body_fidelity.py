@@ -19,8 +19,8 @@ else:
 
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
-from gladia_cli.live.config import LiveOptions, build_body, metadata_length, unknown_values
-from gladia_cli.prerecorded.config import build_prerecorded_body, unknown_prerecorded_values
+from gladia_cli.live.body import LiveOptions, build_body, metadata_length, unknown_values
+from gladia_cli.prerecorded.body import build_prerecorded_body, unknown_prerecorded_values
 
 FMT = PcmFormat(sample_rate=16000, channels=1, bit_depth=16, encoding="wav/pcm")
 
@@ -114,7 +114,7 @@ def test_live_vocabulary_entries_are_checked_like_prerecorded_ones(entry: dict, 
 
 
 def test_addon_errors_name_each_failed_addon_with_gladias_message() -> None:
-    from gladia_cli.formats import addon_errors
+    from gladia_cli.output.transcript import addon_errors
 
     failed = {"status_code": 500, "exception": "AddonError", "message": "LLM  unavailable\n"}
     job = {
@@ -156,7 +156,7 @@ def test_addon_flags_ask_for_the_addons_in_both_bodies() -> None:
 
 @pytest.mark.parametrize("wrapped", [False, True])
 def test_chapters_follow_the_transcript_in_text_output(wrapped: bool) -> None:
-    from gladia_cli.formats import render
+    from gladia_cli.output.transcript import render
 
     found = [
         {"headline": "Greetings", "start": 0.2, "end": 10.5},

@@ -450,7 +450,7 @@ def one_line_error_text(stderr: str) -> str:
 def test_help_and_version_do_not_import_heavy_modules() -> None:
     code = (
         "import sys\n"
-        "from gladia_cli.process import main\n"
+        "from gladia_cli.cli.main import main\n"
         "for args in (['--help'], ['--version'], ['listen', '--help'], ['transcribe', '--help']):\n"
         "    try:\n"
         "        main(args)\n"

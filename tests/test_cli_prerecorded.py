@@ -283,7 +283,7 @@ def test_a_missing_file_is_reported_before_a_missing_key(tmp_path: Path, capsys,
     ],
 )
 def test_summarize_type_spelling_is_split_off_only_when_it_is_a_type(argv: list[str], expected: list[str]) -> None:
-    from gladia_cli.process import _summary_type_argv
+    from gladia_cli.cli.main import _summary_type_argv
 
     assert _summary_type_argv(argv) == expected
 

@@ -13,7 +13,7 @@ from cli_runner import invoke, one_line_error
 from emulator import GladiaEmulator
 from wavs import write_wav
 
-from gladia_cli import profiles
+from gladia_cli.cli import defaults as profiles
 from gladia_cli.errors import ExitCode, UsageError
 
 if sys.version_info >= (3, 11):
@@ -297,10 +297,10 @@ def test_toml_strings_round_trip(value: str) -> None:
 
 def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
     """REALTIME_ONLY / PRERECORDED_ONLY must be exactly the options transcribe refuses in the other mode."""
-    from gladia_cli.cli import app
-    from gladia_cli.live.config import BodyFlags
-    from gladia_cli.prerecorded.request import transcribe_request
-    from gladia_cli.typer_seam import command_tree
+    from gladia_cli.cli.app import app
+    from gladia_cli.cli.prerecorded_request import transcribe_request
+    from gladia_cli.cli.typer_seam import command_tree
+    from gladia_cli.live.body import BodyFlags
 
     command = command_tree(app).subcommands["transcribe"]
     wav, _ = write_wav(tmp_path / "a.wav", 0.5)
@@ -334,7 +334,7 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
 
 
 def test_profile_after_the_command_moves_before_it_but_not_past_a_double_dash() -> None:
-    from gladia_cli.process import _profile_first
+    from gladia_cli.cli.main import _profile_first
 
     args = ["transcribe", "a.wav", "--profile", "x", "-l", "en", "--", "--profile", "y"]
     assert _profile_first(args) == ["--profile", "x", "transcribe", "a.wav", "-l", "en", "--", "--profile", "y"]

@@ -13,8 +13,8 @@ from cli_runner import Result, invoke
 from emulator import GladiaEmulator
 from wavs import write_wav
 
-from gladia_cli import doctor
-from gladia_cli.doctor import Check, Options
+from gladia_cli.cli import doctor
+from gladia_cli.cli.doctor import Check, Options
 
 if __package__:  # tests/ imported as a package
     from .virtual_mic import VirtualMic, virtual_mic

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gladia_cli import formats
 from gladia_cli.live.messages import Decoded, Unreadable, decode_text
+from gladia_cli.output import transcript as formats
 
 TYPES = [
     "transcript",

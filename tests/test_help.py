@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from cli_runner import run
 
-from gladia_cli.cli import app
-from gladia_cli.typer_seam import command_tree
+from gladia_cli.cli.app import app
+from gladia_cli.cli.typer_seam import command_tree
 
 LONG_PANELS = ["Audio input", "Language and model", "Add-ons", "Output", "Connection and reliability", "Key and server"]
 PANELS = {

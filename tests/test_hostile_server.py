@@ -200,8 +200,8 @@ def test_one_bad_journal_is_listed_as_unreadable_and_spares_the_others(tmp_path:
 
     from sources import FMT
 
+    from gladia_cli.cli.recover import journal_rows
     from gladia_cli.live import journal as jr
-    from gladia_cli.recover import journal_rows
 
     good = jr.JournalWriter("good", FMT, max_bytes=1 << 20, root=tmp_path)
     good.write(b"\0\0" * 1600)

@@ -14,11 +14,11 @@ from rich.console import Console
 from wavs import write_wav
 
 from gladia_cli.audio.level import LevelMeter, LevelSnapshot
+from gladia_cli.console.live_view import LiveView, meter_bar, meter_segments, status_segments
+from gladia_cli.console.status import LiveStatus
 from gladia_cli.live.captions import LiveCaptions
 from gladia_cli.live.events import Progress, Speech, Transcript
 from gladia_cli.live.messages import decode_text
-from gladia_cli.live.status import LiveStatus
-from gladia_cli.render import LiveView, meter_bar, meter_segments, status_segments
 
 
 def _snapshot(**changes: object) -> LevelSnapshot:

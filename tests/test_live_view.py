@@ -19,9 +19,9 @@ from sources import CHUNK, FMT, BytesSource
 from test_terminal import Tmux, _env
 from wavs import write_wav
 
+from gladia_cli.console.live_view import LiveView, status_line, tail_to_width
 from gladia_cli.live.events import Ended, Event, Notice, Progress, State
 from gladia_cli.live.session import LiveSession, ReconnectPolicy
-from gladia_cli.render import LiveView, status_line, tail_to_width
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

@@ -16,7 +16,7 @@ from cli_runner import invoke
 from emulator import GladiaEmulator
 from wavs import write_wav
 
-from gladia_cli import outfile
+from gladia_cli.output import files as outfile
 from gladia_cli.prerecorded.batch import run_batch, write_text_atomic
 
 needs_posix = pytest.mark.skipif(os.name != "posix", reason="symlinks, FIFOs, umask and /dev are POSIX here")
@@ -400,7 +400,7 @@ def test_cli_audio_force_over_a_symlink_and_dev_null(
 
 def test_write_problem_checks_where_the_write_will_happen(tmp_path: Path) -> None:
     """The pre-flight check and the writer agree: a link's target directory, not the link's, must exist."""
-    from gladia_cli.outfile import write_problem
+    from gladia_cli.output.files import write_problem
 
     assert write_problem(tmp_path / "new.txt") is None
     assert write_problem(Path(os.devnull)) is None  # written through: /dev itself need not be writable

@@ -22,8 +22,8 @@ else:
 from gladia_cli.api import GladiaApi
 from gladia_cli.errors import ApiError, NetworkError, UsageError
 from gladia_cli.prerecorded.batch import BATCH_MAX_ATTEMPTS, BatchResult, plan_outputs, run_batch, write_text_atomic
+from gladia_cli.prerecorded.body import build_prerecorded_body
 from gladia_cli.prerecorded.client import MultipartFileBody, PreRecordedClient, TranscriptionFailed
-from gladia_cli.prerecorded.config import build_prerecorded_body
 from gladia_cli.settings import Settings
 
 KEY = {"x-gladia-key": "test-key"}
@@ -575,7 +575,7 @@ def test_batch_ctrl_c_cancels_the_rest(tmp_path: Path) -> None:
 def test_list_shows_creation_times_in_the_users_time_zone(
     monkeypatch: pytest.MonkeyPatch, zone: str, shown: str
 ) -> None:
-    from gladia_cli.jobs import job_row
+    from gladia_cli.cli.jobs import job_row
 
     monkeypatch.setenv("TZ", zone)
     time.tzset()

@@ -1,4 +1,4 @@
-"""`gladia recover` (gladia_cli/recover.py): a live session that cannot go on, finished from its audio journal.
+"""`gladia recover` (gladia_cli/cli/recover.py): a live session that cannot go on, finished from its audio journal.
 
 Against the full emulator (live + pre-recorded routes): what the pre-recorded upload holds is compared byte for byte
 with what the live emulator received, and the merged transcript with both scripts.
@@ -25,13 +25,13 @@ from virtual_mic import VirtualMic, virtual_mic
 from wavs import write_wav
 
 from gladia_cli.api import GladiaApi
+from gladia_cli.cli.recover import journal_rows, merge, recover
 from gladia_cli.errors import ExitCode
 from gladia_cli.live import journal as jr
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.live.events import Ended
 from gladia_cli.live.journal import JournalWriter
 from gladia_cli.live.session import LiveSession
-from gladia_cli.recover import journal_rows, merge, recover
 from gladia_cli.settings import Settings
 
 __all__ = ["virtual_mic"]  # the fixture is used by name
@@ -317,7 +317,7 @@ def test_kill_9_during_listen_leaves_a_journal_that_recover_lists_and_reads(
 def test_recover_keeps_the_journal_when_there_was_no_live_result_to_merge(
     emu: FullGladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gladia_cli.recover import run_recover
+    from gladia_cli.cli.recover import run_recover
 
     session_id, _ = failed_session(emu, tmp_path, noise(3.0), fatal_after=40000)
     # The live job is still `processing`: the recovered part is printed alone, and the journal stays for later.
@@ -337,8 +337,8 @@ def test_recover_keeps_the_journal_when_the_recovered_result_is_malformed(
 ) -> None:
     """The journal goes only once the recovered transcript was read and written: a malformed result is one error
     line (exit 5), never a crash, and the audio stays for another try."""
+    from gladia_cli.cli.recover import run_recover
     from gladia_cli.errors import ApiError
-    from gladia_cli.recover import run_recover
 
     session_id, _ = failed_session(emu, tmp_path, noise(3.0), fatal_after=40000)
     live = emu.sessions[session_id]

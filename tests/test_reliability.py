@@ -360,9 +360,11 @@ def test_a_silent_server_is_reported_as_not_acknowledging_not_as_not_receiving(
     """Gladia got every byte but said nothing: the client cannot know it was received, only that it was not acked."""
     import functools
 
-    import gladia_cli.live.request
+    import gladia_cli.cli.live_request
 
-    monkeypatch.setattr(gladia_cli.live.request, "ReconnectPolicy", functools.partial(ReconnectPolicy, ack_timeout=0.5))
+    monkeypatch.setattr(
+        gladia_cli.cli.live_request, "ReconnectPolicy", functools.partial(ReconnectPolicy, ack_timeout=0.5)
+    )
     wav, pcm = noise_wav(tmp_path / "q.wav", 2.0)
     emu.silent = True
     result = stream(capsys, wav, "--reconnect-attempts", "1", "--finish-timeout", "30")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gladia_cli import doctor, requirements
+from gladia_cli import requirements
+from gladia_cli.cli import doctor
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 

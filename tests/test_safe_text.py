@@ -109,7 +109,7 @@ def test_a_password_in_the_api_url_is_never_printed(tmp_path: Path, capsys) -> N
 
 def test_markup_in_job_ids_is_text_in_the_list_table(api_env: GladiaEmulator, tmp_path: Path) -> None:
     """`gladia list` at a terminal (a Rich table): `[/]` once crashed it with MarkupError, `[bold red]` rendered."""
-    from gladia_cli import cli
+    from gladia_cli.cli import app as cli
 
     rows = [("[/]x", "[bold red]live", "done" + OSC52, ":skull:", "1.0 s")]
     import io

@@ -22,8 +22,8 @@ import pytest
 from cli_runner import Result, one_line_error
 from emulator import GladiaEmulator
 
+from gladia_cli.cli.live_run import _Interrupts
 from gladia_cli.errors import ExitCode
-from gladia_cli.live.run import _Interrupts
 
 KEY = "gk-signals-3b8e1f0a9c-do-not-print"
 FINALS = ["Hello world.", "This is the Gladia emulator.", "Goodbye."]
@@ -262,7 +262,7 @@ def test_sigint_aborts_even_when_inherited_ignored(emu: GladiaEmulator, tmp_path
 
 def test_main_restores_an_ignored_sigint() -> None:
     """In-process callers (tests, scripts) get their SIGINT disposition back."""
-    from gladia_cli.process import main
+    from gladia_cli.cli.main import main
 
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:

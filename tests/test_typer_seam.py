@@ -1,4 +1,4 @@
-"""The contract gladia holds with Typer, through `gladia_cli.typer_seam` alone.
+"""The contract gladia holds with Typer, through `gladia_cli.cli.typer_seam` alone.
 
 Each test names one thing the seam relies on; when a new Typer (or the click it vendors) moves it, the failure says
 what moved, so the fix is one module. A last test keeps every other module off click and Typer's private parts.
@@ -15,10 +15,10 @@ import pytest
 import typer
 from cli_runner import run
 
-from gladia_cli import typer_seam
+from gladia_cli.cli import typer_seam
 
 PACKAGE = Path(typer_seam.__file__).parent
-MOVED = "Typer changed what gladia_cli/typer_seam.py relies on: "
+MOVED = "Typer changed what gladia_cli/cli/typer_seam.py relies on: "
 
 
 class Colour(str, enum.Enum):
@@ -185,4 +185,4 @@ def _private_uses(path: Path) -> list[str]:
 def test_nothing_else_reaches_under_typer() -> None:
     seam = Path(typer_seam.__file__)
     uses = [use for path in sorted(PACKAGE.rglob("*.py")) if path != seam for use in _private_uses(path)]
-    assert not uses, "click-level machinery outside gladia_cli/typer_seam.py:\n" + "\n".join(uses)
+    assert not uses, "click-level machinery outside gladia_cli/cli/typer_seam.py:\n" + "\n".join(uses)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import SAMPLE_RATES, PcmFormat
-from gladia_cli.audio.system import pulse_source_env
+from gladia_cli.audio.pulse import pulse_source_env
 from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:

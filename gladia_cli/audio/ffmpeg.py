@@ -15,8 +15,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gladia_cli.audio.filesource import FileSource
 from gladia_cli.audio.format import PcmFormat
-from gladia_cli.audio.pacing import FileSource
 from gladia_cli.errors import UsageError
 
 _FFPROBE_TIMEOUT = 30.0

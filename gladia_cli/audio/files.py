@@ -14,9 +14,9 @@ from pathlib import Path
 
 from gladia_cli.audio import ffmpeg, sniff
 from gladia_cli.audio.ffmpeg import FfmpegMissing
+from gladia_cli.audio.filesource import FileSource
 from gladia_cli.audio.format import ENCODINGS, MAX_CHANNELS, SAMPLE_RATES, PcmFormat
 from gladia_cli.audio.g711 import KINDS as G711_KINDS
-from gladia_cli.audio.pacing import FileSource
 from gladia_cli.audio.wav import WavInfo, WavSource, is_wav_header, parse_wav
 from gladia_cli.errors import UsageError
 
@@ -184,6 +184,6 @@ def check_uploadable(path: Path) -> None:
             f"{path} does not look like an audio or video file{what}",
             hint="install ffmpeg for a closer check, or convert it to WAV, mp3 or m4a",
         )
-    from gladia_cli.terminal import notice
+    from gladia_cli.console.terminal import notice
 
     notice(f"cannot tell what {path} holds without ffmpeg; uploading it and letting Gladia decide")

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import IO
 
 from gladia_cli.audio.convert import Converter
+from gladia_cli.audio.filesource import FileSource
 from gladia_cli.audio.format import PcmFormat
-from gladia_cli.audio.pacing import FileSource
 from gladia_cli.errors import UsageError
 
 _WAVE_PCM = 0x0001

@@ -6,8 +6,8 @@ subtitle file after every cue, even if the process is killed the next moment. Li
 
 from __future__ import annotations
 
-from gladia_cli import formats
 from gladia_cli.live.events import Transcript
+from gladia_cli.output import transcript as formats
 
 VTT_HEADER = "WEBVTT\n"
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from gladia_cli.audio.format import MAX_CHANNELS
 from gladia_cli.errors import UsageError
-from gladia_cli.formats import parse_channel_names
+from gladia_cli.output.transcript import parse_channel_names
 
 if TYPE_CHECKING:
     from gladia_cli.audio.capture import InputDevice
     from gladia_cli.audio.format import AudioSource
-    from gladia_cli.live.request import LiveRequest, Microphone, Stdin
+    from gladia_cli.cli.live_request import LiveRequest, Microphone, Stdin
 
 SYSTEM_AUDIO = "system audio"  # the --system-audio input's place among the devices, and its default name
 
@@ -58,7 +58,7 @@ def check_inputs(
 
 def resolve(spec: str | None) -> InputDevice:
     """One input: the default, a PortAudio device, a PulseAudio source by name, or the system audio."""
-    from gladia_cli.audio import system
+    from gladia_cli.audio import pulse as system
 
     if spec == SYSTEM_AUDIO:
         return system.system_audio_device()
@@ -72,7 +72,7 @@ def resolve(spec: str | None) -> InputDevice:
 def open_microphones(wanted: Microphone, request: LiveRequest) -> tuple[AudioSource, str, list[str] | None]:
     """The source (one MicrophoneSource, or a MultiSource of several), its label, and the channel names."""
     from gladia_cli.audio.capture import MicrophoneSource
-    from gladia_cli.audio.system import short_name
+    from gladia_cli.audio.pulse import short_name
 
     specs: list[str | None] = list(wanted.devices) or [wanted.device]
     devices = [resolve(spec) for spec in specs]

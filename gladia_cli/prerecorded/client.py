@@ -15,8 +15,8 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from gladia_cli.errors import ApiError, NetworkError, UsageError
-from gladia_cli.prerecorded.config import is_url as is_url  # re-exported: who tells a URL from a file imports it here
-from gladia_cli.prerecorded.config import validate_prerecorded_body
+from gladia_cli.prerecorded.body import is_url as is_url  # re-exported: who tells a URL from a file imports it here
+from gladia_cli.prerecorded.body import validate_prerecorded_body
 
 if TYPE_CHECKING:
     import requests
@@ -400,7 +400,7 @@ def _save_stream(response: requests.Response, dest: Path) -> int:
     modes; a new file is 0600, the audio being the user's recorded speech."""
     import requests
 
-    from gladia_cli import outfile
+    from gladia_cli.output import files as outfile
 
     written = 0
     with outfile.replace_file(dest, private=True) as out:

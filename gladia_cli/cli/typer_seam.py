@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-UPGRADE_HINT = "this Typer release changed what gladia_cli/typer_seam.py relies on"
+UPGRADE_HINT = "this Typer release changed what gladia_cli/cli/typer_seam.py relies on"
 
 
 class SeamBroken(RuntimeError):

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gladia_cli import formats
+from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import ApiError, GladiaError, UsageError
 from gladia_cli.live.journal import Journal, find, journals_dir, list_journals, unreadable_journals
+from gladia_cli.output import transcript as formats
 from gladia_cli.settings import Settings
-from gladia_cli.terminal import is_tty, notice
 
 __all__ = ["JOURNAL_COLUMNS", "journal_rows", "journals_dir", "merge", "recover", "run_recover"]
 
@@ -40,7 +40,7 @@ JOURNAL_COLUMNS = ("id", "created", "duration", "not acknowledged", "state")
 
 def journal_rows(root: Path | None = None) -> list[tuple[str, str, str, str, str]]:
     """id, created (local time), duration, seconds not acknowledged, state: one line of `gladia recover`."""
-    from gladia_cli.jobs import local_time
+    from gladia_cli.cli.jobs import local_time
 
     rows = []
     for bad in unreadable_journals(root):
@@ -142,8 +142,8 @@ def _live_result(settings: Settings, session_id: str, warn: Callable[[str], None
 
 def _transcribe_cut(settings: Settings, journal: Journal) -> dict[str, Any] | None:
     """Upload exactly the unacknowledged audio as a WAV and transcribe it; None when there is none."""
-    from gladia_cli.jobs import open_client
-    from gladia_cli.render import JobProgress
+    from gladia_cli.cli.jobs import open_client
+    from gladia_cli.console.live_view import JobProgress
 
     if journal.end - journal.recover_from < journal.fmt.frame_bytes:
         return None
@@ -203,7 +203,7 @@ def run_recover(
     """`gladia recover ID`: print the merged transcript in `output`; delete the journal unless `keep`.
 
     Everything local is checked before the key is loaded or anything is uploaded."""
-    from gladia_cli.jobs import check_output_file, write_output
+    from gladia_cli.cli.jobs import check_output_file, write_output
 
     if output == "json-full":
         raise UsageError("-o json-full does not apply to a merged transcript", hint="use -o json")

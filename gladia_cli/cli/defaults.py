@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gladia_cli import typer_seam
+from gladia_cli.cli import typer_seam
+from gladia_cli.cli.typer_seam import Command, Param
 from gladia_cli.errors import UsageError
-from gladia_cli.typer_seam import Command, Param
 
 FILE_NAME = "config.toml"
 PROFILE_ENV = "GLADIA_PROFILE"
@@ -278,7 +278,7 @@ def _live_seconds(key: str) -> Callable[[Any], None]:
     """One of the live run's bounded numbers, checked by the run's own check with the others at their defaults."""
 
     def check(value: Any) -> None:
-        from gladia_cli.live.request import check_common
+        from gladia_cli.cli.live_request import check_common
 
         given: dict[str, Any] = {"chunk_ms": 100, "duration": None, "finish_timeout": 300.0, "reconnect_attempts": 10}
         given |= {"reconnect_timeout": 120.0, "buffer_seconds": 300.0, key.replace("-", "_"): value}
@@ -290,7 +290,7 @@ def _live_seconds(key: str) -> Callable[[Any], None]:
 def _languages(allowed: str, key: str) -> Callable[[Any], None]:
     def check(value: Any) -> None:
         from gladia_cli import languages
-        from gladia_cli.live.config import check_language, language_list
+        from gladia_cli.live.body import check_language, language_list
 
         codes = language_list(value if isinstance(value, list) else [value])
         if not codes:
@@ -327,7 +327,7 @@ def _at_least(minimum: int) -> Callable[[Any], None]:
 
 
 def _endpointing(value: Any) -> None:
-    from gladia_cli.live.config import check_range
+    from gladia_cli.live.body import check_range
 
     check_range(value, "endpointing", 0.01, 10)
 

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from gladia_cli import formats
+from gladia_cli.cli.jobs import open_client, write_output
+from gladia_cli.cli.prerecorded_request import PrerecordedRequest
+from gladia_cli.console.live_view import JobProgress
+from gladia_cli.console.terminal import error, is_tty, notice, stderr_console
 from gladia_cli.errors import Aborted, ExitCode, GladiaError
-from gladia_cli.jobs import open_client, write_output
-from gladia_cli.prerecorded.request import PrerecordedRequest
-from gladia_cli.render import JobProgress
+from gladia_cli.output import transcript as formats
 from gladia_cli.settings import Settings
-from gladia_cli.terminal import error, is_tty, notice, stderr_console
 
 EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", "vtt": "vtt"}
 
@@ -181,7 +181,7 @@ def _summary(results: list[Any], err: IO[str]) -> None:
             table.add_column(column)
         from rich.text import Text
 
-        from gladia_cli.terminal import plain_text
+        from gladia_cli.console.terminal import plain_text
 
         style = {"ok": "green", "skipped": "dim", "failed": "red"}
         for r in results:

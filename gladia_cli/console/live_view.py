@@ -7,7 +7,7 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from gladia_cli import formats
+from gladia_cli.console.terminal import is_tty, notice, notice_line, plain_text, same_terminal, shown, stderr_console
 from gladia_cli.live.events import (
     AddonFailed,
     Ended,
@@ -23,8 +23,8 @@ from gladia_cli.live.events import (
     Transcript,
     Translation,
 )
+from gladia_cli.output import transcript as formats
 from gladia_cli.safe_text import for_terminal, redact
-from gladia_cli.terminal import is_tty, notice, notice_line, plain_text, same_terminal, shown, stderr_console
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from gladia_cli.audio.level import LevelSnapshot
-    from gladia_cli.live.status import StatusView
+    from gladia_cli.console.status import StatusView
 
 REFRESH_EVERY = 0.05  # seconds between two redraws for partials alone
 
@@ -254,8 +254,8 @@ class LiveRenderer:
         input_name: str | None = None,
         channel_names: list[str] | None = None,
     ) -> None:
+        from gladia_cli.console.status import LiveStatus
         from gladia_cli.live.captions import LiveCaptions
-        from gladia_cli.live.status import LiveStatus
 
         self.output = output
         self.channel_names = channel_names  # `--channel-names`: utterances labelled `me: …` rather than `[ch0] …`

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gladia_cli.errors import UsageError
-from gladia_cli.live.config import (
+from gladia_cli.live.body import (
     MAX_METADATA_CHARS,
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gladia_cli.cli.jobs import check_output_file
+from gladia_cli.console.terminal import notice
 from gladia_cli.errors import UsageError
-from gladia_cli.jobs import check_output_file
-from gladia_cli.live.config import BodyFlags, language_list, load_config_file, split_list
+from gladia_cli.live.body import BodyFlags, language_list, load_config_file, split_list
+from gladia_cli.prerecorded.body import build_prerecorded_body, is_url, unknown_prerecorded_values
 from gladia_cli.prerecorded.client import check_audio_file
-from gladia_cli.prerecorded.config import build_prerecorded_body, is_url, unknown_prerecorded_values
-from gladia_cli.terminal import notice
 
 if TYPE_CHECKING:
-    from gladia_cli.live.request import LiveRequest
+    from gladia_cli.cli.live_request import LiveRequest
 
 DEFAULT_JOBS = 4
 
@@ -131,7 +131,7 @@ def transcribe_request(
             "--jobs": jobs is not None,
         },
     )
-    from gladia_cli.live.request import file_request
+    from gladia_cli.cli.live_request import file_request
 
     return file_request(
         inputs[0],

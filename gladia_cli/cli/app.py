@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gladia_cli.errors import UsageError
-from gladia_cli.options import (
+from gladia_cli.cli.main import main as main  # the console script's entry point, importable from here as it always was
+from gladia_cli.cli.options import (
     LISTEN_EXAMPLES,
     RESULT_EXAMPLES,
     TRANSCRIBE_EXAMPLES,
@@ -104,11 +104,11 @@ from gladia_cli.options import (
     Wait,
     Yes,
 )
-from gladia_cli.process import main as main  # the console script's entry point, importable from here as it always was
-from gladia_cli.terminal import is_tty, notice, shown
+from gladia_cli.console.terminal import is_tty, notice, shown
+from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from gladia_cli.live.config import BodyFlags
+    from gladia_cli.live.body import BodyFlags
     from gladia_cli.settings import Settings
 
 app = typer.Typer(
@@ -124,7 +124,8 @@ app = typer.Typer(
 @app.callback()
 def _root(ctx: typer.Context, version: Version = False, debug: Debug = False, profile: Profile = None) -> None:
     """Live and file transcription with Gladia's speech-to-text API."""
-    from gladia_cli import profiles, typer_seam
+    from gladia_cli.cli import defaults as profiles
+    from gladia_cli.cli import typer_seam
 
     if ctx.invoked_subcommand in profiles.COMMANDS:
         # Saved defaults, applied only where no flag was typed.
@@ -139,7 +140,7 @@ def _flags(parameters: dict[str, Any]) -> "tuple[BodyFlags, dict[str, Any]]":
     body's flags together, the others by name, the constructor's keyword parameters being the flags' (a flag added
     on one side only fails on the first run), choices as plain strings. The key, URL and region are not the
     request's: they go to `_settings`."""
-    from gladia_cli.live.config import BodyFlags
+    from gladia_cli.live.body import BodyFlags
 
     return BodyFlags.split(
         {
@@ -161,7 +162,7 @@ def _print_table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> N
     from rich.console import Console
     from rich.table import Table
 
-    from gladia_cli.terminal import plain_text
+    from gladia_cli.console.terminal import plain_text
 
     table = Table(box=None)
     for column in columns:
@@ -215,8 +216,8 @@ def listen(
     """Transcribe the microphone (or several inputs, or the system audio) live. Ctrl-C stops and prints the final
     result; Ctrl-C twice aborts."""
     body, flags = _flags(locals())
-    from gladia_cli.live import run
-    from gladia_cli.live.request import microphone_request
+    from gladia_cli.cli import live_run as run
+    from gladia_cli.cli.live_request import microphone_request
 
     raise typer.Exit(run.run_request(microphone_request(body, **flags), _settings(api_key, api_url, region)))
 
@@ -267,15 +268,15 @@ def transcribe(
 ) -> None:
     """Transcribe files or URLs with Gladia's pre-recorded API; with --realtime, stream one file live at --speed."""
     body, flags = _flags(locals())
-    from gladia_cli.prerecorded.request import PrerecordedRequest, transcribe_request
+    from gladia_cli.cli.prerecorded_request import PrerecordedRequest, transcribe_request
 
     request = transcribe_request(body, **flags)
     load_settings = _settings(api_key, api_url, region)
     if isinstance(request, PrerecordedRequest):
-        from gladia_cli.prerecorded import run as prerecorded_run
+        from gladia_cli.cli import prerecorded_run
 
         raise typer.Exit(prerecorded_run.run_request(request, load_settings))
-    from gladia_cli.live import run as live_run
+    from gladia_cli.cli import live_run
 
     raise typer.Exit(live_run.run_request(request, load_settings))
 
@@ -295,8 +296,8 @@ def result(
     api_url: ApiUrl = None,
 ) -> None:
     """Fetch the result of a live session or a pre-recorded job."""
-    from gladia_cli.formats import parse_channel_names
-    from gladia_cli.jobs import show_result
+    from gladia_cli.cli.jobs import show_result
+    from gladia_cli.output.transcript import parse_channel_names
 
     fmt = "json-full" if json_out else output.value
     load_settings = _settings(api_key, api_url)
@@ -314,7 +315,7 @@ def recover(
     api_url: ApiUrl = None,
 ) -> None:
     """Finish the transcript of a live session that could not go on, from its local audio journal."""
-    from gladia_cli import recover as recovery
+    from gladia_cli.cli import recover as recovery
 
     if session_id is None:
         rows = recovery.journal_rows()
@@ -339,8 +340,8 @@ def list_jobs(
     api_url: ApiUrl = None,
 ) -> None:
     """List recent jobs: id, kind, status, created, duration."""
-    from gladia_cli import formats
-    from gladia_cli.jobs import JOB_COLUMNS, job_row, recent
+    from gladia_cli.cli.jobs import JOB_COLUMNS, job_row, recent
+    from gladia_cli.output import transcript as formats
 
     jobs = recent(kind.value if kind else None, limit, _settings(api_key, api_url))
     if json_out:
@@ -355,7 +356,7 @@ def list_jobs(
 @app.command()
 def delete(job_id: DeleteJobId, yes: Yes = False, api_key: ApiKey = None, api_url: ApiUrl = None) -> None:
     """Delete a job and all its data (asks first at a terminal)."""
-    from gladia_cli import jobs
+    from gladia_cli.cli import jobs
 
     def confirm(question: str) -> bool:
         return typer.confirm(question, default=False, err=True)
@@ -368,7 +369,7 @@ def audio(
     job_id: AudioJobId, output_path: AudioPath, force: Overwrite = False, api_key: ApiKey = None, api_url: ApiUrl = None
 ) -> None:
     """Download the audio Gladia kept for a job (live sessions: as a WAV)."""
-    from gladia_cli.jobs import save_audio
+    from gladia_cli.cli.jobs import save_audio
 
     save_audio(job_id, output_path, force=force, load_settings=_settings(api_key, api_url))
 
@@ -379,7 +380,7 @@ def audio(
 @app.command()
 def devices() -> None:
     """List audio input devices, and what the computer plays (PulseAudio monitors); the default is marked with *."""
-    from gladia_cli.audio.system import all_inputs, system_audio_help
+    from gladia_cli.audio.pulse import all_inputs, system_audio_help
 
     found = all_inputs()
     if not found:
@@ -471,7 +472,7 @@ app.add_typer(config_app, name="config")
 
 
 def _root_context(ctx: typer.Context) -> typer.Context:
-    from gladia_cli import typer_seam
+    from gladia_cli.cli import typer_seam
 
     return typer_seam.root_context(ctx)  # type: ignore[no-any-return]
 
@@ -485,7 +486,7 @@ def _profile_flag(ctx: typer.Context) -> str | None:
 @config_app.command("set")
 def config_set(ctx: typer.Context, key: ConfigKey, values: ConfigValues) -> None:
     """Save a default, checked as the option itself checks it: `gladia config set lang fr --profile meeting`."""
-    from gladia_cli import profiles
+    from gladia_cli.cli import defaults as profiles
 
     profile = _profile_flag(ctx) or None
     path, name, value, commands = profiles.set_value(_root_context(ctx), key, values, profile)
@@ -496,7 +497,7 @@ def config_set(ctx: typer.Context, key: ConfigKey, values: ConfigValues) -> None
 @config_app.command("get")
 def config_get(ctx: typer.Context, key: ConfigKey) -> None:
     """Print the saved value in effect for KEY (exit 1 when none is saved)."""
-    from gladia_cli import profiles
+    from gladia_cli.cli import defaults as profiles
 
     profile, source = profiles.active_profile(_profile_flag(ctx))
     entry = profiles.effective(_root_context(ctx), key, profile, source)
@@ -509,7 +510,7 @@ def config_get(ctx: typer.Context, key: ConfigKey) -> None:
 @config_app.command("list")
 def config_list(ctx: typer.Context) -> None:
     """Show the saved values in effect, each with where it comes from (the defaults or the profile)."""
-    from gladia_cli import profiles
+    from gladia_cli.cli import defaults as profiles
 
     profile, source = profiles.active_profile(_profile_flag(ctx))
     config, found = profiles.entries(_root_context(ctx), profile, source)
@@ -522,7 +523,7 @@ def config_list(ctx: typer.Context) -> None:
 @config_app.command("unset")
 def config_unset(ctx: typer.Context, key: ConfigKey) -> None:
     """Remove a saved value (from the profile with --profile); a profile left empty is removed."""
-    from gladia_cli import profiles
+    from gladia_cli.cli import defaults as profiles
 
     path, removed = profiles.unset_value(_root_context(ctx), key, _profile_flag(ctx) or None)
     notice(f"removed {key} from {path}" if removed else f"{key} is not saved in {path}")
@@ -531,7 +532,7 @@ def config_unset(ctx: typer.Context, key: ConfigKey) -> None:
 @config_app.command("path")
 def config_path() -> None:
     """Print where the file is (it may not exist yet)."""
-    from gladia_cli import profiles
+    from gladia_cli.cli import defaults as profiles
 
     typer.echo(str(profiles.config_file()))
 
@@ -539,7 +540,7 @@ def config_path() -> None:
 @app.command()
 def completion(shell: ShellArg) -> None:
     """Print the completion script: `gladia completion bash > ~/.local/share/bash-completion/completions/gladia`."""
-    from gladia_cli.completion import script
+    from gladia_cli.cli.completion import script
 
     typer.echo(script(shell.value))
 
@@ -553,7 +554,7 @@ def doctor(
     region: Region = None,
 ) -> None:
     """Check the setup in one go (Python, PortAudio, microphone level, ffmpeg, key, Gladia); exit 1 if any fails."""
-    from gladia_cli.doctor import Options, report
+    from gladia_cli.cli.doctor import Options, report
 
     raise typer.Exit(report(Options(device, api_key, api_url, region), json_out=json_out))
 

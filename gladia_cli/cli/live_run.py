@@ -13,18 +13,18 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from gladia_cli import formats
 from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
+from gladia_cli.cli.live_request import LiveRequest, Microphone, Stdin
+from gladia_cli.cli.recover import kept_notice, recover_at_once
+from gladia_cli.console.live_view import JobProgress, LiveRenderer
+from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
-from gladia_cli.live.config import build_body, unknown_values
-from gladia_cli.live.request import LiveRequest, Microphone, Stdin
+from gladia_cli.live.body import build_body, unknown_values
 from gladia_cli.live.session import Ended, Event, LiveSession, Progress, ReconnectPolicy, State, StateChanged
-from gladia_cli.recover import kept_notice, recover_at_once
-from gladia_cli.render import JobProgress, LiveRenderer
+from gladia_cli.output import transcript as formats
 from gladia_cli.settings import Settings
-from gladia_cli.terminal import is_tty, notice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -142,7 +142,7 @@ def _open_source(
 
 
 def _open_output_file(path: Path) -> IO[str]:
-    from gladia_cli.outfile import refuse_foreign_link
+    from gladia_cli.output.files import refuse_foreign_link
 
     try:
         refuse_foreign_link(path)

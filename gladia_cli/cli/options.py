@@ -103,20 +103,20 @@ RESULT_EXAMPLES = """Examples:
 
 
 def _complete_languages(incomplete: str) -> list[tuple[str, str]]:
-    from gladia_cli.completion import complete_languages
+    from gladia_cli.cli.completion import complete_languages
 
     return complete_languages(incomplete)
 
 
 def _complete_targets(incomplete: str) -> list[tuple[str, str]]:
-    from gladia_cli.completion import complete_languages
+    from gladia_cli.cli.completion import complete_languages
 
     return complete_languages(incomplete, translation=True)
 
 
 def _choices(option: str) -> Any:
     def complete(incomplete: str) -> list[tuple[str, str]]:
-        from gladia_cli.completion import complete_choice
+        from gladia_cli.cli.completion import complete_choice
 
         return complete_choice(option, incomplete)
 
@@ -124,7 +124,7 @@ def _choices(option: str) -> Any:
 
 
 def _complete_devices(incomplete: str) -> list[tuple[str, str]]:
-    from gladia_cli.completion import complete_device
+    from gladia_cli.cli.completion import complete_device
 
     return complete_device(incomplete)
 

@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gladia_cli import typer_seam
-    from gladia_cli.typer_seam import Param
+    from gladia_cli.cli import typer_seam
+    from gladia_cli.cli.typer_seam import Param
 
 SHELLS = ("bash", "zsh", "fish")
 
 
 def enable() -> None:
     """Register Typer's completion classes so a completion request is answered (only when one is made)."""
-    from gladia_cli.typer_seam import enable_completion
+    from gladia_cli.cli.typer_seam import enable_completion
 
     enable_completion()
 
@@ -134,15 +134,15 @@ def _kind(param: Param, lists: dict[str, Words]) -> tuple[str, Words]:
 
 def _with_aliases(names: tuple[str, ...]) -> tuple[str, ...]:
     """An option's names and the spellings `process` maps onto it (`--cs`), which its declaration leaves out."""
-    from gladia_cli.process import SHORT_ALIASES
+    from gladia_cli.cli.main import SHORT_ALIASES
 
     return (*names, *(alias for alias, target in SHORT_ALIASES.items() if target in names))
 
 
 def commands() -> list[Command]:
     """Every command and group of the CLI, walked from the tree Typer builds (the one that parses argv)."""
-    from gladia_cli.cli import app
-    from gladia_cli.typer_seam import command_tree
+    from gladia_cli.cli.app import app
+    from gladia_cli.cli.typer_seam import command_tree
 
     root = command_tree(app)
     lists = _value_lists()

@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
     args = _profile_first(_short_aliases(_summary_type_argv(sys.argv[1:] if argv is None else argv)))
     if "_GLADIA_COMPLETE" in os.environ:
-        from gladia_cli.completion import enable
+        from gladia_cli.cli.completion import enable
 
         enable()
     import threading
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run_app(args: list[str], *, debug: bool) -> NoReturn:
-    from gladia_cli import typer_seam
-    from gladia_cli.cli import app
+    from gladia_cli.cli import typer_seam
+    from gladia_cli.cli.app import app
 
     click = typer_seam.errors()
     try:
@@ -99,8 +99,8 @@ def _masked_thread_traceback(hook_args: Any) -> None:
 
 def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
     """One line, whatever the message held, and never a key (a key typed as an argument ends up in messages)."""
+    from gladia_cli.console.terminal import error
     from gladia_cli.settings import known_keys, scrub
-    from gladia_cli.terminal import error
 
     error(scrub(message, known_keys(args or [])))
     raise SystemExit(code)
@@ -159,7 +159,7 @@ def _summary_type_argv(args: list[str]) -> list[str]:
     """
     if not any(arg.startswith("--summarize") for arg in args):
         return args  # the common case stays free of live.config's import
-    from gladia_cli.live.config import SUMMARY_TYPES
+    from gladia_cli.live.body import SUMMARY_TYPES
 
     out: list[str] = []
     i = 0

@@ -335,7 +335,7 @@ def report(options: Options, *, json_out: bool) -> int:
     Marks are ✓/✗ only when stdout is a terminal: piped or saved (`gladia doctor > report.txt`, CI logs) the lines
     read `ok`/`FAIL`, plain ASCII that greps and survives any encoding. Nothing goes to stderr.
     """
-    from gladia_cli.terminal import is_tty
+    from gladia_cli.console.terminal import is_tty
 
     symbols = is_tty(sys.stdout)
     checks = []

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gladia_cli import formats
+from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, UsageError
+from gladia_cli.output import transcript as formats
 from gladia_cli.settings import Settings
-from gladia_cli.terminal import is_tty, notice
 
 LoadSettings = Callable[[], Settings]
 
@@ -45,7 +45,7 @@ def check_job_id(value: str) -> str:
 
 def check_output_file(path: Path) -> None:
     """Before any upload or session: an output that cannot be written must not cost a transcription."""
-    from gladia_cli.outfile import write_problem
+    from gladia_cli.output.files import write_problem
 
     problem = write_problem(path)
     if problem:
@@ -57,8 +57,8 @@ def check_output_file(path: Path) -> None:
 def write_output(text: str | Iterable[str], output_file: Path | None) -> None:
     """stdout, or the whole text written atomically to `output_file` (never a half-written transcript). Pieces
     (`formats.render_chunks`) are written as they come: a large result is never held whole twice."""
+    from gladia_cli.console.terminal import shown
     from gladia_cli.safe_text import redact
-    from gladia_cli.terminal import shown
 
     chunks = [text] if isinstance(text, str) else text
     if output_file is None:
@@ -66,7 +66,7 @@ def write_output(text: str | Iterable[str], output_file: Path | None) -> None:
             sys.stdout.write(shown(chunk, sys.stdout))
         sys.stdout.flush()
         return
-    from gladia_cli.outfile import write_chunks
+    from gladia_cli.output.files import write_chunks
 
     try:
         write_chunks(output_file, (redact(chunk) for chunk in chunks))
@@ -121,7 +121,7 @@ def fetch_any(
     settings: Settings, job_id: str, *, wait: bool, on_poll: Callable[[dict[str, Any]], None] | None = None
 ) -> dict[str, Any]:
     """A live or a pre-recorded job; with `wait`, until it is done."""
-    from gladia_cli.render import JobProgress
+    from gladia_cli.console.live_view import JobProgress
 
     client = open_client(settings)
     try:

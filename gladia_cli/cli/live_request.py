@@ -15,11 +15,11 @@ from typing import Any
 
 from gladia_cli.audio.files import FormatRequest
 from gladia_cli.audio.format import PcmFormat
+from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import UsageError
-from gladia_cli.live.config import BodyFlags, LiveOptions, build_body, language_list, load_config_file, split_list
+from gladia_cli.live.body import BodyFlags, LiveOptions, build_body, language_list, load_config_file, split_list
 from gladia_cli.live.connection import ReconnectPolicy
-from gladia_cli.prerecorded.config import is_url
-from gladia_cli.terminal import is_tty, notice
+from gladia_cli.prerecorded.body import is_url
 
 MAX_SECONDS = 365 * 24 * 3600.0
 
