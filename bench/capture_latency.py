@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT))
 CHILD = r"""
 import json, sys, threading, time
 spawned = float(sys.argv[1]); latency = sys.argv[2]; seconds = float(sys.argv[3])
-from gladia_cli.audio.capture import MicrophoneSource, resolve_device
+from gladia_cli.audio.capture import MicrophoneSource
+from gladia_cli.audio.portaudio import portaudio_device
 from gladia_cli.audio.format import PcmFormat
 imported = time.time()
-src = MicrophoneSource(PcmFormat(), resolve_device(None), latency=latency)
+src = MicrophoneSource(PcmFormat(), portaudio_device(None), latency=latency)
 arrivals = []
 original = src._callback
 def callback(indata, frames, time_info, status):

@@ -30,7 +30,7 @@ CHILD = r"""
 import json, sys, time
 seconds, mode = float(sys.argv[1]), sys.argv[2]
 from gladia_cli.audio.format import PcmFormat
-from gladia_cli.live.inputs import resolve
+from gladia_cli.audio.devices import resolve_input as resolve
 if mode == "one":
     from gladia_cli.audio.capture import MicrophoneSource
     source = MicrophoneSource(PcmFormat(), resolve("virtmic"), metered=False)

@@ -9,9 +9,9 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from gladia_cli import __version__
 from gladia_cli.errors import ApiError, AuthError, NetworkError, UsageError
 from gladia_cli.settings import Settings
+from gladia_cli.version import __version__
 
 if TYPE_CHECKING:
     import requests

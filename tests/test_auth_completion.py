@@ -136,8 +136,9 @@ def test_completion_offers_what_each_option_accepts(words: str, offered: set[str
 def test_completion_choices_agree_with_validation() -> None:
     from gladia_cli import languages
     from gladia_cli.audio.format import ENCODINGS
+    from gladia_cli.body import SUMMARY_TYPES
     from gladia_cli.cli.completion import CHOICES
-    from gladia_cli.live.body import MODELS, SUMMARY_TYPES
+    from gladia_cli.live.body import MODELS
     from gladia_cli.prerecorded.body import PRERECORDED_MODELS
 
     values = {option: {value for value, _ in choices} for option, choices in CHOICES.items()}
@@ -266,10 +267,12 @@ def test_bash_completes_without_python(words: list[str], expected: list[str], gl
 
 def test_every_option_of_the_cli_is_in_every_script() -> None:
     """The scripts are generated from the click tree: each command and option of the CLI appears in each."""
+    from gladia_cli.cli.app import app
     from gladia_cli.cli.completion import commands
+    from gladia_cli.cli.typer_seam import command_tree
 
     scripts = {shell: (ROOT / "completions" / f"gladia.{shell}").read_text() for shell in ("bash", "zsh", "fish")}
-    cmds = commands()
+    cmds = commands(command_tree(app))
     assert {c.path for c in cmds} >= {"", "listen", "transcribe", "doctor", "auth set", "completion"}
     for cmd in cmds:
         for option in cmd.options:

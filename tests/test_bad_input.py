@@ -950,3 +950,28 @@ def test_stdout_on_a_full_disk_says_so(tmp_path: Path) -> None:
         )
     assert proc.returncode == ExitCode.UNEXPECTED
     assert "No space left on device" in one_line_error(Result(proc.returncode, "", proc.stderr))
+
+
+def test_a_terminal_on_stdin_is_refused_as_audio(emu: GladiaEmulator) -> None:
+    """`gladia transcribe - --realtime` typed at a prompt: a terminal holds no audio (checked by the command)."""
+    import pty
+    import subprocess
+    import sys
+
+    main, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gladia_cli", "transcribe", "-", "--realtime"],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ),
+        )
+    finally:
+        os.close(secondary)
+        os.close(main)
+    assert proc.returncode == ExitCode.USAGE, proc.stderr
+    line = one_line_error(Result(proc.returncode, proc.stdout, proc.stderr))
+    assert "stdin is a terminal, not audio" in line and "pipe audio in" in line
+    assert_no_request(emu)

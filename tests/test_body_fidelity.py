@@ -18,8 +18,9 @@ else:
     from emulator_prerecorded import validate_prerecorded_request
 
 from gladia_cli.audio.format import PcmFormat
+from gladia_cli.body import metadata_length
 from gladia_cli.errors import UsageError
-from gladia_cli.live.body import LiveOptions, build_body, metadata_length, unknown_values
+from gladia_cli.live.body import LiveOptions, build_body, unknown_values
 from gladia_cli.prerecorded.body import build_prerecorded_body, unknown_prerecorded_values
 
 FMT = PcmFormat(sample_rate=16000, channels=1, bit_depth=16, encoding="wav/pcm")

@@ -17,14 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gladia_cli.audio.capture import (
-    InputDevice,
-    MicrophoneSource,
-    _ChunkBuffer,
-    list_input_devices,
-    resolve_device,
-)
+from gladia_cli.audio.capture import MicrophoneSource, _ChunkBuffer
 from gladia_cli.audio.format import PcmFormat
+from gladia_cli.audio.portaudio import InputDevice, list_portaudio_inputs, portaudio_device
 from gladia_cli.errors import UsageError
 
 if __package__:  # tests/ imported as a package
@@ -129,7 +124,7 @@ def test_start_before_the_session_keeps_the_first_words(virtual_mic: VirtualMic,
     hz, tone_s = 1000.0, 1.0
     wav = write_tone(tmp_path / "tone1k.wav", hz=hz, seconds=tone_s)
     fmt = PcmFormat()
-    source = MicrophoneSource(fmt, resolve_device(None))
+    source = MicrophoneSource(fmt, portaudio_device(None))
     source.start()
     time.sleep(0.2)
     player = virtual_mic.play(wav)
@@ -155,13 +150,13 @@ def test_start_before_the_session_keeps_the_first_words(virtual_mic: VirtualMic,
 
 
 def test_start_fails_before_any_session_on_a_missing_device(virtual_mic: VirtualMic) -> None:
-    gone = dataclasses.replace(resolve_device(None), index=4242)
+    gone = dataclasses.replace(portaudio_device(None), index=4242)
     with pytest.raises(UsageError):
         MicrophoneSource(PcmFormat(), gone).start()
 
 
 def test_start_is_idempotent_and_chunks_reuses_the_stream(virtual_mic: VirtualMic) -> None:
-    source = MicrophoneSource(PcmFormat(), resolve_device(None))
+    source = MicrophoneSource(PcmFormat(), portaudio_device(None))
     source.start()
     stream = source._stream
     source.start()
@@ -207,7 +202,7 @@ def refuses_16k(monkeypatch: pytest.MonkeyPatch, virtual_mic: VirtualMic) -> _Re
     from gladia_cli.audio import capture
 
     fake = _RefusingSounddevice({16000})
-    monkeypatch.setattr(capture, "_sounddevice", lambda: fake)
+    monkeypatch.setattr(capture, "sounddevice", lambda: fake)
     return fake
 
 
@@ -231,7 +226,7 @@ def tone_playing(virtual_mic: VirtualMic, tmp_path_factory: pytest.TempPathFacto
 
 
 def test_lists_virtual_devices_with_default(virtual_mic: VirtualMic) -> None:
-    devices = list_input_devices()
+    devices = list_portaudio_inputs()
     assert devices, virtual_mic.sources()
     assert all(d.max_input_channels > 0 for d in devices)
     assert [d.is_default for d in devices].count(True) == 1
@@ -239,26 +234,26 @@ def test_lists_virtual_devices_with_default(virtual_mic: VirtualMic) -> None:
 
 
 def test_resolve_device(virtual_mic: VirtualMic) -> None:
-    default = resolve_device(None)
+    default = portaudio_device(None)
     assert default.is_default
-    pulse = resolve_device("pulse")
+    pulse = portaudio_device("pulse")
     assert pulse.name == "pulse"
-    assert resolve_device("PULSE") == pulse
-    assert resolve_device(str(pulse.index)) == pulse
-    assert resolve_device("defau") == default  # unique substring
+    assert portaudio_device("PULSE") == pulse
+    assert portaudio_device(str(pulse.index)) == pulse
+    assert portaudio_device("defau") == default  # unique substring
 
 
 @pytest.mark.parametrize("spec", ["nope", "999"])
 def test_resolve_unknown_device(virtual_mic: VirtualMic, spec: str) -> None:
     with pytest.raises(UsageError) as info:
-        resolve_device(spec)
+        portaudio_device(spec)
     assert spec in str(info.value)
     assert "gladia devices" in str(info.value)
 
 
 def test_resolve_ambiguous_lists_candidates(virtual_mic: VirtualMic) -> None:
     with pytest.raises(UsageError) as info:
-        resolve_device("u")  # "pulse" and "default", same host API
+        portaudio_device("u")  # "pulse" and "default", same host API
     message = str(info.value)
     assert "'pulse'" in message
     assert "'default'" in message
@@ -266,7 +261,7 @@ def test_resolve_ambiguous_lists_candidates(virtual_mic: VirtualMic) -> None:
 
 def test_capture_16k_mono_hears_the_tone(tone_playing: VirtualMic) -> None:
     fmt = PcmFormat(sample_rate=16000, channels=1, bit_depth=16)
-    result = capture_tone(fmt, resolve_device(None))
+    result = capture_tone(fmt, portaudio_device(None))
     size = result["size"]
     assert size == 3200
     chunks = result["chunks"]
@@ -291,7 +286,7 @@ def test_capture_16k_mono_hears_the_tone(tone_playing: VirtualMic) -> None:
     ids=str,
 )
 def test_capture_other_formats(tone_playing: VirtualMic, fmt: PcmFormat) -> None:
-    result = capture_tone(fmt, resolve_device("pulse"), seconds=0.4)
+    result = capture_tone(fmt, portaudio_device("pulse"), seconds=0.4)
     assert all(len(c) == result["size"] for c in result["chunks"][:-1])
     assert len(result["heard"]) >= 4, "the tone never reached the mic"
     samples = decode(b"".join(result["heard"]), fmt)
@@ -301,7 +296,7 @@ def test_capture_other_formats(tone_playing: VirtualMic, fmt: PcmFormat) -> None
 
 
 def test_breaking_out_of_chunks_stops_the_stream(virtual_mic: VirtualMic) -> None:
-    source = MicrophoneSource(PcmFormat(), resolve_device(None))
+    source = MicrophoneSource(PcmFormat(), portaudio_device(None))
     gen = source.chunks()
     assert len(next(gen)) == 3200
     started = time.monotonic()
@@ -313,14 +308,14 @@ def test_breaking_out_of_chunks_stops_the_stream(virtual_mic: VirtualMic) -> Non
 
 
 def test_close_before_iterating_yields_nothing(virtual_mic: VirtualMic) -> None:
-    source = MicrophoneSource(PcmFormat(), resolve_device(None))
+    source = MicrophoneSource(PcmFormat(), portaudio_device(None))
     source.close()
     assert list(source.chunks()) == []
 
 
 def test_close_from_consumer_thread(virtual_mic: VirtualMic) -> None:
     """Like a signal handler running in the consuming thread: close() must not deadlock, chunks() must end."""
-    source = MicrophoneSource(PcmFormat(), resolve_device(None), chunk_ms=50)
+    source = MicrophoneSource(PcmFormat(), portaudio_device(None), chunk_ms=50)
     started = None
     for count, _ in enumerate(source.chunks(), start=1):
         if count == 3:
@@ -332,7 +327,7 @@ def test_close_from_consumer_thread(virtual_mic: VirtualMic) -> None:
 
 def test_stream_dying_under_us_is_a_usage_error(virtual_mic: VirtualMic) -> None:
     """PortAudio ending the stream by itself (device unplugged, server gone) must not look like a clean close."""
-    source = MicrophoneSource(PcmFormat(), resolve_device(None), chunk_ms=50)
+    source = MicrophoneSource(PcmFormat(), portaudio_device(None), chunk_ms=50)
     gen = source.chunks()
     next(gen)
     source._stream.stop()  # what PortAudio does when the device goes away: the finished callback fires
@@ -346,9 +341,10 @@ def test_env_lets_a_child_process_record(virtual_mic: VirtualMic) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_") and k != "XDG_RUNTIME_DIR"}
     env.update(virtual_mic.env, PYTHONPATH=str(REPO))
     code = (
-        "from gladia_cli.audio.capture import MicrophoneSource, resolve_device\n"
+        "from gladia_cli.audio.capture import MicrophoneSource\n"
+        "from gladia_cli.audio.portaudio import portaudio_device\n"
         "from gladia_cli.audio.format import PcmFormat\n"
-        "d = resolve_device(None)\n"
+        "d = portaudio_device(None)\n"
         "s = MicrophoneSource(PcmFormat(), d)\n"
         "for i, c in enumerate(s.chunks()):\n"
         "    if i == 1: s.close()\n"
@@ -360,7 +356,7 @@ def test_env_lets_a_child_process_record(virtual_mic: VirtualMic) -> None:
 
 
 def test_check_refuses_too_many_channels(virtual_mic: VirtualMic) -> None:
-    mono_only = dataclasses.replace(resolve_device(None), max_input_channels=1)
+    mono_only = dataclasses.replace(portaudio_device(None), max_input_channels=1)
     source = MicrophoneSource(PcmFormat(sample_rate=44100, channels=2), mono_only)
     with pytest.raises(UsageError) as info:
         source.check()
@@ -370,7 +366,7 @@ def test_check_refuses_too_many_channels(virtual_mic: VirtualMic) -> None:
 
 
 def test_vanished_device_is_a_usage_error(virtual_mic: VirtualMic) -> None:
-    gone = dataclasses.replace(resolve_device(None), index=4242)
+    gone = dataclasses.replace(portaudio_device(None), index=4242)
     source = MicrophoneSource(PcmFormat(), gone)
     with pytest.raises(UsageError):
         source.check()
@@ -393,13 +389,14 @@ def test_mic_refuses_formats_it_cannot_produce() -> None:
 
 NO_DEVICE_SCRIPT = r"""
 import json
-from gladia_cli.audio.capture import InputDevice, MicrophoneSource, list_input_devices, resolve_device
+from gladia_cli.audio.capture import MicrophoneSource
+from gladia_cli.audio.portaudio import InputDevice, list_portaudio_inputs, portaudio_device
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
 
-out = {"devices": list_input_devices()}
+out = {"devices": list_portaudio_inputs()}
 try:
-    resolve_device(None)
+    portaudio_device(None)
 except UsageError as e:
     out["resolve"] = [e.message, e.hint]
 try:
@@ -550,7 +547,7 @@ def test_callback_counts_overflows_and_dropped_seconds() -> None:
 
 
 def test_no_rate_asked_records_at_the_device_rate(tone_playing: VirtualMic, refuses_16k: object) -> None:
-    device = dataclasses.replace(resolve_device(None), default_samplerate=48000.0)
+    device = dataclasses.replace(portaudio_device(None), default_samplerate=48000.0)
     source = MicrophoneSource(PcmFormat(), device, rate_fallback=True)
     source.start()
     assert source.format == PcmFormat(sample_rate=48000)  # what POST /v2/live must declare
@@ -562,7 +559,7 @@ def test_no_rate_asked_records_at_the_device_rate(tone_playing: VirtualMic, refu
 
 
 def test_device_rate_gladia_does_not_take_is_resampled(tone_playing: VirtualMic, refuses_16k: object) -> None:
-    device = dataclasses.replace(resolve_device(None), default_samplerate=22050.0)
+    device = dataclasses.replace(portaudio_device(None), default_samplerate=22050.0)
     source = MicrophoneSource(PcmFormat(), device, rate_fallback=True)
     source.check()
     assert source.format == PcmFormat()  # still declared as 16 kHz
@@ -580,7 +577,7 @@ def test_device_rate_gladia_does_not_take_is_resampled(tone_playing: VirtualMic,
 
 
 def test_an_explicit_rate_the_device_refuses_is_still_an_error(refuses_16k: object) -> None:
-    device = dataclasses.replace(resolve_device(None), default_samplerate=48000.0)
+    device = dataclasses.replace(portaudio_device(None), default_samplerate=48000.0)
     with pytest.raises(UsageError, match="cannot record 16000 Hz") as info:
         MicrophoneSource(PcmFormat(), device).start()
     assert "--sample-rate 48000" in str(info.value)
@@ -588,6 +585,6 @@ def test_an_explicit_rate_the_device_refuses_is_still_an_error(refuses_16k: obje
 
 def test_no_fallback_when_the_device_refuses_its_own_rate_too(refuses_16k: _RefusingSounddevice) -> None:
     refuses_16k.refused.add(48000)
-    device = dataclasses.replace(resolve_device(None), default_samplerate=48000.0)
+    device = dataclasses.replace(portaudio_device(None), default_samplerate=48000.0)
     with pytest.raises(UsageError, match="cannot record 16000 Hz"):
         MicrophoneSource(PcmFormat(), device, rate_fallback=True).start()

@@ -298,9 +298,9 @@ def test_toml_strings_round_trip(value: str) -> None:
 def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
     """REALTIME_ONLY / PRERECORDED_ONLY must be exactly the options transcribe refuses in the other mode."""
     from gladia_cli.cli.app import app
+    from gladia_cli.cli.flags import BodyFlags
     from gladia_cli.cli.prerecorded_request import transcribe_request
     from gladia_cli.cli.typer_seam import command_tree
-    from gladia_cli.live.body import BodyFlags
 
     command = command_tree(app).subcommands["transcribe"]
     wav, _ = write_wav(tmp_path / "a.wav", 0.5)

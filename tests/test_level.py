@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gladia_cli.audio.capture import MicrophoneSource, resolve_device
+from gladia_cli.audio.capture import MicrophoneSource
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.audio.level import FLOOR_DBFS, LevelMeter
+from gladia_cli.audio.portaudio import portaudio_device
 
 if __package__:
     from .virtual_mic import VirtualMic, virtual_mic
@@ -175,7 +176,7 @@ def quiet_mic(virtual_mic: VirtualMic) -> Iterator[VirtualMic]:
 
 
 def test_microphone_levels_follow_the_virtual_mic(quiet_mic: VirtualMic, tmp_path: Path) -> None:
-    source = MicrophoneSource(PcmFormat(), resolve_device(None))
+    source = MicrophoneSource(PcmFormat(), portaudio_device(None))
     assert source.levels() is not None
     source.start()
     gen = source.chunks()

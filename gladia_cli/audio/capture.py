@@ -10,21 +10,19 @@ import collections
 import contextlib
 import functools
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import SAMPLE_RATES, PcmFormat
+from gladia_cli.audio.portaudio import DEVICES_HINT, InputDevice, sounddevice
 from gladia_cli.audio.pulse import pulse_source_env
 from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from gladia_cli.audio.level import LevelMeter, LevelSnapshot
-
-DEVICES_HINT = "see `gladia devices`"
 
 # PortAudio sample formats for each bit depth Gladia accepts as wav/pcm: little-endian signed integers on every
 # platform PortAudio runs on, i.e. exactly the bytes Gladia expects. 'int24' is packed 3-byte (raw streams only).
@@ -47,34 +45,6 @@ LATENCY = "low"
 
 # How often a waiting `chunks()` re-checks for close() / a dead stream, at worst.
 _POLL_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class InputDevice:
-    """One PortAudio device that can record; `index` is only valid for the current process's PortAudio scan."""
-
-    index: int
-    name: str
-    hostapi: str
-    max_input_channels: int
-    default_samplerate: float
-    is_default: bool
-    # A PulseAudio source recorded through this (ALSA "pulse") device: see audio/system.py.
-    pulse_source: str | None = None
-
-
-def _sounddevice() -> Any:
-    """Import sounddevice on first use, turning a missing or broken PortAudio into one actionable line."""
-    try:
-        import sounddevice
-    except OSError:
-        raise UsageError(
-            "the PortAudio library was not found, so no microphone can be used",
-            hint="install it (Debian/Ubuntu: apt install libportaudio2; macOS: brew install portaudio)",
-        ) from None
-    except Exception as e:
-        raise UsageError(f"cannot initialise audio input: {e}", hint=DEVICES_HINT) from None
-    return sounddevice
 
 
 def _reason(error: BaseException) -> str:
@@ -119,93 +89,6 @@ def _quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-def list_input_devices() -> list[InputDevice]:
-    """Every device that has input channels, default marked; [] when PortAudio sees none (never a PortAudioError).
-
-    Raises UsageError only when the PortAudio library itself is missing, so `gladia devices` can say how to fix it.
-    """
-    sd = _sounddevice()
-    try:
-        devices = list(sd.query_devices())
-        hostapis = sd.query_hostapis()
-    except Exception:
-        return []
-    default_index = _default_input_index(sd)
-    found = []
-    for info in devices:
-        try:
-            if int(info["max_input_channels"]) <= 0:
-                continue
-            hostapi_index = int(info["hostapi"])
-            hostapi = str(hostapis[hostapi_index]["name"]) if 0 <= hostapi_index < len(hostapis) else "?"
-            found.append(
-                InputDevice(
-                    index=int(info["index"]),
-                    name=str(info["name"]),
-                    hostapi=hostapi,
-                    max_input_channels=int(info["max_input_channels"]),
-                    default_samplerate=float(info["default_samplerate"]),
-                    is_default=int(info["index"]) == default_index,
-                )
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-    return found
-
-
-def _default_input_index(sd: Any) -> int | None:
-    """PortAudio's default input device (its default host API's), or None: with no device it answers -1."""
-    try:
-        index = int(sd.query_devices(kind="input")["index"])
-    except Exception:
-        return None
-    return index if index >= 0 else None
-
-
-def resolve_device(spec: str | None) -> InputDevice:
-    """Turn the user's --device value into one input device, or a UsageError saying what to pass instead.
-
-    None is the default input device; digits are a PortAudio index; anything else is a name, matched
-    case-insensitively: exact first, then as a unique substring. Windows lists one microphone under several host
-    APIs (MME, DirectSound, WASAPI), so among several matches the one on the default device's host API wins.
-    """
-    devices = list_input_devices()
-    if not devices:
-        raise UsageError("no input device found", hint=DEVICES_HINT)
-    if spec is None:
-        for device in devices:
-            if device.is_default:
-                return device
-        # Some host APIs list inputs but name no default; the first one is what PortAudio tries first too.
-        return devices[0]
-
-    wanted = spec.strip()
-    if not wanted:
-        raise UsageError("the device name is empty", hint=f"pass a device index or name; {DEVICES_HINT}")
-    if re.fullmatch(r"[0-9]+", wanted):
-        index = int(wanted)
-        for device in devices:
-            if device.index == index:
-                return device
-        raise UsageError(f"no input device with index {index}", hint=DEVICES_HINT)
-
-    key = wanted.casefold()
-    matches = [d for d in devices if d.name.casefold() == key] or [d for d in devices if key in d.name.casefold()]
-    if not matches:
-        raise UsageError(f"no input device matches {wanted!r}", hint=DEVICES_HINT)
-    if len(matches) == 1:
-        return matches[0]
-    default_hostapi = next((d.hostapi for d in devices if d.is_default), None)
-    preferred = [d for d in matches if d.hostapi == default_hostapi]
-    if len(preferred) == 1:
-        return preferred[0]
-    candidates = ", ".join(f"{d.index}: {d.name!r} ({d.hostapi})" for d in matches)
-    raise UsageError(
-        f"{wanted!r} matches {len(matches)} input devices: {candidates}",
-        hint=f"pass an index or a full name; {DEVICES_HINT}",
-    )
 
 
 def _describe(fmt: PcmFormat) -> str:
@@ -425,7 +308,7 @@ class MicrophoneSource:
         fmt, device = self.format, self.device
         if fmt.channels > device.max_input_channels:
             raise self._format_error(f"it has {device.max_input_channels} input channel(s)")
-        sd = _sounddevice()
+        sd = sounddevice()
         try:
             self._probe(sd, fmt.sample_rate)
         except Exception as e:
@@ -483,7 +366,7 @@ class MicrophoneSource:
         if fmt.bit_depth != 16 and fmt.encoding == "wav/pcm":
             candidates.append(("--bit-depth 16", replace(fmt, bit_depth=16)))
         try:
-            sd = _sounddevice()
+            sd = sounddevice()
         except UsageError:
             sd = None
         accepted: list[str] = []
@@ -560,7 +443,7 @@ class MicrophoneSource:
         self.check()
         if self._closed.is_set():
             return
-        self._open(_sounddevice())
+        self._open(sounddevice())
 
     def _open_error(self, error: BaseException) -> UsageError:
         code = _error_code(error)
@@ -602,7 +485,7 @@ class MicrophoneSource:
         if self._stream is None:
             if self._rate_fallback:
                 self.check()
-            self._open(_sounddevice())
+            self._open(sounddevice())
         died = False
         pending = bytearray()
         try:

@@ -1,4 +1,4 @@
-"""Sample conversion for WAV files Gladia does not take as they are: decode, mix, resample, encode.
+"""Sample conversion: decode PCM of any width to floats, resample, encode; shared by WAV files, capture and mixing.
 
 Blocks go through one at a time and the result does not depend on block size, so memory stays flat for
 hours-long files. numpy is imported inside each function so importing this module stays fast.
@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from gladia_cli.audio.format import PcmFormat
-    from gladia_cli.audio.wav import WavInfo
 
 
 class LinearResampler:
@@ -70,45 +67,6 @@ class LinearResampler:
         frac = ((position % self.out_rate) / self.out_rate)[:, None]
         self._next_out = end
         return buf[index] * (1.0 - frac) + buf[index + 1] * frac
-
-
-class Converter:
-    """Bytes of the file's format in, bytes of the sent format out; stateful only through the resampler."""
-
-    def __init__(self, info: WavInfo, out: PcmFormat) -> None:
-        self.kind = info.kind
-        self.width = info.width
-        self.in_channels = info.channels
-        self.out = out
-        self.resampler = (
-            LinearResampler(info.sample_rate, out.sample_rate) if info.sample_rate != out.sample_rate else None
-        )
-
-    def process(self, raw: bytes) -> bytes:
-        samples = decode_samples(raw, self.kind, self.width, self.in_channels)
-        if self.out.channels == 1 and self.in_channels > 1:
-            samples = samples.mean(axis=1, keepdims=True)
-        if self.resampler is not None:
-            samples = self.resampler.process(samples)
-        return self._encode(samples)
-
-    def flush(self) -> bytes:
-        if self.resampler is None:
-            return b""
-        return self._encode(self.resampler.flush())
-
-    def _encode(self, samples: np.ndarray) -> bytes:
-        import numpy as np
-
-        if samples.shape[0] == 0:
-            return b""
-        if samples.shape[1] == 1 and self.out.channels > 1:
-            samples = np.repeat(samples, self.out.channels, axis=1)
-        if self.out.encoding != "wav/pcm":
-            from gladia_cli.audio import g711
-
-            return g711.encode(encode_samples(samples, 16), self.out.encoding.removeprefix("wav/"))
-        return encode_samples(samples, self.out.bit_depth)
 
 
 def decode_samples(raw: bytes, kind: str, width: int, channels: int) -> np.ndarray:

@@ -159,8 +159,9 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
     return ffmpeg.open_decoder(path, fmt, decoder, probed, chunk_ms=chunk_ms, speed=speed)
 
 
-def check_uploadable(path: Path) -> None:
-    """Refuse what Gladia could not transcribe before spending an upload on it, and nothing Gladia could.
+def check_uploadable(path: Path) -> str | None:
+    """Refuse what Gladia could not transcribe before spending an upload on it, and nothing Gladia could; return a
+    warning to show when the file is uploaded unrecognised.
 
     A WAV's header is parsed; other files are probed with ffmpeg when it is installed. Without ffmpeg the first
     bytes decide: a known audio or video format is uploaded, what is clearly something else (text, an image, a
@@ -169,14 +170,14 @@ def check_uploadable(path: Path) -> None:
     """
     try:
         open_audio_file(path, FormatRequest()).close()
-        return
+        return None
     except FfmpegMissing:
         pass
     with open(path, "rb") as f:
         head = f.read(sniff.HEAD_BYTES)
         whole_file = not f.read(1)
     if sniff.media_kind(head, whole_file=whole_file) is not None:
-        return
+        return None
     instead = sniff.not_media(head)
     if instead is not None or path.suffix.lower() == ".wav":
         what = f" (it looks like {instead})" if instead else ""
@@ -184,6 +185,4 @@ def check_uploadable(path: Path) -> None:
             f"{path} does not look like an audio or video file{what}",
             hint="install ffmpeg for a closer check, or convert it to WAV, mp3 or m4a",
         )
-    from gladia_cli.console.terminal import notice
-
-    notice(f"cannot tell what {path} holds without ffmpeg; uploading it and letting Gladia decide")
+    return f"cannot tell what {path} holds without ffmpeg; uploading it and letting Gladia decide"

@@ -21,10 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from gladia_cli.errors import UsageError
-
 if TYPE_CHECKING:
-    from gladia_cli.audio.capture import InputDevice
+    from gladia_cli.audio.portaudio import InputDevice
 
 PACTL_TIMEOUT = 5.0
 # PortAudio device names of loopback inputs on the platforms without PulseAudio: `--system-audio` takes one.
@@ -135,15 +133,6 @@ def as_input(source: PulseSource, devices: list[InputDevice]) -> InputDevice | N
     )
 
 
-def all_inputs() -> list[InputDevice]:
-    """PortAudio's inputs, then every PulseAudio source recordable through PortAudio's pulse device."""
-    from gladia_cli.audio.capture import list_input_devices
-
-    devices = list_input_devices()
-    extra = [d for d in (as_input(s, devices) for s in list_pulse_sources()) if d is not None]
-    return devices + extra
-
-
 def system_audio_help() -> str:
     """What to install for system audio on this platform, and how it then shows up."""
     if sys.platform == "darwin":
@@ -161,63 +150,3 @@ def system_audio_help() -> str:
         " apt install pulseaudio-utils) and the ALSA pulse plugin (libasound2-plugins); monitors then appear in"
         " `gladia devices`"
     )
-
-
-def system_audio_device() -> InputDevice:
-    """The monitor of the default output; elsewhere a loopback input PortAudio lists; else how to get one."""
-    from gladia_cli.audio.capture import list_input_devices
-
-    devices = list_input_devices()
-    sources = list_pulse_sources()
-    if sources:
-        sink = default_sink()
-        monitors = [s for s in sources if s.is_monitor]
-        chosen = next((s for s in monitors if s.monitor_of == sink), monitors[0] if monitors else None)
-        if chosen is not None:
-            device = as_input(chosen, devices)
-            if device is not None:
-                return device
-    for device in devices:
-        if any(word in device.name.casefold() for word in LOOPBACK_NAMES):
-            return device
-    raise UsageError("no system audio input found", hint=system_audio_help())
-
-
-def resolve_input(spec: str) -> InputDevice:
-    """`--device` among PortAudio's inputs first (as always), then PulseAudio's sources by name."""
-    from gladia_cli.audio.capture import DEVICES_HINT, list_input_devices, resolve_device
-
-    wanted = spec.strip()
-    if not wanted or wanted.isdigit():
-        return resolve_device(spec)
-    devices = list_input_devices()
-    key = wanted.casefold()
-    portaudio = [d for d in devices if key in d.name.casefold()]
-    sources = list_pulse_sources()
-    exact = [s for s in sources if s.name.casefold() == key]
-    if portaudio and not (exact and not any(d.name.casefold() == key for d in portaudio)):
-        return resolve_device(spec)
-    matches = exact or [s for s in sources if key in s.name.casefold()]
-    if not matches:
-        return resolve_device(spec)  # its own "no input device matches" message
-    if len(matches) > 1:
-        names = ", ".join(repr(s.name) for s in matches)
-        raise UsageError(f"{wanted!r} matches {len(matches)} inputs: {names}", hint=f"pass a full name; {DEVICES_HINT}")
-    device = as_input(matches[0], devices)
-    if device is None:
-        raise UsageError(
-            f"{matches[0].name!r} is a PulseAudio source, but PortAudio lists no 'pulse' device to record it through",
-            hint="install the ALSA pulse plugin (Debian/Ubuntu: apt install libasound2-plugins)",
-        )
-    return device
-
-
-def short_name(device: InputDevice) -> str:
-    """A channel's default label: the device name without its noise (".monitor", "(hw:0,0)", vendor words)."""
-    name = device.name
-    if name.endswith(".monitor"):
-        name = name.removesuffix(".monitor")
-        name = re.sub(r"^alsa_output\.", "", name)
-    name = re.sub(r"\s*\((hw:)?[\d, ]+\)$", "", name).strip()
-    name = name.split(":")[0].strip() or name
-    return name[:24] or f"input {device.index}"

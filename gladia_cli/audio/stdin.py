@@ -143,18 +143,12 @@ def open_stdin(
     channels: int | None,
     stream: BinaryIO | None = None,
 ) -> StdinSource:
-    """Check stdin now: a terminal is refused; a WAV header decides the format (flags must agree with it); raw PCM
-    needs all four format flags."""
+    """Check stdin now (the command has refused a terminal): a WAV header decides the format (flags must agree with
+    it); raw PCM needs all four format flags."""
     if stream is None:
         if sys.stdin is None:
             raise UsageError("there is no standard input to read audio from")
         stream = sys.stdin.buffer
-    try:
-        terminal = os.isatty(stream.fileno())
-    except (AttributeError, OSError, ValueError):
-        terminal = False
-    if terminal:
-        raise UsageError("stdin is a terminal, not audio", hint="pipe audio in: ffmpeg -i IN -f wav - | gladia ...")
     flags = {"encoding": encoding, "sample_rate": sample_rate, "bit_depth": bit_depth, "channels": channels}
     head = _read_exactly(stream, 12)
     if not head:

@@ -11,12 +11,15 @@ import struct
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from gladia_cli.audio.convert import Converter
+from gladia_cli.audio.convert import LinearResampler, decode_samples, encode_samples
 from gladia_cli.audio.filesource import FileSource
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _WAVE_PCM = 0x0001
 _WAVE_FLOAT = 0x0003
@@ -202,6 +205,45 @@ def _parse_fmt(body: bytes, path: Path) -> tuple[str, int, int, int, str]:
     if kind == "float" and width not in (4, 8):
         raise _wav_unsupported(path, f"{width * 8}-bit float samples")
     return kind, width, channels, sample_rate, f"{width * 8}-bit {kind}"
+
+
+class Converter:
+    """Bytes of the WAV file's format in, bytes of the sent format out; stateful only through the resampler."""
+
+    def __init__(self, info: WavInfo, out: PcmFormat) -> None:
+        self.kind = info.kind
+        self.width = info.width
+        self.in_channels = info.channels
+        self.out = out
+        self.resampler = (
+            LinearResampler(info.sample_rate, out.sample_rate) if info.sample_rate != out.sample_rate else None
+        )
+
+    def process(self, raw: bytes) -> bytes:
+        samples = decode_samples(raw, self.kind, self.width, self.in_channels)
+        if self.out.channels == 1 and self.in_channels > 1:
+            samples = samples.mean(axis=1, keepdims=True)
+        if self.resampler is not None:
+            samples = self.resampler.process(samples)
+        return self._encode(samples)
+
+    def flush(self) -> bytes:
+        if self.resampler is None:
+            return b""
+        return self._encode(self.resampler.flush())
+
+    def _encode(self, samples: np.ndarray) -> bytes:
+        import numpy as np
+
+        if samples.shape[0] == 0:
+            return b""
+        if samples.shape[1] == 1 and self.out.channels > 1:
+            samples = np.repeat(samples, self.out.channels, axis=1)
+        if self.out.encoding != "wav/pcm":
+            from gladia_cli.audio import g711
+
+            return g711.encode(encode_samples(samples, 16), self.out.encoding.removeprefix("wav/"))
+        return encode_samples(samples, self.out.bit_depth)
 
 
 class WavSource(FileSource):

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gladia_cli.cli.main import main as main  # the console script's entry point, importable from here as it always was
 from gladia_cli.cli.options import (
     LISTEN_EXAMPLES,
     RESULT_EXAMPLES,
@@ -108,7 +107,7 @@ from gladia_cli.console.terminal import is_tty, notice, shown
 from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from gladia_cli.live.body import BodyFlags
+    from gladia_cli.cli.flags import BodyFlags
     from gladia_cli.settings import Settings
 
 app = typer.Typer(
@@ -140,7 +139,7 @@ def _flags(parameters: dict[str, Any]) -> "tuple[BodyFlags, dict[str, Any]]":
     body's flags together, the others by name, the constructor's keyword parameters being the flags' (a flag added
     on one side only fails on the first run), choices as plain strings. The key, URL and region are not the
     request's: they go to `_settings`."""
-    from gladia_cli.live.body import BodyFlags
+    from gladia_cli.cli.flags import BodyFlags
 
     return BodyFlags.split(
         {
@@ -380,9 +379,10 @@ def audio(
 @app.command()
 def devices() -> None:
     """List audio input devices, and what the computer plays (PulseAudio monitors); the default is marked with *."""
-    from gladia_cli.audio.pulse import all_inputs, system_audio_help
+    from gladia_cli.audio.devices import list_inputs
+    from gladia_cli.audio.pulse import system_audio_help
 
-    found = all_inputs()
+    found = list_inputs()
     if not found:
         raise UsageError("no input device found", hint="connect a microphone, or check that PulseAudio/ALSA is running")
     rows = [
@@ -541,8 +541,9 @@ def config_path() -> None:
 def completion(shell: ShellArg) -> None:
     """Print the completion script: `gladia completion bash > ~/.local/share/bash-completion/completions/gladia`."""
     from gladia_cli.cli.completion import script
+    from gladia_cli.cli.typer_seam import command_tree
 
-    typer.echo(script(shell.value))
+    typer.echo(script(shell.value, command_tree(app)))
 
 
 @app.command()
@@ -559,4 +560,4 @@ def doctor(
     raise typer.Exit(report(Options(device, api_key, api_url, region), json_out=json_out))
 
 
-__all__ = ["app", "main"]
+__all__ = ["app"]

@@ -21,13 +21,6 @@ if TYPE_CHECKING:
 SHELLS = ("bash", "zsh", "fish")
 
 
-def enable() -> None:
-    """Register Typer's completion classes so a completion request is answered (only when one is made)."""
-    from gladia_cli.cli.typer_seam import enable_completion
-
-    enable_completion()
-
-
 def complete_languages(incomplete: str, *, translation: bool = False) -> list[tuple[str, str]]:
     """Codes with their names, from the list the option accepts (transcription or translation targets); after a
     comma (`en,f`) completes the last code of the list."""
@@ -62,9 +55,9 @@ def complete_choice(option: str, incomplete: str) -> list[tuple[str, str]]:
 
 def complete_device(incomplete: str) -> list[tuple[str, str]]:
     try:
-        from gladia_cli.audio.capture import list_input_devices
+        from gladia_cli.audio.devices import list_inputs
 
-        devices = list_input_devices()
+        devices = list_inputs()
     except Exception:  # completion must never print an error into the user's prompt
         return []
     return [
@@ -134,17 +127,14 @@ def _kind(param: Param, lists: dict[str, Words]) -> tuple[str, Words]:
 
 def _with_aliases(names: tuple[str, ...]) -> tuple[str, ...]:
     """An option's names and the spellings `process` maps onto it (`--cs`), which its declaration leaves out."""
-    from gladia_cli.cli.main import SHORT_ALIASES
+    from gladia_cli.cli.flags import SHORT_ALIASES
 
     return (*names, *(alias for alias, target in SHORT_ALIASES.items() if target in names))
 
 
-def commands() -> list[Command]:
-    """Every command and group of the CLI, walked from the tree Typer builds (the one that parses argv)."""
-    from gladia_cli.cli.app import app
-    from gladia_cli.cli.typer_seam import command_tree
-
-    root = command_tree(app)
+def commands(root: typer_seam.Command) -> list[Command]:
+    """Every command and group of the CLI, walked from the tree Typer builds (the one that parses argv), handed in
+    by the `completion` command that owns the app."""
     lists = _value_lists()
     found: list[Command] = []
 
@@ -184,9 +174,9 @@ def commands() -> list[Command]:
     return found
 
 
-def script(shell: str) -> str:
+def script(shell: str, root: typer_seam.Command) -> str:
     render = {"bash": _bash, "zsh": _zsh, "fish": _fish}[shell]
-    return render(commands()).rstrip("\n")
+    return render(commands(root)).rstrip("\n")
 
 
 HEADER = (

@@ -290,7 +290,7 @@ def _live_seconds(key: str) -> Callable[[Any], None]:
 def _languages(allowed: str, key: str) -> Callable[[Any], None]:
     def check(value: Any) -> None:
         from gladia_cli import languages
-        from gladia_cli.live.body import check_language, language_list
+        from gladia_cli.body import check_language, language_list
 
         codes = language_list(value if isinstance(value, list) else [value])
         if not codes:
@@ -327,7 +327,7 @@ def _at_least(minimum: int) -> Callable[[Any], None]:
 
 
 def _endpointing(value: Any) -> None:
-    from gladia_cli.live.body import check_range
+    from gladia_cli.body import check_range
 
     check_range(value, "endpointing", 0.01, 10)
 

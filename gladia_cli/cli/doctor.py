@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from gladia_cli import __version__
 from gladia_cli.errors import GladiaError
+from gladia_cli.version import __version__
 
 LISTEN_SECONDS = 2.0
 LISTEN_RATE = 16000  # what `gladia listen` records by default: the listen proves that exact format works
@@ -90,17 +90,17 @@ def check_packages(_: Options) -> Check:
 
 
 def check_portaudio(_: Options) -> Check:
-    from gladia_cli.audio.capture import _sounddevice
+    from gladia_cli.audio.portaudio import sounddevice
 
-    sd = _sounddevice()  # UsageError with the install hint when libportaudio is missing
+    sd = sounddevice()  # UsageError with the install hint when libportaudio is missing
     devices = sd.query_devices()
     return Check("portaudio", True, f"{sd.get_portaudio_version()[1].split(',')[0]}; {len(devices)} device(s)")
 
 
 def check_input_devices(_: Options) -> Check:
-    from gladia_cli.audio.capture import list_input_devices
+    from gladia_cli.audio.devices import list_inputs
 
-    devices = list_input_devices()
+    devices = list_inputs()
     if not devices:
         return Check(
             "input devices",
@@ -110,7 +110,9 @@ def check_input_devices(_: Options) -> Check:
         )
     default = next((d for d in devices if d.is_default), None)
     named = f"default {default.index}: {default.name!r}" if default else "no default (the first one is used)"
-    return Check("input devices", True, f"{len(devices)} found; {named}")
+    pulse = [d.name for d in devices if d.pulse_source]
+    also = f"; PulseAudio: {', '.join(repr(name) for name in pulse)}" if pulse else ""
+    return Check("input devices", True, f"{len(devices)} found; {named}{also}")
 
 
 def _levels(pcm: bytes) -> tuple[float, float, float]:
@@ -131,10 +133,11 @@ def _levels(pcm: bytes) -> tuple[float, float, float]:
 
 
 def check_listen(options: Options) -> Check:
-    from gladia_cli.audio.capture import MicrophoneSource, resolve_device
+    from gladia_cli.audio.capture import MicrophoneSource
+    from gladia_cli.audio.devices import resolve_input
     from gladia_cli.audio.format import PcmFormat
 
-    device = resolve_device(options.device)
+    device = resolve_input(options.device)
     fmt = PcmFormat(sample_rate=LISTEN_RATE, channels=1, bit_depth=16, encoding="wav/pcm")
     mic = MicrophoneSource(fmt, device, chunk_ms=100, max_buffer_seconds=max(options.listen_seconds * 2, 1.0))
     mic.check()

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gladia_cli.audio.devices import SYSTEM_AUDIO
 from gladia_cli.audio.files import FormatRequest
-from gladia_cli.audio.format import PcmFormat
+from gladia_cli.audio.format import MAX_CHANNELS, PcmFormat
+from gladia_cli.body import language_list, load_config_file, split_list
+from gladia_cli.cli.flags import BodyFlags
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import UsageError
-from gladia_cli.live.body import BodyFlags, LiveOptions, build_body, language_list, load_config_file, split_list
+from gladia_cli.live.body import LiveOptions, build_body
 from gladia_cli.live.connection import ReconnectPolicy
+from gladia_cli.output.transcript import parse_channel_names
 from gladia_cli.prerecorded.body import is_url
 
 MAX_SECONDS = 365 * 24 * 3600.0
@@ -31,7 +35,7 @@ class Microphone:
     format: PcmFormat
     device: str | None
     rate_fallback: bool = False  # no rate was asked for: a device that refuses 16 kHz records at its own
-    # Several inputs (`--device A --device B`, `--system-audio`) are channels of one session: see live/inputs.py.
+    # Several inputs (`--device A --device B`, `--system-audio`) are channels of one session: see audio/inputs.py.
     devices: tuple[str, ...] = ()
     system_audio: bool = False
 
@@ -166,8 +170,6 @@ def microphone_request(
         raise UsageError(f"--journal-max-mb must be at least 1, got {journal_max_mb}")
     if no_journal and on_failure == "recover":
         raise UsageError("--on-failure recover needs the audio journal", hint="drop --no-journal")
-    from gladia_cli.live.inputs import check_inputs
-
     devices, channels, names = check_inputs(device, system_audio, channels, channel_names)
     options = live_options(body, output)
     encoding = first(encoding, options.format_field("encoding"), "wav/pcm")
@@ -244,8 +246,6 @@ def file_request(
         bit_depth=first(bit_depth, options.format_field("bit_depth")),
         encoding=first(encoding, options.format_field("encoding")),
     )
-    from gladia_cli.live.inputs import check_names
-
     return LiveRequest(
         source=Stdin(asked) if file == "-" else AudioFile(Path(file), asked, speed),
         options=options,
@@ -259,3 +259,38 @@ def file_request(
         buffer_seconds=buffer_seconds,
         channel_names=check_names(channel_names, asked.channels),
     )
+
+
+def check_names(value: list[str] | str | None, channels: int | None) -> list[str] | None:
+    """`--channel-names` as a list: no empty name, no more names than channels (fewer leave the rest numbered)."""
+    names = parse_channel_names(value)
+    if names is None:
+        return None
+    if any(not name for name in names):
+        raise UsageError("--channel-names has an empty name", hint="give one name per channel: --channel-names me,them")
+    if channels is not None and len(names) > channels:
+        raise UsageError(
+            f"--channel-names gives {len(names)} names for {channels} channel(s)", hint="give one name per channel"
+        )
+    return names
+
+
+def check_inputs(
+    device: list[str] | str | None,
+    system_audio: bool,
+    channels: int | None,
+    channel_names: list[str] | str | None,
+) -> tuple[tuple[str, ...], int | None, list[str] | None]:
+    """The inputs in channel order (the system audio last), the channel count, and the names; nothing opened."""
+    specs = [device] if isinstance(device, str) else list(device or [])
+    inputs = tuple(specs) + ((SYSTEM_AUDIO,) if system_audio else ())
+    if len(inputs) > MAX_CHANNELS:
+        raise UsageError(f"{len(inputs)} inputs, but a session takes at most {MAX_CHANNELS} channels")
+    if len(inputs) > 1:
+        if channels is not None and channels != len(inputs):
+            raise UsageError(
+                f"--channels {channels} does not match the {len(inputs)} inputs (one channel each)",
+                hint="drop --channels",
+            )
+        channels = len(inputs)
+    return inputs, channels, check_names(channel_names, channels if channels is not None else 1)

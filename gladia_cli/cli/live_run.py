@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
-from gladia_cli.cli.live_request import LiveRequest, Microphone, Stdin
+from gladia_cli.cli.live_request import LiveRequest, Microphone, Stdin, check_names
 from gladia_cli.cli.recover import kept_notice, recover_at_once
 from gladia_cli.console.live_view import JobProgress, LiveRenderer
 from gladia_cli.console.terminal import is_tty, notice
@@ -120,15 +121,26 @@ def _open_source(
 ) -> tuple[AudioSource, str, Settings, list[str] | None]:
     """The source, its label for the live view, the settings and the channel names: a missing key is reported before
     the microphone is touched, but after a file's own problem (what the person must fix first)."""
-    from gladia_cli.live import inputs
+    from gladia_cli.audio import inputs
 
     wanted = request.source
     if isinstance(wanted, Microphone):
         settings = load_settings()
-        mic, label, names = inputs.open_microphones(wanted, request)
+        mic, label, names = inputs.open_microphones(
+            list(wanted.devices) or [wanted.device],
+            wanted.format,
+            chunk_ms=request.chunk_ms,
+            buffer_seconds=request.buffer_seconds,
+            rate_fallback=wanted.rate_fallback,
+            names=request.channel_names,
+        )
         return mic, label, settings, names
     if isinstance(wanted, Stdin):
-        stdin = inputs.open_stdin(wanted, request)
+        if sys.stdin is not None and is_tty(sys.stdin):
+            raise UsageError("stdin is a terminal, not audio", hint="pipe audio in: ffmpeg -i IN -f wav - | gladia ...")
+        stdin = inputs.open_stdin(request.chunk_ms, wanted.format)
+        if request.channel_names is not None:
+            check_names(request.channel_names, stdin.format.channels)
         return stdin, "from stdin", load_settings(), request.channel_names
     from gladia_cli.audio.files import open_audio_file
 

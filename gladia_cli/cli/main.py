@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
+from gladia_cli.cli.flags import SHORT_ALIASES
 from gladia_cli.errors import ExitCode, GladiaError
 
 
@@ -15,9 +16,9 @@ def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
     args = _profile_first(_short_aliases(_summary_type_argv(sys.argv[1:] if argv is None else argv)))
     if "_GLADIA_COMPLETE" in os.environ:
-        from gladia_cli.cli.completion import enable
+        from gladia_cli.cli.typer_seam import enable_completion
 
-        enable()
+        enable_completion()  # Typer's completion classes, registered only when a completion request is made
     import threading
 
     previous_hook = threading.excepthook
@@ -106,11 +107,6 @@ def _fail(message: str, code: int, args: list[str] | None = None) -> NoReturn:
     raise SystemExit(code)
 
 
-# The official CLI's spellings that the declarations leave out: `--code-switching,--cs` beside `--no-code-switching`
-# is wider than an 80-column help has room for (the names were cut to "--code-switchin…").
-SHORT_ALIASES = {"--cs": "--code-switching"}
-
-
 def _short_aliases(args: list[str]) -> list[str]:
     if not any(arg in SHORT_ALIASES for arg in args):
         return args
@@ -159,7 +155,7 @@ def _summary_type_argv(args: list[str]) -> list[str]:
     """
     if not any(arg.startswith("--summarize") for arg in args):
         return args  # the common case stays free of live.config's import
-    from gladia_cli.live.body import SUMMARY_TYPES
+    from gladia_cli.body import SUMMARY_TYPES
 
     out: list[str] = []
     i = 0

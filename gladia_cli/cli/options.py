@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gladia_cli import __version__
+from gladia_cli.version import __version__
 
 # --- choices --------------------------------------------------------------------------------------------------------
 

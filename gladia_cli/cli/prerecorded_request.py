@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gladia_cli.body import language_list, load_config_file, split_list
+from gladia_cli.cli.flags import BodyFlags
 from gladia_cli.cli.jobs import check_output_file
 from gladia_cli.console.terminal import notice
 from gladia_cli.errors import UsageError
-from gladia_cli.live.body import BodyFlags, language_list, load_config_file, split_list
 from gladia_cli.prerecorded.body import build_prerecorded_body, is_url, unknown_prerecorded_values
 from gladia_cli.prerecorded.client import check_audio_file
 
@@ -209,8 +210,9 @@ def prerecorded_request(
         check_output_file(output_file)
     request = PrerecordedRequest(tuple(inputs), fields, output, output_file, output_dir, jobs, force, verbose)
     if request.single:
-        if not is_url(inputs[0]):
-            check_audio_file(Path(inputs[0]))
+        unrecognised = None if is_url(inputs[0]) else check_audio_file(Path(inputs[0]))
+        if unrecognised:
+            notice(unrecognised)
     elif output_file is not None:
         raise UsageError("--output-file takes one input", hint="use --output-dir for several")
     return request

@@ -3,85 +3,32 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-from gladia_cli import languages
 from gladia_cli.audio.format import PcmFormat
+from gladia_cli.body import (
+    MAX_METADATA_CHARS,
+    SUMMARY_TYPES,
+    TRANSLATION_LANGUAGES,
+    TRANSLATION_MODELS,
+    check_enum,
+    check_language,
+    check_language_config,
+    check_name,
+    check_range,
+    check_vocabulary,
+    merge_vocabulary,
+    metadata_length,
+    nested,
+    unknown_value,
+)
 from gladia_cli.errors import UsageError
 
-LANGUAGES = languages.TRANSCRIPTION
-TRANSLATION_LANGUAGES = languages.TRANSLATION
 # Known values of open or growing lists: anything else is sent with a warning (Gladia is the judge), so a new model
 # needs no new release. The live `model` is an open string in the SDK's types (`Literal["solaria-1"] | str`).
 MODELS = ("solaria-1",)
 FILE_ONLY_MODELS = ("solaria-3", "solaria-fusion")  # pre-recorded models: known, and refused for a live session
-SUMMARY_TYPES = ("general", "bullet_points", "concise")
-TRANSLATION_MODELS = ("base", "enhanced", "batch")
-MAX_METADATA_CHARS = 2000
-
-
-def split_list(values: list[str] | None) -> list[str]:
-    """`--lang en --lang fr` and `--lang en,fr` mean the same; a repeated item counts once."""
-    out: list[str] = []
-    for value in values or []:
-        out.extend(part.strip() for part in value.split(",") if part.strip())
-    return list(dict.fromkeys(out))
-
-
-def language_list(values: list[str] | None) -> list[str]:
-    """Language codes as typed (`EN`, `en,FR`): Gladia's codes are lower case."""
-    return split_list([value.lower() for value in values or []])
-
-
-def load_config_file(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"config file not found: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"config file is a directory: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.__class__.__name__}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"config file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    if not isinstance(data, dict):
-        raise UsageError(f'config file {path} must hold a JSON object of request fields, like {{"model": "solaria-1"}}')
-    return data
-
-
-@dataclass(frozen=True)
-class BodyFlags:
-    """The flags that shape the request body, the same on `listen` and `transcribe` (either mode): built once from
-    a command's flags, so the request constructors do not each re-list them."""
-
-    lang: list[str] | None
-    code_switching: bool | None
-    model: str | None
-    endpointing: float | None
-    partials: bool | None
-    translate: list[str] | None
-    vocabulary: list[str] | None
-    summarize: bool
-    summary_type: str | None
-    ner: bool
-    sentiment: bool
-    chapterize: bool
-    config: Path | None
-
-    @classmethod
-    def split(cls, flags: dict[str, Any]) -> tuple[BodyFlags, dict[str, Any]]:
-        """A command's flags as (the body's, the rest): every field must be there (no default hides a missing one)."""
-        names = {f.name for f in fields(cls)}
-        body = cls(**{name: value for name, value in flags.items() if name in names})
-        return body, {name: value for name, value in flags.items() if name not in names}
 
 
 @dataclass
@@ -106,91 +53,6 @@ class LiveOptions:
     def format_field(self, name: str) -> Any:
         """A format field the --config file set (flags are applied by the caller)."""
         return self.base.get(name)
-
-
-def check_language(code: Any, where: str, allowed: tuple[str, ...] | list[str]) -> None:
-    if not isinstance(code, str) or code not in allowed:
-        raise UsageError(f"unknown language code {code!r} in {where}", hint="run `gladia languages` for the list")
-
-
-def check_language_config(lang: dict[str, Any]) -> None:
-    """`language_config`, the same object in live and pre-recorded bodies."""
-    codes = lang.get("languages", [])
-    if not isinstance(codes, list):
-        raise UsageError("language_config.languages must be a list of language codes")
-    for code in codes:
-        check_language(code, "--lang", LANGUAGES)
-    if not isinstance(lang.get("code_switching", False), bool):
-        raise UsageError("language_config.code_switching must be true or false")
-
-
-def check_range(value: Any, name: str, lo: float, hi: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-        raise UsageError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}")
-
-
-def check_enum(value: Any, name: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise UsageError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-
-
-def nested(body: dict[str, Any], name: str) -> dict[str, Any]:
-    """The JSON object at body[name], created if absent; a --config that put something else there is an error."""
-    value = body.setdefault(name, {})
-    if not isinstance(value, dict):
-        raise UsageError(f"{name} in the config must be a JSON object")
-    return value
-
-
-def merge_vocabulary(config: dict[str, Any], words: list[str]) -> None:
-    """`--vocabulary` adds to a `--config` vocabulary: its entries keep their settings (intensity, pronunciations,
-    language) and its `default_intensity` stays; a word already there is not added twice."""
-    entries = config.get("vocabulary")
-    current: list[Any] = list(entries) if isinstance(entries, list) else []
-    present = {
-        item if isinstance(item, str) else item.get("value") for item in current if isinstance(item, (str, dict))
-    }
-    current += [word for word in words if word not in present]
-    config["vocabulary"] = current
-
-
-def check_vocabulary(config: dict[str, Any], where: str) -> None:
-    """`custom_vocabulary_config`, the same object in live and pre-recorded bodies."""
-    vocab = config.get("vocabulary")
-    if not isinstance(vocab, list) or not vocab:
-        raise UsageError("custom vocabulary must list at least one word", hint="use --vocabulary w1,w2")
-    for item in vocab:
-        ok = (isinstance(item, str) and item.strip()) or (
-            isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip()
-        )
-        if not ok:
-            raise UsageError(f"invalid vocabulary entry {item!r}", hint='use a word or {"value": "word"}')
-        if isinstance(item, dict):
-            if "intensity" in item:
-                check_range(item["intensity"], "vocabulary intensity", 0, 1)
-            if "language" in item:
-                check_language(item["language"], where, LANGUAGES)
-    if "default_intensity" in config:
-        check_range(config["default_intensity"], f"{where}.default_intensity", 0, 1)
-
-
-def metadata_length(metadata: Any) -> int:
-    """As Gladia measures it: the characters of its compact JSON (`JSON.stringify`), not Python's spaced,
-    ASCII-escaped dump (which counts `é` as 6)."""
-    return len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False))
-
-
-def check_name(value: Any, name: str) -> None:
-    """A value of an open list (a model name): any non-empty string; whether Gladia knows it is `unknown_value`'s."""
-    if not isinstance(value, str) or not value.strip():
-        raise UsageError(f"{name} must be a name, got {value!r}")
-
-
-def unknown_value(value: Any, name: str, known: tuple[str, ...]) -> list[str]:
-    """A warning for a value this version does not know: it is sent anyway, since Gladia adds models over time."""
-    if value in known:
-        return []
-    return [f"{name} {value!r} is not one this version knows ({', '.join(known)}); sending it, Gladia decides"]
 
 
 def unknown_values(body: dict[str, Any]) -> list[str]:

@@ -9,8 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gladia_cli.errors import UsageError
-from gladia_cli.live.body import (
+from gladia_cli.body import (
     MAX_METADATA_CHARS,
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,
@@ -26,6 +25,7 @@ from gladia_cli.live.body import (
     nested,
     unknown_value,
 )
+from gladia_cli.errors import UsageError
 
 SUBTITLE_FORMATS = ("srt", "vtt")
 SUBTITLE_STYLES = ("default", "compliance")

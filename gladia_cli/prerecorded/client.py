@@ -126,8 +126,8 @@ class MultipartFileBody:
         self.close()
 
 
-def check_audio_file(path: Path) -> int:
-    """Fail before any network call on what cannot be uploaded; return the size."""
+def check_audio_file(path: Path) -> str | None:
+    """Fail before any network call on what cannot be uploaded; return a warning for a file uploaded unrecognised."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -151,8 +151,7 @@ def check_audio_file(path: Path) -> int:
         raise UsageError(f"cannot read {path}: permission denied", hint="check the file's permissions")
     from gladia_cli.audio.files import check_uploadable
 
-    check_uploadable(path)
-    return st.st_size
+    return check_uploadable(path)
 
 
 # --------------------------------------------------------------------------------------------------------------------
