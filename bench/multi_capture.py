@@ -54,7 +54,7 @@ print(json.dumps({
     "cpu": cpu / wall,
     "seconds": sent / source.format.bytes_per_second,
     "worst_offset": worst,
-    "notes": source.alignment_notes() if mode == "two" else [],
+    "notes": source.capture_notes() if mode == "two" else [],
 }))
 """
 

@@ -288,7 +288,7 @@ class GladiaApi:
         return ApiError(f"Gladia answered {status}: {text}", status=status)
 
     def parse_json(self, response: requests.Response) -> dict[str, Any]:
-        from gladia_cli.output.transcript import load_json
+        from gladia_cli.strict_json import load_json
 
         try:
             data = load_json(response.content)

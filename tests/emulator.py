@@ -1271,7 +1271,8 @@ class GladiaEmulator:
         """Send an audio ack (maybe late); `end` is its exclusive end, remembered once the ack is out."""
         if delay > 0:
             await asyncio.sleep(delay)
-        if await self._send(session, ack, ws=ws):
+        current = session.ws is ws  # an ack on a connection the client has left behind never reaches it
+        if await self._send(session, ack, ws=ws) and current:
             session.acked_until = max(session.acked_until, end)
 
     def _spawn(self, coro: Any) -> None:

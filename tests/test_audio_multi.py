@@ -91,7 +91,7 @@ def test_inputs_that_start_apart_and_drift_come_out_in_step() -> None:
     offsets = [float(np.min(np.abs(b - t))) for t in late]
     assert max(offsets) <= 2 * TOLERANCE_SECONDS + 0.002, offsets
     # a is trimmed by b's late start (0.35 s), b by its fast clock (4 ms a second): both are said at the end.
-    notes = source.alignment_notes()
+    notes = source.capture_notes()
     assert len(notes) == 2 and "'a'" in notes[0] and "'b'" in notes[1], notes
     early_lane, fast_lane = source._lanes
     assert abs(early_lane.dropped / 16000 - 0.35) < 0.02
@@ -115,4 +115,4 @@ def test_a_stalled_input_is_filled_with_silence_so_the_others_go_on() -> None:
     source = MultiSource([ClockedInput(16000, 0.0), ClockedInput(16000, 60.0)], fmt, ["a", "b"])  # type: ignore[list-item]
     ch0, ch1 = _run(source, 1.5)
     assert len(ch0) >= 16000 and not ch1.any()
-    assert any("filled" in note and "'b'" in note for note in source.alignment_notes())
+    assert any("filled" in note and "'b'" in note for note in source.capture_notes())

@@ -724,7 +724,7 @@ def test_prerecorded_429_storm_is_exit_5_quickly(
 def test_batch_429_storm_is_exit_6_with_the_reason(
     emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gladia_cli.prerecorded import batch
+    from gladia_cli import batch
 
     # A batch waits out about 40 s of 429s with its default 10 attempts; 3 keep this test short, same reporting.
     monkeypatch.setattr(batch, "BATCH_MAX_ATTEMPTS", 3)

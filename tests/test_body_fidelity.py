@@ -115,7 +115,7 @@ def test_live_vocabulary_entries_are_checked_like_prerecorded_ones(entry: dict, 
 
 
 def test_addon_errors_name_each_failed_addon_with_gladias_message() -> None:
-    from gladia_cli.output.transcript import addon_errors
+    from gladia_cli.output.job_json import addon_errors
 
     failed = {"status_code": 500, "exception": "AddonError", "message": "LLM  unavailable\n"}
     job = {

@@ -310,6 +310,8 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
 
     def refused(key: str, param, realtime: bool) -> bool:
         value = samples.get(param.value_type, samples[str]) if not param.is_flag else True
+        if param.choices:
+            value = param.choices[0]  # a value the option takes (for -o, text: taken in both modes)
         if key in ("output-dir",):
             value = tmp_path / "out"
         flags = {**base, "realtime": realtime, param.name: value}

@@ -21,6 +21,7 @@ import webvtt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gladia_cli.output import job_json, subtitles
 from gladia_cli.output import transcript as formats
 
 SRT_TIMING = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3} --> \d{2,}:\d{2}:\d{2},\d{3}$")
@@ -145,7 +146,7 @@ def check_cues(
     max_chars: int,
     max_lines: int,
     audio_end: float | None,
-    min_seconds: float = formats.MIN_CUE_SECONDS,
+    min_seconds: float = subtitles.MIN_CUE_SECONDS,
 ) -> None:
     """What a player needs: sorted, non-overlapping, readable cues within the line limits."""
     for cue in cues:
@@ -504,9 +505,9 @@ def test_text_of_the_reference_live_job() -> None:
 def test_utterance_line_and_summary() -> None:
     assert formats.utterance_line("  a \n b ") == "a b"
     assert formats.utterance_line("x", channel=2, language="de", speaker=0) == "[ch2] [de] Speaker 0: x"
-    assert formats.summary_text({"result": {"summarization": {"results": " Short. "}}}) == "Short."
-    assert formats.summary_text({"result": {"summarization": {"results": None}}}) is None
-    assert formats.summary_text({"result": None}) is None
+    assert job_json.summary_text({"result": {"summarization": {"results": " Short. "}}}) == "Short."
+    assert job_json.summary_text({"result": {"summarization": {"results": None}}}) is None
+    assert job_json.summary_text({"result": None}) is None
 
 
 # -- JSON --

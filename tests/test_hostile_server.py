@@ -225,7 +225,7 @@ def test_one_bad_journal_is_listed_as_unreadable_and_spares_the_others(tmp_path:
 
 def test_a_fifo_or_device_is_not_called_empty_for_upload(tmp_path: Path) -> None:
     from gladia_cli.errors import UsageError
-    from gladia_cli.prerecorded.client import check_audio_file
+    from gladia_cli.jobs import check_audio_file
 
     fifo = tmp_path / "pipe.wav"
     os.mkfifo(fifo)

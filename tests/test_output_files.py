@@ -16,8 +16,8 @@ from cli_runner import invoke
 from emulator import GladiaEmulator
 from wavs import write_wav
 
+from gladia_cli.batch import run_batch, write_text_atomic
 from gladia_cli.output import files as outfile
-from gladia_cli.prerecorded.batch import run_batch, write_text_atomic
 
 needs_posix = pytest.mark.skipif(os.name != "posix", reason="symlinks, FIFOs, umask and /dev are POSIX here")
 pytestmark = needs_posix
@@ -261,7 +261,7 @@ def test_dev_stdout_writes_to_this_processs_stdout(tmp_path: Path, stdout_kind: 
         link.symlink_to("/proc/self/fd/1")
     else:
         link = Path("/dev/stdout")
-    code = "import sys; from pathlib import Path; from gladia_cli.prerecorded.batch import write_text_atomic; "
+    code = "import sys; from pathlib import Path; from gladia_cli.batch import write_text_atomic; "
     code += "write_text_atomic(Path(sys.argv[1]), 'to stdout\\n')"
     root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}

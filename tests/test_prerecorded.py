@@ -20,10 +20,10 @@ else:
     from wavs import write_wav
 
 from gladia_cli.api import GladiaApi
+from gladia_cli.batch import BATCH_MAX_ATTEMPTS, BatchResult, plan_outputs, run_batch, write_text_atomic
 from gladia_cli.errors import ApiError, NetworkError, UsageError
-from gladia_cli.prerecorded.batch import BATCH_MAX_ATTEMPTS, BatchResult, plan_outputs, run_batch, write_text_atomic
+from gladia_cli.jobs import JobClient, MultipartFileBody, TranscriptionFailed
 from gladia_cli.prerecorded.body import build_prerecorded_body
-from gladia_cli.prerecorded.client import MultipartFileBody, PreRecordedClient, TranscriptionFailed
 from gladia_cli.settings import Settings
 
 KEY = {"x-gladia-key": "test-key"}
@@ -47,15 +47,15 @@ def make_api(emu: FullGladiaEmulator, attempts: int = 4) -> GladiaApi:
 
 
 @pytest.fixture
-def client(emu: FullGladiaEmulator) -> Iterator[PreRecordedClient]:
+def client(emu: FullGladiaEmulator) -> Iterator[JobClient]:
     api = make_api(emu)
     try:
-        yield PreRecordedClient(api)
+        yield JobClient(api)
     finally:
         api.close()
 
 
-def create_url_job(client: PreRecordedClient, name: str = "talk.mp3") -> str:
+def create_url_job(client: JobClient, name: str = "talk.mp3") -> str:
     return str(client.create({"audio_url": f"https://media.example.com/audio/{name}"})["id"])
 
 
@@ -63,7 +63,7 @@ def create_url_job(client: PreRecordedClient, name: str = "talk.mp3") -> str:
 
 
 def test_upload_sends_exactly_the_file_in_field_audio_with_a_content_length(
-    emu: FullGladiaEmulator, client: PreRecordedClient, tmp_path: Path
+    emu: FullGladiaEmulator, client: JobClient, tmp_path: Path
 ) -> None:
     wav, _ = write_wav(tmp_path / "meeting.wav", 3.0, channels=2)
     progress: list[tuple[int, int]] = []
@@ -83,9 +83,7 @@ def test_upload_sends_exactly_the_file_in_field_audio_with_a_content_length(
     assert [p[0] for p in progress] == sorted(p[0] for p in progress)
 
 
-def test_upload_streams_from_disk_in_blocks(
-    client: PreRecordedClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_upload_streams_from_disk_in_blocks(client: JobClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, _ = write_wav(tmp_path / "long.wav", 20.0)  # 640 KB: many upload blocks
     sizes: list[int] = []
     original = MultipartFileBody.read
@@ -113,7 +111,7 @@ def test_multipart_body_is_well_formed_and_rewinds(tmp_path: Path) -> None:
 
 
 def test_upload_is_retried_after_a_429_with_the_whole_file(
-    emu: FullGladiaEmulator, client: PreRecordedClient, tmp_path: Path
+    emu: FullGladiaEmulator, client: JobClient, tmp_path: Path
 ) -> None:
     wav, _ = write_wav(tmp_path / "a.wav", 1.0)
     emu.prerecorded.rate_limit_next = 2
@@ -123,7 +121,7 @@ def test_upload_is_retried_after_a_429_with_the_whole_file(
 
 
 def test_missing_or_empty_file_fails_before_any_request(
-    emu: FullGladiaEmulator, client: PreRecordedClient, tmp_path: Path
+    emu: FullGladiaEmulator, client: JobClient, tmp_path: Path
 ) -> None:
     with pytest.raises(UsageError, match="no such file"):
         client.transcribe(tmp_path / "nope.wav")
@@ -136,7 +134,7 @@ def test_missing_or_empty_file_fails_before_any_request(
 # --- create and poll --------------------------------------------------------------------------------------------------
 
 
-def test_url_is_passed_through_without_upload(emu: FullGladiaEmulator, client: PreRecordedClient) -> None:
+def test_url_is_passed_through_without_upload(emu: FullGladiaEmulator, client: JobClient) -> None:
     url = "https://media.example.com/audio/talk.mp3"
     created: list[dict] = []
     job = client.transcribe(url, {}, interval=0.01, on_created=created.append)
@@ -148,7 +146,7 @@ def test_url_is_passed_through_without_upload(emu: FullGladiaEmulator, client: P
 
 
 def test_body_built_from_flags_and_config_is_what_gladia_receives(
-    emu: FullGladiaEmulator, client: PreRecordedClient, tmp_path: Path
+    emu: FullGladiaEmulator, client: JobClient, tmp_path: Path
 ) -> None:
     base = {"custom_vocabulary_config": {"default_intensity": 0.4}, "sentences": True, "custom_metadata": {"k": "v"}}
     body = build_prerecorded_body(
@@ -197,7 +195,7 @@ def test_body_built_from_flags_and_config_is_what_gladia_receives(
     assert [s["format"] for s in result["transcription"]["subtitles"]] == ["srt", "vtt"]
 
 
-def test_diarization_bounds_without_exact_count(client: PreRecordedClient) -> None:
+def test_diarization_bounds_without_exact_count(client: JobClient) -> None:
     body = build_prerecorded_body("https://x.example/a.wav", min_speakers=0, max_speakers=2)
     assert body["diarization"] is True and body["diarization_config"] == {"min_speakers": 0, "max_speakers": 2}
     assert build_prerecorded_body(diarize=True) == {"diarization": True}
@@ -229,7 +227,7 @@ def test_bad_options_are_one_clear_usage_error(kwargs: dict[str, Any], fragment:
     assert fragment in str(info.value) and "\n" not in str(info.value)
 
 
-def test_wait_walks_queued_processing_done(emu: FullGladiaEmulator, client: PreRecordedClient) -> None:
+def test_wait_walks_queued_processing_done(emu: FullGladiaEmulator, client: JobClient) -> None:
     emu.prerecorded.polls_before_done = 3
     job_id = create_url_job(client)
     seen: list[str] = []
@@ -238,7 +236,7 @@ def test_wait_walks_queued_processing_done(emu: FullGladiaEmulator, client: PreR
     assert job["kind"] == "pre-recorded" and job["result"]["transcription"]["full_transcript"].startswith(SCRIPT)
 
 
-def test_error_job_raises_with_its_error_code(emu: FullGladiaEmulator, client: PreRecordedClient) -> None:
+def test_error_job_raises_with_its_error_code(emu: FullGladiaEmulator, client: JobClient) -> None:
     emu.prerecorded.fail_next = 1
     with pytest.raises(TranscriptionFailed) as info:
         client.transcribe("https://media.example.com/a.wav", interval=0.01)
@@ -251,7 +249,7 @@ def test_error_job_raises_with_its_error_code(emu: FullGladiaEmulator, client: P
         client.wait(job_id, interval=0.01)
 
 
-def test_wait_gives_up_after_its_timeout(emu: FullGladiaEmulator, client: PreRecordedClient) -> None:
+def test_wait_gives_up_after_its_timeout(emu: FullGladiaEmulator, client: JobClient) -> None:
     emu.prerecorded.polls_before_done = 10_000
     job_id = create_url_job(client)
     with pytest.raises(NetworkError, match=r"still (queued|processing)") as info:
@@ -262,7 +260,7 @@ def test_wait_gives_up_after_its_timeout(emu: FullGladiaEmulator, client: PreRec
 # --- list, delete, file, get_any --------------------------------------------------------------------------------------
 
 
-def test_list_follows_next_and_merges_kinds_newest_first(emu: FullGladiaEmulator, client: PreRecordedClient) -> None:
+def test_list_follows_next_and_merges_kinds_newest_first(emu: FullGladiaEmulator, client: JobClient) -> None:
     emu.prerecorded.max_page_size = 2
     created = []
     for i in range(5):
@@ -284,7 +282,7 @@ def test_list_follows_next_and_merges_kinds_newest_first(emu: FullGladiaEmulator
 
 @pytest.mark.parametrize("link_path", ["/v2/transcription", "/v2/live", "/elsewhere/v9/jobs"])
 def test_list_stays_on_its_kind_whatever_path_next_names(
-    emu: FullGladiaEmulator, client: PreRecordedClient, link_path: str
+    emu: FullGladiaEmulator, client: JobClient, link_path: str
 ) -> None:
     """Gladia's docs show `next` on /v2/transcription (all kinds): page 2 must still list pre-recorded jobs only."""
     emu.prerecorded.max_page_size = 2
@@ -302,7 +300,7 @@ def test_list_stays_on_its_kind_whatever_path_next_names(
     assert [j["id"] for j in client.list("live", limit=10)] == live_ids[::-1]
 
 
-def test_delete_403_while_processing_then_202_then_404(client: PreRecordedClient) -> None:
+def test_delete_403_while_processing_then_202_then_404(client: JobClient) -> None:
     job_id = create_url_job(client)
     with pytest.raises(ApiError, match="still processing") as info:
         client.delete(job_id)
@@ -316,7 +314,7 @@ def test_delete_403_while_processing_then_202_then_404(client: PreRecordedClient
         client.get(job_id)
 
 
-def test_download_audio_writes_the_uploaded_bytes_atomically(client: PreRecordedClient, tmp_path: Path) -> None:
+def test_download_audio_writes_the_uploaded_bytes_atomically(client: JobClient, tmp_path: Path) -> None:
     wav, _ = write_wav(tmp_path / "in.wav", 2.0)
     job = client.transcribe(wav, interval=0.01)
     out = tmp_path / "out" / "audio.wav"
@@ -334,7 +332,7 @@ def test_download_audio_writes_the_uploaded_bytes_atomically(client: PreRecorded
     assert info.value.status == 404 and sorted(os.listdir(out.parent)) == ["audio.wav"]
 
 
-def test_get_any_finds_both_kinds(emu: FullGladiaEmulator, client: PreRecordedClient) -> None:
+def test_get_any_finds_both_kinds(emu: FullGladiaEmulator, client: JobClient) -> None:
     pre_id = create_url_job(client)
     live_id = client.api.init_live({})["id"]
     assert client.get_any(pre_id)["kind"] == "pre-recorded"
@@ -388,7 +386,7 @@ def batch_transcriber(
         if not hasattr(local, "client"):
             api = make_api(emu, attempts)
             apis.append(api)
-            local.client = PreRecordedClient(api)
+            local.client = JobClient(api)
         return local.client.transcribe(source, {}, interval=0.01)
 
     return transcribe_one, apis
@@ -599,7 +597,7 @@ def test_retry_after_is_a_minimum_not_a_replacement_for_backoff() -> None:
 
 @pytest.mark.parametrize(("status", "resent"), [(500, False), (502, False), (504, False), (503, True), (429, True)])
 def test_a_billed_creation_is_resent_only_when_the_server_says_nothing_was_done(
-    emu: FullGladiaEmulator, client: PreRecordedClient, status: int, resent: bool
+    emu: FullGladiaEmulator, client: JobClient, status: int, resent: bool
 ) -> None:
     emu.prerecorded.create_errors = [status]  # the first create answers `status`, the next ones work
     if resent:

@@ -25,13 +25,15 @@ from virtual_mic import VirtualMic, virtual_mic
 from wavs import write_wav
 
 from gladia_cli.api import GladiaApi
-from gladia_cli.cli.recover import journal_rows, merge, recover
+from gladia_cli.cli.recover import journal_rows
+from gladia_cli.client import Client
 from gladia_cli.errors import ExitCode
 from gladia_cli.live import journal as jr
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.live.events import Ended
 from gladia_cli.live.journal import JournalWriter
 from gladia_cli.live.session import LiveSession
+from gladia_cli.recovery import merge, recover
 from gladia_cli.settings import Settings
 
 __all__ = ["virtual_mic"]  # the fixture is used by name
@@ -99,7 +101,7 @@ def test_recover_uploads_exactly_what_gladia_did_not_acknowledge_and_merges_in_o
     assert 0 < journal.acked <= len(received) and received[: journal.acked] == audio[: journal.acked]
 
     warnings: list[str] = []
-    result = recover(settings_for(emu), journal, warn=warnings.append)
+    result = recover(Client(settings=settings_for(emu)), journal, warn=warnings.append)
 
     [upload] = emu.prerecorded.uploads
     assert upload.data is not None
@@ -129,7 +131,8 @@ def test_recover_without_a_live_result_gives_the_recovered_part_alone_with_a_war
     session_id, _ = failed_session(emu, tmp_path, noise(3.0), fatal_after=40000)
     journal = jr.find(session_id, tmp_path)
     warnings: list[str] = []
-    result = recover(settings_for(emu), journal, warn=warnings.append)  # the live job is still `processing`
+    # The live job is still `processing`.
+    result = recover(Client(settings=settings_for(emu)), journal, warn=warnings.append)
     texts = [u["text"].strip() for u in result.job["result"]["transcription"]["utterances"]]
     assert texts == DEFAULT_SCRIPT
     assert not result.live_found

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from gladia_cli.audio.format import SAMPLE_RATES, PcmFormat
+from gladia_cli.audio.format import BUFFER_SECONDS, SAMPLE_RATES, PcmFormat, SourceDefaults
 from gladia_cli.audio.portaudio import DEVICES_HINT, InputDevice, sounddevice
 from gladia_cli.audio.pulse import pulse_source_env
 from gladia_cli.errors import UsageError
@@ -199,7 +199,7 @@ class _ChunkBuffer:
             return self._size
 
 
-class MicrophoneSource:
+class MicrophoneSource(SourceDefaults):
     """Live audio from one input device, in exactly `format` (an `AudioSource`).
 
     PortAudio's callback thread only copies each block into a bounded buffer; `chunks()` meters, encodes (G.711)
@@ -216,7 +216,7 @@ class MicrophoneSource:
         fmt: PcmFormat,
         device: InputDevice,
         chunk_ms: int = 100,
-        max_buffer_seconds: float = 300.0,
+        max_buffer_seconds: float = BUFFER_SECONDS,
         *,
         rate_fallback: bool = False,
         latency: str | float = LATENCY,
@@ -236,11 +236,11 @@ class MicrophoneSource:
         self.format = fmt
         self.device = device
         self.chunk_ms = chunk_ms
-        self.overflows = 0
+        self._overflows = 0
         self._metered = metered
         self.meter: LevelMeter | None = None  # input level, fed on the consumer side; see levels()
         # Why the recorded rate differs from the requested one (device fallback), for the session line; else None.
-        self.format_note: str | None = None
+        self.format_note = None
         self._rate_fallback = rate_fallback
         self._latency = latency
         self._max_buffer_seconds = max_buffer_seconds
@@ -281,6 +281,14 @@ class MicrophoneSource:
             from gladia_cli.audio.level import LevelMeter
 
             self.meter = LevelMeter(fmt.channels, rate, depth)
+
+    @property
+    def overflows(self) -> int:
+        return self._overflows
+
+    @property
+    def input_name(self) -> str | None:
+        return self.device.name
 
     @property
     def dropped_seconds(self) -> float:
@@ -395,7 +403,7 @@ class MicrophoneSource:
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         """PortAudio's real-time thread: copy the block and return; anything slow here causes overflows."""
         if status and status.input_overflow:
-            self.overflows += 1
+            self._overflows += 1
         if self.first_block_at is None:
             self.first_block_at = time.monotonic()
         self._buffer.put(bytes(indata))

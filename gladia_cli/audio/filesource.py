@@ -12,10 +12,10 @@ import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
-from gladia_cli.audio.format import PcmFormat
+from gladia_cli.audio.format import PcmFormat, SourceDefaults
 
 
-class FileSource:
+class FileSource(SourceDefaults):
     """An audio file as an `AudioSource`: yields whole-frame chunks of `format`, optionally paced in real time.
 
     Iterate `chunks()` once. `close()` may be called from any thread; it ends `chunks()` promptly, interrupts a

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gladia_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from gladia_cli.audio.level import LevelSnapshot
 
 ENCODINGS = ("wav/pcm", "wav/alaw", "wav/ulaw")
 SAMPLE_RATES = (8000, 16000, 32000, 44100, 48000)
@@ -73,8 +76,14 @@ class PcmFormat:
         }
 
 
+# Seconds of audio a live source keeps while the network is away (microphones drop the oldest beyond it).
+BUFFER_SECONDS = 300.0
+
+
 class AudioSource(Protocol):
-    """Where live audio comes from (microphone or file); the live session only sees this."""
+    """Where live audio comes from (microphone, several, a file, stdin, the caller's own PCM); the live session only
+    sees this. Besides the four members every source has, the optional capabilities are declared here with the
+    value a source without them reports (`SourceDefaults`), so no caller has to probe for them."""
 
     @property
     def format(self) -> PcmFormat:
@@ -93,3 +102,76 @@ class AudioSource(Protocol):
     def close(self) -> None:
         """Ask `chunks()` to end soon; safe to call from any thread, more than once."""
         ...
+
+    @property
+    def truncated(self) -> bool:
+        """A file that ends before its header says it should."""
+        ...
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds of audio, when known before reading it."""
+        ...
+
+    @property
+    def format_note(self) -> str | None:
+        """Why the format differs from the one asked for (a device that records at its own rate)."""
+        ...
+
+    @property
+    def input_name(self) -> str | None:
+        """The device recorded, for the status line."""
+        ...
+
+    @property
+    def buffered_seconds(self) -> float:
+        """Audio captured and not yet taken by `chunks()`."""
+        ...
+
+    @property
+    def dropped_seconds(self) -> float:
+        """Audio lost in capture (a buffer bound hit): said at the end, never hidden."""
+        ...
+
+    @property
+    def overflows(self) -> int:
+        """Input overflows the sound card reported: short gaps."""
+        ...
+
+    def levels(self) -> LevelSnapshot | None:
+        """The input level meter's latest reading, when the source measures one."""
+        ...
+
+    def capture_notes(self) -> list[str]:
+        """What the capture did to the audio that the person should know (several inputs kept in step)."""
+        ...
+
+
+class SourceDefaults:
+    """The optional capabilities of `AudioSource` as a source without them reports them; sources inherit these."""
+
+    truncated: bool = False
+    duration: float | None = None
+    format_note: str | None = None
+
+    @property
+    def input_name(self) -> str | None:
+        return None
+
+    @property
+    def buffered_seconds(self) -> float:
+        return 0.0
+
+    @property
+    def dropped_seconds(self) -> float:
+        return 0.0
+
+    @property
+    def overflows(self) -> int:
+        return 0
+
+    def levels(self) -> LevelSnapshot | None:
+        return None
+
+    def capture_notes(self) -> list[str]:
+        return []

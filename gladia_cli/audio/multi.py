@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from gladia_cli.audio.format import PcmFormat
+from gladia_cli.audio.format import BUFFER_SECONDS, PcmFormat, SourceDefaults
 from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class _Lane:
         return n
 
 
-class MultiSource:
+class MultiSource(SourceDefaults):
     """Several inputs as one `AudioSource` of `len(inputs)` channels, in `fmt` (which declares them)."""
 
     can_wait = False
@@ -106,7 +106,7 @@ class MultiSource:
         fmt: PcmFormat,
         names: list[str],
         chunk_ms: int = 100,
-        max_buffer_seconds: float = 300.0,
+        max_buffer_seconds: float = BUFFER_SECONDS,
     ) -> None:
         if len(inputs) != fmt.channels or len(names) != len(inputs):
             raise ValueError("one channel and one name per input")
@@ -114,7 +114,6 @@ class MultiSource:
         self.format = fmt
         self.names = names
         self.chunk_ms = chunk_ms
-        self.format_note: str | None = None
         self._chunk = max(1, fmt.sample_rate * chunk_ms // 1000)
         self._max_frames = max(self._chunk, int(max_buffer_seconds * fmt.sample_rate))
         self._lanes = [_Lane(name, fmt.sample_rate) for name in names]
@@ -206,7 +205,7 @@ class MultiSource:
             frames = min(lane.size for lane in self._lanes)
         return frames / self.format.sample_rate + max(source.buffered_seconds for source in self.inputs)
 
-    def alignment_notes(self) -> list[str]:
+    def capture_notes(self) -> list[str]:
         """One line per input whose audio was trimmed or padded to stay in step with the others."""
         notes = []
         rate = self.format.sample_rate
@@ -345,7 +344,7 @@ def open_inputs(
     fmt: PcmFormat,
     names: list[str],
     chunk_ms: int = 100,
-    max_buffer_seconds: float = 300.0,
+    max_buffer_seconds: float = BUFFER_SECONDS,
 ) -> MultiSource:
     """A MultiSource over `devices`, each recorded as 16-bit mono at the session rate when it can (else its own
     channels, mixed down, and its own rate, resampled); `fmt` must declare one channel per device."""

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from gladia_cli.audio.format import PcmFormat
+from gladia_cli.audio.format import PcmFormat, SourceDefaults
 from gladia_cli.errors import UsageError
 
 _POLL_SECONDS = 0.1
@@ -25,12 +25,10 @@ _TAGS = {1: "wav/pcm", 6: "wav/alaw", 7: "wav/ulaw"}
 RAW_FLAGS_HINT = "raw PCM on stdin needs --encoding, --sample-rate, --bit-depth and --channels (or send a WAV stream)"
 
 
-class StdinSource:
+class StdinSource(SourceDefaults):
     """Audio from a pipe, in `format`; `chunks()` ends at EOF, `close()` ends it sooner (Ctrl-C)."""
 
     can_wait = True  # the writer waits for us: nothing is lost while the network is slow
-    truncated = False
-    duration: float | None = None
 
     def __init__(self, stream: BinaryIO, fmt: PcmFormat, chunk_ms: int, head: bytes = b"", *, wav: bool) -> None:
         self.format = fmt

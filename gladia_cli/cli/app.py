@@ -16,7 +16,9 @@ import typer
 
 from gladia_cli.cli.options import (
     LISTEN_EXAMPLES,
+    RECOVER_TEXT,
     RESULT_EXAMPLES,
+    RESULT_TEXT,
     TRANSCRIBE_EXAMPLES,
     ApiKey,
     ApiUrl,
@@ -76,14 +78,12 @@ from gladia_cli.cli.options import (
     ReconnectTimeout,
     Record,
     RecoverJobId,
-    RecoverOutput,
     RecoverOutputOpt,
     Redo,
     Region,
     ResultChannelNames,
     ResultJobId,
     ResultJson,
-    ResultOutput,
     ResultOutputFile,
     ResultOutputOpt,
     SampleRate,
@@ -105,6 +105,8 @@ from gladia_cli.cli.options import (
 )
 from gladia_cli.console.terminal import is_tty, notice, shown
 from gladia_cli.errors import UsageError
+from gladia_cli.live import defaults as live_defaults
+from gladia_cli.output.transcript import OutputFormat
 
 if TYPE_CHECKING:
     from gladia_cli.cli.flags import BodyFlags
@@ -197,16 +199,16 @@ def listen(
     system_audio: SystemAudio = False,
     channel_names: ChannelNames = None,
     duration: Duration = None,
-    chunk_ms: ChunkMs = 100,
+    chunk_ms: ChunkMs = live_defaults.CHUNK_MS,
     output: OutputOpt = Output.text,
-    finish_timeout: FinishTimeout = 300.0,
+    finish_timeout: FinishTimeout = live_defaults.FINISH_TIMEOUT,
     record: Record = None,
     output_file: OutputFile = None,
-    reconnect_attempts: ReconnectAttempts = 10,
-    reconnect_timeout: ReconnectTimeout = 120.0,
-    buffer_seconds: BufferSeconds = 300.0,
+    reconnect_attempts: ReconnectAttempts = live_defaults.RECONNECT_ATTEMPTS,
+    reconnect_timeout: ReconnectTimeout = live_defaults.RECONNECT_TIMEOUT,
+    buffer_seconds: BufferSeconds = live_defaults.BUFFER_SECONDS,
     no_journal: NoJournal = False,
-    journal_max_mb: JournalMaxMb = 2048,
+    journal_max_mb: JournalMaxMb = live_defaults.JOURNAL_MAX_MB,
     on_failure: OnFailureOpt = OnFailure.exit,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
@@ -286,7 +288,7 @@ def transcribe(
 @app.command(epilog=RESULT_EXAMPLES)
 def result(
     job_id: ResultJobId,
-    output: ResultOutputOpt = ResultOutput.text,
+    output: ResultOutputOpt = RESULT_TEXT,
     json_out: ResultJson = False,
     wait: Wait = False,
     output_file: ResultOutputFile = None,
@@ -296,9 +298,9 @@ def result(
 ) -> None:
     """Fetch the result of a live session or a pre-recorded job."""
     from gladia_cli.cli.jobs import show_result
-    from gladia_cli.output.transcript import parse_channel_names
+    from gladia_cli.output.job_json import parse_channel_names
 
-    fmt = "json-full" if json_out else output.value
+    fmt = OutputFormat.json_full if json_out else OutputFormat(output)
     load_settings = _settings(api_key, api_url)
     names = parse_channel_names(channel_names)
     show_result(job_id, fmt, wait=wait, output_file=output_file, load_settings=load_settings, channel_names=names)
@@ -307,7 +309,7 @@ def result(
 @app.command()
 def recover(
     session_id: RecoverJobId = None,
-    output: RecoverOutputOpt = RecoverOutput.text,
+    output: RecoverOutputOpt = RECOVER_TEXT,
     keep: Keep = False,
     output_file: ResultOutputFile = None,
     api_key: ApiKey = None,
@@ -327,7 +329,9 @@ def recover(
             _print_table(recovery.JOURNAL_COLUMNS, rows)
         return
     load_settings = _settings(api_key, api_url)
-    raise typer.Exit(recovery.run_recover(load_settings, session_id, output.value, keep=keep, output_file=output_file))
+    raise typer.Exit(
+        recovery.run_recover(load_settings, session_id, OutputFormat(output), keep=keep, output_file=output_file)
+    )
 
 
 @app.command("list")
@@ -339,12 +343,12 @@ def list_jobs(
     api_url: ApiUrl = None,
 ) -> None:
     """List recent jobs: id, kind, status, created, duration."""
+    from gladia_cli import strict_json
     from gladia_cli.cli.jobs import JOB_COLUMNS, job_row, recent
-    from gladia_cli.output import transcript as formats
 
     jobs = recent(kind.value if kind else None, limit, _settings(api_key, api_url))
     if json_out:
-        typer.echo(formats.dump_json(jobs, pretty=is_tty(sys.stdout)))
+        typer.echo(strict_json.dump_json(jobs, pretty=is_tty(sys.stdout)))
     elif not is_tty(sys.stdout):
         for job in jobs:
             typer.echo(shown("\t".join(job_row(job)), sys.stdout))  # ids and names from Gladia

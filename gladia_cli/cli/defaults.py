@@ -24,6 +24,7 @@ from typing import Any
 from gladia_cli.cli import typer_seam
 from gladia_cli.cli.typer_seam import Command, Param
 from gladia_cli.errors import UsageError
+from gladia_cli.output.transcript import OutputFormat
 
 FILE_NAME = "config.toml"
 PROFILE_ENV = "GLADIA_PROFILE"
@@ -61,7 +62,7 @@ REALTIME_ONLY = frozenset(
     }
 )
 PRERECORDED_ONLY = frozenset({"diarize", "speakers", "min-speakers", "max-speakers", "output-dir", "force", "jobs"})
-REALTIME_ONLY_VALUES = {"output": "jsonl"}  # a message stream exists only live
+REALTIME_ONLY_VALUES = {"output": OutputFormat.jsonl.value}  # a message stream exists only live
 
 _BARE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -279,9 +280,17 @@ def _live_seconds(key: str) -> Callable[[Any], None]:
 
     def check(value: Any) -> None:
         from gladia_cli.cli.live_request import check_common
+        from gladia_cli.live import defaults
 
-        given: dict[str, Any] = {"chunk_ms": 100, "duration": None, "finish_timeout": 300.0, "reconnect_attempts": 10}
-        given |= {"reconnect_timeout": 120.0, "buffer_seconds": 300.0, key.replace("-", "_"): value}
+        given: dict[str, Any] = {
+            "chunk_ms": defaults.CHUNK_MS,
+            "duration": None,
+            "finish_timeout": defaults.FINISH_TIMEOUT,
+            "reconnect_attempts": defaults.RECONNECT_ATTEMPTS,
+            "reconnect_timeout": defaults.RECONNECT_TIMEOUT,
+            "buffer_seconds": defaults.BUFFER_SECONDS,
+        }
+        given[key.replace("-", "_")] = value
         check_common(**given)
 
     return check

@@ -13,19 +13,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from gladia_cli.client import Client
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, UsageError
+from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
+from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.settings import Settings
 
 LoadSettings = Callable[[], Settings]
-
-
-def open_client(settings: Settings, max_attempts: int = 4) -> Any:
-    from gladia_cli.api import GladiaApi
-    from gladia_cli.prerecorded.client import PreRecordedClient
-
-    return PreRecordedClient(GladiaApi(settings, max_attempts=max_attempts))
 
 
 # --- flags every job command shares ---------------------------------------------------------------------------------
@@ -94,7 +90,7 @@ def show_result(
     job = fetch_any(settings, job_id, wait=wait)
     pretty = is_tty(sys.stdout) and output_file is None
     write_output(result_text(job, job_id, fmt, pretty=pretty, channel_names=channel_names), output_file)
-    for line in formats.addon_errors(job):
+    for line in job_json.addon_errors(job):
         notice(line)
 
 
@@ -103,13 +99,14 @@ def result_text(
 ) -> Iterator[str]:
     """The job rendered in `fmt`, in pieces; json-full shows any job as it is, the other formats need a transcript
     (checked here, before the first piece)."""
+    fmt = OutputFormat(fmt)
     status = job.get("status")
-    if fmt != "json-full" and status == "error":
+    if not fmt.api_object and status == "error":
         raise ApiError(
             f"job {job_id} failed on Gladia's side (error code {job.get('error_code')})",
             hint=f"`gladia result {job_id} --json` shows the whole job",
         )
-    if fmt != "json-full" and status != "done":
+    if not fmt.api_object and status != "done":
         if not formats.transcript_lines(job):
             # Nothing to show yet (a queued job): an empty file and exit 0 would look like a silent recording.
             raise ApiError(f"job {job_id} is {status}: no transcript yet", hint=f"`gladia result {job_id} --wait`")
@@ -123,17 +120,11 @@ def fetch_any(
     """A live or a pre-recorded job; with `wait`, until it is done."""
     from gladia_cli.console.live_view import JobProgress
 
-    client = open_client(settings)
-    try:
-        job: dict[str, Any] = client.get_any(job_id)
-        if not wait or job.get("status") in ("done", "error"):
-            return job
+    with Client(settings=settings) as client:
+        if not wait:
+            return client.result(job_id).job
         with JobProgress(f"job {job_id}") as status:
-            if job.get("kind") == "live":
-                return client.api.wait_live(job_id, on_poll=status.update)
-            return client.wait(job_id, on_poll=status.update)
-    finally:
-        client.api.close()
+            return client.result(job_id, wait=True, on_progress=status.update).job
 
 
 # --- gladia list ----------------------------------------------------------------------------------------------------
@@ -147,12 +138,8 @@ def recent(kind: str | None, limit: int, load_settings: LoadSettings) -> list[di
 
 
 def list_recent(settings: Settings, kind: str | None, limit: int) -> list[dict[str, Any]]:
-    client = open_client(settings)
-    try:
-        jobs: list[dict[str, Any]] = client.list(kind, limit)
-        return jobs
-    finally:
-        client.api.close()
+    with Client(settings=settings) as client:
+        return [found.job for found in client.jobs(kind, limit)]
 
 
 def local_time(iso: Any) -> str:
@@ -204,13 +191,8 @@ def delete(job_id: str, *, confirm: Callable[[str], bool] | None, load_settings:
 
 def delete_job(settings: Settings, job_id: str) -> str:
     """Find the job's kind, then delete it; returns the kind."""
-    client = open_client(settings)
-    try:
-        kind = str(client.get_any(job_id).get("kind") or "pre-recorded")
-        client.delete(job_id, kind)
-        return kind
-    finally:
-        client.api.close()
+    with Client(settings=settings) as client:
+        return client.delete(job_id)
 
 
 # --- gladia audio ---------------------------------------------------------------------------------------------------
@@ -232,9 +214,5 @@ def save_audio(job_id: str, output_path: Path, *, force: bool, load_settings: Lo
 
 
 def download_audio(settings: Settings, job_id: str, dest: Path) -> int:
-    client = open_client(settings)
-    try:
-        size: int = client.download_audio(job_id, None, dest)
-        return size
-    finally:
-        client.api.close()
+    with Client(settings=settings) as client:
+        return client.download_audio(job_id, dest)

@@ -20,9 +20,11 @@ from gladia_cli.body import language_list, load_config_file, split_list
 from gladia_cli.cli.flags import BodyFlags
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import UsageError
+from gladia_cli.live import defaults
 from gladia_cli.live.body import LiveOptions, build_body
 from gladia_cli.live.connection import ReconnectPolicy
-from gladia_cli.output.transcript import parse_channel_names
+from gladia_cli.output.job_json import parse_channel_names
+from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.prerecorded.body import is_url
 
 MAX_SECONDS = 365 * 24 * 3600.0
@@ -121,7 +123,8 @@ def reconnect_policy(reconnect_attempts: int, reconnect_timeout: float) -> Recon
 
 def live_options(body: BodyFlags, output: str) -> LiveOptions:
     """The body's fields from the flags and `--config`; partials default to on where the live view shows them."""
-    if body.partials and not is_tty(sys.stderr) and output != "jsonl":
+    stream = OutputFormat(output) is OutputFormat.jsonl  # the messages themselves, partials included
+    if body.partials and not is_tty(sys.stderr) and not stream:
         notice("partials are shown in the live view on a terminal; with stderr redirected, use -o jsonl to get them")
     return LiveOptions(
         languages=language_list(body.lang),
@@ -129,7 +132,7 @@ def live_options(body: BodyFlags, output: str) -> LiveOptions:
         model=body.model,
         endpointing=body.endpointing,
         partials=body.partials,
-        partials_default=is_tty(sys.stderr) or output == "jsonl",
+        partials_default=is_tty(sys.stderr) or stream,
         translate=language_list(body.translate),
         vocabulary=split_list(body.vocabulary),
         summarize=body.summarize,
@@ -159,7 +162,7 @@ def microphone_request(
     reconnect_timeout: float,
     buffer_seconds: float,
     no_journal: bool = False,
-    journal_max_mb: int = 2048,
+    journal_max_mb: int = defaults.JOURNAL_MAX_MB,
     on_failure: str = "exit",
     system_audio: bool = False,
     channel_names: list[str] | str | None = None,
@@ -229,13 +232,12 @@ def file_request(
         raise UsageError("--realtime needs a local file", hint="drop --realtime to transcribe a URL")
     if file == "-" and speed is not None:
         raise UsageError("--speed does not apply to stdin", hint="audio on stdin is sent as it arrives")
-    speed = first(speed, 1.0)
-    finish_timeout = first(finish_timeout, 300.0)
-    reconnect_attempts = first(reconnect_attempts, 10)
-    reconnect_timeout = first(reconnect_timeout, 120.0)
-    buffer_seconds = first(buffer_seconds, 300.0)
-    # Unpaced, 100 ms frames only cost per-frame overhead on both ends: send 1 s frames unless told otherwise.
-    chunk_ms = first(chunk_ms, 1000 if speed == 0 else 100)
+    speed = first(speed, defaults.SPEED)
+    finish_timeout = first(finish_timeout, defaults.FINISH_TIMEOUT)
+    reconnect_attempts = first(reconnect_attempts, defaults.RECONNECT_ATTEMPTS)
+    reconnect_timeout = first(reconnect_timeout, defaults.RECONNECT_TIMEOUT)
+    buffer_seconds = first(buffer_seconds, defaults.BUFFER_SECONDS)
+    chunk_ms = first(chunk_ms, defaults.UNPACED_CHUNK_MS if speed == 0 else defaults.CHUNK_MS)
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
     if not speed >= 0 or math.isinf(speed):  # `not >=` also catches nan
         raise UsageError(f"--speed must be 0 (as fast as possible) or a finite factor, got {speed:g}")

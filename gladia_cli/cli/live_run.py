@@ -2,54 +2,35 @@
 
 from __future__ import annotations
 
-import queue
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from gladia_cli.api import GladiaApi
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.cli.live_request import LiveRequest, Microphone, Stdin, check_names
 from gladia_cli.cli.recover import kept_notice, recover_at_once
+from gladia_cli.client import Client
 from gladia_cli.console.live_view import JobProgress, LiveRenderer
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
-from gladia_cli.live.body import build_body, unknown_values
-from gladia_cli.live.session import Ended, Event, LiveSession, Progress, ReconnectPolicy, State, StateChanged
+from gladia_cli.live.events import Ended, Progress, State, StateChanged
+from gladia_cli.live.stream import LiveStream
+from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
+from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gladia_cli.live.journal import JournalWriter
-
-
-@dataclass
-class LiveRun:
-    """A request made concrete by its opened source: `body` is the validated POST /v2/live body in its format."""
-
-    body: dict[str, Any]
-    output: str = "text"
-    duration: float | None = None
-    finish_timeout: float = 300.0
-    show_acks: bool = False
-    source_label: str = ""
-    policy: ReconnectPolicy = field(default_factory=ReconnectPolicy)
-    buffer_seconds: float = 300.0
-    record: Path | None = None
-    output_file: Path | None = None
-    journal_max_bytes: int = 0  # 0: no journal (a file can be read again); else the bound of the audio journal
-    on_failure: str = "exit"  # or "recover": finish the transcript from the journal at once
-    channel_names: list[str] | None = None
 
 
 class _Interrupts:
@@ -95,25 +76,27 @@ class _Interrupts:
 def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> int:
     """Open the source, then run; return the exit code. `load_settings` resolves the key when its turn comes."""
     source, label, settings, names = _open_source(request, load_settings)
-    body = build_body(request.options, source.format)
-    for warning in unknown_values(body):
-        notice(warning)
-    run = LiveRun(
-        body=body,
-        output=request.output,
-        duration=request.duration,
-        finish_timeout=request.finish_timeout,
-        show_acks=bool(request.options.base.get("messages_config", {}).get("receive_acknowledgments")),
-        source_label=label,
-        policy=request.policy,
-        buffer_seconds=request.buffer_seconds,
-        record=request.record,
-        output_file=request.output_file,
-        journal_max_bytes=request.journal_max_bytes,
-        on_failure=request.on_failure,
-        channel_names=names,
-    )
-    return run_live(settings, run, source)
+    with ExitStack() as stack:
+        stack.callback(source.close)  # a microphone started early must not go on recording if POST /v2/live fails
+        client = stack.enter_context(Client(settings=settings))
+        stream = client.live(
+            source,
+            options=request.options,
+            duration=request.duration,
+            policy=request.policy,
+            buffer_seconds=request.buffer_seconds,
+            messages=OutputFormat(request.output) is OutputFormat.jsonl,
+            acknowledgements=_shows_acks(request),
+        )
+        for warning in stream.warnings:
+            notice(warning)
+        return run_live(client, request, stream, label, names)
+    raise AssertionError("unreachable")
+
+
+def _shows_acks(request: LiveRequest) -> bool:
+    messages = request.options.base.get("messages_config")
+    return isinstance(messages, dict) and bool(messages.get("receive_acknowledgments"))
 
 
 def _open_source(
@@ -163,63 +146,49 @@ def _open_output_file(path: Path) -> IO[str]:
         raise UsageError(f"cannot write --output-file {path}: {exc.strerror or exc}") from None
 
 
-def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
+def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: str, names: list[str] | None) -> int:
     """Return the exit code; raise GladiaError for anything the user must be told about."""
+    source, body = stream.source, stream.body
     with ExitStack() as stack:
-        stack.callback(source.close)  # a microphone started early must not go on recording if POST /v2/live fails
+        stack.callback(stream.close)  # aborts a session still running, joins it, closes the source
         # Local files first: a typo in a path must not cost a Gladia session.
-        output_file = stack.enter_context(_open_output_file(run.output_file)) if run.output_file else None
-        recorder = WavRecorder(run.record, source.format) if run.record else None
+        output_file = stack.enter_context(_open_output_file(request.output_file)) if request.output_file else None
+        recorder = WavRecorder(request.record, source.format) if request.record else None
         if recorder is not None:
             stack.callback(recorder.close_or_discard)
-        api = GladiaApi(settings)
-        stack.callback(api.close)
-        languages = run.body.get("language_config", {}).get("languages", [])
-        code_switching = bool(run.body.get("language_config", {}).get("code_switching")) and len(languages) != 1
-        device = getattr(source, "device", None)
+        languages = body.get("language_config", {}).get("languages", [])
+        code_switching = bool(body.get("language_config", {}).get("code_switching")) and len(languages) != 1
         renderer = LiveRenderer(
-            output=run.output,
-            show_acks=run.show_acks,
+            output=request.output,
+            show_acks=_shows_acks(request),
             multichannel=source.format.channels > 1,
             show_language=code_switching,
-            source_label=run.source_label,
+            source_label=label,
             output_file=output_file,
-            input_name=getattr(device, "name", None),
-            channel_names=run.channel_names,
+            input_name=source.input_name,
+            channel_names=names,
         )
-        levels: Callable[[], Any] | None = getattr(source, "levels", None)
         with renderer:
-            created = _create_session(api, run.body, renderer, source, levels)
-            session_id = created["id"]
+
+            def connecting() -> None:  # the view while POST /v2/live is answered: the audio already waiting
+                renderer.handle(Progress(0.0, 0.0, seconds_buffered=source.buffered_seconds, connected=False))
+                renderer.levels(source.levels())
+
+            session_id = stream.create(tick=connecting)
             # Opened once the session has an id; the audio captured before it waits in the source and goes through
             # on_audio like the rest, so the journal misses none of it.
-            journal = _open_journal(run, session_id, source)
+            journal = _open_journal(request, body, session_id, source)
             if journal is not None:
                 stack.callback(journal.close)  # kept if anything below fails before the session's end is known
-            session = LiveSession(
-                session_id=session_id,
-                url=created["url"],
-                source=source,
-                fmt=source.format,
-                duration=run.duration,
-                policy=run.policy,
-                buffer_seconds=run.buffer_seconds,
-                on_audio=_tee(recorder, journal),
-                on_ack=journal.acknowledged if journal else None,
-                emit_messages=run.output == "jsonl",
-                emit_acks=run.show_acks,
-            )
             with _Interrupts() as interrupts:
-                note = getattr(source, "format_note", None)
+                note = source.format_note
                 renderer.notice(f"session {session_id} ({source.format.describe()})" + (f"; {note}" if note else ""))
-                session.start()
+                stream.start(on_audio=_tee(recorder, journal), on_ack=journal.acknowledged if journal else None)
                 outcome: Ended | None = None
                 try:
-                    ended = outcome = _pump(session, renderer, interrupts, run.finish_timeout, levels)
+                    ended = outcome = _pump(stream, renderer, interrupts, request.finish_timeout)
                 finally:
-                    if not session.ended:
-                        session.abort()  # an exception here must not leave the session open on Gladia's side
-                    session.join()
+                    stream.close()
                     kept = journal is not None and _keep_journal(journal, outcome, interrupts)
         _report_capture_losses(source, renderer)
         later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
@@ -227,9 +196,9 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
             renderer.notice(f"recorded {recorder.seconds:.1f} s of audio to {recorder.path}")
         if kept and journal is not None:
             text, later = kept_notice(session_id, journal.directory, journal.unacknowledged_seconds)
-            if ended.error is not None and interrupts.count < 2 and run.on_failure == "recover":
+            if ended.error is not None and interrupts.count < 2 and request.on_failure == "recover":
                 try:
-                    recover_at_once(settings, journal.directory, run.output, renderer.write_result)
+                    recover_at_once(client, journal.directory, request.output, renderer.write_result)
                     return 0
                 except GladiaError as exc:
                     renderer.notice(f"could not recover now ({exc.message}); the journal is kept")
@@ -243,19 +212,21 @@ def run_live(settings: Settings, run: LiveRun, source: AudioSource) -> int:
                 # Whatever ended it (a fatal close, a lost link), Gladia may hold a result worth fetching.
                 ended.error.hint = later
             raise ended.error
-        _print_result(api, run, renderer, session_id, ended)
-        renderer.notice(_end_line(session_id, session.progress().seconds_sent, renderer.words))
+        _print_result(stream, request.output, names, renderer, ended)
+        renderer.notice(_end_line(session_id, stream.progress().seconds_sent, renderer.words))
         return 0
     raise AssertionError("unreachable")
 
 
-def _open_journal(run: LiveRun, session_id: str, source: AudioSource) -> JournalWriter | None:
-    if not run.journal_max_bytes:
+def _open_journal(
+    request: LiveRequest, body: dict[str, Any], session_id: str, source: AudioSource
+) -> JournalWriter | None:
+    if not request.journal_max_bytes:
         return None
     from gladia_cli.live.journal import JournalWriter
 
-    extra = {"language_config": run.body.get("language_config") or {}}
-    return JournalWriter(session_id, source.format, max_bytes=run.journal_max_bytes, extra=extra)
+    extra = {"language_config": body.get("language_config") or {}}
+    return JournalWriter(session_id, source.format, max_bytes=request.journal_max_bytes, extra=extra)
 
 
 def _tee(recorder: WavRecorder | None, journal: JournalWriter | None) -> Callable[[bytes], None] | None:
@@ -286,37 +257,6 @@ def _end_line(session_id: str, seconds: float, words: int) -> str:
     return f"{seconds:.1f} s of audio, {counted}; `gladia result {session_id}` fetches it"
 
 
-def _create_session(
-    api: GladiaApi,
-    body: dict[str, Any],
-    renderer: LiveRenderer,
-    source: AudioSource,
-    levels: Callable[[], Any] | None,
-) -> dict[str, Any]:
-    """POST /v2/live on a helper thread while the view shows "connecting…", the input level and the audio waiting."""
-    done = threading.Event()
-    outcome: list[Any] = []
-
-    def create() -> None:
-        try:
-            outcome.append(api.init_live(body))
-        except BaseException as exc:  # handed to the main thread, raised there
-            outcome.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=create, name="gladia-create", daemon=True).start()
-    while not done.wait(0.1):
-        buffered = float(getattr(source, "buffered_seconds", 0.0) or 0.0)
-        renderer.handle(Progress(0.0, 0.0, seconds_buffered=buffered, connected=False))
-        if levels is not None:
-            renderer.levels(levels())
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    created: dict[str, Any] = outcome[0]
-    return created
-
-
 def _unacknowledged_text(seconds: float, recorded: Path | None) -> str:
     """The client only knows what Gladia did not acknowledge, not what it did not receive: say exactly that."""
     kept = f"; it is in {recorded}" if recorded else ""
@@ -325,25 +265,18 @@ def _unacknowledged_text(seconds: float, recorded: Path | None) -> str:
 
 def _report_capture_losses(source: AudioSource, renderer: LiveRenderer) -> None:
     """A microphone that could not keep up (or a buffer bound that was hit in capture) must be said, not hidden."""
-    dropped = float(getattr(source, "dropped_seconds", 0.0) or 0.0)
-    overflows = int(getattr(source, "overflows", 0) or 0)
+    dropped, overflows = source.dropped_seconds, source.overflows
     if dropped >= 0.05:
         renderer.notice(f"the microphone buffer overflowed: {dropped:.1f} s of audio were dropped")
     if overflows:
         renderer.notice(f"the sound card reported {overflows} input overflow(s): short gaps in the audio")
-    for note in getattr(source, "alignment_notes", list)():  # several inputs kept in step (audio/multi.py)
+    for note in source.capture_notes():  # several inputs kept in step (audio/multi.py)
         renderer.notice(note)
 
 
-def _pump(
-    session: LiveSession,
-    renderer: LiveRenderer,
-    interrupts: _Interrupts,
-    finish_timeout: float,
-    levels: Callable[[], Any] | None = None,
-) -> Ended:
+def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, finish_timeout: float) -> Ended:
     """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout`.
-    `levels` (the microphone's meter) is read at each tick, ten times a second."""
+    The input's level meter is read at each tick, ten times a second."""
     finishing_since: float | None = None
     next_tick = 0.0
     handled = 0
@@ -353,26 +286,22 @@ def _pump(
             if handled == 1:
                 if interrupts.first == signal.SIGTERM:
                     renderer.notice("terminated (SIGTERM): stopping and waiting for the result; send it again to abort")
-                session.request_stop()
+                stream.stop()
                 # The ceiling runs from the person's stop, whatever state follows: with nothing acknowledged the
                 # session may never reach FINISHING (a source that does not close, acks that never come).
                 finishing_since = time.monotonic() if finishing_since is None else finishing_since
             else:
-                session.abort()
-        if renderer.stdout_closed and not session.ended:
-            session.abort()  # whoever read stdout went away (`| head`): end the session, nothing more to show
-        try:
-            event: Event | None = session.events.get(timeout=0.1)
-        except queue.Empty:
-            event = None
+                stream.abort()
+        if renderer.stdout_closed and not stream.finished:
+            stream.abort()  # whoever read stdout went away (`| head`): end the session, nothing more to show
+        event = stream.next_event(timeout=0.1)
         now = time.monotonic()
         if now >= next_tick:
             next_tick = now + 0.1
-            renderer.handle(session.progress())
-            if levels is not None:
-                renderer.levels(levels())
+            renderer.handle(stream.progress())
+            renderer.levels(stream.source.levels())
             if finishing_since is not None and now - finishing_since > finish_timeout:
-                session.abort()
+                stream.abort()
                 return Ended(None, "", NetworkError(f"Gladia did not finish within {finish_timeout:g} s of the stop"))
         if event is None:
             continue
@@ -383,14 +312,14 @@ def _pump(
             return event
 
 
-def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str) -> None:
+def _recover_lost_finals(stream: LiveStream, renderer: LiveRenderer) -> None:
     """A final sent while the connection was down never reached us: the session's result still has it.
 
     An utterance of the result counts as printed when a printed final overlaps it in time on its channel, so a result
     segmented a little differently from the live finals is not printed twice.
     """
     with JobProgress("checking the final result for words lost while reconnecting") as progress:
-        job = api.wait_live(session_id, timeout=60, on_poll=progress.update)
+        job = stream.job(timeout=60, on_poll=progress.update)
     result = job.get("result") if isinstance(job.get("result"), dict) else {}
     transcription = result.get("transcription") if isinstance(result, dict) else None
     utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
@@ -398,7 +327,7 @@ def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str
     for u in utterances if isinstance(utterances, list) else []:
         if not isinstance(u, dict) or not str(u.get("text") or "").strip():
             continue
-        start, end, channel = u.get("start"), u.get("end"), formats.channel_of(u)
+        start, end, channel = u.get("start"), u.get("end"), job_json.channel_of(u)
         if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
             continue
         if not any(c == channel and s < end and start < e for c, s, e in renderer.spans):
@@ -409,50 +338,53 @@ def _recover_lost_finals(api: GladiaApi, renderer: LiveRenderer, session_id: str
             renderer.write_result(
                 formats.utterance_line(
                     str(u["text"]),
-                    channel=formats.channel_of(u) if renderer.multichannel else None,
-                    channel_name=formats.channel_name(formats.channel_of(u), renderer.channel_names),
+                    channel=job_json.channel_of(u) if renderer.multichannel else None,
+                    channel_name=job_json.channel_name(job_json.channel_of(u), renderer.channel_names),
                 )
             )
 
 
-def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_id: str, ended: Ended) -> None:
-    if run.output in ("srt", "vtt") and renderer.captions is not None and renderer.captions.count:
+def _print_result(
+    stream: LiveStream, output: OutputFormat | str, names: list[str] | None, renderer: LiveRenderer, ended: Ended
+) -> None:
+    output, session_id = OutputFormat(output), stream.session_id
+    if output.subtitles and renderer.captions is not None and renderer.captions.count:
         return  # the cues were written live, as their finals came: the output is complete, not printed twice
-    if run.output in ("json", "json-full", "srt", "vtt"):
+    if output.whole_result:
         # Formats of the whole session come from the authoritative result, which may still be processing.
         with JobProgress("waiting for the final result") as progress:
-            job = api.wait_live(session_id, on_poll=progress.update)
-        if job.get("status") == "error" and run.output != "json-full":
+            job = stream.job(on_poll=progress.update)
+        if job.get("status") == "error" and not output.api_object:
             raise ApiError(
                 f"session {session_id} failed on Gladia's side (error code {job.get('error_code')})",
                 hint=f"`gladia result {session_id} --json` shows the whole job",
             )
         pretty = is_tty(renderer.out) and renderer.output_file is None
-        text = formats.render(job, run.output, pretty=pretty, channel_names=run.channel_names)
+        text = formats.render(job, output, pretty=pretty, channel_names=names)
         if text:
             renderer.write_result(text.removesuffix("\n"))
-        for line in formats.addon_errors(job):
+        for line in job_json.addon_errors(job):
             renderer.addon_failed(line)
         return
-    for line in formats.addon_errors(ended.final_result) if ended.final_result else []:
+    for line in job_json.addon_errors(ended.final_result) if ended.final_result else []:
         renderer.addon_failed(line)  # the live messages may have said it already: once is enough
-    if run.output != "text":
+    if output is not OutputFormat.text:
         return
     if ended.reconnections and not renderer.stdout_closed:
         try:
-            _recover_lost_finals(api, renderer, session_id)
+            _recover_lost_finals(stream, renderer)
         except GladiaError as exc:
             # Best effort: everything that arrived is printed already; say what could not be checked.
             renderer.notice(f"could not check the final result for lost words ({exc.message})")
     if renderer.finals == 0 and ended.final_result is not None:
         # Final transcripts were switched off in the config: print the post-processed transcript instead.
-        for line in formats.transcript_lines(ended.final_result, run.channel_names):
+        for line in formats.transcript_lines(ended.final_result, names):
             renderer.write_result(line)
-    summary = ended.summary or (formats.summary_text(ended.final_result) if ended.final_result else None)
+    summary = ended.summary or (job_json.summary_text(ended.final_result) if ended.final_result else None)
     if summary:
         renderer.write_result("")
         renderer.write_result(summary)
-    chapters = formats.chapters(ended.final_result) if ended.final_result else []
+    chapters = job_json.chapters(ended.final_result) if ended.final_result else []
     if chapters:
         renderer.write_result("")
         renderer.write_result("Chapters:")
@@ -460,4 +392,4 @@ def _print_result(api: GladiaApi, run: LiveRun, renderer: LiveRenderer, session_
             renderer.write_result(line)
 
 
-__all__ = ["GladiaError", "LiveRun", "run_live", "run_request"]
+__all__ = ["GladiaError", "run_live", "run_request"]

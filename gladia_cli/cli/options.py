@@ -11,42 +11,30 @@ from typing import Annotated, Any
 
 import typer
 
+from gladia_cli.live import defaults as live_defaults
+from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.version import __version__
 
 # --- choices --------------------------------------------------------------------------------------------------------
 
 
-class Output(str, Enum):
-    text = "text"
-    json = "json"
-    json_full = "json-full"
-    srt = "srt"
-    vtt = "vtt"
-    jsonl = "jsonl"
+# Every format (listen, transcribe); a finished result has no message stream (no jsonl); a merged recovery is no
+# API object (no json-full). The subsets follow from the formats' own properties, so a new format needs no edit here.
+Output = OutputFormat
+ResultOutput = Enum(  # type: ignore[misc]
+    "ResultOutput", {f.name: f.value for f in OutputFormat if not f.live_only}, type=str
+)
 
-
-class ResultOutput(str, Enum):
-    """A finished result has no message stream, so no jsonl."""
-
-    text = "text"
-    json = "json"
-    json_full = "json-full"
-    srt = "srt"
-    vtt = "vtt"
+RecoverOutput = Enum(  # type: ignore[misc]
+    "RecoverOutput", {f.name: f.value for f in OutputFormat if not (f.live_only or f.api_object)}, type=str
+)
+RESULT_TEXT = ResultOutput(OutputFormat.text.value)  # the defaults, as members of the subsets
+RECOVER_TEXT = RecoverOutput(OutputFormat.text.value)
 
 
 class Kind(str, Enum):
     live = "live"
     pre_recorded = "pre-recorded"
-
-
-class RecoverOutput(str, Enum):
-    """A merged transcript is not an API object: no json-full."""
-
-    text = "text"
-    json = "json"
-    srt = "srt"
-    vtt = "vtt"
 
 
 class OnFailure(str, Enum):
@@ -550,7 +538,10 @@ RealtimeChunkMs = Annotated[
         "--chunk-ms",
         rich_help_panel=CONNECTION,
         metavar="MS",
-        help="Audio per WebSocket frame, in ms (10-1000) (default: 100; 1000 at --speed 0).",
+        help=(
+            f"Audio per WebSocket frame, in ms (10-1000) (default: {live_defaults.CHUNK_MS};"
+            f" {live_defaults.UNPACED_CHUNK_MS} at --speed 0)."
+        ),
     ),
 ]
 TranscribeOutputFile = Annotated[
@@ -599,7 +590,7 @@ RealtimeFinishTimeout = Annotated[
         "--finish-timeout",
         rich_help_panel=CONNECTION,
         metavar="SECONDS",
-        help="Seconds to wait for post-processing after stop (default: 300).",
+        help=f"Seconds to wait for post-processing after stop (default: {live_defaults.FINISH_TIMEOUT:g}).",
     ),
 ]
 RealtimeReconnectAttempts = Annotated[
@@ -608,7 +599,10 @@ RealtimeReconnectAttempts = Annotated[
         "--reconnect-attempts",
         rich_help_panel=CONNECTION,
         metavar="N",
-        help="Reconnection attempts after the connection drops (0 = none) (default: 10).",
+        help=(
+            "Reconnection attempts after the connection drops (0 = none)"
+            f" (default: {live_defaults.RECONNECT_ATTEMPTS})."
+        ),
     ),
 ]
 RealtimeReconnectTimeout = Annotated[
@@ -617,7 +611,7 @@ RealtimeReconnectTimeout = Annotated[
         "--reconnect-timeout",
         rich_help_panel=CONNECTION,
         metavar="SECONDS",
-        help="Give up reconnecting after this many s (default: 120).",
+        help=f"Give up reconnecting after this many s (default: {live_defaults.RECONNECT_TIMEOUT:g}).",
     ),
 ]
 RealtimeBufferSeconds = Annotated[
@@ -626,7 +620,7 @@ RealtimeBufferSeconds = Annotated[
         "--buffer-seconds",
         rich_help_panel=CONNECTION,
         metavar="SECONDS",
-        help="Audio kept while disconnected (default: 300).",
+        help=f"Audio kept while disconnected (default: {live_defaults.BUFFER_SECONDS:g}).",
     ),
 ]
 

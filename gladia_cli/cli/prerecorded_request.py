@@ -17,8 +17,9 @@ from gladia_cli.cli.flags import BodyFlags
 from gladia_cli.cli.jobs import check_output_file
 from gladia_cli.console.terminal import notice
 from gladia_cli.errors import UsageError
+from gladia_cli.jobs import check_audio_file
+from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.prerecorded.body import build_prerecorded_body, is_url, unknown_prerecorded_values
-from gladia_cli.prerecorded.client import check_audio_file
 
 if TYPE_CHECKING:
     from gladia_cli.cli.live_request import LiveRequest
@@ -101,7 +102,7 @@ def transcribe_request(
                 "--channels": channels is not None,
                 "--bit-depth": bit_depth is not None,
                 "--channel-names": channel_names is not None,
-                "-o jsonl": output == "jsonl",
+                "-o jsonl": OutputFormat(output).live_only,
             },
         )
         return prerecorded_request(

@@ -1,6 +1,6 @@
 """Pre-recorded transcription from the command line: one input to stdout, or many to files, with progress on stderr.
 
-The `client` module talks to Gladia and `batch` schedules; this module decides what the person sees.
+`Client` talks to Gladia and `batch` schedules; this module decides what the person sees.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from gladia_cli.cli.jobs import open_client, write_output
+from gladia_cli.cli.jobs import write_output
 from gladia_cli.cli.prerecorded_request import PrerecordedRequest
+from gladia_cli.client import Client
 from gladia_cli.console.live_view import JobProgress
 from gladia_cli.console.terminal import error, is_tty, notice, stderr_console
 from gladia_cli.errors import Aborted, ExitCode, GladiaError
+from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
+from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.settings import Settings
-
-EXTENSIONS = {"text": "txt", "json": "json", "json-full": "json", "srt": "srt", "vtt": "vtt"}
 
 
 def run_request(request: PrerecordedRequest, load_settings: Callable[[], Settings]) -> int:
@@ -56,29 +57,25 @@ def transcribe_one(
     verbose: bool = False,
 ) -> int:
     """Upload (unless a URL), create, poll with a spinner, print the transcript in `fmt`."""
-    client = open_client(settings)
     created_id: list[str] = []
     name = source if len(source) < 60 else "…" + source[-57:]
-    try:
-        with JobProgress(name, verbose=verbose) as status:
-            try:
-                job = client.transcribe(
-                    source,
-                    body,
-                    on_upload_progress=status.upload,
-                    on_created=lambda created: created_id.append(created["id"]),
-                    on_poll=status.update,
-                )
-            except KeyboardInterrupt:
-                if created_id:
-                    raise Aborted(
-                        "aborted", hint=f"the job goes on: `gladia result {created_id[0]} --wait` fetches it"
-                    ) from None
-                raise
-    finally:
-        client.api.close()
+    with Client(settings=settings) as client, JobProgress(name, verbose=verbose) as status:
+        try:
+            job = client.transcribe(
+                source,
+                body=body,
+                on_upload=status.upload,
+                on_created=lambda created: created_id.append(created["id"]),
+                on_progress=status.update,
+            ).job
+        except KeyboardInterrupt:
+            if created_id:
+                raise Aborted(
+                    "aborted", hint=f"the job goes on: `gladia result {created_id[0]} --wait` fetches it"
+                ) from None
+            raise
     write_output(formats.render_chunks(job, fmt, pretty=is_tty(sys.stdout) and output_file is None), output_file)
-    for line in formats.addon_errors(job):
+    for line in job_json.addon_errors(job):
         notice(line)
     return 0
 
@@ -94,17 +91,17 @@ def transcribe_many(
     force: bool,
 ) -> int:
     """Run the batch; a summary table on stderr; exit 0 only when nothing failed."""
-    from gladia_cli.prerecorded.batch import BATCH_MAX_ATTEMPTS, BatchResult, run_batch, write_text_atomic
+    from gladia_cli.batch import BATCH_MAX_ATTEMPTS, BatchResult, run_batch, write_text_atomic
 
     local = threading.local()
-    clients: list[Any] = []
+    clients: list[Client] = []
     clients_lock = threading.Lock()
     cancel = threading.Event()
 
-    def client() -> Any:
+    def client() -> Client:
         # requests sessions are not guaranteed thread-safe: one client per worker thread.
         if not hasattr(local, "client"):
-            local.client = open_client(settings, BATCH_MAX_ATTEMPTS)
+            local.client = Client(settings=settings, max_attempts=BATCH_MAX_ATTEMPTS)
             with clients_lock:
                 clients.append(local.client)
         return local.client
@@ -124,12 +121,11 @@ def transcribe_many(
             with clients_lock:
                 created.append((source, str(job.get("id"))))
 
-        job: dict[str, Any] = client().transcribe(source, body, on_created=remember, on_poll=on_poll)
-        return job
+        return client().transcribe(source, body=body, on_created=remember, on_progress=on_poll).job
 
     def write(source: str, job: dict[str, Any], path: Path) -> None:
         write_text_atomic(path, formats.render(job, fmt, pretty=True))
-        for line in formats.addon_errors(job):
+        for line in job_json.addon_errors(job):
             notice(f"{source}: {line}", err)
 
     finished: list[BatchResult] = []
@@ -145,7 +141,7 @@ def transcribe_many(
             sources,
             jobs=jobs,
             output_dir=output_dir,
-            fmt_ext=EXTENSIONS[fmt],
+            fmt_ext=OutputFormat(fmt).extension,
             force=force,
             transcribe_one=one,
             write_output=write,
@@ -165,7 +161,7 @@ def transcribe_many(
         os._exit(int(ExitCode.ABORTED))
     finally:
         for each in clients:
-            each.api.close()
+            each.close()
     _summary(results, err)
     failed = sum(r.status == "failed" for r in results)
     return int(ExitCode.BATCH_FAILED) if failed else 0

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from gladia_cli import strict_json
 from gladia_cli.console.terminal import is_tty, notice, notice_line, plain_text, same_terminal, shown, stderr_console
 from gladia_cli.live.events import (
     AddonFailed,
@@ -23,7 +24,9 @@ from gladia_cli.live.events import (
     Transcript,
     Translation,
 )
+from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
+from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.safe_text import for_terminal, redact
 
 if TYPE_CHECKING:
@@ -242,7 +245,7 @@ class LiveRenderer:
     def __init__(
         self,
         *,
-        output: str,
+        output: OutputFormat | str,
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
         show_acks: bool = False,
@@ -257,7 +260,7 @@ class LiveRenderer:
         from gladia_cli.console.status import LiveStatus
         from gladia_cli.live.captions import LiveCaptions
 
-        self.output = output
+        self.output = OutputFormat(output)
         self.channel_names = channel_names  # `--channel-names`: utterances labelled `me: …` rather than `[ch0] …`
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
@@ -270,7 +273,7 @@ class LiveRenderer:
         self.words = 0  # in the finals, whatever the output format
         self.status = LiveStatus(input_name)
         # -o srt / -o vtt: cues written as their finals arrive (the output is a valid file after each one).
-        self.captions = LiveCaptions(output, multichannel=multichannel) if output in ("srt", "vtt") else None
+        self.captions = LiveCaptions(self.output, multichannel=multichannel) if self.output.subtitles else None
         self.stdout_closed = False  # the reader of stdout went away (`| head`)
         self.spans: list[tuple[int, float, float]] = []  # (channel, start, end) of every final printed
         self._partials: dict[tuple[int, str], str] = {}
@@ -308,8 +311,8 @@ class LiveRenderer:
 
     def handle(self, event: Event) -> None:
         if isinstance(event, ServerMessage):
-            if self.output == "jsonl" and (self.show_acks or not event.is_ack):
-                self._write_out(formats.dump_json(self._named(event.message), pretty=False))
+            if self.output is OutputFormat.jsonl and (self.show_acks or not event.is_ack):
+                self._write_out(strict_json.dump_json(self._named(event.message), pretty=False))
         elif isinstance(event, Transcript):
             key = (event.channel, event.utterance_id)
             self.status.on_transcript(event)
@@ -321,28 +324,28 @@ class LiveRenderer:
                 if self.captions is not None:
                     for block in self.captions.blocks(event):
                         self._write_out(block)
-                if self.output == "text" and event.text:
+                if self.output is OutputFormat.text and event.text:
                     self.finals += 1
                     self._write_out(
                         formats.utterance_line(
                             event.text,
                             channel=event.channel if self.multichannel else None,
                             language=event.language if self.show_language else None,
-                            channel_name=formats.channel_name(event.channel, self.channel_names),
+                            channel_name=job_json.channel_name(event.channel, self.channel_names),
                         )
                     )
             else:
-                name = formats.channel_name(event.channel, self.channel_names)
+                name = job_json.channel_name(event.channel, self.channel_names)
                 text = for_terminal(event.text) if event.text else event.text
                 self._partials[key] = f"{for_terminal(name)}: {text}" if name and text else text
         elif isinstance(event, Translation):
-            if self.output == "text":
+            if self.output is OutputFormat.text:
                 self._write_out(f"  [{event.target_language}] {event.text}")
         elif isinstance(event, Entities):
-            if self.output == "text":
+            if self.output is OutputFormat.text:
                 self._write_out("  [entities] " + ", ".join(f"{text} ({kind})" for text, kind in event.entities))
         elif isinstance(event, Sentiments):
-            if self.output == "text":
+            if self.output is OutputFormat.text:
                 self._write_out("  [sentiment] " + ", ".join(f"{s} ({e})" if e else s for s, e in event.results))
         elif isinstance(event, AddonFailed):
             self.addon_failed(f"{event.addon} failed: {event.message}")
@@ -430,7 +433,7 @@ class LiveRenderer:
         utterance = data.get("utterance") if isinstance(data, dict) else None
         if not self.channel_names or not isinstance(data, dict) or not isinstance(utterance, dict):
             return message
-        name = formats.channel_name(formats.channel_of(utterance), self.channel_names)
+        name = job_json.channel_name(job_json.channel_of(utterance), self.channel_names)
         return {**message, "data": {**data, "utterance": {**utterance, "channel_name": name}}}
 
     def _view(self) -> LiveView:

@@ -1,13 +1,14 @@
 """Subtitles written while the session runs: each final becomes SRT or WebVTT cues as it arrives.
 
 Every block is complete on its own (numbered in order, never overlapping the one before), so the output is a valid
-subtitle file after every cue, even if the process is killed the next moment. Line breaking is `formats.build_cues`'.
+subtitle file after every cue, even if the process is killed the next moment. Line breaking is `subtitles.build_cues`'.
 """
 
 from __future__ import annotations
 
 from gladia_cli.live.events import Transcript
-from gladia_cli.output import transcript as formats
+from gladia_cli.output import subtitles
+from gladia_cli.output.transcript import OutputFormat
 
 VTT_HEADER = "WEBVTT\n"
 
@@ -22,16 +23,16 @@ def _clock(ms: int, separator: str) -> str:
 class LiveCaptions:
     """Turns finals into cue blocks, one call per final; `header()` is what goes before the first cue."""
 
-    def __init__(self, fmt: str, *, multichannel: bool = False) -> None:
-        if fmt not in ("srt", "vtt"):
+    def __init__(self, fmt: OutputFormat | str, *, multichannel: bool = False) -> None:
+        if not OutputFormat(fmt).subtitles:
             raise ValueError(f"subtitles are srt or vtt, not {fmt!r}")
-        self.fmt = fmt
+        self.fmt = OutputFormat(fmt)
         self.multichannel = multichannel
         self.count = 0  # cues written
         self._previous_end = 0  # ms: a cue never starts before the previous one ended
 
     def header(self) -> str | None:
-        return VTT_HEADER if self.fmt == "vtt" else None
+        return VTT_HEADER if self.fmt is OutputFormat.vtt else None
 
     def blocks(self, final: Transcript) -> list[str]:
         """The cue blocks of one final (each ends with the blank line that separates cues)."""
@@ -45,7 +46,7 @@ class LiveCaptions:
             utterance.setdefault("end", final.end)
         job = {"result": {"transcription": {"utterances": [utterance]}}}
         out = []
-        for cue in formats.build_cues(job, self.fmt):
+        for cue in subtitles.build_cues(job, self.fmt.value):
             start = max(cue.start_ms, self._previous_end)
             end = max(cue.end_ms, start + 1)
             self._previous_end = end
@@ -53,7 +54,7 @@ class LiveCaptions:
             if self.multichannel:
                 lines[0] = f"[ch{final.channel}] {lines[0]}"
             self.count += 1
-            if self.fmt == "srt":
+            if self.fmt is OutputFormat.srt:
                 times = f"{_clock(start, ',')} --> {_clock(end, ',')}"
                 out.append(f"{self.count}\n{times}\n" + "\n".join(lines) + "\n")
             else:

@@ -13,7 +13,8 @@ from typing import Any
 
 from gladia_cli.errors import ApiError, AuthError, GladiaError, NetworkError
 from gladia_cli.live.events import AddonFailed, Entities, Sentiments, Speech, Transcript, Translation
-from gladia_cli.output.transcript import ADDON_NAMES, channel_value, error_message, load_json, seconds_value
+from gladia_cli.output.job_json import ADDON_NAMES, channel_value, error_message, seconds_value
+from gladia_cli.strict_json import load_json
 
 # Messages that only come once the recording is over (the lifecycle order of the API reference, §3.4): even with
 # acknowledgments off, they tell that Gladia got the stop and is post-processing.

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from gladia_cli.audio.format import AudioSource, PcmFormat
+from gladia_cli.audio.format import BUFFER_SECONDS, AudioSource, PcmFormat
 from gladia_cli.errors import ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live.buffer import AudioBuffer
 from gladia_cli.live.connection import (
@@ -104,7 +104,7 @@ class LiveSession:
         fmt: PcmFormat,
         duration: float | None = None,
         policy: ReconnectPolicy | None = None,
-        buffer_seconds: float = 300.0,
+        buffer_seconds: float = BUFFER_SECONDS,
         on_audio: Callable[[bytes], None] | None = None,
         on_ack: Callable[[int], None] | None = None,
         emit_messages: bool = True,

@@ -84,7 +84,7 @@ def build_prerecorded_body(
 ) -> dict[str, Any]:
     """Merge --config (`base`) and flags (which win) into a body checked against §5.2 before any network call.
 
-    `audio_url` may be left out when the source is a file still to upload: `PreRecordedClient.transcribe` fills it.
+    `audio_url` may be left out when the source is a file still to upload: `JobClient.transcribe` fills it.
     Any speaker count turns diarization on; `summarize` is the summary type; `subtitles` lists formats.
     """
     body: dict[str, Any] = json.loads(json.dumps(base or {}))  # deep copy, and proof it is plain JSON

@@ -181,7 +181,7 @@ def _job_path(kind: str, job_id: str) -> str:
     return f"/v2/{_check_kind(kind)}/{quote(job_id, safe='')}"
 
 
-class PreRecordedClient:
+class JobClient:
     """The pre-recorded flow (§5) on top of a `GladiaApi`, plus what `list`/`delete`/`result` need for both kinds.
 
     For batches, build the `GladiaApi` with more attempts (`batch.BATCH_MAX_ATTEMPTS`) so a 429 storm is waited out.

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from gladia_cli.errors import GladiaError, UsageError
+from gladia_cli.jobs import is_url
 from gladia_cli.output import files as outfile
-from gladia_cli.prerecorded.client import is_url
 
 # A batch makes 2 POSTs per input, N at a time: enough attempts that a burst of 429s is waited out, not fatal.
 # Build the batch's client with it: GladiaApi(settings, max_attempts=BATCH_MAX_ATTEMPTS).

@@ -1,0 +1,14 @@
+"""A live run's defaults, in one place: read by the library's entry points, the command line's flags (and their
+help), the saved-defaults checks and `transcribe --realtime`, which leaves them unset to refuse them without it."""
+
+from __future__ import annotations
+
+from gladia_cli.audio.format import BUFFER_SECONDS as BUFFER_SECONDS  # the bound lives with the sources that keep it
+
+CHUNK_MS = 100  # audio per WebSocket frame
+UNPACED_CHUNK_MS = 1000  # a file sent as fast as possible: 100 ms frames only cost per-frame overhead on both ends
+FINISH_TIMEOUT = 300.0  # seconds to wait for post-processing after the stop
+RECONNECT_ATTEMPTS = 10  # tries after the connection drops, per outage
+RECONNECT_TIMEOUT = 120.0  # seconds of reconnecting, per outage
+JOURNAL_MAX_MB = 2048
+SPEED = 1.0  # a file paced at real time

@@ -1,0 +1,182 @@
+"""Readers of a job's JSON as Gladia returns it (a live or pre-recorded job, or just its `result`): defensive,
+since it comes from outside, and shared by every output format and by the live path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MAX_SECONDS = 1e7  # the longest time taken from a result (~115 days): past it a value is treated as no time at all
+
+MAX_CHANNEL = 255  # Gladia takes at most 8 channels; a larger number is no channel of ours
+
+ADDON_NAMES = {
+    "translation": "translation",
+    "summarization": "summary",
+    "named_entity_recognition": "named entity recognition",
+    "sentiment_analysis": "sentiment analysis",
+    "chapterization": "chapters",
+    "moderation": "moderation",
+    "name_consistency": "name consistency",
+    "structured_data_extraction": "structured data extraction",
+    "audio_to_llm": "audio to LLM",
+    "diarization": "diarization",
+    "display_mode": "display mode",
+}
+
+
+def declared_channels(job: dict[str, Any]) -> int:
+    params = job.get("request_params")
+    channels = params.get("channels") if isinstance(params, dict) else None
+    return channels if isinstance(channels, int) and not isinstance(channels, bool) else 1
+
+
+def summary_text(job: dict[str, Any]) -> str | None:
+    """The summarization add-on's text, if it ran and produced something."""
+    result = result_of(job)
+    summarization = result.get("summarization")
+    if isinstance(summarization, dict) and isinstance(summarization.get("results"), str):
+        return summarization["results"].strip() or None
+    return None
+
+
+def chapters(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chapterization add-on's chapters. The post_chapterization message's `results` is a list (AsyncAPI);
+    a result's add-on may hold it bare or as `{"chapters": [...]}`: both are read."""
+    addon = result_of(job).get("chapterization")
+    results = addon.get("results") if isinstance(addon, dict) else None
+    if isinstance(results, dict):
+        results = results.get("chapters")
+    return [c for c in results if isinstance(c, dict)] if isinstance(results, list) else []
+
+
+def channel_value(value: Any) -> int:
+    """A channel number from Gladia's JSON, 0 when it is none (a list, a dict, NaN, 1e308, negative, 1.5...)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0
+    return int(value) if 0 <= value <= MAX_CHANNEL and value == int(value) else 0
+
+
+def channel_of(utterance: dict[str, Any]) -> int:
+    return channel_value(utterance.get("channel"))
+
+
+def seconds_value(value: Any) -> float | None:
+    """A time in seconds from Gladia's JSON, or None when it is none: a bool, NaN, ±inf, or beyond MAX_SECONDS
+    (1e308 overflowed every formatter; no real audio is longer than a hundred days)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value) if -MAX_SECONDS <= value <= MAX_SECONDS else None
+
+
+def error_message(error: Any) -> str | None:
+    """Gladia's words from an add-on's or ack's `error` (`{"message": …}`, or a bare string); None if no error."""
+    if not error:
+        return None
+    if isinstance(error, dict):
+        text = error.get("message") or error.get("exception") or error.get("status_code")
+        return " ".join(str(text).split()) if text else "no reason given"
+    return " ".join(str(error).split())
+
+
+def addon_errors(job: dict[str, Any]) -> list[str]:
+    """One line per add-on that failed in a result: an add-on asked for and failed must not look like "nothing to
+    say" (its `error` is set and its results are null). A translation fails per target language."""
+    result = result_of(job)
+    lines = []
+    for key, name in ADDON_NAMES.items():
+        addon = result.get(key)
+        if not isinstance(addon, dict):
+            continue
+        reason = error_message(addon.get("error"))
+        if reason is not None:
+            lines.append(f"{name} failed: {reason}")
+        elif key == "translation" and isinstance(addon.get("results"), list):
+            for entry in addon["results"]:
+                reason = error_message(entry.get("error")) if isinstance(entry, dict) else None
+                if reason is not None:
+                    languages = entry.get("languages")
+                    target = languages[0] if isinstance(languages, list) and languages else "?"
+                    lines.append(f"translation into {target} failed: {reason}")
+    return lines
+
+
+def result_of(job: dict[str, Any]) -> dict[str, Any]:
+    """The ``result`` object of a job, or the object itself when it already is a result."""
+    result = job.get("result")
+    return result if isinstance(result, dict) else job
+
+
+def transcription_of(job: dict[str, Any]) -> dict[str, Any] | None:
+    transcription = result_of(job).get("transcription")
+    return transcription if isinstance(transcription, dict) else None
+
+
+def utterances_of(transcription: dict[str, Any]) -> list[dict[str, Any]]:
+    utterances = transcription.get("utterances")
+    return [u for u in utterances if isinstance(u, dict)] if isinstance(utterances, list) else []
+
+
+def by_start(utterances: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stable sort by start time: channels may be listed one after the other, people read in time order."""
+    return sorted(utterances, key=lambda u: ms_of(u.get("start")) or 0)
+
+
+def languages_of(transcription: dict[str, Any], utterances: list[dict[str, Any]]) -> set[str]:
+    languages = {u["language"] for u in utterances if isinstance(u.get("language"), str) and u["language"]}
+    listed = transcription.get("languages")
+    if isinstance(listed, list):
+        languages.update(code for code in listed if isinstance(code, str) and code)
+    return languages
+
+
+def speaker_of(u: dict[str, Any]) -> int | None:
+    speaker = u.get("speaker")
+    return speaker if isinstance(speaker, int) and not isinstance(speaker, bool) and speaker >= 0 else None
+
+
+def ms_of(value: Any) -> int | None:
+    """Seconds from the API as whole milliseconds (what both subtitle formats show); None when not a time."""
+    seconds = seconds_value(value)
+    return None if seconds is None else max(0, round(seconds * 1000))
+
+
+def audio_end_ms(job: dict[str, Any]) -> int | None:
+    """The audio's duration, from the result's metadata or the job's file; cues are not stretched past it."""
+    for holder in (result_of(job).get("metadata"), job.get("file")):
+        if isinstance(holder, dict):
+            duration = ms_of(holder.get("audio_duration"))
+            if duration:
+                return duration
+    return None
+
+
+def channel_name(channel: Any, names: list[str] | None) -> str | None:
+    """The name `--channel-names` gave this channel; a channel beyond the names keeps its number (`ch2`)."""
+    if not names:
+        return None
+    if isinstance(channel, int) and not isinstance(channel, bool) and 0 <= channel < len(names):
+        return names[channel]
+    return f"ch{channel}"
+
+
+def parse_channel_names(value: str | list[str] | None) -> list[str] | None:
+    """`me,them` (or the flag repeated) as a list; None when not given. Empty names are refused by the caller."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    names = [part.strip() for item in items for part in item.split(",")]
+    return names or None
+
+
+def named_transcription(job: dict[str, Any], channel_names: list[str] | None) -> dict[str, Any] | None:
+    """The transcription, each utterance with a `channel_name` field when names were given (a copy)."""
+    transcription = transcription_of(job)
+    if transcription is None or not channel_names:
+        return transcription
+    named = dict(transcription)
+    named["utterances"] = [
+        {**u, "channel_name": channel_name(channel_of(u), channel_names)} for u in utterances_of(transcription)
+    ]
+    return named

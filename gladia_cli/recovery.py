@@ -1,0 +1,169 @@
+"""Finish the transcript of a live session that could not go on, from its local audio journal.
+
+Gladia has what it acknowledged (`GET /v2/live/ID`); the journal has the rest. That rest is cut from the journal
+(exactly the bytes after the last acknowledged one), transcribed with the pre-recorded API, shifted onto the
+session's clock (by the acknowledged seconds) and put after the live result. Nothing is printed: warnings and
+progress go to the callbacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gladia_cli.errors import ApiError, GladiaError
+from gladia_cli.live.journal import Journal
+from gladia_cli.output import job_json
+
+if TYPE_CHECKING:
+    from gladia_cli.client import Client
+
+CUT_NAME = "unacknowledged.wav"  # not a segment name: a journal's reader never takes it for audio of the session
+
+
+@dataclass
+class Recovered:
+    """The merged job (live result, then the recovered part), and the recovered utterances on the session's clock."""
+
+    job: dict[str, Any]
+    recovered: list[dict[str, Any]]
+    live_found: bool
+
+
+def _shifted(utterance: dict[str, Any], offset: float) -> dict[str, Any]:
+    """An utterance of the recovered part on the session's clock: it starts `offset` seconds into the session."""
+    u = copy.deepcopy(utterance)
+    for holder in [u, *(w for w in u.get("words") or [] if isinstance(w, dict))]:
+        for key in ("start", "end"):
+            value = job_json.seconds_value(holder.get(key))
+            if value is not None:
+                holder[key] = round(value + offset, 3)
+    return u
+
+
+def _utterance_list(job: Any) -> list[Any] | None:
+    """`result.transcription.utterances` as Gladia sent it, or None when that is not a list (missing, malformed)."""
+    result = job.get("result") if isinstance(job, dict) else None
+    transcription = result.get("transcription") if isinstance(result, dict) else None
+    utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
+    return utterances if isinstance(utterances, list) else None
+
+
+def _utterances(job: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [u for u in _utterance_list(job) or [] if isinstance(u, dict)]
+
+
+def merge(live: dict[str, Any] | None, recovered: dict[str, Any] | None, offset: float, session_id: str) -> Recovered:
+    """One job in the shape `formats.render` reads: the live utterances, then the recovered ones shifted by `offset`.
+
+    Only the transcription is merged: add-ons (summary, translation) described the live part alone.
+    """
+    live_utterances = _utterances(live)
+    new = [_shifted(u, offset) for u in _utterances(recovered)]
+    utterances = live_utterances + new
+    languages: list[str] = []
+    for u in utterances:
+        language = u.get("language")
+        if isinstance(language, str) and language and language not in languages:
+            languages.append(language)
+    recovered_result = recovered.get("result") if isinstance(recovered, dict) else None
+    recovered_meta = recovered_result.get("metadata") if isinstance(recovered_result, dict) else None
+    duration = recovered_meta.get("audio_duration") if isinstance(recovered_meta, dict) else None
+    job: dict[str, Any] = {
+        "id": session_id,
+        "kind": "live",
+        "status": "done",
+        "request_params": (live or {}).get("request_params") or {},
+        "result": {
+            "metadata": {
+                "audio_duration": round(offset + (duration if isinstance(duration, (int, float)) else 0.0), 3)
+            },
+            "transcription": {
+                "full_transcript": " ".join(str(u.get("text") or "").strip() for u in utterances).strip(),
+                "languages": languages,
+                "utterances": utterances,
+            },
+        },
+    }
+    return Recovered(job, new, bool(live_utterances))
+
+
+def _live_result(client: Client, session_id: str, warn: Callable[[str], None]) -> dict[str, Any] | None:
+    """What Gladia made of the acknowledged part, if it is there now; a warning (never an error) otherwise."""
+    from gladia_cli.api import GladiaApi
+
+    api = GladiaApi(client.settings, max_attempts=2)
+    try:
+        job = api.get_live(session_id)
+    except GladiaError as exc:
+        warn(f"the live result of {session_id} could not be fetched ({exc.message}); showing the recovered part alone")
+        return None
+    finally:
+        api.close()
+    if job.get("status") != "done" or not _utterances(job):
+        status = job.get("status")
+        state = "is empty" if status == "done" else f"is not ready ({status})"
+        warn(
+            f"the live result of {session_id} {state}; showing the recovered part alone"
+            + ("" if status == "done" else f" (`gladia result {session_id}` has the rest later)")
+        )
+        return None
+    return job
+
+
+def _transcribe_cut(
+    client: Client,
+    journal: Journal,
+    on_upload: Callable[[int, int], None] | None,
+    on_progress: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any] | None:
+    """Upload exactly the unacknowledged audio as a WAV and transcribe it; None when there is none."""
+    if journal.end - journal.recover_from < journal.fmt.frame_bytes:
+        return None
+    cut = journal.directory / CUT_NAME
+    journal.cut(cut)
+    body: dict[str, Any] = {}
+    language_config = journal.meta.get("language_config")
+    if isinstance(language_config, dict) and language_config:
+        body["language_config"] = language_config
+    try:
+        return client.transcribe(cut, body=body, on_upload=on_upload, on_progress=on_progress).job
+    finally:
+        with contextlib.suppress(OSError):
+            cut.unlink()
+
+
+def _check_recovered(job: Any, journal: Journal) -> None:
+    """The recovered part must have been read before anything is merged, and so before the journal may go: a
+    result without its utterances (malformed, or `null`) is an error that keeps the journal for another try."""
+    if _utterance_list(job) is None:
+        raise ApiError(
+            f"Gladia's result for the recovered part of {journal.session_id} has no utterances; "
+            f"the journal is kept in {journal.directory}",
+            hint=f"run `gladia recover {journal.session_id}` again later",
+        )
+
+
+def recover(
+    client: Client,
+    journal: Journal,
+    warn: Callable[[str], None],
+    *,
+    on_upload: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> Recovered:
+    """Transcribe what Gladia did not acknowledge and merge it after the live result; the journal is not touched.
+    `warn` gets what the person should know (audio dropped from the journal, a live result not there yet)."""
+    if journal.lost_bytes:
+        warn(
+            f"{journal.fmt.seconds(journal.lost_bytes):.1f} s of unacknowledged audio were dropped from the journal "
+            "to keep it within its size bound"
+        )
+    recovered = _transcribe_cut(client, journal, on_upload, on_progress)
+    if recovered is not None:
+        _check_recovered(recovered, journal)
+    live = _live_result(client, journal.session_id, warn)
+    return merge(live, recovered, journal.acked_seconds, journal.session_id)
