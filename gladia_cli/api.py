@@ -117,7 +117,7 @@ def check_live_url(url: str, api_url: str) -> None:
         raise ApiError(
             "Gladia's answer to POST /v2/live offers a cleartext ws:// url under an https API: refused, so the audio "
             "and the session's token are not sent unencrypted",
-            hint="check --api-url and any proxy in between",
+            hint="check `api_url` and any proxy in between",
         )
 
 
@@ -201,7 +201,7 @@ class GladiaApi:
                 if last or (not idempotent and not _never_sent(exc)):
                     reason = type(exc).__name__
                     raise NetworkError(
-                        f"cannot reach {self.settings.api_url} ({reason})", hint="check your connection or --api-url"
+                        f"cannot reach {self.settings.api_url} ({reason})", hint="check your connection or `api_url`"
                     ) from None
                 self._sleep(_backoff(attempt, None))
                 continue

@@ -139,7 +139,7 @@ def run_batch(
     from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise UsageError(f"--jobs must be a whole number of at least 1, got {jobs!r}")
+        raise UsageError(f"`jobs` must be a whole number of at least 1, got {jobs!r}")
     ext = fmt_ext.lstrip(".")
     if not ext or "/" in ext or os.sep in ext:
         raise UsageError(f"invalid output extension {fmt_ext!r}")
@@ -158,7 +158,7 @@ def run_batch(
             reason = f"listed twice (same as input {first_index[source] + 1})"
             results[i] = BatchResult(source, "skipped", reason, outputs[i])
         elif outfile.exists(outputs[i]) and not force:
-            results[i] = BatchResult(source, "skipped", f"{outputs[i]} exists (--force to redo)", outputs[i])
+            results[i] = BatchResult(source, "skipped", f"{outputs[i]} exists (`force` to redo)", outputs[i])
         else:
             todo.append(i)
         first_index.setdefault(source, i)

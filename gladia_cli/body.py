@@ -63,7 +63,7 @@ def check_language_config(lang: dict[str, Any]) -> None:
     if not isinstance(codes, list):
         raise UsageError("language_config.languages must be a list of language codes")
     for code in codes:
-        check_language(code, "--lang", LANGUAGES)
+        check_language(code, "`languages`", LANGUAGES)
     if not isinstance(lang.get("code_switching", False), bool):
         raise UsageError("language_config.code_switching must be true or false")
 
@@ -102,7 +102,7 @@ def check_vocabulary(config: dict[str, Any], where: str) -> None:
     """`custom_vocabulary_config`, the same object in live and pre-recorded bodies."""
     vocab = config.get("vocabulary")
     if not isinstance(vocab, list) or not vocab:
-        raise UsageError("custom vocabulary must list at least one word", hint="use --vocabulary w1,w2")
+        raise UsageError("custom vocabulary must list at least one word", hint="use `vocabulary` w1,w2")
     for item in vocab:
         ok = (isinstance(item, str) and item.strip()) or (
             isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip()

@@ -164,7 +164,7 @@ def resolve_key(flag: str | None) -> tuple[str, str]:
     if saved:
         remember_secret(saved[0])
         return saved
-    raise AuthError("no API key", hint="run `gladia auth set`, set GLADIA_API_KEY, or pass --api-key")
+    raise AuthError("no API key", hint="run `gladia auth set`, set GLADIA_API_KEY, or pass `api_key`")
 
 
 def resolve_api_url(flag: str | None) -> str:

@@ -377,9 +377,9 @@ def test_vanished_device_is_a_usage_error(virtual_mic: VirtualMic) -> None:
 
 def test_mic_refuses_formats_it_cannot_produce() -> None:
     device = InputDevice(0, "x", "ALSA", 2, 44100.0, True)
-    with pytest.raises(UsageError, match="bit-depth 16"):
+    with pytest.raises(UsageError, match="`bit_depth` 16"):
         MicrophoneSource(PcmFormat(bit_depth=8), device)
-    with pytest.raises(UsageError, match="bit-depth 16"):
+    with pytest.raises(UsageError, match="`bit_depth` 16"):
         MicrophoneSource(PcmFormat(bit_depth=16, encoding="wav/ulaw"), device)
     MicrophoneSource(PcmFormat(bit_depth=8, encoding="wav/ulaw"), device)  # recorded as 16-bit, encoded per block
 
@@ -580,7 +580,7 @@ def test_an_explicit_rate_the_device_refuses_is_still_an_error(refuses_16k: obje
     device = dataclasses.replace(portaudio_device(None), default_samplerate=48000.0)
     with pytest.raises(UsageError, match="cannot record 16000 Hz") as info:
         MicrophoneSource(PcmFormat(), device).start()
-    assert "--sample-rate 48000" in str(info.value)
+    assert "`sample_rate` 48000" in str(info.value)
 
 
 def test_no_fallback_when_the_device_refuses_its_own_rate_too(refuses_16k: _RefusingSounddevice) -> None:

@@ -296,7 +296,8 @@ def test_toml_strings_round_trip(value: str) -> None:
 
 
 def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
-    """REALTIME_ONLY / PRERECORDED_ONLY must be exactly the options transcribe refuses in the other mode."""
+    """The one list of each mode (cli/flags.py) is what transcribe refuses, and what saved defaults keep to a mode."""
+    from gladia_cli.cli import flags
     from gladia_cli.cli.app import app
     from gladia_cli.cli.flags import BodyFlags
     from gladia_cli.cli.prerecorded_request import transcribe_request
@@ -331,8 +332,8 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
                 live_only.add(key)
             if refused(key, target.param, realtime=True):
                 pre_only.add(key)
-    assert live_only == profiles.REALTIME_ONLY
-    assert pre_only == profiles.PRERECORDED_ONLY
+    assert live_only == set(flags.REALTIME_ONLY)
+    assert pre_only == set(flags.PRERECORDED_ONLY)
 
 
 def test_profile_after_the_command_moves_before_it_but_not_past_a_double_dash() -> None:

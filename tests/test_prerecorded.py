@@ -205,7 +205,7 @@ def test_diarization_bounds_without_exact_count(client: JobClient) -> None:
     ("kwargs", "fragment"),
     [
         ({"languages": ["xx"]}, "unknown language code 'xx'"),
-        ({"translate": ["klingon"]}, "unknown language code 'klingon' in --translate"),
+        ({"translate": ["klingon"]}, "unknown language code 'klingon' in `translate`"),
         ({"speakers": 0}, "number of speakers must be a whole number of at least 1"),
         ({"min_speakers": -1}, "min speakers must be a whole number of at least 0"),
         ({"min_speakers": 4, "max_speakers": 2}, "min speakers (4) is more than max speakers (2)"),
@@ -437,7 +437,7 @@ def test_batch_skips_existing_outputs_unless_forced(emu: FullGladiaEmulator, tmp
     creates = len(emu.prerecorded.create_requests)
 
     again = run(emu, inputs, out)
-    assert [r.status for r in again] == ["skipped"] * 3 and "--force" in (again[0].reason or "")
+    assert [r.status for r in again] == ["skipped"] * 3 and "`force`" in (again[0].reason or "")
     assert len(emu.prerecorded.create_requests) == creates  # nothing was sent
     assert (out / "b.txt").read_text() == "edited by hand\n"
 

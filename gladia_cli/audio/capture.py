@@ -227,7 +227,7 @@ class MicrophoneSource(SourceDefaults):
         if not (pcm or g711):
             raise UsageError(
                 f"the microphone can only record 16, 24 or 32-bit wav/pcm or 8-bit A-law/mu-law, not {fmt.describe()}",
-                hint="use --encoding wav/pcm --bit-depth 16",
+                hint="use `encoding` wav/pcm `bit_depth` 16",
             )
         if chunk_ms <= 0:
             raise UsageError(f"chunk duration must be positive, not {chunk_ms} ms")
@@ -362,17 +362,17 @@ class MicrophoneSource(SourceDefaults):
         )
 
     def _suggestions(self) -> str:
-        """Single-flag changes this device does accept, e.g. 'try --sample-rate 48000 or --channels 1'."""
+        """Single-flag changes this device does accept, e.g. 'try `sample_rate` 48000 or `channels` 1'."""
         fmt, device = self.format, self.device
         candidates: list[tuple[str, PcmFormat]] = []
         for rate in (round(device.default_samplerate), 48000, 16000, 44100):
             if rate in SAMPLE_RATES and rate != fmt.sample_rate:
-                candidates.append((f"--sample-rate {rate}", replace(fmt, sample_rate=rate)))
+                candidates.append((f"`sample_rate` {rate}", replace(fmt, sample_rate=rate)))
         for channels in (1, 2):
             if channels < fmt.channels:
-                candidates.append((f"--channels {channels}", replace(fmt, channels=channels)))
+                candidates.append((f"`channels` {channels}", replace(fmt, channels=channels)))
         if fmt.bit_depth != 16 and fmt.encoding == "wav/pcm":
-            candidates.append(("--bit-depth 16", replace(fmt, bit_depth=16)))
+            candidates.append(("`bit_depth` 16", replace(fmt, bit_depth=16)))
         try:
             sd = sounddevice()
         except UsageError:

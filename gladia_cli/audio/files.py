@@ -49,7 +49,7 @@ def open_audio_file(path: Path, request: FormatRequest, chunk_ms: int = 100, *, 
     if chunk_ms <= 0:
         raise UsageError(f"chunk duration must be positive, got {chunk_ms} ms")
     if speed < 0:
-        raise UsageError(f"--speed must be 0 (as fast as possible) or positive, got {speed}")
+        raise UsageError(f"`speed` must be 0 (as fast as possible) or positive, got {speed}")
     if request.encoding is not None and request.encoding not in ENCODINGS:
         raise UsageError(f"unsupported encoding {request.encoding!r}", hint=f"use one of {', '.join(ENCODINGS)}")
     try:
@@ -87,7 +87,7 @@ def _check_bit_depth(request: FormatRequest) -> None:
     """8-bit PCM is unsigned and nearly useless for speech; 8 bits here means G.711."""
     if request.bit_depth == 8 and not request.g711:
         raise UsageError(
-            "--bit-depth 8 is only for A-law and mu-law", hint="use 16, 24 or 32, or --encoding wav/alaw|wav/ulaw"
+            "`bit_depth` 8 is only for A-law and mu-law", hint="use 16, 24 or 32, or `encoding` wav/alaw|wav/ulaw"
         )
 
 
@@ -108,7 +108,7 @@ def _choose_wav_format(path: Path, info: WavInfo, request: FormatRequest) -> Pcm
     if info.channels > MAX_CHANNELS and request.channels != 1:
         raise UsageError(
             f"{path} has {info.channels} channels; Gladia accepts at most {MAX_CHANNELS}",
-            hint="pass --channels 1 to mix it down to mono",
+            hint="pass `channels` 1 to mix it down to mono",
         )
     if request.sample_rate is not None:
         rate = request.sample_rate
@@ -126,7 +126,7 @@ def _choose_wav_format(path: Path, info: WavInfo, request: FormatRequest) -> Pcm
     if channels not in (info.channels, 1) and info.channels != 1:
         raise UsageError(
             f"cannot convert {path} from {info.channels} to {channels} channels",
-            hint=f"use --channels 1 (mix down to mono) or --channels {info.channels}",
+            hint=f"use `channels` 1 (mix down to mono) or `channels` {info.channels}",
         )
     return fmt
 
@@ -145,7 +145,7 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
     if channels > MAX_CHANNELS:
         raise UsageError(
             f"{path} has {channels} channels; Gladia accepts at most {MAX_CHANNELS}",
-            hint="pass --channels 1 to mix it down to mono",
+            hint="pass `channels` 1 to mix it down to mono",
         )
     fmt = _validated(
         path,

@@ -59,7 +59,7 @@ class PcmFormat:
         if not 1 <= self.channels <= MAX_CHANNELS:
             raise UsageError(f"unsupported channel count {self.channels}", hint=f"use 1 to {MAX_CHANNELS}")
         if self.encoding != "wav/pcm" and self.bit_depth != 8:
-            raise UsageError(f"{self.encoding} needs --bit-depth 8", hint="A-law and mu-law are 8-bit encodings")
+            raise UsageError(f"{self.encoding} needs `bit_depth` 8", hint="A-law and mu-law are 8-bit encodings")
         return self
 
     def describe(self) -> str:

@@ -138,12 +138,12 @@ def system_audio_help() -> str:
     if sys.platform == "darwin":
         return (
             "install a loopback driver such as BlackHole (brew install blackhole-2ch), send the output to it"
-            " (a Multi-Output Device in Audio MIDI Setup), then it appears in `gladia devices`: --device BlackHole"
+            " (a Multi-Output Device in Audio MIDI Setup), then it appears in `gladia devices`: `device` BlackHole"
         )
     if sys.platform.startswith("win"):
         return (
             'enable "Stereo Mix" (Sound settings > Recording > show disabled devices) or install a virtual cable'
-            " (VB-CABLE); it then appears in `gladia devices`: --device 'Stereo Mix'"
+            " (VB-CABLE); it then appears in `gladia devices`: `device` 'Stereo Mix'"
         )
     return (
         "system audio is the monitor of an output in PulseAudio or PipeWire: install pactl (Debian/Ubuntu:"

@@ -42,14 +42,14 @@ class WavRecorder:
 
     def __init__(self, path: Path, fmt: PcmFormat) -> None:
         if path.is_dir():
-            raise UsageError(f"--record {path} is a directory", hint="give a file name, e.g. --record meeting.wav")
+            raise UsageError(f"`record` {path} is a directory", hint="give a file name, e.g. `record` meeting.wav")
         if os.path.lexists(path):  # a dangling symlink too: O_EXCL would refuse it, and it is no new file
-            raise UsageError(f"--record {path} already exists", hint="choose another name; nothing is overwritten")
+            raise UsageError(f"`record` {path} already exists", hint="choose another name; nothing is overwritten")
         try:
             # 0600: a recording of speech is the user's alone (the journal's rule too), whatever the umask.
             self._file: BinaryIO = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         except OSError as exc:
-            raise UsageError(f"cannot create --record file {path}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot create `record` file {path}: {exc.strerror or exc}") from None
         self.path = path
         self._fmt = fmt
         self._lock = threading.Lock()

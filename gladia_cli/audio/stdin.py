@@ -22,7 +22,7 @@ _POLL_SECONDS = 0.1
 _READ_BYTES = 65536
 _STREAMED_SIZES = (0, 0xFFFFFFFF)  # what a WAV writer that cannot seek back puts in the data size
 _TAGS = {1: "wav/pcm", 6: "wav/alaw", 7: "wav/ulaw"}
-RAW_FLAGS_HINT = "raw PCM on stdin needs --encoding, --sample-rate, --bit-depth and --channels (or send a WAV stream)"
+RAW_FLAGS_HINT = "raw PCM on stdin needs `encoding`, `sample_rate`, `bit_depth` and `channels` (or send a WAV stream)"
 
 
 class StdinSource(SourceDefaults):
@@ -158,13 +158,13 @@ def open_stdin(
         for name, value in flags.items():
             if value is not None and value != getattr(fmt, name):
                 raise UsageError(
-                    f"--{name.replace('_', '-')} {value} does not match the WAV stream on stdin ({fmt.describe()})",
+                    f"`{name}` {value} does not match the WAV stream on stdin ({fmt.describe()})",
                     hint="drop the flag: the WAV header says what the audio is",
                 )
         source = StdinSource(stream, fmt, chunk_ms, wav=True)
         source.remaining = size
         return source
-    missing = [f"--{name.replace('_', '-')}" for name, value in flags.items() if value is None]
+    missing = [f"`{name}`" for name, value in flags.items() if value is None]
     if missing:
         raise UsageError(f"stdin is not a WAV stream and {', '.join(missing)} not given", hint=RAW_FLAGS_HINT)
     assert encoding is not None and sample_rate is not None and bit_depth is not None and channels is not None

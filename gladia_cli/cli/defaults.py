@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from gladia_cli.cli import typer_seam
+from gladia_cli.cli.flags import PRERECORDED_ONLY, REALTIME_ONLY, REALTIME_ONLY_VALUES
 from gladia_cli.cli.typer_seam import Command, Param
 from gladia_cli.errors import UsageError
-from gladia_cli.output.transcript import OutputFormat
 
 FILE_NAME = "config.toml"
 PROFILE_ENV = "GLADIA_PROFILE"
@@ -40,29 +40,6 @@ EXCLUDED: dict[str, frozenset[str]] = {
 }
 # Settings that the environment also provides: the environment wins over the file (settings.py reads it).
 ENVIRONMENT = {"api-url": "GLADIA_API_URL", "region": "GLADIA_REGION"}
-# `gladia transcribe` refuses the other mode's flags; a saved default of one mode applies only in that mode, so a
-# default meant for `listen` (endpointing = 0.3) does not break `gladia transcribe talk.wav`.
-REALTIME_ONLY = frozenset(
-    {
-        "speed",
-        "encoding",
-        "chunk-ms",
-        "finish-timeout",
-        "reconnect-attempts",
-        "reconnect-timeout",
-        "buffer-seconds",
-        "endpointing",
-        "partials",
-        "record",
-        "duration",
-        "sample-rate",
-        "channels",
-        "bit-depth",
-        "channel-names",
-    }
-)
-PRERECORDED_ONLY = frozenset({"diarize", "speakers", "min-speakers", "max-speakers", "output-dir", "force", "jobs"})
-REALTIME_ONLY_VALUES = {"output": OutputFormat.jsonl.value}  # a message stream exists only live
 
 _BARE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 

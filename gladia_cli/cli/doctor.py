@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
+from gladia_cli.cli.flags import as_flags
 from gladia_cli.errors import GladiaError
 from gladia_cli.version import __version__
 
@@ -50,7 +51,7 @@ class Options:
 def _failed(name: str, exc: BaseException) -> Check:
     """A GladiaError already says what went wrong and what to do; anything else is a bug in the check itself."""
     if isinstance(exc, GladiaError):
-        return Check(name, False, exc.message, exc.hint)
+        return Check(name, False, as_flags(exc.message), as_flags(exc.hint) if exc.hint else exc.hint)
     return Check(
         name, False, f"the check itself failed ({type(exc).__name__})", "this is a bug in gladia: please report it"
     )

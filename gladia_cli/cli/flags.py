@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from gladia_cli.output.transcript import OutputFormat
+
+# `gladia transcribe` refuses the other mode's flags, the first of them in this order; a saved default of one mode
+# applies only in that mode, so a default meant for `listen` (endpointing = 0.3) does not break a file's
+# transcription. Names as typed, without the dashes.
+REALTIME_ONLY = (
+    "speed",
+    "encoding",
+    "chunk-ms",
+    "finish-timeout",
+    "reconnect-attempts",
+    "reconnect-timeout",
+    "buffer-seconds",
+    "endpointing",
+    "partials",
+    "record",
+    "duration",
+    "sample-rate",
+    "channels",
+    "bit-depth",
+    "channel-names",
+)
+PRERECORDED_ONLY = ("diarize", "speakers", "min-speakers", "max-speakers", "output-dir", "force", "jobs")
+REALTIME_ONLY_VALUES = {"output": OutputFormat.jsonl.value}  # a message stream exists only live
 
 # The official CLI's spellings that the declarations leave out, mapped by main() before Typer parses (completion
 # offers them too): `--code-switching,--cs` beside `--no-code-switching` is wider than an 80-column help has room for
@@ -37,3 +63,33 @@ class BodyFlags:
         names = {f.name for f in fields(cls)}
         body = cls(**{name: value for name, value in flags.items() if name in names})
         return body, {name: value for name, value in flags.items() if name not in names}
+
+
+# The library names a setting as its Python keyword, in backticks (`bit_depth` 8 is only for A-law and mu-law); the
+# command line shows the flag that sets it. Only these names are rewritten: `gladia devices` stays a command.
+FIELD_FLAGS = {
+    "languages": "--lang",
+    "translate": "--translate",
+    "vocabulary": "--vocabulary",
+    "model": "--model",
+    "sample_rate": "--sample-rate",
+    "channels": "--channels",
+    "bit_depth": "--bit-depth",
+    "encoding": "--encoding",
+    "speed": "--speed",
+    "device": "--device",
+    "record": "--record",
+    "no_journal": "--no-journal",
+    "reconnect_attempts": "--reconnect-attempts",
+    "reconnect_timeout": "--reconnect-timeout",
+    "api_key": "--api-key",
+    "api_url": "--api-url",
+    "jobs": "--jobs",
+    "force": "--force",
+}
+_FIELD = re.compile(r"`([a-z_]+)`")
+
+
+def as_flags(text: str) -> str:
+    """The library's words with each setting it names shown as the flag that sets it."""
+    return _FIELD.sub(lambda m: FIELD_FLAGS.get(m[1], m[0]), text)

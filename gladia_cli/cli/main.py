@@ -14,6 +14,10 @@ from gladia_cli.errors import ExitCode, GladiaError
 
 def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
+    from gladia_cli.cli.flags import as_flags
+    from gladia_cli.console.terminal import use_wording
+
+    use_wording(as_flags)  # the library names settings as Python keywords; a person here typed flags
     args = _profile_first(_short_aliases(_summary_type_argv(sys.argv[1:] if argv is None else argv)))
     if "_GLADIA_COMPLETE" in os.environ:
         from gladia_cli.cli.typer_seam import enable_completion

@@ -7,18 +7,18 @@ with it, a `LiveRequest` for `live.run`. A flag of the other mode is refused, no
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.body import language_list, load_config_file, split_list
-from gladia_cli.cli.flags import BodyFlags
+from gladia_cli.cli.flags import PRERECORDED_ONLY, REALTIME_ONLY, REALTIME_ONLY_VALUES, BodyFlags
 from gladia_cli.cli.jobs import check_output_file
 from gladia_cli.console.terminal import notice
 from gladia_cli.errors import UsageError
 from gladia_cli.jobs import check_audio_file
-from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.prerecorded.body import build_prerecorded_body, is_url, unknown_prerecorded_values
 
 if TYPE_CHECKING:
@@ -76,6 +76,9 @@ def transcribe_request(
     channel_names: list[str] | None = None,
 ) -> PrerecordedRequest | LiveRequest:
     """The request of the mode --realtime picks; the flags that concern both are checked first."""
+    # The parameters are the flags: which of them were given, by flag name (flags.REALTIME_ONLY names them so).
+    given = {name.replace("_", "-"): value for name, value in locals().items() if name != "body"}
+    given.update((f.name.replace("_", "-"), getattr(body, f.name)) for f in dataclasses.fields(body))
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     for item in inputs:
@@ -83,28 +86,7 @@ def transcribe_request(
     if not realtime:
         if "-" in inputs:
             raise UsageError("- (audio on stdin) is streamed live only", hint="add --realtime")
-        _refuse_other_mode(
-            "live transcription only",
-            "add --realtime",
-            {
-                "--speed": speed is not None,
-                "--encoding": encoding is not None,
-                "--chunk-ms": chunk_ms is not None,
-                "--finish-timeout": finish_timeout is not None,
-                "--reconnect-attempts": reconnect_attempts is not None,
-                "--reconnect-timeout": reconnect_timeout is not None,
-                "--buffer-seconds": buffer_seconds is not None,
-                "--endpointing": body.endpointing is not None,
-                "--partials": body.partials is not None,
-                "--record": record is not None,
-                "--duration": duration is not None,
-                "--sample-rate": sample_rate is not None,
-                "--channels": channels is not None,
-                "--bit-depth": bit_depth is not None,
-                "--channel-names": channel_names is not None,
-                "-o jsonl": OutputFormat(output).live_only,
-            },
-        )
+        _refuse_other_mode("live transcription only", "add --realtime", REALTIME_ONLY, given)
         return prerecorded_request(
             inputs,
             body,
@@ -123,16 +105,7 @@ def transcribe_request(
         raise UsageError(
             "--realtime streams one file at a time", hint="run one `gladia transcribe --realtime` per file"
         )
-    _refuse_other_mode(
-        "pre-recorded transcription only",
-        "drop --realtime",
-        {
-            "--diarize": diarize or speakers is not None or min_speakers is not None or max_speakers is not None,
-            "--output-dir": output_dir is not None,
-            "--force": force,
-            "--jobs": jobs is not None,
-        },
-    )
+    _refuse_other_mode("pre-recorded transcription only", "drop --realtime", PRERECORDED_ONLY, given)
     from gladia_cli.cli.live_request import file_request
 
     return file_request(
@@ -156,11 +129,16 @@ def transcribe_request(
     )
 
 
-def _refuse_other_mode(mode: str, hint: str, given: dict[str, bool]) -> None:
-    """The first flag (in this order) that belongs to the other mode."""
-    names = [name for name, present in given.items() if present]
-    if names:
-        raise UsageError(f"{names[0]} applies to {mode}", hint=hint)
+def _refuse_other_mode(mode: str, hint: str, names: tuple[str, ...], given: dict[str, Any]) -> None:
+    """The first flag (in `names`' order) given that belongs to the other mode; then a value of the other mode."""
+    for name in names:
+        value = given.get(name)
+        if value is not None and value is not False:  # 0 is a value given (`--chunk-ms 0`), not "not given"
+            raise UsageError(f"--{name} applies to {mode}", hint=hint)
+    if mode.startswith("live"):
+        for name, value in REALTIME_ONLY_VALUES.items():
+            if given.get(name) == value:
+                raise UsageError(f"-o {value} applies to {mode}", hint=hint)
 
 
 def check_input(item: str) -> None:

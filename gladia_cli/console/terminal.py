@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from gladia_cli.safe_text import for_terminal, redact
@@ -37,14 +38,28 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def _as_written(text: str) -> str:
+    return text
+
+
+_wording: Callable[[str], str] = _as_written
+
+
+def use_wording(rewrite: Callable[[str], str]) -> None:
+    """How the library's words read to this person: it names a setting as its Python keyword (`bit_depth`), and
+    the command line installs the rewrite into its flags' names (`--bit-depth`) once, at its entry point."""
+    global _wording
+    _wording = rewrite
+
+
 def notice_line(text: str) -> str:
     """A status or warning line as the person reads it (no newline)."""
-    return f"gladia: {text}"
+    return f"gladia: {_wording(text)}"
 
 
 def error_line(message: str) -> str:
     """An error as one line, whatever the message held (newlines and runs of spaces folded)."""
-    return f"gladia: error: {' '.join(message.split())}"
+    return f"gladia: error: {' '.join(_wording(message).split())}"
 
 
 def notice(text: str, err: IO[str] | None = None) -> None:

@@ -127,7 +127,7 @@ def validate_body(body: dict[str, Any]) -> None:
         check_name(body["model"], "model")
         if body["model"] in FILE_ONLY_MODELS:
             raise UsageError(
-                f"{body['model']} is a model for files (pre-recorded), not live", hint="use solaria-1, or drop --model"
+                f"{body['model']} is a model for files (pre-recorded), not live", hint="use solaria-1, or drop `model`"
             )
     if "endpointing" in body:
         check_range(body["endpointing"], "endpointing", 0.01, 10)
@@ -143,18 +143,18 @@ def validate_body(body: dict[str, Any]) -> None:
     if isinstance(rt, dict):
         tcfg = rt.get("translation_config")
         if rt.get("translation") and not isinstance(tcfg, dict):
-            raise UsageError("translation needs target languages", hint="use --translate fr,de")
+            raise UsageError("translation needs target languages", hint="use `translate` fr,de")
         if isinstance(tcfg, dict):
             targets = tcfg.get("target_languages")
             if not isinstance(targets, list) or not targets:
-                raise UsageError("translation needs at least one target language", hint="use --translate fr,de")
+                raise UsageError("translation needs at least one target language", hint="use `translate` fr,de")
             for code in targets:
-                check_language(code, "--translate", TRANSLATION_LANGUAGES)
+                check_language(code, "`translate`", TRANSLATION_LANGUAGES)
             if "model" in tcfg:
                 check_name(tcfg["model"], "translation_config.model")
         vcfg = rt.get("custom_vocabulary_config")
         if rt.get("custom_vocabulary") and vcfg is None:
-            raise UsageError("custom vocabulary needs words", hint="use --vocabulary w1,w2")
+            raise UsageError("custom vocabulary needs words", hint="use `vocabulary` w1,w2")
         if vcfg is not None:
             if not isinstance(vcfg, dict):
                 raise UsageError("realtime_processing.custom_vocabulary_config must be a JSON object")

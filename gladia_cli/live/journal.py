@@ -156,7 +156,7 @@ class JournalWriter:
         except OSError as exc:
             raise UsageError(
                 f"cannot create the audio journal in {root or journals_dir()}: {exc.strerror or exc}",
-                hint="set XDG_STATE_HOME to a writable directory, or pass --no-journal",
+                hint="set XDG_STATE_HOME to a writable directory, or pass `no_journal`",
             ) from None
         self._created: list[Path] = [self.directory / META]  # what discard() may remove: ours alone
         self._closed: deque[tuple[int, Path, int]] = deque()  # (offset, path, data bytes), oldest first
@@ -225,7 +225,7 @@ class JournalWriter:
             os.chmod(path, 0o600)
         except (UsageError, OSError) as exc:
             message = exc.message if isinstance(exc, UsageError) else str(exc)
-            raise UsageError(f"audio journal: {message}", hint="pass --no-journal to go on without it") from None
+            raise UsageError(f"audio journal: {message}", hint="pass `no_journal` to go on without it") from None
 
     def _trim(self, incoming: int) -> None:
         """Delete whole segments, oldest first, until `incoming` more bytes fit the bound."""

@@ -428,7 +428,7 @@ class LiveSession:
                 return
             if self._policy.retries == 0:  # --reconnect-attempts 0: a drop ends the session, nothing is retried
                 lost = self._no_answer() if reason == _NO_ANSWER else close_error(code, reason).message
-                self._end(code, reason, NetworkError(f"{lost}; not reconnecting (--reconnect-attempts 0)"))
+                self._end(code, reason, NetworkError(f"{lost}; not reconnecting (`reconnect_attempts` 0)"))
                 return
             # A server that accepts connections but never answers must not be retried forever.
             if conn.heard:
@@ -519,7 +519,7 @@ class LiveSession:
         tries = attempt + 1 if first else attempt
         counted = _plural(tries, "attempt" if first else "reconnection attempt")
         if timed_out:
-            counted += f" in {time.monotonic() - started:.0f} s (--reconnect-timeout)"
+            counted += f" in {time.monotonic() - started:.0f} s (`reconnect_timeout`)"
         raise Refused(
             NetworkError(f"cannot {'open' if first else 'reopen'} the live connection ({last_error}) after {counted}")
         )

@@ -161,10 +161,10 @@ def _check_model(body: dict[str, Any]) -> None:
     languages = lang.get("languages") or []
     if len(languages) > 1 or any(code not in SOLARIA_3_LANGUAGES for code in languages):
         raise UsageError(
-            "solaria-3 takes at most one language, among en, fr, de, es, it", hint="use --model solaria-1 otherwise"
+            "solaria-3 takes at most one language, among en, fr, de, es, it", hint="use `model` solaria-1 otherwise"
         )
     if lang.get("code_switching"):
-        raise UsageError("solaria-3 does not do code switching", hint="use --model solaria-1 for mixed languages")
+        raise UsageError("solaria-3 does not do code switching", hint="use `model` solaria-1 for mixed languages")
 
 
 def validate_prerecorded_body(body: dict[str, Any]) -> None:
@@ -230,13 +230,13 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
 
     tcfg = _check_object(body, "translation_config")
     if body.get("translation") and tcfg is None:
-        raise UsageError("translation needs target languages", hint="use --translate fr,de")
+        raise UsageError("translation needs target languages", hint="use `translate` fr,de")
     if tcfg is not None:
         targets = tcfg.get("target_languages")
         if not isinstance(targets, list) or not targets:
-            raise UsageError("translation needs at least one target language", hint="use --translate fr,de")
+            raise UsageError("translation needs at least one target language", hint="use `translate` fr,de")
         for code in targets:
-            check_language(code, "--translate", TRANSLATION_LANGUAGES)
+            check_language(code, "`translate`", TRANSLATION_LANGUAGES)
         if "model" in tcfg:
             check_name(tcfg["model"], "translation_config.model")
 
@@ -246,7 +246,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
 
     vcfg = _check_object(body, "custom_vocabulary_config")
     if body.get("custom_vocabulary") and vcfg is None:
-        raise UsageError("custom vocabulary needs words", hint="use --vocabulary w1,w2")
+        raise UsageError("custom vocabulary needs words", hint="use `vocabulary` w1,w2")
     if vcfg is not None:
         check_vocabulary(vcfg, "custom_vocabulary_config")
 
