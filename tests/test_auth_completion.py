@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -286,6 +287,30 @@ def test_bash_asks_gladia_for_device_names(virtual_mic: VirtualMic, gladia_bin: 
     assert {"pulse", "default"} <= set(got), got
     assert runs(gladia_bin) == ["devices"]
     assert bash_complete(["gladia", "doctor", "-d", "pu"], gladia_bin, env=virtual_mic.env) == ["pulse"]
+
+
+def test_one_device_list_for_devices_doctor_completion_and_device(
+    virtual_mic: VirtualMic, gladia_bin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gladia devices`, `gladia doctor`, Tab completion (the shell's and Typer's) and `--device` read audio/devices:
+    the PulseAudio sources (microphones and monitors) show in each, not only in `gladia devices`."""
+    listed = run("devices", env=virtual_mic.env)
+    assert listed.code == 0, listed.stderr
+    names = [line.split("\t")[2] for line in listed.stdout.splitlines()]
+    pulse = [name for name in names if name.startswith("virtmic")]
+    assert pulse, names  # the virtual microphone's source and the monitor of its sink
+    assert bash_complete(["gladia", "listen", "--device", ""], gladia_bin, env=virtual_mic.env) == names
+    for key, value in virtual_mic.env.items():
+        monkeypatch.setenv(key, value)
+    from gladia_cli.cli.completion import complete_device
+
+    assert [name for name, _ in complete_device("")] == names
+    doctor = run("doctor", "--json", "--api-url", "http://127.0.0.1:9", env={**virtual_mic.env, "GLADIA_API_KEY": "k"})
+    [inputs] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "input devices"]
+    assert inputs["ok"] and all(repr(name) in inputs["detail"] for name in pulse), inputs
+    assert bash_complete(["gladia", "listen", "--device", "virtmic2"], gladia_bin, env=virtual_mic.env) == [
+        n for n in names if n.startswith("virtmic2")
+    ]
 
 
 def fish_complete(line: str, gladia_bin: Path, env: dict[str, str] | None = None) -> list[str]:
