@@ -1,4 +1,4 @@
-"""The pre-recorded library (`prerecorded.client`, `prerecorded.batch`) against the emulator's pre-recorded API."""
+"""The job client (`gladia_cli.jobs`) and the batch (`gladia_cli.batch`) against the emulator's pre-recorded API."""
 
 from __future__ import annotations
 
