@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import srt
 from emulator import GladiaEmulator
-from test_terminal import Tmux, tmux
+from test_tmux_screen import Tmux, tmux
 from virtual_mic import VirtualMic, virtual_mic
 from wavs import write_wav
 

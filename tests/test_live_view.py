@@ -16,7 +16,7 @@ import pytest
 import requests
 from emulator import GladiaEmulator
 from sources import CHUNK, FMT, BytesSource
-from test_terminal import Tmux, _env
+from test_tmux_screen import Tmux, _env
 from wavs import write_wav
 
 from gladia_cli.console.live_view import LiveView, status_line, tail_to_width

@@ -1,4 +1,4 @@
-"""`gladia recover` (gladia_cli/cli/recover.py, gladia_cli/recovery.py): a live session that cannot go on, finished from its audio journal.
+"""`gladia recover` (cli/recover.py, recovery.py): a live session that cannot go on, finished from its audio journal.
 
 Against the full emulator (live + pre-recorded routes): what the pre-recorded upload holds is compared byte for byte
 with what the live emulator received, and the merged transcript with both scripts.
