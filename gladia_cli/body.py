@@ -13,6 +13,10 @@ from gladia_cli.errors import UsageError
 LANGUAGES = languages.TRANSCRIPTION
 TRANSLATION_LANGUAGES = languages.TRANSLATION
 SUMMARY_TYPES = ("general", "bullet_points", "concise")
+# Known models, an open list (another is sent with a warning: Gladia is the judge, and a new model needs no release).
+# The live `model` is an open string in the SDK's types (`Literal["solaria-1"] | str`).
+LIVE_MODELS = ("solaria-1",)
+FILE_MODELS = ("solaria-1", "solaria-3", "solaria-fusion")
 TRANSLATION_MODELS = ("base", "enhanced", "batch")
 MAX_METADATA_CHARS = 2000
 

@@ -134,23 +134,6 @@ def test_completion_offers_what_each_option_accepts(words: str, offered: set[str
     assert offered <= got and not (not_offered & got), got
 
 
-def test_completion_choices_agree_with_validation() -> None:
-    from gladia_cli import languages
-    from gladia_cli.audio.format import ENCODINGS
-    from gladia_cli.body import SUMMARY_TYPES
-    from gladia_cli.cli.completion import CHOICES
-    from gladia_cli.live.body import MODELS
-    from gladia_cli.prerecorded.body import PRERECORDED_MODELS
-
-    values = {option: {value for value, _ in choices} for option, choices in CHOICES.items()}
-    assert values == {
-        "--encoding": set(ENCODINGS),
-        "--model": set(MODELS) | set(PRERECORDED_MODELS),
-        "--summary-type": set(SUMMARY_TYPES),
-    }
-    assert set(languages.TRANSCRIPTION) < set(languages.TRANSLATION)
-
-
 def test_bash_really_completes_with_the_script(tmp_path: Path) -> None:
     """Source the shipped script in a real bash and ask it to complete, as a shell would."""
     script = ROOT / "completions" / "gladia.bash"

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gladia_cli.audio.format import ENCODINGS
+from gladia_cli.body import FILE_MODELS, SUMMARY_TYPES
+
 if TYPE_CHECKING:
     from gladia_cli.cli import typer_seam
     from gladia_cli.cli.typer_seam import Param
@@ -32,20 +35,18 @@ def complete_languages(incomplete: str, *, translation: bool = False) -> list[tu
     return [(prefix + c, languages.name(c)) for c in codes if c.startswith(last)]
 
 
-# Values of the options that take a word from a short list (kept here, not imported from the modules that validate
-# them, so answering a Tab press stays as cheap as `--help`; tests check both lists agree).
+# What a Tab press shows beside a value; the values themselves are the lists the library validates against.
+VALUE_HELP = {
+    "wav/pcm": "16/24/32-bit PCM",
+    "wav/alaw": "8-bit G.711 A-law",
+    "wav/ulaw": "8-bit G.711 mu-law",
+    "solaria-1": "live and files",
+    "solaria-3": "files: en, fr, de, es, it",
+    "solaria-fusion": "files",
+}
 CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
-    "--encoding": (
-        ("wav/pcm", "16/24/32-bit PCM"),
-        ("wav/alaw", "8-bit G.711 A-law"),
-        ("wav/ulaw", "8-bit G.711 mu-law"),
-    ),
-    "--model": (
-        ("solaria-1", "live and files"),
-        ("solaria-3", "files: en, fr, de, es, it"),
-        ("solaria-fusion", "files"),
-    ),
-    "--summary-type": (("general", ""), ("bullet_points", ""), ("concise", "")),
+    option: tuple((value, VALUE_HELP.get(value, "")) for value in values)
+    for option, values in (("--encoding", ENCODINGS), ("--model", FILE_MODELS), ("--summary-type", SUMMARY_TYPES))
 }
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.body import (
+    FILE_MODELS,
+    LIVE_MODELS,
     MAX_METADATA_CHARS,
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,
@@ -25,10 +27,7 @@ from gladia_cli.body import (
 )
 from gladia_cli.errors import UsageError
 
-# Known values of open or growing lists: anything else is sent with a warning (Gladia is the judge), so a new model
-# needs no new release. The live `model` is an open string in the SDK's types (`Literal["solaria-1"] | str`).
-MODELS = ("solaria-1",)
-FILE_ONLY_MODELS = ("solaria-3", "solaria-fusion")  # pre-recorded models: known, and refused for a live session
+FILE_ONLY_MODELS = tuple(m for m in FILE_MODELS if m not in LIVE_MODELS)  # known, and refused for a live session
 
 
 @dataclass
@@ -57,7 +56,7 @@ class LiveOptions:
 
 def unknown_values(body: dict[str, Any]) -> list[str]:
     """Warnings for the live body's open-list values Gladia may know and this version does not."""
-    warnings = unknown_value(body["model"], "model", MODELS) if "model" in body else []
+    warnings = unknown_value(body["model"], "model", LIVE_MODELS) if "model" in body else []
     rt = body.get("realtime_processing")
     tcfg = rt.get("translation_config") if isinstance(rt, dict) else None
     if isinstance(tcfg, dict) and "model" in tcfg:

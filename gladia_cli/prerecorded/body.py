@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gladia_cli.body import (
+    FILE_MODELS,
     MAX_METADATA_CHARS,
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,
@@ -147,7 +148,6 @@ def _check_http_url(value: Any, name: str) -> None:
         raise UsageError(f"{name} must be an http(s) URL, got {value!r}")
 
 
-PRERECORDED_MODELS = ("solaria-1", "solaria-3", "solaria-fusion")  # known; others are sent with a warning
 SOLARIA_3_LANGUAGES = ("en", "fr", "de", "es", "it")
 
 
@@ -287,7 +287,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
 
 def unknown_prerecorded_values(body: dict[str, Any]) -> list[str]:
     """Warnings for the pre-recorded body's open-list values Gladia may know and this version does not."""
-    warnings = unknown_value(body["model"], "model", PRERECORDED_MODELS) if "model" in body else []
+    warnings = unknown_value(body["model"], "model", FILE_MODELS) if "model" in body else []
     tcfg = body.get("translation_config")
     if isinstance(tcfg, dict) and "model" in tcfg:
         warnings += unknown_value(tcfg["model"], "translation model", TRANSLATION_MODELS)
