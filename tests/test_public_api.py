@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 from emulator import GladiaEmulator
+from virtual_mic import VirtualMic, virtual_mic
 from wavs import write_wav
 
 import gladia_cli as gladia
 
 ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["virtual_mic"]  # the fixture is used by name
 
 
 def readme_example() -> str:
@@ -153,3 +155,52 @@ def test_importing_the_package_stays_light() -> None:
         assert getattr(gladia, name) is not None, name
     with pytest.raises(AttributeError):
         gladia.not_a_name  # noqa: B018
+
+
+MICROPHONE_SCRIPT = """
+import json, sys
+import gladia_cli as gladia
+
+with gladia.Client() as client:
+    source = gladia.microphone(sys.argv[1] if len(sys.argv) > 1 else None)
+    with client.live(source, duration=2.0, languages=["en"]) as stream:
+        finals = [e.text for e in stream if isinstance(e, gladia.Transcript) and e.is_final]
+    print(json.dumps({"finals": finals, "id": stream.session_id, "error": str(stream.ended.error)}))
+"""
+
+
+def test_a_microphone_streams_live_through_the_api(
+    virtual_mic: VirtualMic, emulator: GladiaEmulator, tmp_path: Path
+) -> None:
+    """PortAudio capture from the virtual PulseAudio microphone, by the API's `microphone()`: 2 s of the tone."""
+    import json
+
+    import numpy as np
+
+    wav, _ = write_wav(tmp_path / "tone.wav", 2.0)
+    player = virtual_mic.play(wav, loop=True)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", MICROPHONE_SCRIPT, "virtmic"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={
+                **os.environ,
+                **virtual_mic.env,
+                "PYTHONPATH": str(ROOT),
+                "GLADIA_API_KEY": "test-key",
+                "GLADIA_API_URL": emulator.base_url,
+                "HOME": str(tmp_path),
+            },
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        player.terminate()
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    session = emulator.only_session()
+    assert out["id"] == session.id and out["error"] == "None" and out["finals"]
+    assert len(session.audio) == 2 * 16000 * 2  # --duration's exact byte count, whole frames
+    samples = np.frombuffer(bytes(session.audio), "<i2").astype(np.float64)
+    assert np.sqrt(np.mean(samples[8000:] ** 2)) > 1000  # the tone, not silence
