@@ -129,7 +129,7 @@ def _open_source(
 
     source = open_audio_file(wanted.path, wanted.format, request.chunk_ms, speed=wanted.speed)
     settings = load_settings()
-    if getattr(source, "truncated", False):
+    if source.truncated:
         notice(
             f"{wanted.path} ends before its header says it should; streaming the {source.duration or 0:.1f} s it holds"
         )

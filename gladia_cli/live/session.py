@@ -128,7 +128,7 @@ class LiveSession:
         self._buffer = AudioBuffer(self._buffer_max)
         self._chunk_hint = fmt.chunk_bytes(100)
         self._max_frame = MAX_FRAME_BYTES - MAX_FRAME_BYTES % fmt.frame_bytes  # whole samples in every frame
-        self._lossless = getattr(source, "can_wait", True)
+        self._lossless = source.can_wait
         # threads and their signals
         self._threads: list[threading.Thread] = []
         self._wake = threading.Event()  # the sender has something new to look at

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import BUFFER_SECONDS, AudioSource
-from gladia_cli.errors import GladiaError
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.live.events import Ended, Event, Progress
 from gladia_cli.live.session import LiveSession
@@ -187,4 +186,4 @@ class LiveStream:
         self.close()
 
 
-__all__ = ["GladiaError", "LiveStream"]
+__all__ = ["LiveStream"]
