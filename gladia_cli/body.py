@@ -17,6 +17,8 @@ SUMMARY_TYPES = ("general", "bullet_points", "concise")
 # The live `model` is an open string in the SDK's types (`Literal["solaria-1"] | str`).
 LIVE_MODELS = ("solaria-1",)
 FILE_MODELS = ("solaria-1", "solaria-3", "solaria-fusion")
+# Chapters left Gladia's API (the SDK's "fitting new openapi", 2026-03-24): refused for files, "ignored" live.
+CHAPTERS_GONE = "Gladia no longer makes chapters (its API dropped them in 2026)"
 TRANSLATION_MODELS = ("base", "enhanced", "batch")
 MAX_METADATA_CHARS = 2000
 

@@ -50,6 +50,8 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
   connection this many times (the first at once, each later one as soon as the client has reconnected).
 - `silent: bool` -- accept the WebSocket and receive audio, but never send any message, and never close on our
   own (even after `stop_recording`); a client's close frame is still answered.
+- `legacy_chapters: bool` -- `post_processing.chapterization` makes chapters (`post_chapterization`) as before 2026;
+  off by default: Gladia's newest schema marks the field "ignored" and sends none.
 - `http_hang_seconds: float` -- every REST handler sleeps this long before answering.
 - `http_trickle_seconds: float` -- every REST answer trickles a byte this often, forever; `http_body_bytes: int` --
   every REST answer is a body this large.
@@ -755,6 +757,8 @@ class GladiaEmulator:
         self.asyncapi_refusals = False
         self.drops_in_post_processing = 0
         self.silent = False
+        # Chapters as Gladia made them before 2026; its newest schema marks the field "ignored" and sends none.
+        self.legacy_chapters = False
         self.http_hang_seconds = 0.0
         self.live_url: str | None = None  # POST /v2/live answers this url ("{token}" filled in) instead of its own
         self.http_trickle_seconds = 0.0  # every REST answer trickles one byte this often, never ending
@@ -1573,7 +1577,7 @@ class GladiaEmulator:
             result["named_entity_recognition"] = addon([], is_empty=True)
         if s.sentiment_analysis:
             result["sentiment_analysis"] = addon("neutral")
-        if s.chapterization:
+        if s.chapterization and self.legacy_chapters:
             result["chapterization"] = addon({"chapters": self._chapters(utterances, full)})
         return fail_addons(result, self.addon_failures)
 
@@ -1629,7 +1633,7 @@ class GladiaEmulator:
                     data = {"results": result["summarization"]["results"]}
                     message = self._addon_message(session, "post_summarization", data, "summarization")
                     await self._send(session, message)
-                if s.chapterization:
+                if s.chapterization and self.legacy_chapters:
                     chapters = result["chapterization"]["results"]
                     data = {"results": chapters["chapters"] if chapters else None}
                     message = self._addon_message(session, "post_chapterization", data, "chapterization")

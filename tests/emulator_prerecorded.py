@@ -77,7 +77,6 @@ BOOLEAN_FIELDS = (
     "summarization",
     "named_entity_recognition",
     "sentiment_analysis",
-    "chapterization",
     "custom_vocabulary",
     "custom_spelling",
     "audio_to_llm",
@@ -85,6 +84,19 @@ BOOLEAN_FIELDS = (
     "sentences",
     "punctuation_enhanced",
     "callback",
+)
+# The 2026 schema (the SDK's "fitting new openapi", 645f7df) removed these: Gladia's validation refuses them.
+REMOVED_FIELDS = (
+    "chapterization",
+    "chapterization_config",
+    "name_consistency",
+    "display_mode",
+    "moderation",
+    "structured_data_extraction",
+    "structured_data_extraction_config",
+    "context_prompt",
+    "detect_language",
+    "enable_code_switching",
 )
 SUBTITLE_FORMATS = ("srt", "vtt")
 SUBTITLE_STYLES = ("default", "compliance")
@@ -116,6 +128,7 @@ def validate_prerecorded_request(body: dict) -> list[str]:
         v.fail("audio_url", "must be a URL address", url)
     for name in BOOLEAN_FIELDS:
         v.boolean(body, name, name)
+    v.errors += [f"property {name} should not exist" for name in REMOVED_FIELDS if name in body]
     v.enum(body, "model", "model", PRERECORDED_MODELS)
 
     lang = v.obj(body, "language_config", "language_config")
@@ -425,12 +438,6 @@ def build_result(job: PreRecordedJob, script: list[str]) -> dict:
         result["named_entity_recognition"] = _addon([], is_empty=True)
     if body.get("sentiment_analysis") is True:
         result["sentiment_analysis"] = _addon("neutral")
-    if body.get("chapterization") is True:  # a bare list of chapters, as Gladia's docs show for files
-        chapters = [
-            {"headline": t, "gist": t, "keywords": [], "start": u["start"], "end": u["end"], "text": t}
-            for t, u in zip(texts, utterances, strict=True)
-        ]
-        result["chapterization"] = _addon(chapters, is_empty=not chapters)
     return result
 
 

@@ -42,14 +42,55 @@ def test_live_ner_and_sentiment_lines_follow_their_utterance(api_env: GladiaEmul
     assert [line for line in lines if not line.startswith("  ")] == FINALS
 
 
-def test_live_chapters_after_the_transcript(api_env: GladiaEmulator, wav: Path, capsys) -> None:
+def test_chapterize_is_deprecated_with_one_notice_and_not_sent(api_env: GladiaEmulator, wav: Path, capsys) -> None:
+    """Gladia's 2026 schema marks live chapters "ignored" and the file field is gone: the flag still runs, says so."""
     result = realtime(capsys, wav, "--chapterize")
     assert result.code == 0, result.stderr
-    assert api_env.init_requests[0].body["post_processing"]["chapterization"] is True
-    lines = result.stdout.splitlines()
-    assert lines[: len(FINALS)] == FINALS
-    assert lines[len(FINALS) :][:2] == ["", "Chapters:"]
-    assert lines[-1].startswith("[00:00-00:0") and lines[-1].endswith("] Hello world.")
+    assert "chapterization" not in api_env.init_requests[0].body.get("post_processing", {})
+    notices = [line for line in stderr_lines(result.stderr) if "chapter" in line]
+    assert notices == [
+        "gladia: --chapterize is ignored: Gladia no longer makes chapters (its API dropped them in 2026)"
+    ]
+    assert result.stdout.splitlines() == FINALS
+
+
+def test_live_chapterization_in_config_is_sent_with_a_warning(
+    api_env: GladiaEmulator, wav: Path, tmp_path: Path, capsys
+) -> None:
+    config = tmp_path / "c.json"
+    config.write_text('{"post_processing": {"chapterization": true}}')
+    result = realtime(capsys, wav, "--config", str(config))
+    assert result.code == 0, result.stderr
+    assert api_env.init_requests[0].body["post_processing"]["chapterization"] is True  # in the schema, ignored
+    assert any("post_processing.chapterization is ignored by Gladia" in line for line in stderr_lines(result.stderr))
+    assert "Chapters:" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "field", ["chapterization", "name_consistency", "moderation", "structured_data_extraction", "context_prompt"]
+)
+def test_fields_gladia_removed_are_refused_for_files(
+    api_env: GladiaEmulator, wav: Path, tmp_path: Path, capsys, field: str
+) -> None:
+    config = tmp_path / "c.json"
+    config.write_text(f'{{"{field}": true}}')
+    result = invoke(capsys, "transcribe", str(wav), "--config", str(config))
+    assert result.code == ExitCode.USAGE
+    line = one_line_error(result)
+    assert f"{field} is no longer a Gladia option" in line and f"remove {field}" in line
+    assert not api_env.prerecorded.uploads
+
+
+def test_the_emulator_refuses_removed_fields_as_gladia_does(api_env: GladiaEmulator) -> None:
+    import requests
+
+    answer = requests.post(
+        f"{api_env.base_url}/v2/pre-recorded",
+        json={"audio_url": "http://127.0.0.1:1/a.wav", "chapterization": True},
+        headers={"x-gladia-key": "test-key"},
+        timeout=10,
+    )
+    assert answer.status_code in (400, 422) and "property chapterization should not exist" in answer.text
 
 
 @pytest.mark.parametrize(
@@ -57,7 +98,6 @@ def test_live_chapters_after_the_transcript(api_env: GladiaEmulator, wav: Path, 
     [
         (("--translate", "fr"), "translation", "translation failed: no model for fr"),
         (("--summarize",), "summarization", "summary failed: no model for fr"),
-        (("--chapterize",), "chapterization", "chapters failed: no model for fr"),
         (("--ner",), "named_entity_recognition", "named entity recognition failed: no model for fr"),
         (("--sentiment",), "sentiment_analysis", "sentiment analysis failed: no model for fr"),
     ],
@@ -108,11 +148,9 @@ def test_a_known_new_translation_model_passes_without_warning(
 @pytest.mark.slow  # seconds of its own: out of the inner loop
 def test_prerecorded_addon_failure_is_said_and_result_says_it_again(api_env: GladiaEmulator, wav: Path, capsys) -> None:
     api_env.prerecorded.addon_failures = {"summarization": "LLM unavailable"}
-    result = invoke(capsys, "transcribe", str(wav), "--summarize", "--chapterize")
+    result = invoke(capsys, "transcribe", str(wav), "--summarize")
     assert result.code == 0, result.stderr
     assert "gladia: summary failed: LLM unavailable" in stderr_lines(result.stderr)
-    assert api_env.prerecorded.created_bodies()[0]["chapterization"] is True
-    assert "Chapters:" in result.stdout.splitlines()
     (job_id,) = list(api_env.prerecorded.jobs)
     again = invoke(capsys, "result", job_id)
     assert again.code == 0, again.stderr

@@ -143,16 +143,13 @@ def test_addon_errors_name_each_failed_addon_with_gladias_message() -> None:
 
 
 def test_addon_flags_ask_for_the_addons_in_both_bodies() -> None:
-    body = live(ner=True, sentiment=True, chapterize=True)
+    body = live(ner=True, sentiment=True)
     assert body["realtime_processing"]["named_entity_recognition"] is True
     assert body["realtime_processing"]["sentiment_analysis"] is True
-    assert body["post_processing"]["chapterization"] is True
-    prerec = pre(ner=True, sentiment=True, chapterize=True)
-    assert (prerec["named_entity_recognition"], prerec["sentiment_analysis"], prerec["chapterization"]) == (
-        True,
-        True,
-        True,
-    )
+    assert "chapterization" not in body.get("post_processing", {})  # gone from Gladia's API: never asked for
+    prerec = pre(ner=True, sentiment=True)
+    assert (prerec["named_entity_recognition"], prerec["sentiment_analysis"]) == (True, True)
+    assert "chapterization" not in prerec
 
 
 @pytest.mark.parametrize("wrapped", [False, True])

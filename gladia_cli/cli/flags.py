@@ -57,6 +57,13 @@ class BodyFlags:
     chapterize: bool
     config: Path | None
 
+    def __post_init__(self) -> None:
+        if self.chapterize:
+            from gladia_cli.body import CHAPTERS_GONE
+            from gladia_cli.console.terminal import notice
+
+            notice(f"--chapterize is ignored: {CHAPTERS_GONE}")
+
     @classmethod
     def split(cls, flags: dict[str, Any]) -> tuple[BodyFlags, dict[str, Any]]:
         """A command's flags as (the body's, the rest): every field must be there (no default hides a missing one)."""

@@ -139,7 +139,6 @@ def live_options(body: BodyFlags, output: str) -> LiveOptions:
         summary_type=body.summary_type,
         ner=body.ner,
         sentiment=body.sentiment,
-        chapterize=body.chapterize,
         base=load_config_file(body.config),
     )
 

@@ -321,7 +321,8 @@ Chapterize = Annotated[
         rich_help_panel=ADDONS,
         metavar="",
         show_default=False,
-        help="Chapters (headline and time range) at the end.",
+        hidden=True,  # accepted, with a notice, so scripts written for it keep running
+        help="Deprecated: Gladia no longer makes chapters; ignored.",
     ),
 ]
 ConfigFile = Annotated[

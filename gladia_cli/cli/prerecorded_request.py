@@ -176,7 +176,6 @@ def prerecorded_request(
         model=body.model,
         ner=body.ner,
         sentiment=body.sentiment,
-        chapterize=body.chapterize,
         base=load_config_file(body.config),
     )
     for warning in unknown_prerecorded_values(fields):

@@ -8,6 +8,7 @@ from typing import Any
 
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.body import (
+    CHAPTERS_GONE,
     FILE_MODELS,
     LIVE_MODELS,
     MAX_METADATA_CHARS,
@@ -46,7 +47,6 @@ class LiveOptions:
     summary_type: str | None = None
     ner: bool = False  # named entities of each final, live
     sentiment: bool = False  # sentiment and emotion of each final, live
-    chapterize: bool = False  # chapters after the session
     base: dict[str, Any] = field(default_factory=dict)  # from --config
 
     def format_field(self, name: str) -> Any:
@@ -61,6 +61,9 @@ def unknown_values(body: dict[str, Any]) -> list[str]:
     tcfg = rt.get("translation_config") if isinstance(rt, dict) else None
     if isinstance(tcfg, dict) and "model" in tcfg:
         warnings += unknown_value(tcfg["model"], "translation model", TRANSLATION_MODELS)
+    post = body.get("post_processing")
+    if isinstance(post, dict) and post.get("chapterization"):
+        warnings.append(f"post_processing.chapterization is ignored by Gladia: {CHAPTERS_GONE}")
     return warnings
 
 
@@ -93,8 +96,6 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
         nested(body, "realtime_processing")["named_entity_recognition"] = True
     if options.sentiment:
         nested(body, "realtime_processing")["sentiment_analysis"] = True
-    if options.chapterize:
-        nested(body, "post_processing")["chapterization"] = True
     if options.summarize or options.summary_type is not None:
         post = nested(body, "post_processing")
         post["summarization"] = True

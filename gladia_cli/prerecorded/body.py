@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gladia_cli.body import (
+    CHAPTERS_GONE,
     FILE_MODELS,
     MAX_METADATA_CHARS,
     SUMMARY_TYPES,
@@ -40,7 +41,6 @@ BOOLEAN_FIELDS = (
     "summarization",
     "named_entity_recognition",
     "sentiment_analysis",
-    "chapterization",
     "custom_vocabulary",
     "custom_spelling",
     "audio_to_llm",
@@ -57,6 +57,18 @@ LEGACY_KEYS = {
     "enable_code_switching": "language_config.code_switching",
     "num_of_speakers": "diarization_config.number_of_speakers",
 }
+# Removed from the pre-recorded request by Gladia's 2026 schema (the SDK's "fitting new openapi", 645f7df): Gladia's
+# validation refuses them, so they are refused here first.
+REMOVED_KEYS = (
+    "chapterization",
+    "chapterization_config",
+    "name_consistency",
+    "display_mode",
+    "moderation",
+    "structured_data_extraction",
+    "structured_data_extraction_config",
+    "context_prompt",
+)
 
 
 def is_url(source: str | Path) -> bool:
@@ -80,7 +92,6 @@ def build_prerecorded_body(
     model: str | None = None,
     ner: bool = False,
     sentiment: bool = False,
-    chapterize: bool = False,
     base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge --config (`base`) and flags (which win) into a body checked against §5.2 before any network call.
@@ -117,7 +128,6 @@ def build_prerecorded_body(
     for name, wanted in (
         ("named_entity_recognition", ner),
         ("sentiment_analysis", sentiment),
-        ("chapterization", chapterize),
     ):
         if wanted:
             body[name] = True
@@ -178,6 +188,10 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
     for key, instead in LEGACY_KEYS.items():
         if key in body:
             raise UsageError(f"{key} is not a Gladia v2 option", hint=f"use {instead}")
+    for key in REMOVED_KEYS:
+        if key in body:
+            why = CHAPTERS_GONE if key.startswith("chapterization") else "its 2026 API removed it"
+            raise UsageError(f"{key} is no longer a Gladia option: {why}", hint=f"remove {key}")
     if "audio_url" in body:
         _check_http_url(body["audio_url"], "audio_url")
     if "model" in body:
