@@ -305,7 +305,7 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
 
     command = command_tree(app).subcommands["transcribe"]
     wav, _ = write_wav(tmp_path / "a.wav", 0.5)
-    base = {p.name: p.default for p in command.params if p.name not in ("api_key", "api_url", "region")}
+    base = {p.name: p.default for p in command.params if p.name not in ("api_key", "api_url")}
     base.update(inputs=[str(wav)], output="text", speed=None)
     samples = {int: 2, float: 0.5, bool: True, str: "wav/pcm", Path: tmp_path / "new.wav"}
 
@@ -326,7 +326,7 @@ def test_mode_lists_match_what_transcribe_refuses(tmp_path: Path) -> None:
     live_only, pre_only = set(), set()
     for key, pairs in profiles.targets(command_tree(app)).items():
         for target in pairs:
-            if target.command != "transcribe" or key in ("realtime", "api-url", "region"):
+            if target.command != "transcribe" or key in ("realtime", "api-url"):
                 continue
             if refused(key, target.param, realtime=False):
                 live_only.add(key)

@@ -271,7 +271,7 @@ def transcribe(
     body, flags = _flags(locals())
     from gladia_cli.cli.prerecorded_request import PrerecordedRequest, transcribe_request
 
-    request = transcribe_request(body, **flags)
+    request = transcribe_request(body, **flags, region=region)
     load_settings = _settings(api_key, api_url, region)
     if isinstance(request, PrerecordedRequest):
         from gladia_cli.cli import prerecorded_run

@@ -28,6 +28,7 @@ REALTIME_ONLY = (
     "channels",
     "bit-depth",
     "channel-names",
+    "region",  # a query parameter of POST /v2/live alone: Gladia's other routes have none
 )
 PRERECORDED_ONLY = ("diarize", "speakers", "min-speakers", "max-speakers", "output-dir", "force", "jobs")
 REALTIME_ONLY_VALUES = {"output": OutputFormat.jsonl.value}  # a message stream exists only live

@@ -106,6 +106,11 @@ def check_common(
         raise UsageError(f"--chunk-ms must be from 10 to 1000, got {chunk_ms}")
     if duration is not None and duration <= 0:
         raise UsageError(f"--duration must be more than 0 seconds, got {duration:g}")
+    if duration is not None and duration > defaults.MAX_SESSION_SECONDS:
+        raise UsageError(
+            f"--duration must be at most {defaults.MAX_SESSION_SECONDS:g} s, got {duration:g}",
+            hint="Gladia ends a live session after 3 hours of audio",
+        )
     if finish_timeout <= 0:
         raise UsageError(f"--finish-timeout must be more than 0 seconds, got {finish_timeout:g}")
     if reconnect_attempts < 0:

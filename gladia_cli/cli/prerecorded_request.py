@@ -74,6 +74,7 @@ def transcribe_request(
     reconnect_timeout: float | None,
     buffer_seconds: float | None,
     channel_names: list[str] | None = None,
+    region: str | None = None,
 ) -> PrerecordedRequest | LiveRequest:
     """The request of the mode --realtime picks; the flags that concern both are checked first."""
     # The parameters are the flags: which of them were given, by flag name (flags.REALTIME_ONLY names them so).

@@ -12,3 +12,4 @@ RECONNECT_ATTEMPTS = 10  # tries after the connection drops, per outage
 RECONNECT_TIMEOUT = 120.0  # seconds of reconnecting, per outage
 JOURNAL_MAX_MB = 2048
 SPEED = 1.0  # a file paced at real time
+MAX_SESSION_SECONDS = 3 * 3600.0  # Gladia ends a live session after 3 hours of audio
