@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
 # Statuses that say the request was not acted on (HTTP semantics): safe to resend even a billed creation.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
+# Statuses after which a creation may or may not have happened (a proxy answering for a Gladia that acted).
+MAYBE_PROCESSED_STATUSES = frozenset({408, 500, 502, 504})
 TERMINAL_STATUSES = ("done", "error")
 # A whole answer (headers and body) must arrive within this: a server that trickles a byte every few seconds would
 # otherwise keep every read under the per-read timeout forever. Uploads, which send our own bytes, have none.
@@ -152,14 +154,18 @@ class GladiaApi:
         stream: bool = False,
         accept: Collection[int] = (),
         retry: Collection[int] = RETRY_STATUSES,
+        retry_once: Collection[int] = (),
     ) -> requests.Response:
         """`data` may be a rewindable file-like body (it is `seek(0)`-ed before a retry); statuses in `accept`
         are returned to the caller instead of raised or retried, for routes where they mean something specific;
-        `retry` lists the statuses worth another try (a billed creation: only those that say nothing was done)."""
+        `retry` lists the statuses worth another try (a billed creation: only those that say nothing was done),
+        `retry_once` those worth one more try at most (the first may have been acted on). A refusal after such a
+        try says so: the first attempt may hold what was asked for."""
         import requests
 
         url = self.settings.api_url + path
         timeouts = 0
+        maybe_done: int | None = None  # the status of a retried attempt that may have been acted on
         for attempt in range(self.max_attempts):
             last = attempt == self.max_attempts - 1
             if attempt and hasattr(data, "seek"):
@@ -207,13 +213,29 @@ class GladiaApi:
                 continue
             if response.status_code in accept:
                 return response
-            if response.status_code in retry and not last:
+            if response.status_code in retry_once and maybe_done is None and not last:
+                maybe_done = response.status_code
+                self._sleep(_backoff(attempt, response.headers.get("Retry-After")))
+                continue
+            # After an attempt that may have been acted on, a 429 is likely that attempt holding the slot: say so now.
+            held = maybe_done is not None and response.status_code == 429
+            if response.status_code in retry and not last and not held:
                 if stream:
                     response.close()  # give the unread connection back to the pool
                 self._sleep(_backoff(attempt, response.headers.get("Retry-After")))
                 continue
             if response.status_code >= 400:
-                raise self._error(response)
+                error = self._error(response)
+                if maybe_done is not None and isinstance(error, ApiError):
+                    first = f"a first attempt answered {maybe_done} and may have created one"
+                    message = (
+                        f"Gladia refused the session (429: {_error_text(response)}): {first}, holding the slot"
+                        if held
+                        else f"{error.message}; {first}"
+                    )
+                    hint = "`gladia list --kind live` shows recent sessions; `gladia delete ID` ends one"
+                    error = ApiError(message, hint=hint, status=error.status)
+                raise error
             return response
         raise AssertionError("unreachable")
 
@@ -301,7 +323,18 @@ class GladiaApi:
     def init_live(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /v2/live: returns {id, url, created_at}; the url is a credential and is never printed."""
         params = {"region": self.settings.region} if self.settings.region else None
-        data = self.parse_json(self.request("POST", "/v2/live", json=body, params=params, idempotent=False))
+        # Not idempotent: what says nothing was done is retried; what may have created a session, once at most
+        # (a second session would take a second concurrency slot, and the Free plan has one).
+        response = self.request(
+            "POST",
+            "/v2/live",
+            json=body,
+            params=params,
+            idempotent=False,
+            retry=NOT_PROCESSED_STATUSES,
+            retry_once=MAYBE_PROCESSED_STATUSES,
+        )
+        data = self.parse_json(response)
         if not isinstance(data.get("id"), str) or not isinstance(data.get("url"), str):
             raise ApiError("Gladia's answer to POST /v2/live has no session id or url")
         check_live_url(data["url"], self.settings.api_url)

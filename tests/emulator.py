@@ -16,6 +16,9 @@ Everything it receives and sends is recorded for assertions. It never prints.
 Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; each applies to what happens next.
 
 - `init_failures: list[int]` -- statuses answered (in order, one per request) to the next `POST /v2/live`s.
+- `create_then_fail: int` -- the next N `POST /v2/live`s create their session (it holds a slot) and answer 500, as a
+  proxy may after Gladia acted; `max_concurrent_sessions: int | None` -- with that many sessions created and not
+  ended, `POST /v2/live` answers 429 (the Free plan has one).
 - `drop_after_bytes: list[int]` -- one entry per WebSocket connection, popped when a connection is accepted: once
   that connection has received at least N audio bytes, the TCP connection is aborted (`transport.abort()`: no close
   frame; the client's unread frames make it a reset) without acknowledging the frame that crossed N. That frame was
@@ -727,6 +730,8 @@ class GladiaEmulator:
 
         # knobs
         self.init_failures: list[int] = []
+        self.create_then_fail = 0
+        self.max_concurrent_sessions: int | None = None
         self.result_processing_polls = 0
         self.extra_messages: list[dict] = []
         self.raw_text_frames: list[str] = []
@@ -990,6 +995,12 @@ class GladiaEmulator:
         if errors:
             return self._error(422, "Invalid parameter", request, errors)
 
+        if self.max_concurrent_sessions is not None:
+            with self._lock:
+                held = sum(not s.ended for s in self.sessions.values())
+            if held >= self.max_concurrent_sessions:
+                return self._error(429, "Too Many Requests", request, ["concurrent session limit reached"])
+
         session_id = str(uuid.uuid4())
         token = str(uuid.uuid4())
         url = f"ws://127.0.0.1:{self.port}{WS_PATH}?token={token}"
@@ -1008,6 +1019,9 @@ class GladiaEmulator:
             self.sessions[session_id] = session
             self._tokens[token] = session_id
         init.session_id = session_id
+        if self.create_then_fail > 0:
+            self.create_then_fail -= 1
+            return self._error(500, "Internal Server Error", request)
         if self.live_url is not None:  # a hostile or broken answer: "http://…", "", "ws://[::1", a cleartext ws://
             url = self.live_url.replace("{token}", token)
         return web.json_response({"id": session_id, "created_at": session.created_at, "url": url}, status=201)

@@ -479,6 +479,38 @@ def test_init_429_then_500_is_retried(emu: GladiaEmulator, tmp_path: Path, capsy
     assert_exact(emu.only_session(), pcm)
 
 
+@pytest.mark.timeout(30)
+def test_init_500_after_creating_is_retried_once_and_a_refused_slot_says_why(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 500 may come after Gladia created the session: one more try at most; when the plan's one slot is then
+    taken by the first attempt's session, the line says so and how to end it."""
+    wav, _ = noise_wav(tmp_path / "i.wav", 1.0)
+    emu.create_then_fail = 1
+    emu.max_concurrent_sessions = 1
+    result = stream(capsys, wav)
+    assert result.code == ExitCode.API
+    assert [r.status for r in emu.init_requests] == [500, 429]
+    line = one_line_error(result)
+    assert "Gladia refused the session (429" in line and "a first attempt answered 500" in line
+    assert "gladia list --kind live" in line and "gladia delete ID" in line
+
+
+@pytest.mark.timeout(30)
+def test_init_5xx_that_may_have_created_a_session_is_not_retried_twice(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav, _ = noise_wav(tmp_path / "i.wav", 1.0)
+    emu.init_failures = [502, 504]
+    result = stream(capsys, wav)
+    assert result.code == ExitCode.API
+    assert [r.status for r in emu.init_requests] == [502, 504]
+    emu.init_failures = [408]
+    again = stream(capsys, wav)
+    assert again.code == 0, again.stderr
+    assert [r.status for r in emu.init_requests][2:] == [408, 201]
+
+
 @pytest.mark.slow  # seconds of its own: out of the inner loop
 @pytest.mark.timeout(30)
 def test_init_429_forever_is_exit_5_with_a_rate_limit_line(
