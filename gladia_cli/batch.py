@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from gladia_cli.body import is_url
 from gladia_cli.errors import GladiaError, UsageError
-from gladia_cli.jobs import is_url
 from gladia_cli.output import files as outfile
 
 # A batch makes 2 POSTs per input, N at a time: enough attempts that a burst of 429s is waited out, not fatal.

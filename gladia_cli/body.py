@@ -141,3 +141,62 @@ def unknown_value(value: Any, name: str, known: tuple[str, ...]) -> list[str]:
     if value in known:
         return []
     return [f"{name} {value!r} is not one this version knows ({', '.join(known)}); sending it, Gladia decides"]
+
+
+def is_url(source: str | Path) -> bool:
+    """An http(s) URL goes to Gladia as is (it fetches it, YouTube links included); anything else is a file."""
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+def check_object(body: dict[str, Any], name: str, where: str | None = None) -> dict[str, Any] | None:
+    """body[name] when it is a JSON object, None when absent; anything else is an error naming `where`."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise UsageError(f"{where or name} must be a JSON object, got {value!r}")
+    return value
+
+
+def check_http_url(value: Any, name: str) -> None:
+    if not isinstance(value, str) or not is_url(value):
+        raise UsageError(f"{name} must be an http(s) URL, got {value!r}")
+
+
+def check_spelling(holder: dict[str, Any], where: str) -> None:
+    """`custom_spelling_config` in `holder` (top level for files, `realtime_processing` live): the dictionary is
+    required, and maps a spelling to what it replaces."""
+    spell = check_object(holder, "custom_spelling_config", f"{where}custom_spelling_config")
+    if holder.get("custom_spelling") and spell is None:
+        raise UsageError(f"custom spelling needs {where}custom_spelling_config.spelling_dictionary")
+    if spell is not None:
+        dictionary = spell.get("spelling_dictionary")
+        if not isinstance(dictionary, dict) or not all(
+            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in dictionary.values()
+        ):
+            raise UsageError(
+                f'{where}custom_spelling_config.spelling_dictionary must map words to lists, like {{"SQL": ["sequel"]}}'
+            )
+
+
+CALLBACK_METHODS = ("POST", "PUT")
+
+
+def check_callback(body: dict[str, Any]) -> None:
+    """`callback` needs `callback_config.url`, an http(s) URL; a method, when given, is POST or PUT."""
+    callback = check_object(body, "callback_config")
+    if body.get("callback") and callback is None:
+        raise UsageError("callback needs callback_config.url")
+    if callback is not None:
+        check_http_url(callback.get("url"), "callback_config.url")
+        if "method" in callback:
+            check_enum(callback["method"], "callback_config.method", CALLBACK_METHODS)
+
+
+def check_metadata(body: dict[str, Any]) -> None:
+    """`custom_metadata`: a JSON object, at most 2,000 characters as Gladia measures it (compact JSON)."""
+    if "custom_metadata" in body:
+        if not isinstance(body["custom_metadata"], dict):
+            raise UsageError(f"custom_metadata must be a JSON object, got {body['custom_metadata']!r}")
+        if metadata_length(body["custom_metadata"]) > MAX_METADATA_CHARS:
+            raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters (as compact JSON)")

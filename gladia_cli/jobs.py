@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from gladia_cli.body import is_url
 from gladia_cli.errors import ApiError, NetworkError, UsageError
-from gladia_cli.prerecorded.body import is_url as is_url  # re-exported: who tells a URL from a file imports it here
 from gladia_cli.prerecorded.body import validate_prerecorded_body
 
 if TYPE_CHECKING:

@@ -370,8 +370,15 @@ def validate_live_request(body: dict) -> list[str]:
             v.boolean(messages, flag, f"messages_config.{flag}")
 
     callback = v.obj(body, "callback_config", "callback_config")
+    if callback is None and body.get("callback") is True:
+        v.errors.append("callback_config.url is required when callback is true")
     if callback is not None:
+        if "url" not in callback:
+            v.errors.append("callback_config.url is required")
         v.string(callback, "url", "callback_config.url")
+        url = callback.get("url")
+        if isinstance(url, str) and not url.lower().startswith(("http://", "https://")):
+            v.fail("callback_config.url", "must be a URL address", url)
         for flag in MESSAGE_FLAGS:
             v.boolean(callback, flag, f"callback_config.{flag}")
     return v.errors
@@ -404,6 +411,8 @@ def _validate_realtime(v: _Validator, realtime: dict) -> None:
                 v.enum(item, "language", f"{item_path}.language", sorted(LANGUAGES))
 
     spelling = v.obj(realtime, "custom_spelling_config", "realtime_processing.custom_spelling_config")
+    if spelling is None and realtime.get("custom_spelling") is True:
+        v.errors.append("realtime_processing.custom_spelling_config is required when custom_spelling is true")
     if spelling is not None:
         path = "realtime_processing.custom_spelling_config.spelling_dictionary"
         dictionary = spelling.get("spelling_dictionary")

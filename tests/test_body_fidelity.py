@@ -7,6 +7,7 @@ what we let through, Gladia takes.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -169,3 +170,39 @@ def test_chapters_follow_the_transcript_in_text_output(wrapped: bool) -> None:
     assert render(job, "text", pretty=False) == (
         "Hello.\n\nChapters:\n[00:00-00:10] Greetings\n[01:05-1:02:05] Plans for Q2\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "line"),
+    [
+        ({"diarization": True}, "diarization is a pre-recorded (file) setting"),
+        ({"translation": True}, "for a live session, use realtime_processing.translation"),
+        ({"custom_metadata": "notobject"}, "custom_metadata must be a JSON object"),
+        ({"callback": True}, "callback needs callback_config.url"),
+        ({"callback": True, "callback_config": {"url": "ftp://x"}}, "callback_config.url must be an http(s) URL"),
+        ({"realtime_processing": {"custom_spelling": True}}, "custom_spelling_config.spelling_dictionary"),
+    ],
+)
+def test_the_live_body_is_checked_as_strictly_as_the_file_one(config: dict, line: str) -> None:
+    """What the issue sent as is: refused in one line before any request; Gladia's schema refuses it too."""
+    from gladia_cli.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(line)):
+        build_body(LiveOptions(base=config), FMT)
+    if "diarization" not in config and "translation" not in config:  # the emulator ignores unknown top-level keys
+        assert validate_live_request({**config}) != []
+
+
+def test_a_valid_live_callback_and_spelling_pass() -> None:
+    body = live(
+        base={
+            "callback": True,
+            "callback_config": {"url": "https://127.0.0.1:9/hooks/gladia"},
+            "custom_metadata": {"call": "42"},
+            "realtime_processing": {
+                "custom_spelling": True,
+                "custom_spelling_config": {"spelling_dictionary": {"SQL": ["sequel"]}},
+            },
+        }
+    )
+    assert body["callback_config"]["url"] == "https://127.0.0.1:9/hooks/gladia"

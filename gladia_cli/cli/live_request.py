@@ -16,7 +16,7 @@ from typing import Any
 from gladia_cli.audio.devices import SYSTEM_AUDIO
 from gladia_cli.audio.files import FormatRequest
 from gladia_cli.audio.format import MAX_CHANNELS, PcmFormat
-from gladia_cli.body import language_list, load_config_file, split_list
+from gladia_cli.body import is_url, language_list, load_config_file, split_list
 from gladia_cli.cli.flags import BodyFlags
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import UsageError
@@ -25,7 +25,6 @@ from gladia_cli.live.body import LiveOptions, build_body
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.output.job_json import parse_channel_names
 from gladia_cli.output.transcript import OutputFormat
-from gladia_cli.prerecorded.body import is_url
 
 MAX_SECONDS = 365 * 24 * 3600.0
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gladia_cli.body import language_list, load_config_file, split_list
+from gladia_cli.body import is_url, language_list, load_config_file, split_list
 from gladia_cli.cli.flags import PRERECORDED_ONLY, REALTIME_ONLY, REALTIME_ONLY_VALUES, BodyFlags
 from gladia_cli.cli.jobs import check_output_file
 from gladia_cli.console.terminal import notice
 from gladia_cli.errors import UsageError
 from gladia_cli.jobs import check_audio_file
-from gladia_cli.prerecorded.body import build_prerecorded_body, is_url, unknown_prerecorded_values
+from gladia_cli.prerecorded.body import build_prerecorded_body, unknown_prerecorded_values
 
 if TYPE_CHECKING:
     from gladia_cli.cli.live_request import LiveRequest

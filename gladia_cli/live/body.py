@@ -11,18 +11,19 @@ from gladia_cli.body import (
     CHAPTERS_GONE,
     FILE_MODELS,
     LIVE_MODELS,
-    MAX_METADATA_CHARS,
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,
     TRANSLATION_MODELS,
+    check_callback,
     check_enum,
     check_language,
     check_language_config,
+    check_metadata,
     check_name,
     check_range,
+    check_spelling,
     check_vocabulary,
     merge_vocabulary,
-    metadata_length,
     nested,
     unknown_value,
 )
@@ -114,8 +115,40 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
     return body
 
 
+# A --config written for files puts these at the top level, where a live session has nothing (Gladia would ignore
+# them): say where the live setting is, or that there is none.
+FILE_ONLY_KEYS = {
+    "audio_url": None,
+    "diarization": None,
+    "diarization_config": None,
+    "subtitles": None,
+    "subtitles_config": None,
+    "sentences": None,
+    "punctuation_enhanced": None,
+    "audio_to_llm": None,
+    "audio_to_llm_config": None,
+    "pii_redaction": None,
+    "pii_redaction_config": None,
+    "callback_url": "callback_config.url",
+    "translation": "realtime_processing.translation",
+    "translation_config": "realtime_processing.translation_config",
+    "custom_vocabulary": "realtime_processing.custom_vocabulary",
+    "custom_vocabulary_config": "realtime_processing.custom_vocabulary_config",
+    "custom_spelling": "realtime_processing.custom_spelling",
+    "custom_spelling_config": "realtime_processing.custom_spelling_config",
+    "named_entity_recognition": "realtime_processing.named_entity_recognition",
+    "sentiment_analysis": "realtime_processing.sentiment_analysis",
+    "summarization": "post_processing.summarization",
+    "summarization_config": "post_processing.summarization_config",
+}
+
+
 def validate_body(body: dict[str, Any]) -> None:
     """Check what Gladia's schema bounds, so a typo costs one line instead of a 422 round trip."""
+    for key, instead in FILE_ONLY_KEYS.items():
+        if key in body:
+            hint = f"for a live session, use {instead}" if instead else "a live session has no such setting"
+            raise UsageError(f"{key} is a pre-recorded (file) setting", hint=hint)
     fmt = PcmFormat(
         sample_rate=body.get("sample_rate", 16000),
         channels=body.get("channels", 1),
@@ -162,5 +195,7 @@ def validate_body(body: dict[str, Any]) -> None:
     post = body.get("post_processing")
     if isinstance(post, dict) and isinstance(post.get("summarization_config"), dict):
         check_enum(post["summarization_config"].get("type", "general"), "summary type", SUMMARY_TYPES)
-    if "custom_metadata" in body and metadata_length(body["custom_metadata"]) > MAX_METADATA_CHARS:
-        raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters (as compact JSON)")
+    if isinstance(rt, dict):
+        check_spelling(rt, "realtime_processing.")
+    check_callback(body)
+    check_metadata(body)

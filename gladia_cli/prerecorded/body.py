@@ -6,24 +6,26 @@ The pre-recorded twin of `session_config` (the live body); `prerecorded` sends i
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from gladia_cli.body import (
     CHAPTERS_GONE,
     FILE_MODELS,
-    MAX_METADATA_CHARS,
     SUMMARY_TYPES,
     TRANSLATION_LANGUAGES,
     TRANSLATION_MODELS,
+    check_callback,
     check_enum,
+    check_http_url,
     check_language,
     check_language_config,
+    check_metadata,
     check_name,
+    check_object,
     check_range,
+    check_spelling,
     check_vocabulary,
     merge_vocabulary,
-    metadata_length,
     nested,
     unknown_value,
 )
@@ -32,7 +34,6 @@ from gladia_cli.errors import UsageError
 SUBTITLE_FORMATS = ("srt", "vtt")
 SUBTITLE_STYLES = ("default", "compliance")
 PII_TEXT_TYPES = ("MARKER", "MASK")
-CALLBACK_METHODS = ("POST", "PUT")
 
 BOOLEAN_FIELDS = (
     "diarization",
@@ -69,11 +70,6 @@ REMOVED_KEYS = (
     "structured_data_extraction_config",
     "context_prompt",
 )
-
-
-def is_url(source: str | Path) -> bool:
-    """An http(s) URL goes to Gladia as is (it fetches it, YouTube links included); anything else is a file."""
-    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
 
 
 def build_prerecorded_body(
@@ -144,20 +140,6 @@ def _check_int(value: Any, name: str, low: int, high: int | None = None) -> None
         raise UsageError(f"{name} must be a whole number {bound}, got {value!r}")
 
 
-def _check_object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise UsageError(f"{name} must be a JSON object, got {value!r}")
-    return value
-
-
-def _check_http_url(value: Any, name: str) -> None:
-    if not isinstance(value, str) or not is_url(value):
-        raise UsageError(f"{name} must be an http(s) URL, got {value!r}")
-
-
 SOLARIA_3_LANGUAGES = ("en", "fr", "de", "es", "it")
 
 
@@ -193,7 +175,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
             why = CHAPTERS_GONE if key.startswith("chapterization") else "its 2026 API removed it"
             raise UsageError(f"{key} is no longer a Gladia option: {why}", hint=f"remove {key}")
     if "audio_url" in body:
-        _check_http_url(body["audio_url"], "audio_url")
+        check_http_url(body["audio_url"], "audio_url")
     if "model" in body:
         _check_model(body)
     for name in BOOLEAN_FIELDS:
@@ -201,11 +183,11 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
             hint = "put the words in custom_vocabulary_config.vocabulary" if name == "custom_vocabulary" else None
             raise UsageError(f"{name} must be true or false, got {body[name]!r}", hint=hint)
 
-    lang = _check_object(body, "language_config")
+    lang = check_object(body, "language_config")
     if lang is not None:
         check_language_config(lang)
 
-    dia = _check_object(body, "diarization_config")
+    dia = check_object(body, "diarization_config")
     if dia is not None:
         if "number_of_speakers" in dia:
             _check_int(dia["number_of_speakers"], "number of speakers", 1)
@@ -223,7 +205,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
             )
             raise UsageError(f"number of speakers ({exact}) is {bound}")
 
-    sub = _check_object(body, "subtitles_config")
+    sub = check_object(body, "subtitles_config")
     if sub is not None:
         formats = sub.get("formats", ["srt"])
         if not isinstance(formats, list) or not formats:
@@ -242,7 +224,7 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
         if "style" in sub:
             check_enum(sub["style"], "subtitles_config.style", SUBTITLE_STYLES)
 
-    tcfg = _check_object(body, "translation_config")
+    tcfg = check_object(body, "translation_config")
     if body.get("translation") and tcfg is None:
         raise UsageError("translation needs target languages", hint="use `translate` fr,de")
     if tcfg is not None:
@@ -254,49 +236,31 @@ def validate_prerecorded_body(body: dict[str, Any]) -> None:
         if "model" in tcfg:
             check_name(tcfg["model"], "translation_config.model")
 
-    scfg = _check_object(body, "summarization_config")
+    scfg = check_object(body, "summarization_config")
     if scfg is not None:
         check_enum(scfg.get("type", "general"), "summary type", SUMMARY_TYPES)
 
-    vcfg = _check_object(body, "custom_vocabulary_config")
+    vcfg = check_object(body, "custom_vocabulary_config")
     if body.get("custom_vocabulary") and vcfg is None:
         raise UsageError("custom vocabulary needs words", hint="use `vocabulary` w1,w2")
     if vcfg is not None:
         check_vocabulary(vcfg, "custom_vocabulary_config")
 
-    spell = _check_object(body, "custom_spelling_config")
-    if spell is not None:
-        dictionary = spell.get("spelling_dictionary")
-        if not isinstance(dictionary, dict) or not all(
-            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in dictionary.values()
-        ):
-            raise UsageError(
-                'custom_spelling_config.spelling_dictionary must map words to lists, like {"SQL": ["sequel"]}'
-            )
+    check_spelling(body, "")
 
-    llm = _check_object(body, "audio_to_llm_config")
+    llm = check_object(body, "audio_to_llm_config")
     if llm is not None:
         prompts = llm.get("prompts")
         if not isinstance(prompts, list) or not prompts:
             raise UsageError("audio_to_llm_config.prompts must list at least one prompt")
 
-    pii = _check_object(body, "pii_redaction_config")
+    pii = check_object(body, "pii_redaction_config")
     if pii is not None and "processed_text_type" in pii:
         check_enum(pii["processed_text_type"], "pii_redaction_config.processed_text_type", PII_TEXT_TYPES)
 
-    callback = _check_object(body, "callback_config")
-    if body.get("callback") and callback is None:
-        raise UsageError("callback needs callback_config.url")
-    if callback is not None:
-        _check_http_url(callback.get("url"), "callback_config.url")
-        if "method" in callback:
-            check_enum(callback["method"], "callback_config.method", CALLBACK_METHODS)
+    check_callback(body)
 
-    if "custom_metadata" in body:
-        if not isinstance(body["custom_metadata"], dict):
-            raise UsageError("custom_metadata must be a JSON object")
-        if metadata_length(body["custom_metadata"]) > MAX_METADATA_CHARS:
-            raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters (as compact JSON)")
+    check_metadata(body)
 
 
 def unknown_prerecorded_values(body: dict[str, Any]) -> list[str]:
