@@ -51,6 +51,9 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
   `"data": null`, `"error": {"message": ...}`).
 - `drops_in_post_processing: int` -- after the stop, while it post-processes, the emulator drops the session's
   connection this many times (the first at once, each later one as soon as the client has reconnected).
+- `drop_instead_of: set[str]` -- when the first post-processing message of one of these types is due, the connection
+  is dropped instead (the message is lost with the link, as on a real network); the others of the set are lost in the
+  same outage, the rest go to the reconnection.
 - `silent: bool` -- accept the WebSocket and receive audio, but never send any message, and never close on our
   own (even after `stop_recording`); a client's close frame is still answered.
 - `legacy_chapters: bool` -- `post_processing.chapterization` makes chapters (`post_chapterization`) as before 2026;
@@ -770,6 +773,7 @@ class GladiaEmulator:
         self.drop_at_stop = 0
         self.asyncapi_refusals = False
         self.drops_in_post_processing = 0
+        self.drop_instead_of: set[str] = set()
         self.silent = False
         # Chapters as Gladia made them before 2026; its newest schema marks the field "ignored" and sends none.
         self.legacy_chapters = False
@@ -1632,6 +1636,21 @@ class GladiaEmulator:
             }
         ]
 
+    async def _post_send(self, session: LiveSession, message: dict) -> None:
+        """A post-processing message, or (`drop_instead_of`) a dropped link that loses it; the next one waits for the
+        client's reconnection."""
+        if message.get("type") not in self.drop_instead_of:
+            if self.drop_instead_of:
+                await self._live_connection(session, timeout=5.0)  # the reconnection after a drop, if any
+            await self._send(session, message)
+            return
+        if getattr(session, "_post_lost", False):
+            return  # sent into the same outage: lost too, no second drop
+        session._post_lost = True  # type: ignore[attr-defined]
+        conn = await self._live_connection(session, timeout=5.0)
+        if conn is not None:
+            await self._drop(session, conn, f"dropped instead of sending {message.get('type')}")
+
     async def _finish(self, session: LiveSession) -> None:
         """After stop_recording: remaining finals, post-processing messages, end, close 1000."""
         try:
@@ -1651,17 +1670,17 @@ class GladiaEmulator:
             result = self._build_result(session)
             if s.post_events:
                 transcription = copy.deepcopy(result["transcription"])
-                await self._send(session, self._message(session, "post_transcript", transcription))
+                await self._post_send(session, self._message(session, "post_transcript", transcription))
                 if s.summarization:
                     data = {"results": result["summarization"]["results"]}
                     message = self._addon_message(session, "post_summarization", data, "summarization")
-                    await self._send(session, message)
+                    await self._post_send(session, message)
                 if s.chapterization and self.legacy_chapters:
                     chapters = result["chapterization"]["results"]
                     data = {"results": chapters["chapters"] if chapters else None}
                     message = self._addon_message(session, "post_chapterization", data, "chapterization")
                     await self._send(session, message)
-                await self._send(session, self._message(session, "post_final_transcript", copy.deepcopy(result)))
+                await self._post_send(session, self._message(session, "post_final_transcript", copy.deepcopy(result)))
             if s.lifecycle:
                 await self._send(session, self._message(session, "end_session", None))
             self._mark_ended(session, result)

@@ -1166,3 +1166,23 @@ def test_any_other_refused_ack_is_said_with_gladias_message(emu: GladiaEmulator)
     assert "Gladia did not acknowledge stop_recording: Session is busy" in notices
     ended = [e for e in events if isinstance(e, Ended)]
     assert ended and ended[0].error is None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("lost", [{"post_summarization"}, {"post_summarization", "post_final_transcript"}])
+def test_a_summary_lost_with_the_link_comes_from_the_sessions_job(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], lost: set[str]
+) -> None:
+    """The link drops where post_summarization (and post_final_transcript) would have come: after the reconnection
+    the runner fetches GET /v2/live/:id and prints the summary from it, as if the message had arrived."""
+    wav, _ = noise_wav(tmp_path / "s.wav", 2.0)
+    emu.drop_instead_of = lost
+    result = stream(capsys, wav, "--summarize")
+    assert result.code == 0, result.stderr
+    session = emu.only_session()
+    assert session.connections == 2
+    assert not any(m.get("type") in lost for m in session.server_messages)  # never sent: lost with the link
+    summary = session.result["summarization"]["results"]
+    lines = result.stdout.splitlines()
+    assert lines[-1] == summary.strip() and lines[-2] == ""
+    assert lines.count(summary.strip()) == 1

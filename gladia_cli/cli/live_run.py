@@ -312,8 +312,9 @@ def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, f
             return event
 
 
-def _recover_lost_finals(stream: LiveStream, renderer: LiveRenderer) -> None:
-    """A final sent while the connection was down never reached us: the session's result still has it.
+def _recover_lost_finals(stream: LiveStream, renderer: LiveRenderer) -> dict[str, Any]:
+    """A final sent while the connection was down never reached us: the session's result still has it. Returns the
+    session's job, whose add-on results stand in for post-processing messages lost with the link.
 
     An utterance of the result counts as printed when a printed final overlaps it in time on its channel, so a result
     segmented a little differently from the live finals is not printed twice.
@@ -342,6 +343,7 @@ def _recover_lost_finals(stream: LiveStream, renderer: LiveRenderer) -> None:
                     channel_name=job_json.channel_name(job_json.channel_of(u), renderer.channel_names),
                 )
             )
+    return job
 
 
 def _print_result(
@@ -370,21 +372,29 @@ def _print_result(
         renderer.addon_failed(line)  # the live messages may have said it already: once is enough
     if output is not OutputFormat.text:
         return
+    kept: dict[str, Any] | None = None  # the session's job, when a reconnection made it worth fetching
     if ended.reconnections and not renderer.stdout_closed:
         try:
-            _recover_lost_finals(stream, renderer)
+            kept = _recover_lost_finals(stream, renderer)
         except GladiaError as exc:
             # Best effort: everything that arrived is printed already; say what could not be checked.
             renderer.notice(f"could not check the final result for lost words ({exc.message})")
-    if renderer.finals == 0 and ended.final_result is not None:
+    # Post-processing messages lost with the link (post_final_transcript, post_summarization): the job has them.
+    final = ended.final_result or kept
+    if kept is not None and ended.final_result is None:
+        for line in job_json.addon_errors(kept):
+            renderer.addon_failed(line)
+    if renderer.finals == 0 and final is not None:
         # Final transcripts were switched off in the config: print the post-processed transcript instead.
-        for line in formats.transcript_lines(ended.final_result, names):
+        for line in formats.transcript_lines(final, names):
             renderer.write_result(line)
-    summary = ended.summary or (job_json.summary_text(ended.final_result) if ended.final_result else None)
+    summary = ended.summary or next(
+        (text for text in (job_json.summary_text(each) for each in (final, kept) if each) if text), None
+    )
     if summary:
         renderer.write_result("")
         renderer.write_result(summary)
-    chapters = job_json.chapters(ended.final_result) if ended.final_result else []
+    chapters = job_json.chapters(final) if final else []
     if chapters:
         renderer.write_result("")
         renderer.write_result("Chapters:")

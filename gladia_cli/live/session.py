@@ -419,6 +419,12 @@ class LiveSession:
                 # close frame lost to a reset when the server closed with our pong unread, is the end, not an outage.
                 self._end(1000, "closed after the final result", None)
                 return
+            if conn.after_stop and code is not None and 4400 <= code < 4500 and self._stop_taken:
+                # Refused after the stop was taken: Gladia finished while the link was down, and what it sent then
+                # (post_final_transcript, add-ons) is lost with it. A clean end: the owner reads the session's job.
+                self.events.put(Notice("Gladia finished while the link was down; the rest comes from its result"))
+                self._end(code, reason, None)
+                return
             if not is_retryable(code):
                 self._end(code, reason, close_error(code, reason))
                 return
