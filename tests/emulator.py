@@ -63,6 +63,7 @@ Fault injection: knobs on the `GladiaEmulator`, set before (or during) a run; ea
   every REST answer is a body this large.
 - `echo_key: bool` -- a 401 names the refused key in full; `hostile_error_text: str` -- appended to every REST
   error message (OSC 52, `ESC[2J`, Rich markup...).
+- `left_to_process: float` -- what the stop acknowledgement says is left (`recording_left_to_process`).
 - `result_processing_polls`, `post_processing_delay`, `extra_messages`, `raw_text_frames`, `addon_failures` -- see
   their comments.
 
@@ -749,6 +750,7 @@ class GladiaEmulator:
         self.raw_text_frames: list[str] = []
         self.pings_on_open = 0  # ping frames sent when a connection opens (the client must answer, and say nothing)
         self.post_processing_delay = 0.0
+        self.left_to_process = 0.0  # the stop ack's recording_left_to_process: seconds of audio still to process
         self.lost_finals: set[int] = set()  # utterance indices whose final never goes out (lost in a drop)
         # Multichannel sessions: utterance i is heard on channel i % channels (as Gladia labels each utterance
         # with the channel it was said on), instead of every utterance on channel 0.
@@ -1484,7 +1486,7 @@ class GladiaEmulator:
             await self._drop(session, conn, "dropped after the stop, before its ack")
             return False
         if s.acks:
-            data = {"recording_duration": _r(session.audio_seconds), "recording_left_to_process": 0.0}
+            data = {"recording_duration": _r(session.audio_seconds), "recording_left_to_process": self.left_to_process}
             ack = self._message(session, "stop_recording", data, acknowledged=True, error=None)
             await self._send(session, ack)
         return True

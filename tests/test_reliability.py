@@ -1186,3 +1186,31 @@ def test_a_summary_lost_with_the_link_comes_from_the_sessions_job(
     lines = result.stdout.splitlines()
     assert lines[-1] == summary.strip() and lines[-2] == ""
     assert lines.count(summary.strip()) == 1
+
+
+@pytest.mark.timeout(60)
+def test_the_wait_for_post_processing_follows_what_gladia_says_is_left(
+    emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """recording_left_to_process in the stop ack sets the wait when no --finish-timeout is given (here beyond a
+    shortened floor); --finish-timeout stays the ceiling, and its error says what Gladia had said."""
+    from gladia_cli.live import defaults
+
+    wav, _ = noise_wav(tmp_path / "p.wav", 1.0)
+    emu.left_to_process = 2.0
+    emu.post_processing_delay = 2.0
+    monkeypatch.setattr(defaults, "FINISH_TIMEOUT", 0.5)  # the floor: 2 x 2 s + 60 s wins over it
+    waited = stream(capsys, wav)
+    assert waited.code == 0, waited.stderr
+    capped = stream(capsys, wav, "--finish-timeout", "0.5")
+    assert capped.code == ExitCode.NETWORK
+    line = one_line_error(capped)
+    assert "did not finish within 0.5 s of the stop" in line and "it said 2 s of audio were left to process" in line
+
+
+def test_the_status_says_how_much_gladia_has_left_to_process() -> None:
+    from gladia_cli.console.live_view import status_line
+    from gladia_cli.live.events import Progress, State
+
+    line, _ = status_line(State.FINISHING, Progress(12.0, 12.0, post_processing=True, left_to_process=8.4))
+    assert line.startswith("● finishing: waiting for Gladia's post-processing of 8 s of audio")

@@ -201,7 +201,7 @@ def listen(
     duration: Duration = None,
     chunk_ms: ChunkMs = live_defaults.CHUNK_MS,
     output: OutputOpt = Output.text,
-    finish_timeout: FinishTimeout = live_defaults.FINISH_TIMEOUT,
+    finish_timeout: FinishTimeout = None,
     record: Record = None,
     output_file: OutputFile = None,
     reconnect_attempts: ReconnectAttempts = live_defaults.RECONNECT_ATTEMPTS,

@@ -66,7 +66,7 @@ class LiveRequest:
     output: str
     chunk_ms: int
     duration: float | None
-    finish_timeout: float
+    finish_timeout: float | None  # the ceiling of the wait for post-processing; None: by what Gladia says is left
     record: Path | None
     output_file: Path | None
     policy: ReconnectPolicy
@@ -84,7 +84,7 @@ def first(*values: Any) -> Any:
 def check_common(
     chunk_ms: int,
     duration: float | None,
-    finish_timeout: float,
+    finish_timeout: float | None,
     reconnect_attempts: int,
     reconnect_timeout: float,
     buffer_seconds: float,
@@ -110,7 +110,7 @@ def check_common(
             f"--duration must be at most {defaults.MAX_SESSION_SECONDS:g} s, got {duration:g}",
             hint="Gladia ends a live session after 3 hours of audio",
         )
-    if finish_timeout <= 0:
+    if finish_timeout is not None and finish_timeout <= 0:
         raise UsageError(f"--finish-timeout must be more than 0 seconds, got {finish_timeout:g}")
     if reconnect_attempts < 0:
         raise UsageError(f"--reconnect-attempts must be 0 or more, got {reconnect_attempts}")
@@ -158,7 +158,7 @@ def microphone_request(
     duration: float | None,
     chunk_ms: int,
     output: str,
-    finish_timeout: float,
+    finish_timeout: float | None,
     record: Path | None,
     output_file: Path | None,
     reconnect_attempts: int,
@@ -236,7 +236,6 @@ def file_request(
     if file == "-" and speed is not None:
         raise UsageError("--speed does not apply to stdin", hint="audio on stdin is sent as it arrives")
     speed = first(speed, defaults.SPEED)
-    finish_timeout = first(finish_timeout, defaults.FINISH_TIMEOUT)
     reconnect_attempts = first(reconnect_attempts, defaults.RECONNECT_ATTEMPTS)
     reconnect_timeout = first(reconnect_timeout, defaults.RECONNECT_TIMEOUT)
     buffer_seconds = first(buffer_seconds, defaults.BUFFER_SECONDS)

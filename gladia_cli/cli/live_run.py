@@ -20,6 +20,7 @@ from gladia_cli.client import Client
 from gladia_cli.console.live_view import JobProgress, LiveRenderer
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
+from gladia_cli.live import defaults as live_defaults
 from gladia_cli.live.events import Ended, Progress, State, StateChanged
 from gladia_cli.live.stream import LiveStream
 from gladia_cli.output import job_json
@@ -274,8 +275,9 @@ def _report_capture_losses(source: AudioSource, renderer: LiveRenderer) -> None:
         renderer.notice(note)
 
 
-def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, finish_timeout: float) -> Ended:
-    """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout`.
+def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, finish_timeout: float | None) -> Ended:
+    """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout` (when
+    None: after what Gladia said it had left to process, `live_defaults.finish_wait`).
     The input's level meter is read at each tick, ten times a second."""
     finishing_since: float | None = None
     next_tick = 0.0
@@ -298,11 +300,15 @@ def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, f
         now = time.monotonic()
         if now >= next_tick:
             next_tick = now + 0.1
-            renderer.handle(stream.progress())
+            progress = stream.progress()
+            renderer.handle(progress)
             renderer.levels(stream.source.levels())
-            if finishing_since is not None and now - finishing_since > finish_timeout:
+            said = progress.left_to_process
+            limit = finish_timeout if finish_timeout is not None else live_defaults.finish_wait(said)
+            if finishing_since is not None and now - finishing_since > limit:
                 stream.abort()
-                return Ended(None, "", NetworkError(f"Gladia did not finish within {finish_timeout:g} s of the stop"))
+                left = f" (it said {said:.0f} s of audio were left to process)" if said is not None else ""
+                return Ended(None, "", NetworkError(f"Gladia did not finish within {limit:g} s of the stop{left}"))
         if event is None:
             continue
         renderer.handle(event)

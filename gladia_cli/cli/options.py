@@ -473,12 +473,12 @@ OnFailureOpt = Annotated[
     ),
 ]
 FinishTimeout = Annotated[
-    float,
+    float | None,
     typer.Option(
         "--finish-timeout",
         rich_help_panel=CONNECTION,
         metavar="SECONDS",
-        help="Seconds to wait for post-processing after stop.",
+        help="At most this long for post-processing after stop (default: by what Gladia says is left).",
     ),
 ]
 
@@ -591,7 +591,7 @@ RealtimeFinishTimeout = Annotated[
         "--finish-timeout",
         rich_help_panel=CONNECTION,
         metavar="SECONDS",
-        help=f"Seconds to wait for post-processing after stop (default: {live_defaults.FINISH_TIMEOUT:g}).",
+        help="At most this long for post-processing after stop (default: by what Gladia says is left).",
     ),
 ]
 RealtimeReconnectAttempts = Annotated[

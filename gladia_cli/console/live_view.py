@@ -72,7 +72,9 @@ def status_line(state: State, progress: Progress, *, label: str = "", hint: str 
         return f"● {doing} · {sent}{tail}", style
     if state == State.FINISHING:
         if progress.post_processing:
-            return f"● finishing: waiting for Gladia's post-processing · {sent}{tail}", "cyan"
+            remaining = progress.left_to_process
+            what = f" of {remaining:.0f} s of audio" if remaining is not None and remaining >= 0.5 else ""
+            return f"● finishing: waiting for Gladia's post-processing{what} · {sent}{tail}", "cyan"
         what = f"{unacked:.1f} s of audio" if unacked >= 0.05 else "the stop"
         return (
             f"● finishing: waiting for Gladia to acknowledge {what} · {progress.seconds_sent:.1f} s sent{tail}",

@@ -103,6 +103,7 @@ class Progress:
     attempts: int = 0
     reconnecting: bool = False  # the link was open once and dropped (else: the first opening, with its retries)
     post_processing: bool = False  # Gladia acknowledged stop_recording or said post-processing started
+    left_to_process: float | None = None  # seconds of audio Gladia said were left to process when it took the stop
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,7 @@ class LiveSession:
         self._stop_sent_ever = False
         self._stop_taken = False  # Gladia has the stop: it holds every byte sent, and post-processes
         self._post_processing = False
+        self._left_to_process: float | None = None  # what Gladia said was left to process, taking the stop
         self._first_frame = 0  # bytes of the first frame of the session, for AckEnds
         self._ack_ends = AckEnds(fmt.frame_bytes)
         self._ended = False
@@ -197,6 +198,7 @@ class LiveSession:
         buf = self._buffer
         with self._lock:
             attempt, reconnecting, post_processing = self._attempt, self._reconnecting, self._post_processing
+            left = self._left_to_process
         return Progress(
             seconds_sent=self._fmt.seconds(buf.numbered),
             seconds_acked=self._fmt.seconds(buf.acked),
@@ -206,6 +208,7 @@ class LiveSession:
             attempts=self._policy.retries,
             reconnecting=reconnecting,
             post_processing=post_processing,
+            left_to_process=left,
         )
 
     # -- lifecycle --
@@ -588,6 +591,9 @@ class LiveSession:
                 self._on_ack(end)
             self._wake.set()
         elif isinstance(content, StopAck) or (isinstance(content, Refusal) and content.stop_already_taken):
+            if isinstance(content, StopAck) and content.left_to_process is not None:
+                with self._lock:
+                    self._left_to_process = content.left_to_process
             self._take_stop()  # a 409 "Recording already stopped" answers a resent stop: the first one was taken
         elif isinstance(content, Refusal):
             self.events.put(Notice(f"Gladia did not acknowledge {content.kind}: {content.message}"))
