@@ -435,9 +435,23 @@ def build_result(job: PreRecordedJob, script: list[str]) -> dict:
         kind = (body.get("summarization_config") or {}).get("type") or "general"
         result["summarization"] = _addon(_summary(kind, texts), is_empty=not texts)
     if body.get("named_entity_recognition") is True:
-        result["named_entity_recognition"] = _addon([], is_empty=True)
+        # Capitalised words past a sentence's first are "entities", timed as their utterance (a loose stand-in).
+        found = [
+            {"entity_type": "ORGANIZATION", "text": word.strip(".,!?"), "start": u["start"], "end": u["end"]}
+            for u in utterances
+            for word in u["text"].split()[1:]
+            if word[:1].isupper()
+        ]
+        result["named_entity_recognition"] = _addon(found, is_empty=not found)
     if body.get("sentiment_analysis") is True:
-        result["sentiment_analysis"] = _addon("neutral")
+        result["sentiment_analysis"] = _addon("neutral")  # a string, as Gladia's schema and SDK type it
+    if body.get("audio_to_llm") is True:
+        prompts = (body.get("audio_to_llm_config") or {}).get("prompts") or []
+        answers = [
+            {"prompt": p, "response": f"{len(texts)} utterances; the first: {texts[0] if texts else ''}"}
+            for p in prompts
+        ]
+        result["audio_to_llm"] = _addon([_addon(a) for a in answers], is_empty=not answers)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,39 @@ def test_a_file_only_model_is_refused_for_a_live_session_before_any_request(
     assert result.code == ExitCode.USAGE
     assert "for files (pre-recorded), not live" in one_line_error(result)
     assert api_env.init_requests == []
+
+
+def test_file_addons_are_shown_in_text_and_json_as_live_does(
+    api_env: GladiaEmulator, wav: Path, tmp_path: Path, capsys
+) -> None:
+    """--ner, --sentiment and audio_to_llm (by --config) for a file: their results after the transcript, and in
+    `-o json` beside the transcription, not only in json-full."""
+    api_env.prerecorded.polls_before_done = 0
+    api_env.prerecorded.utterances = list(FINALS)
+    config = tmp_path / "llm.json"
+    config.write_text('{"audio_to_llm": true, "audio_to_llm_config": {"prompts": ["Who spoke?"]}}')
+    result = invoke(capsys, "transcribe", str(wav), "--ner", "--sentiment", "--config", str(config))
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[: len(FINALS)] == FINALS
+    tail = lines[len(FINALS) :]
+    assert tail[:3] == ["", "Named entities:", "  [00:01] Gladia (ORGANIZATION)"], tail
+    assert "Sentiment: neutral" in tail
+    assert tail[-2:] == ["Q: Who spoke?", "A: 3 utterances; the first: Hello world."]
+    as_json = invoke(capsys, "transcribe", str(wav), "--ner", "--sentiment", "--config", str(config), "-o", "json")
+    data = json.loads(as_json.stdout)
+    assert [u["text"].strip() for u in data["utterances"]] == FINALS
+    assert data["named_entities"][0]["text"] == "Gladia" and data["sentiment"] == "neutral"
+    assert data["answers"] == [{"prompt": "Who spoke?", "response": "3 utterances; the first: Hello world."}]
+
+
+def test_the_readers_take_both_shapes_of_a_sentiment_result() -> None:
+    from gladia_cli.output.transcript import render
+
+    listed = {
+        "result": {
+            "transcription": {"utterances": []},
+            "sentiment_analysis": {"results": [{"sentiment": "positive", "emotion": "elation", "text": "Great!"}]},
+        }
+    }
+    assert render(listed, "text", pretty=False).splitlines()[-2:] == ["Sentiment:", "  positive (elation): Great!"]

@@ -180,3 +180,54 @@ def named_transcription(job: dict[str, Any], channel_names: list[str] | None) ->
         {**u, "channel_name": channel_name(channel_of(u), channel_names)} for u in utterances_of(transcription)
     ]
     return named
+
+
+def _addon_results(job: dict[str, Any], name: str) -> Any:
+    addon = result_of(job).get(name)
+    return addon.get("results") if isinstance(addon, dict) else None
+
+
+def entities(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """Named entities of a file's result (`named_entity_recognition`): `{entity_type, text, start, end}` each."""
+    found = _addon_results(job, "named_entity_recognition")
+    return (
+        [e for e in found if isinstance(e, dict) and isinstance(e.get("text"), str)] if isinstance(found, list) else []
+    )
+
+
+def sentiments(job: dict[str, Any]) -> list[dict[str, Any]] | str | None:
+    """A file's sentiment analysis: a string in Gladia's schema and SDK, a list of `{sentiment, emotion, text}` in
+    its docs; both are read (a blank string is none)."""
+    found = _addon_results(job, "sentiment_analysis")
+    if isinstance(found, str):
+        return found.strip() or None
+    if isinstance(found, list):
+        return [s for s in found if isinstance(s, dict) and isinstance(s.get("sentiment"), str)] or None
+    return None
+
+
+def llm_answers(job: dict[str, Any]) -> list[tuple[str, str]]:
+    """Audio-to-LLM's answers, `(prompt, response)` each: `results` holds one wrapper per prompt, each with its
+    own `results` `{prompt, response}`; a bare `{prompt, response}` is read too."""
+    found = _addon_results(job, "audio_to_llm")
+    answers = []
+    for item in found if isinstance(found, list) else []:
+        inner = item.get("results") if isinstance(item, dict) and isinstance(item.get("results"), dict) else item
+        if isinstance(inner, dict) and isinstance(inner.get("response"), str):
+            answers.append((str(inner.get("prompt") or ""), inner["response"]))
+    return answers
+
+
+def addon_findings(job: dict[str, Any]) -> dict[str, Any]:
+    """What a file's add-ons found, by name, for `-o json`: only those that found something."""
+    found: dict[str, Any] = {}
+    summary = summary_text(job)
+    if summary:
+        found["summary"] = summary
+    if entities(job):
+        found["named_entities"] = entities(job)
+    if sentiments(job) is not None:
+        found["sentiment"] = sentiments(job)
+    if llm_answers(job):
+        found["answers"] = [{"prompt": p, "response": r} for p, r in llm_answers(job)]
+    return found

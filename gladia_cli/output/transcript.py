@@ -12,16 +12,20 @@ from enum import Enum
 from typing import Any
 
 from gladia_cli.output.job_json import (
+    addon_findings,
     by_start,
     channel_name,
     channel_of,
     chapters,
     declared_channels,
+    entities,
     languages_of,
+    llm_answers,
     ms_of,
     named_transcription,
     result_of,
     seconds_value,
+    sentiments,
     speaker_of,
     summary_text,
     transcription_of,
@@ -175,6 +179,48 @@ def _clock(value: Any) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
+def _with_findings(transcription: dict[str, Any] | None, job: dict[str, Any]) -> dict[str, Any] | None:
+    """`-o json`: the transcription, with what the add-ons found beside its own keys (summary, named_entities,
+    sentiment, answers), so a file's add-ons are not only in json-full."""
+    findings = addon_findings(job)
+    if not findings:
+        return transcription
+    return {**(transcription or {}), **findings}
+
+
+def addon_lines(job: dict[str, Any]) -> list[str]:
+    """What a file's add-ons found, after the transcript (live shows entities and sentiments under each final):
+    the named entities, the sentiment, and audio-to-LLM's answers, each a titled block."""
+    lines: list[str] = []
+    found = entities(job)
+    if found:
+        lines += ["", "Named entities:"]
+        lines += [
+            f"  [{_clock(e.get('start'))}] {one_line(e['text'])} ({one_line(str(e.get('entity_type') or '?'))})"
+            for e in found
+        ]
+    feeling = sentiments(job)
+    if isinstance(feeling, str):
+        lines += ["", f"Sentiment: {one_line(feeling)}"]
+    elif feeling:
+        lines += ["", "Sentiment:"]
+        for s in feeling:
+            emotion = f" ({one_line(str(s['emotion']))})" if s.get("emotion") else ""
+            said = f": {one_line(str(s['text']))}" if s.get("text") else ""
+            lines.append(f"  {one_line(s['sentiment'])}{emotion}{said}")
+    for prompt, response in llm_answers(job):
+        lines += [
+            "",
+            f"Q: {one_line(prompt)}",
+            *(f"A: {line}" if i == 0 else f"   {line}" for i, line in enumerate(response.strip().splitlines() or [""])),
+        ]
+    return lines
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def chapter_lines(found: list[dict[str, Any]]) -> list[str]:
     """One line a chapter: its time range and headline (the gist when there is no headline)."""
     lines = []
@@ -229,8 +275,10 @@ def render_chunks(
             yield "\nChapters:\n"
             for line in chapter_lines(found):
                 yield line + "\n"
+        for line in addon_lines(job):
+            yield line + "\n"
     elif fmt in (OutputFormat.json, OutputFormat.json_full):
-        data = job if fmt.api_object else named_transcription(job, channel_names)
+        data = job if fmt.api_object else _with_findings(named_transcription(job, channel_names), job)
         yield from json_chunks(data, pretty=pretty)
         yield "\n"
     elif fmt is OutputFormat.srt:
