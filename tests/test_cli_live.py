@@ -505,3 +505,18 @@ def test_a_record_file_is_not_left_empty_when_the_session_is_refused(
     again = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "--record", str(kept))
     assert again.code == 0, again.stderr
     assert kept.read_bytes()[44:] == pcm
+
+
+def test_the_client_names_itself_with_the_package_version(api_env: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    """`x-gladia-version: gladia-cli/<version>`: one form (the Go CLI's `cli/` is Gladia's own CLI's), the version
+    read from the one place the build reads it too (gladia_cli/version.py)."""
+    from importlib.metadata import version
+
+    from gladia_cli.version import __version__
+
+    wav, _ = write_wav(tmp_path / "v.wav", 0.5)
+    result = invoke(capsys, "transcribe", str(wav), "--realtime", "--speed", "0")
+    assert result.code == 0, result.stderr
+    assert api_env.init_requests[0].headers["x-gladia-version"] == f"gladia-cli/{__version__}"
+    if os.environ.get("CI"):  # installed there: the distribution's metadata says the same
+        assert version("gladia") == __version__
