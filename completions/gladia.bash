@@ -6,8 +6,11 @@ _gladia_model='solaria-1 solaria-3 solaria-fusion'
 _gladia_encoding='wav/pcm wav/alaw wav/ulaw'
 _gladia_translate_comma='af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh wo'
 _gladia_summary_type='general bullet_points concise'
+_gladia_translation_model='base enhanced batch'
 _gladia_output='text json json-full srt vtt jsonl'
 _gladia_on_failure='exit recover'
+_gladia_pii_style='marker mask'
+_gladia_callback_method='POST PUT'
 _gladia_output_2='text json json-full srt vtt'
 _gladia_output_3='text json srt vtt'
 _gladia_kind='live pre-recorded'
@@ -47,7 +50,7 @@ _gladia_completion() {
         esac
     done
     case "$cmd|$prev" in
-        '|--profile'|'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--channel-names'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--journal-max-mb'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--channel-names'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--channel-names'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'recover|--api-key'|'recover|--gladia-key'|'recover|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
+        '|--profile'|'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--metadata'|'listen|--spelling'|'listen|--translation-context'|'listen|--max-utterance'|'listen|--speech-threshold'|'listen|--channel-names'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--journal-max-mb'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--prompt'|'transcribe|--redact-pii'|'transcribe|--callback-url'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--metadata'|'transcribe|--spelling'|'transcribe|--translation-context'|'transcribe|--max-utterance'|'transcribe|--speech-threshold'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--channel-names'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--channel-names'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'recover|--api-key'|'recover|--gladia-key'|'recover|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
             :; return 0 ;;
         'listen|--lang'|'listen|-l'|'listen|--language'|'transcribe|--lang'|'transcribe|-l'|'transcribe|--language')
             [[ $cur == *,* ]] && head+=${cur%,*}, && cur=${cur##*,}; _gladia_add "$head" "$cur" ${_gladia_lang_comma}; return 0 ;;
@@ -59,6 +62,8 @@ _gladia_completion() {
             [[ $cur == *,* ]] && head+=${cur%,*}, && cur=${cur##*,}; _gladia_add "$head" "$cur" ${_gladia_translate_comma}; return 0 ;;
         'listen|--summary-type'|'transcribe|--summary-type')
             _gladia_add "$head" "$cur" ${_gladia_summary_type}; return 0 ;;
+        'listen|--translation-model'|'transcribe|--translation-model')
+            _gladia_add "$head" "$cur" ${_gladia_translation_model}; return 0 ;;
         'listen|--config'|'listen|--record'|'listen|--output-file'|'transcribe|--config'|'transcribe|--output-file'|'transcribe|--output-dir'|'transcribe|--record'|'result|--output-file'|'recover|--output-file'|'audio|--output'|'audio|-O')
             compopt -o default 2>/dev/null; return 0 ;;
         'listen|--device'|'listen|-d'|'doctor|--device'|'doctor|-d')
@@ -67,6 +72,10 @@ _gladia_completion() {
             _gladia_add "$head" "$cur" ${_gladia_output}; return 0 ;;
         'listen|--on-failure')
             _gladia_add "$head" "$cur" ${_gladia_on_failure}; return 0 ;;
+        'transcribe|--pii-style')
+            _gladia_add "$head" "$cur" ${_gladia_pii_style}; return 0 ;;
+        'transcribe|--callback-method')
+            _gladia_add "$head" "$cur" ${_gladia_callback_method}; return 0 ;;
         'result|--output'|'result|-o')
             _gladia_add "$head" "$cur" ${_gladia_output_2}; return 0 ;;
         'recover|--output'|'recover|-o')
@@ -77,8 +86,8 @@ _gladia_completion() {
     if [[ $cur == -* ]]; then
         case $cmd in
             '') _gladia_add "" "$cur" -h --help --version --debug --profile ;;
-            'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --config --device -d --system-audio --no-system-audio --channel-names --duration --chunk-ms --output -o --finish-timeout --record --output-file --reconnect-attempts --reconnect-timeout --buffer-seconds --no-journal --journal-max-mb --on-failure --api-key --gladia-key --api-url --region ;;
-            'transcribe') _gladia_add "" "$cur" -h --help --realtime --no-realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --no-diarize --speakers --min-speakers --max-speakers --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --channel-names --api-key --gladia-key --api-url --region ;;
+            'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --metadata --spelling --translation-model --translation-context --informal --formal --max-utterance --speech-threshold --audio-enhancer --no-audio-enhancer --config --device -d --system-audio --no-system-audio --channel-names --duration --chunk-ms --output -o --finish-timeout --record --output-file --reconnect-attempts --reconnect-timeout --buffer-seconds --no-journal --journal-max-mb --on-failure --api-key --gladia-key --api-url --region ;;
+            'transcribe') _gladia_add "" "$cur" -h --help --realtime --no-realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --no-diarize --speakers --min-speakers --max-speakers --prompt --redact-pii --pii-style --callback-url --callback-method --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --metadata --spelling --translation-model --translation-context --informal --formal --max-utterance --speech-threshold --audio-enhancer --no-audio-enhancer --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --channel-names --api-key --gladia-key --api-url --region ;;
             'result') _gladia_add "" "$cur" -h --help --output -o --json --wait --output-file --channel-names --api-key --gladia-key --api-url ;;
             'recover') _gladia_add "" "$cur" -h --help --output -o --keep --output-file --api-key --gladia-key --api-url ;;
             'list') _gladia_add "" "$cur" -h --help --kind --limit -n --json --api-key --gladia-key --api-url ;;

@@ -200,3 +200,49 @@ def check_metadata(body: dict[str, Any]) -> None:
             raise UsageError(f"custom_metadata must be a JSON object, got {body['custom_metadata']!r}")
         if metadata_length(body["custom_metadata"]) > MAX_METADATA_CHARS:
             raise UsageError(f"custom_metadata is longer than {MAX_METADATA_CHARS} characters (as compact JSON)")
+
+
+def parse_pairs(values: list[str] | None, what: str, sample: str) -> dict[str, str]:
+    """`KEY=VALUE` items (repeatable, or comma-separated) as a dict; a later key wins."""
+    out: dict[str, str] = {}
+    for item in split_list(values):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{what} takes KEY=VALUE, got {item!r}", hint=f"e.g. {sample}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def spelling_dictionary(pairs: dict[str, str]) -> dict[str, list[str]]:
+    """`FROM=TO` pairs as Gladia's `spelling_dictionary`: each wanted spelling with the words it replaces."""
+    out: dict[str, list[str]] = {}
+    for heard, wanted in pairs.items():
+        if not wanted:
+            raise UsageError(f"custom spelling {heard!r} has nothing to write instead", hint="e.g. sequel=SQL")
+        out.setdefault(wanted, []).append(heard)
+    return out
+
+
+def merge_spelling(holder: dict[str, Any], dictionary: dict[str, list[str]]) -> None:
+    """Turn custom spelling on in `holder` and add `dictionary` to what `--config` had."""
+    holder["custom_spelling"] = True
+    config = nested(holder, "custom_spelling_config")
+    merged = config.setdefault("spelling_dictionary", {})
+    if not isinstance(merged, dict):
+        raise UsageError("custom_spelling_config.spelling_dictionary in the config must be a JSON object")
+    for wanted, heard in dictionary.items():
+        merged[wanted] = list(dict.fromkeys([*merged.get(wanted, []), *heard]))
+
+
+def merge_translation_options(
+    config: dict[str, Any], model: str | None, context: str | None, informal: bool | None
+) -> None:
+    """The translation's model, context (a text that steers it) and register, over what `--config` had."""
+    if model is not None:
+        check_enum(model, "translation model", TRANSLATION_MODELS)
+        config["model"] = model
+    if context is not None:
+        config["context_adaptation"] = True
+        config["context"] = context
+    if informal is not None:
+        config["informal"] = informal

@@ -29,8 +29,24 @@ REALTIME_ONLY = (
     "bit-depth",
     "channel-names",
     "region",  # a query parameter of POST /v2/live alone: Gladia's other routes have none
+    "max-utterance",
+    "speech-threshold",
+    "audio-enhancer",
 )
-PRERECORDED_ONLY = ("diarize", "speakers", "min-speakers", "max-speakers", "output-dir", "force", "jobs")
+PRERECORDED_ONLY = (
+    "diarize",
+    "speakers",
+    "min-speakers",
+    "max-speakers",
+    "prompt",
+    "redact-pii",
+    "pii-style",
+    "callback-url",
+    "callback-method",
+    "output-dir",
+    "force",
+    "jobs",
+)
 REALTIME_ONLY_VALUES = {"output": OutputFormat.jsonl.value}  # a message stream exists only live
 
 # The official CLI's spellings that the declarations leave out, mapped by main() before Typer parses (completion
@@ -56,6 +72,14 @@ class BodyFlags:
     ner: bool
     sentiment: bool
     chapterize: bool
+    metadata: list[str] | None
+    spelling: list[str] | None
+    translation_model: str | None
+    translation_context: str | None
+    informal: bool | None
+    max_utterance: float | None  # live only
+    speech_threshold: float | None  # live only
+    audio_enhancer: bool | None  # live only
     config: Path | None
 
     def __post_init__(self) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from gladia_cli.audio.devices import SYSTEM_AUDIO
 from gladia_cli.audio.files import FormatRequest
 from gladia_cli.audio.format import MAX_CHANNELS, PcmFormat
-from gladia_cli.body import is_url, language_list, load_config_file, split_list
+from gladia_cli.body import is_url, language_list, load_config_file, parse_pairs, spelling_dictionary, split_list
 from gladia_cli.cli.flags import BodyFlags
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import UsageError
@@ -143,6 +143,14 @@ def live_options(body: BodyFlags, output: str) -> LiveOptions:
         summary_type=body.summary_type,
         ner=body.ner,
         sentiment=body.sentiment,
+        metadata=dict(parse_pairs(body.metadata, "--metadata", "--metadata call=42")),
+        spelling=spelling_dictionary(parse_pairs(body.spelling, "--spelling", "--spelling sequel=SQL")),
+        translation_model=body.translation_model,
+        translation_context=body.translation_context,
+        informal=body.informal,
+        max_utterance=body.max_utterance,
+        speech_threshold=body.speech_threshold,
+        audio_enhancer=body.audio_enhancer,
         base=load_config_file(body.config),
     )
 

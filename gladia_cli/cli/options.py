@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gladia_cli.body import CALLBACK_METHODS, TRANSLATION_MODELS
 from gladia_cli.live import defaults as live_defaults
 from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.version import __version__
@@ -274,6 +275,108 @@ Vocabulary = Annotated[
     typer.Option(
         "--vocabulary", rich_help_panel=ADDONS, metavar="WORDS", help="Words to favour (e.g. Gladia,Solaria)."
     ),
+]
+# Value lists of the new options, from the lists the library checks against.
+TranslationModel = Enum(  # type: ignore[misc]
+    "TranslationModel", {m: m for m in TRANSLATION_MODELS}, type=str
+)
+PiiStyle = Enum("PiiStyle", {"marker": "marker", "mask": "mask"}, type=str)  # type: ignore[misc]
+CallbackMethod = Enum("CallbackMethod", {m: m for m in CALLBACK_METHODS}, type=str)  # type: ignore[misc]
+
+Metadata = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metadata",
+        rich_help_panel=ADDONS,
+        metavar="KEY=VALUE",
+        help="custom_metadata kept with the job, repeatable (`gladia list --metadata` finds it).",
+    ),
+]
+Spelling = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--spelling", rich_help_panel=ADDONS, metavar="FROM=TO", help="Write TO where FROM is heard, e.g. sequel=SQL."
+    ),
+]
+TranslationModelOpt = Annotated[
+    TranslationModel | None,
+    typer.Option("--translation-model", rich_help_panel=ADDONS, metavar="MODEL", help="Translation model."),
+]
+TranslationContext = Annotated[
+    str | None,
+    typer.Option(
+        "--translation-context", rich_help_panel=ADDONS, metavar="TEXT", help="What the talk is about, for translation."
+    ),
+]
+Informal = Annotated[
+    bool | None,
+    typer.Option(
+        "--informal/--formal",
+        rich_help_panel=ADDONS,
+        metavar="",
+        show_default=False,
+        help="Translate in the informal (or formal) register.",
+    ),
+]
+MaxUtterance = Annotated[
+    float | None,
+    typer.Option(
+        "--max-utterance",
+        rich_help_panel=LANGUAGE,
+        metavar="SECONDS",
+        help="End an utterance after this long without a pause, 5-60 (5 suits subtitles).",
+    ),
+]
+SpeechThreshold = Annotated[
+    float | None,
+    typer.Option(
+        "--speech-threshold",
+        rich_help_panel=LANGUAGE,
+        metavar="0-1",
+        help="How sure Gladia must be that it hears speech (default 0.6; higher is stricter).",
+    ),
+]
+AudioEnhancer = Annotated[
+    bool | None,
+    typer.Option(
+        "--audio-enhancer/--no-audio-enhancer",
+        rich_help_panel=LANGUAGE,
+        metavar="",
+        show_default=False,
+        help="Clean up noisy audio before transcribing it.",
+    ),
+]
+Prompt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--prompt", rich_help_panel=ADDONS, metavar="TEXT", help="Ask an LLM about the file, repeatable (audio to LLM)."
+    ),
+]
+RedactPii = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--redact-pii",
+        rich_help_panel=ADDONS,
+        metavar="TYPES",
+        help="Redact personal data of these types or presets, e.g. GDPR, or NAME,AGE.",
+    ),
+]
+PiiStyleOpt = Annotated[
+    PiiStyle | None,
+    typer.Option("--pii-style", rich_help_panel=ADDONS, metavar="STYLE", help="marker ([NAME]) or mask (****)."),
+]
+CallbackUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--callback-url",
+        rich_help_panel=OUTPUT,
+        metavar="URL",
+        help="Gladia POSTs the result there too (zero-data-retention accounts get it no other way).",
+    ),
+]
+CallbackMethodOpt = Annotated[
+    CallbackMethod | None,
+    typer.Option("--callback-method", rich_help_panel=OUTPUT, metavar="METHOD", help="POST (default) or PUT."),
 ]
 Summarize = Annotated[
     bool,

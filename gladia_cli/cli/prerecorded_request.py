@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gladia_cli.body import is_url, language_list, load_config_file, split_list
+from gladia_cli.body import is_url, language_list, load_config_file, parse_pairs, spelling_dictionary, split_list
 from gladia_cli.cli.flags import PRERECORDED_ONLY, REALTIME_ONLY, REALTIME_ONLY_VALUES, BodyFlags
 from gladia_cli.cli.jobs import check_output_file
 from gladia_cli.console.terminal import notice
@@ -56,6 +56,11 @@ def transcribe_request(
     speakers: int | None,
     min_speakers: int | None,
     max_speakers: int | None,
+    prompt: list[str] | None,
+    redact_pii: list[str] | None,
+    pii_style: str | None,
+    callback_url: str | None,
+    callback_method: str | None,
     sample_rate: int | None,
     channels: int | None,
     bit_depth: int | None,
@@ -95,6 +100,11 @@ def transcribe_request(
             speakers=speakers,
             min_speakers=min_speakers,
             max_speakers=max_speakers,
+            prompt=prompt,
+            redact_pii=redact_pii,
+            pii_style=pii_style,
+            callback_url=callback_url,
+            callback_method=callback_method,
             output=output,
             output_file=output_file,
             output_dir=output_dir,
@@ -162,6 +172,11 @@ def prerecorded_request(
     jobs: int,
     force: bool,
     verbose: bool,
+    prompt: list[str] | None = None,
+    redact_pii: list[str] | None = None,
+    pii_style: str | None = None,
+    callback_url: str | None = None,
+    callback_method: str | None = None,
 ) -> PrerecordedRequest:
     """The body, then where the output goes; one local file is checked here, its own problem before the key's."""
     fields = build_prerecorded_body(
@@ -177,6 +192,16 @@ def prerecorded_request(
         model=body.model,
         ner=body.ner,
         sentiment=body.sentiment,
+        metadata=dict(parse_pairs(body.metadata, "--metadata", "--metadata call=42")),
+        spelling=spelling_dictionary(parse_pairs(body.spelling, "--spelling", "--spelling sequel=SQL")),
+        translation_model=body.translation_model,
+        translation_context=body.translation_context,
+        informal=body.informal,
+        prompts=[p for p in prompt or [] if p.strip()] or None,
+        redact_pii=split_list(redact_pii) or None,
+        pii_style=pii_style,
+        callback_url=callback_url,
+        callback_method=callback_method,
         base=load_config_file(body.config),
     )
     for warning in unknown_prerecorded_values(fields):

@@ -23,6 +23,8 @@ from gladia_cli.body import (
     check_range,
     check_spelling,
     check_vocabulary,
+    merge_spelling,
+    merge_translation_options,
     merge_vocabulary,
     nested,
     unknown_value,
@@ -48,6 +50,14 @@ class LiveOptions:
     summary_type: str | None = None
     ner: bool = False  # named entities of each final, live
     sentiment: bool = False  # sentiment and emotion of each final, live
+    metadata: dict[str, Any] = field(default_factory=dict)  # custom_metadata, over --config's
+    spelling: dict[str, list[str]] = field(default_factory=dict)  # wanted spelling -> the words it replaces
+    translation_model: str | None = None
+    translation_context: str | None = None
+    informal: bool | None = None
+    max_utterance: float | None = None  # maximum_duration_without_endpointing
+    speech_threshold: float | None = None  # pre_processing.speech_threshold
+    audio_enhancer: bool | None = None  # pre_processing.audio_enhancer
     base: dict[str, Any] = field(default_factory=dict)  # from --config
 
     def format_field(self, name: str) -> Any:
@@ -89,6 +99,22 @@ def build_body(options: LiveOptions, fmt: PcmFormat) -> dict[str, Any]:
         if not isinstance(cfg, dict):
             raise UsageError("realtime_processing.translation_config in the config must be a JSON object")
         cfg["target_languages"] = options.translate
+    if options.translation_model is not None or options.translation_context is not None or options.informal is not None:
+        rt = nested(body, "realtime_processing")
+        if not rt.get("translation"):
+            raise UsageError("translation options need target languages", hint="add `translate` fr,de")
+        config = nested(rt, "translation_config")
+        merge_translation_options(config, options.translation_model, options.translation_context, options.informal)
+    if options.spelling:
+        merge_spelling(nested(body, "realtime_processing"), options.spelling)
+    if options.metadata:
+        nested(body, "custom_metadata").update(options.metadata)
+    if options.max_utterance is not None:
+        body["maximum_duration_without_endpointing"] = options.max_utterance
+    if options.speech_threshold is not None:
+        nested(body, "pre_processing")["speech_threshold"] = options.speech_threshold
+    if options.audio_enhancer is not None:
+        nested(body, "pre_processing")["audio_enhancer"] = options.audio_enhancer
     if options.vocabulary:
         rt = nested(body, "realtime_processing")
         rt["custom_vocabulary"] = True

@@ -25,6 +25,8 @@ from gladia_cli.body import (
     check_range,
     check_spelling,
     check_vocabulary,
+    merge_spelling,
+    merge_translation_options,
     merge_vocabulary,
     nested,
     unknown_value,
@@ -88,6 +90,16 @@ def build_prerecorded_body(
     model: str | None = None,
     ner: bool = False,
     sentiment: bool = False,
+    metadata: dict[str, Any] | None = None,
+    spelling: dict[str, list[str]] | None = None,
+    translation_model: str | None = None,
+    translation_context: str | None = None,
+    informal: bool | None = None,
+    prompts: list[str] | None = None,
+    redact_pii: list[str] | None = None,
+    pii_style: str | None = None,
+    callback_url: str | None = None,
+    callback_method: str | None = None,
     base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge --config (`base`) and flags (which win) into a body checked against §5.2 before any network call.
@@ -113,6 +125,32 @@ def build_prerecorded_body(
     if translate:
         body["translation"] = True
         nested(body, "translation_config")["target_languages"] = list(dict.fromkeys(translate))
+    if translation_model is not None or translation_context is not None or informal is not None:
+        if not body.get("translation"):
+            raise UsageError("translation options need target languages", hint="add `translate` fr,de")
+        merge_translation_options(nested(body, "translation_config"), translation_model, translation_context, informal)
+    if spelling:
+        merge_spelling(body, spelling)
+    if metadata:
+        nested(body, "custom_metadata").update(metadata)
+    if prompts:
+        body["audio_to_llm"] = True
+        llm = nested(body, "audio_to_llm_config")
+        llm["prompts"] = [*(llm.get("prompts") or []), *prompts]
+    if redact_pii or pii_style is not None:
+        body["pii_redaction"] = True
+        pii = nested(body, "pii_redaction_config")
+        if redact_pii:
+            pii["entity_types"] = list(dict.fromkeys(code.upper() for code in redact_pii))
+        if pii_style is not None:
+            pii["processed_text_type"] = pii_style.upper()
+    if callback_url is not None or callback_method is not None:
+        body["callback"] = True
+        callback = nested(body, "callback_config")
+        if callback_url is not None:
+            callback["url"] = callback_url
+        if callback_method is not None:
+            callback["method"] = callback_method.upper()
     if summarize is not None:
         body["summarization"] = True
         nested(body, "summarization_config")["type"] = summarize
