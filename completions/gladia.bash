@@ -14,6 +14,7 @@ _gladia_callback_method='POST PUT'
 _gladia_output_2='text json json-full srt vtt'
 _gladia_output_3='text json srt vtt'
 _gladia_kind='live pre-recorded'
+_gladia_status='queued processing done error'
 _gladia_args_completion='bash zsh fish'
 
 _gladia_add() {  # prefix kept, word being completed, candidates: no subshell, no fork
@@ -50,7 +51,7 @@ _gladia_completion() {
         esac
     done
     case "$cmd|$prev" in
-        '|--profile'|'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--metadata'|'listen|--spelling'|'listen|--translation-context'|'listen|--max-utterance'|'listen|--speech-threshold'|'listen|--channel-names'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--journal-max-mb'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--prompt'|'transcribe|--redact-pii'|'transcribe|--callback-url'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--metadata'|'transcribe|--spelling'|'transcribe|--translation-context'|'transcribe|--max-utterance'|'transcribe|--speech-threshold'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--channel-names'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--channel-names'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'recover|--api-key'|'recover|--gladia-key'|'recover|--api-url'|'list|--limit'|'list|-n'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
+        '|--profile'|'listen|--endpointing'|'listen|--sample-rate'|'listen|--channels'|'listen|--bit-depth'|'listen|--vocabulary'|'listen|--metadata'|'listen|--spelling'|'listen|--translation-context'|'listen|--max-utterance'|'listen|--speech-threshold'|'listen|--channel-names'|'listen|--duration'|'listen|--chunk-ms'|'listen|--finish-timeout'|'listen|--reconnect-attempts'|'listen|--reconnect-timeout'|'listen|--buffer-seconds'|'listen|--journal-max-mb'|'listen|--api-key'|'listen|--gladia-key'|'listen|--api-url'|'listen|--region'|'transcribe|--speed'|'transcribe|--endpointing'|'transcribe|--speakers'|'transcribe|--min-speakers'|'transcribe|--max-speakers'|'transcribe|--prompt'|'transcribe|--redact-pii'|'transcribe|--callback-url'|'transcribe|--sample-rate'|'transcribe|--channels'|'transcribe|--bit-depth'|'transcribe|--vocabulary'|'transcribe|--metadata'|'transcribe|--spelling'|'transcribe|--translation-context'|'transcribe|--max-utterance'|'transcribe|--speech-threshold'|'transcribe|--duration'|'transcribe|--chunk-ms'|'transcribe|--jobs'|'transcribe|-j'|'transcribe|--finish-timeout'|'transcribe|--reconnect-attempts'|'transcribe|--reconnect-timeout'|'transcribe|--buffer-seconds'|'transcribe|--channel-names'|'transcribe|--api-key'|'transcribe|--gladia-key'|'transcribe|--api-url'|'transcribe|--region'|'result|--channel-names'|'result|--api-key'|'result|--gladia-key'|'result|--api-url'|'recover|--api-key'|'recover|--gladia-key'|'recover|--api-url'|'list|--limit'|'list|-n'|'list|--since'|'list|--before'|'list|--metadata'|'list|--api-key'|'list|--gladia-key'|'list|--api-url'|'delete|--api-key'|'delete|--gladia-key'|'delete|--api-url'|'audio|--api-key'|'audio|--gladia-key'|'audio|--api-url'|'doctor|--api-key'|'doctor|--gladia-key'|'doctor|--api-url'|'doctor|--region'|'auth status|--api-key'|'auth status|--gladia-key')
             :; return 0 ;;
         'listen|--lang'|'listen|-l'|'listen|--language'|'transcribe|--lang'|'transcribe|-l'|'transcribe|--language')
             [[ $cur == *,* ]] && head+=${cur%,*}, && cur=${cur##*,}; _gladia_add "$head" "$cur" ${_gladia_lang_comma}; return 0 ;;
@@ -82,6 +83,8 @@ _gladia_completion() {
             _gladia_add "$head" "$cur" ${_gladia_output_3}; return 0 ;;
         'list|--kind')
             _gladia_add "$head" "$cur" ${_gladia_kind}; return 0 ;;
+        'list|--status')
+            _gladia_add "$head" "$cur" ${_gladia_status}; return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         case $cmd in
@@ -90,7 +93,7 @@ _gladia_completion() {
             'transcribe') _gladia_add "" "$cur" -h --help --realtime --no-realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --no-diarize --speakers --min-speakers --max-speakers --prompt --redact-pii --pii-style --callback-url --callback-method --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --metadata --spelling --translation-model --translation-context --informal --formal --max-utterance --speech-threshold --audio-enhancer --no-audio-enhancer --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --channel-names --api-key --gladia-key --api-url --region ;;
             'result') _gladia_add "" "$cur" -h --help --output -o --json --wait --output-file --channel-names --api-key --gladia-key --api-url ;;
             'recover') _gladia_add "" "$cur" -h --help --output -o --keep --output-file --api-key --gladia-key --api-url ;;
-            'list') _gladia_add "" "$cur" -h --help --kind --limit -n --json --api-key --gladia-key --api-url ;;
+            'list') _gladia_add "" "$cur" -h --help --kind --limit -n --status --since --before --metadata --json --api-key --gladia-key --api-url ;;
             'delete') _gladia_add "" "$cur" -h --help --yes -y --api-key --gladia-key --api-url ;;
             'audio') _gladia_add "" "$cur" -h --help --output -O --force --api-key --gladia-key --api-url ;;
             'devices') _gladia_add "" "$cur" -h --help ;;

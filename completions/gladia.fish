@@ -14,6 +14,7 @@ set -g __gladia_callback_method 'POST' 'PUT'
 set -g __gladia_output_2 'text' 'json' 'json-full' 'srt' 'vtt'
 set -g __gladia_output_3 'text' 'json' 'srt' 'vtt'
 set -g __gladia_kind 'live' 'pre-recorded'
+set -g __gladia_status 'queued' 'processing' 'done' 'error'
 set -g __gladia_args_completion 'bash' 'zsh' 'fish'
 
 function __gladia_complete --description 'Candidates for the token under the cursor (fish builtins only)'
@@ -40,7 +41,7 @@ function __gladia_complete --description 'Candidates for the token under the cur
         set head "$prev="
     end
     switch "$cmd|$prev"
-        case '|--profile' 'listen|--endpointing' 'listen|--sample-rate' 'listen|--channels' 'listen|--bit-depth' 'listen|--vocabulary' 'listen|--metadata' 'listen|--spelling' 'listen|--translation-context' 'listen|--max-utterance' 'listen|--speech-threshold' 'listen|--channel-names' 'listen|--duration' 'listen|--chunk-ms' 'listen|--finish-timeout' 'listen|--reconnect-attempts' 'listen|--reconnect-timeout' 'listen|--buffer-seconds' 'listen|--journal-max-mb' 'listen|--api-key' 'listen|--gladia-key' 'listen|--api-url' 'listen|--region' 'transcribe|--speed' 'transcribe|--endpointing' 'transcribe|--speakers' 'transcribe|--min-speakers' 'transcribe|--max-speakers' 'transcribe|--prompt' 'transcribe|--redact-pii' 'transcribe|--callback-url' 'transcribe|--sample-rate' 'transcribe|--channels' 'transcribe|--bit-depth' 'transcribe|--vocabulary' 'transcribe|--metadata' 'transcribe|--spelling' 'transcribe|--translation-context' 'transcribe|--max-utterance' 'transcribe|--speech-threshold' 'transcribe|--duration' 'transcribe|--chunk-ms' 'transcribe|--jobs' 'transcribe|-j' 'transcribe|--finish-timeout' 'transcribe|--reconnect-attempts' 'transcribe|--reconnect-timeout' 'transcribe|--buffer-seconds' 'transcribe|--channel-names' 'transcribe|--api-key' 'transcribe|--gladia-key' 'transcribe|--api-url' 'transcribe|--region' 'result|--channel-names' 'result|--api-key' 'result|--gladia-key' 'result|--api-url' 'recover|--api-key' 'recover|--gladia-key' 'recover|--api-url' 'list|--limit' 'list|-n' 'list|--api-key' 'list|--gladia-key' 'list|--api-url' 'delete|--api-key' 'delete|--gladia-key' 'delete|--api-url' 'audio|--api-key' 'audio|--gladia-key' 'audio|--api-url' 'doctor|--api-key' 'doctor|--gladia-key' 'doctor|--api-url' 'doctor|--region' 'auth status|--api-key' 'auth status|--gladia-key'
+        case '|--profile' 'listen|--endpointing' 'listen|--sample-rate' 'listen|--channels' 'listen|--bit-depth' 'listen|--vocabulary' 'listen|--metadata' 'listen|--spelling' 'listen|--translation-context' 'listen|--max-utterance' 'listen|--speech-threshold' 'listen|--channel-names' 'listen|--duration' 'listen|--chunk-ms' 'listen|--finish-timeout' 'listen|--reconnect-attempts' 'listen|--reconnect-timeout' 'listen|--buffer-seconds' 'listen|--journal-max-mb' 'listen|--api-key' 'listen|--gladia-key' 'listen|--api-url' 'listen|--region' 'transcribe|--speed' 'transcribe|--endpointing' 'transcribe|--speakers' 'transcribe|--min-speakers' 'transcribe|--max-speakers' 'transcribe|--prompt' 'transcribe|--redact-pii' 'transcribe|--callback-url' 'transcribe|--sample-rate' 'transcribe|--channels' 'transcribe|--bit-depth' 'transcribe|--vocabulary' 'transcribe|--metadata' 'transcribe|--spelling' 'transcribe|--translation-context' 'transcribe|--max-utterance' 'transcribe|--speech-threshold' 'transcribe|--duration' 'transcribe|--chunk-ms' 'transcribe|--jobs' 'transcribe|-j' 'transcribe|--finish-timeout' 'transcribe|--reconnect-attempts' 'transcribe|--reconnect-timeout' 'transcribe|--buffer-seconds' 'transcribe|--channel-names' 'transcribe|--api-key' 'transcribe|--gladia-key' 'transcribe|--api-url' 'transcribe|--region' 'result|--channel-names' 'result|--api-key' 'result|--gladia-key' 'result|--api-url' 'recover|--api-key' 'recover|--gladia-key' 'recover|--api-url' 'list|--limit' 'list|-n' 'list|--since' 'list|--before' 'list|--metadata' 'list|--api-key' 'list|--gladia-key' 'list|--api-url' 'delete|--api-key' 'delete|--gladia-key' 'delete|--api-url' 'audio|--api-key' 'audio|--gladia-key' 'audio|--api-url' 'doctor|--api-key' 'doctor|--gladia-key' 'doctor|--api-url' 'doctor|--region' 'auth status|--api-key' 'auth status|--gladia-key'
             return
         case 'listen|--lang' 'listen|-l' 'listen|--language' 'transcribe|--lang' 'transcribe|-l' 'transcribe|--language'
             set -l value (string replace -- $head '' $cur)
@@ -93,6 +94,9 @@ function __gladia_complete --description 'Candidates for the token under the cur
         case 'list|--kind'
             string replace -r -- '^' $head $__gladia_kind
             return
+        case 'list|--status'
+            string replace -r -- '^' $head $__gladia_status
+            return
     end
     if string match -q -- '-*' $cur
         switch $cmd
@@ -107,7 +111,7 @@ function __gladia_complete --description 'Candidates for the token under the cur
             case 'recover'
                 printf '%s\n' '-h	Show this help.' '--help	Show this help.' '--output	text, json (the transcription), srt or vtt' '-o	text, json (the transcription), srt or vtt' '--keep	Keep the journal after a successful recovery' '--output-file	Write the output to this file, replacing it once complete' '--api-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--gladia-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--api-url	API base URL (default: $GLADIA_API_URL or https://api.gladia.io)'
             case 'list'
-                printf '%s\n' '-h	Show this help.' '--help	Show this help.' '--kind	Only live sessions or only pre-recorded jobs' '--limit	How many, newest first' '-n	How many, newest first' '--json	The jobs as a JSON array' '--api-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--gladia-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--api-url	API base URL (default: $GLADIA_API_URL or https://api.gladia.io)'
+                printf '%s\n' '-h	Show this help.' '--help	Show this help.' '--kind	Only live sessions or only pre-recorded jobs' '--limit	How many, newest first' '-n	How many, newest first' '--status	Only jobs in this state (repeatable)' '--since	Only jobs created since (YYYY-MM-DD, or a time)' '--before	Only jobs created before' '--metadata	Only jobs whose custom_metadata has it (repeatable)' '--json	The jobs as a JSON array' '--api-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--gladia-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--api-url	API base URL (default: $GLADIA_API_URL or https://api.gladia.io)'
             case 'delete'
                 printf '%s\n' '-h	Show this help.' '--help	Show this help.' '--yes	Do not ask for confirmation' '-y	Do not ask for confirmation' '--api-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--gladia-key	Gladia API key (default: $GLADIA_API_KEY, then the key saved by `gl...' '--api-url	API base URL (default: $GLADIA_API_URL or https://api.gladia.io)'
             case 'audio'

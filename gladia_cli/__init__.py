@@ -38,8 +38,8 @@ if TYPE_CHECKING:
         Translation,
     )
     from gladia_cli.live.stream import LiveStream
+    from gladia_cli.output.output_format import OutputFormat
     from gladia_cli.output.result import Result, Utterance
-    from gladia_cli.output.transcript import OutputFormat
 
 _HOMES = {
     "gladia_cli.client": "Client audio_file live_options microphone pcm_source prerecorded_body render",
@@ -49,7 +49,7 @@ _HOMES = {
         " Translation"
     ),
     "gladia_cli.output.result": "Result Utterance",
-    "gladia_cli.output.transcript": "OutputFormat",
+    "gladia_cli.output.output_format": "OutputFormat",
     "gladia_cli.audio.format": "AudioSource PcmFormat",
     "gladia_cli.audio.push": "PushSource",
     "gladia_cli.errors": "Aborted ApiError AuthError GladiaError NetworkError UsageError",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,8 @@ from gladia_cli.audio.format import BUFFER_SECONDS, AudioSource, PcmFormat
 from gladia_cli.errors import UsageError
 from gladia_cli.live import defaults as live_defaults
 from gladia_cli.live.connection import ReconnectPolicy
+from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.output.result import Result
-from gladia_cli.output.transcript import OutputFormat
 from gladia_cli.settings import Settings
 
 if TYPE_CHECKING:
@@ -276,9 +277,28 @@ class Client:
                 job = {**jobs.wait(job_id, on_poll=on_progress), "kind": "pre-recorded"}
         return Result.from_job(job)
 
-    def jobs(self, kind: str | None = None, limit: int = 20) -> list[Result]:
-        """The `limit` most recent jobs, of one kind ("live", "pre-recorded") or both, newest first."""
-        return [Result.from_job(job) for job in self.job_client.list(kind, limit)]
+    def jobs(
+        self,
+        kind: str | None = None,
+        limit: int = 20,
+        *,
+        status: str | list[str] | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[Result]:
+        """The `limit` most recent jobs, of one kind ("live", "pre-recorded") or both, newest first; `status`
+        ("done", ...), created in [`since`, `before`), with `metadata` among their custom_metadata."""
+        from gladia_cli.jobs import ListFilters
+
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        filters = ListFilters(
+            tuple(statuses),
+            _aware(since),
+            _aware(before),
+            tuple((str(k), str(v)) for k, v in (metadata or {}).items()),
+        )
+        return [Result.from_job(job) for job in self.job_client.list(kind, limit, filters)]
 
     def delete(self, job_id: str) -> str:
         """Delete a finished job and all its data; returns its kind."""
@@ -290,6 +310,11 @@ class Client:
     def download_audio(self, job_id: str, path: str | Path) -> int:
         """The job's audio as Gladia kept it, written to `path` whole or not at all; returns the bytes written."""
         return self.job_client.download_audio(job_id, None, Path(path))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A naive datetime is the caller's local time, as a person means it."""
+    return moment.astimezone() if moment is not None and moment.tzinfo is None else moment
 
 
 def render(result: Result | dict[str, Any], fmt: OutputFormat | str = "text", **options: Any) -> str:

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import builtins
 import os
-import secrets
 import stat
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from gladia_cli.body import is_url
 from gladia_cli.errors import ApiError, NetworkError, UsageError
+from gladia_cli.output.job_json import JOB_STATUSES
 from gladia_cli.prerecorded.body import validate_prerecorded_body
 
 if TYPE_CHECKING:
@@ -62,6 +64,8 @@ class MultipartFileBody:
         content_type: str = "application/octet-stream",
         on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
+        import secrets  # here, not at the top: `gladia --help` reads this module's list of job statuses
+
         self.boundary = "gladia-" + secrets.token_hex(16)
         name = _quoted(filename if filename is not None else path.name)
         self._head = (
@@ -169,6 +173,57 @@ class TranscriptionFailed(ApiError):
         self.error_code = code if isinstance(code, int) and not isinstance(code, bool) else None
         shown = self.error_code if self.error_code is not None else "unknown"
         super().__init__(f"transcription {self.job_id} failed (error code {shown})", status=self.error_code)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What `GET /v2/{kind}` may be asked to keep. Sent as both SDKs send it: `status[]` repeated and
+    `custom_metadata[key]=value` (Gladia's docs page shows the metadata as JSON in the query; the SDKs win).
+    `after`/`before` are aware datetimes: jobs created in [after, before)."""
+
+    statuses: tuple[str, ...] = ()
+    after: datetime | None = None
+    before: datetime | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for status in self.statuses:
+            if status not in JOB_STATUSES:
+                raise UsageError(f"unknown job status {status!r}", hint=f"use {', '.join(JOB_STATUSES)}")
+
+    def query(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if self.statuses:
+            params["status[]"] = list(self.statuses)
+        if self.after is not None:
+            params["after_date"] = self.after.isoformat()
+        if self.before is not None:
+            params["before_date"] = self.before.isoformat()
+        for key, value in self.metadata:
+            params[f"custom_metadata[{key}]"] = value
+        return params
+
+    def keeps(self, job: dict[str, Any]) -> bool:
+        if self.statuses and job.get("status") not in self.statuses:
+            return False
+        if self.after is not None or self.before is not None:
+            created = _moment(job.get("created_at"))
+            if created is None:
+                return False
+            if (self.after is not None and created < self.after) or (
+                self.before is not None and created >= self.before
+            ):
+                return False
+        meta = job.get("custom_metadata")
+        return all(isinstance(meta, dict) and str(meta.get(k)) == v for k, v in self.metadata)
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _check_kind(kind: str) -> str:
@@ -356,11 +411,11 @@ class JobClient:
                 response.close()
         raise ApiError(f"no audio for job {job_id!r} (unknown job, deleted, or audio not kept)", status=404)
 
-    def _list_kind(self, kind: str, limit: int) -> builtins.list[dict[str, Any]]:
+    def _list_kind(self, kind: str, limit: int, filters: ListFilters) -> builtins.list[dict[str, Any]]:
         """Pages of one kind. Only the query of a `next` link is followed, on this kind's own route and our own API
         URL: Gladia's docs show `next` naming /v2/transcription (all kinds), and the key must never go elsewhere."""
         path = f"/v2/{_check_kind(kind)}"
-        params: dict[str, Any] = {"offset": "0", "limit": str(min(limit, 100))}
+        params: dict[str, Any] = {"offset": "0", "limit": str(min(limit, 100)), **filters.query()}
         seen: set[str] = set()
         out: builtins.list[dict[str, Any]] = []
         while len(out) < limit:
@@ -368,7 +423,7 @@ class JobClient:
             items = page.get("items")
             if not isinstance(items, builtins.list):
                 raise ApiError(f"Gladia's list of {kind} jobs has no items")
-            out.extend(item for item in items if isinstance(item, dict))
+            out.extend(item for item in items if isinstance(item, dict) and filters.keeps(item))
             link = page.get("next")
             if not isinstance(link, str) or not link or not items:
                 break
@@ -381,13 +436,17 @@ class JobClient:
             item.setdefault("kind", kind)
         return out[:limit]
 
-    def list(self, kind: str | None = None, limit: int = 20) -> builtins.list[dict[str, Any]]:
-        """The `limit` most recent jobs of one kind or both (merged), newest first, following `next` links."""
+    def list(
+        self, kind: str | None = None, limit: int = 20, filters: ListFilters | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        """The `limit` most recent jobs of one kind or both (merged), newest first, following `next` links; with
+        `filters`, those Gladia is asked for, checked again here (a server that ignores a filter changes nothing)."""
+        filters = filters or ListFilters()
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise UsageError(f"limit must be a whole number of at least 1, got {limit!r}")
         jobs: builtins.list[dict[str, Any]] = []
         for each in (kind,) if kind is not None else KINDS:
-            jobs.extend(self._list_kind(each, limit))
+            jobs.extend(self._list_kind(each, limit, filters))
         jobs.sort(key=lambda job: str(job.get("created_at") or ""), reverse=True)
         return jobs[:limit]
 

@@ -112,6 +112,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
+from emulator_filters import filter_listed
 
 WS_PATH = "/v2/live/ws"
 MAX_FRAME_BYTES = 1024 * 1024  # frames strictly larger than this are refused with close code 1009
@@ -1127,12 +1128,9 @@ class GladiaEmulator:
         offset, limit = int_param("offset", 0, 0), int_param("limit", 20, 1)
         if offset is None or limit is None:
             return self._error(422, "Invalid parameter", request, ["offset must be >= 0 and limit >= 1"])
-        statuses = set(request.query.getall("status", []))
         with self._lock:
             sessions = [s for s in self.sessions.values() if not s.deleted]
-        jobs = [self._job(s, count_poll=False) for s in reversed(sessions)]
-        if statuses:
-            jobs = [j for j in jobs if j["status"] in statuses]
+        jobs = filter_listed([self._job(s, count_poll=False) for s in reversed(sessions)], request.query)
 
         def page(start: int) -> str:
             return f"{self.base_url}/v2/live?offset={start}&limit={limit}"

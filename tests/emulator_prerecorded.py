@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from aiohttp import BodyPartReader, web
+from emulator_filters import filter_listed
 
 if __package__:
     from .emulator import (
@@ -287,6 +288,7 @@ class PreRecordedState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.uploads: list[UploadedFile] = []
+        self.list_queries: list[Any] = []  # each list request's query (a MultiDict), in order
         self.jobs: dict[str, PreRecordedJob] = {}  # insertion order = creation order
         self.create_requests: list[tuple[int, Any]] = []  # (status answered, JSON body) of each create
         self.rate_limited = 0  # 429s answered by `rate_limit_next`
@@ -754,8 +756,8 @@ class _Routes:
         offset, limit = int_param("offset", 0, 0), int_param("limit", 20, 1)
         if offset is None or limit is None:
             return _error(400, "Invalid parameter", request, ["offset must be >= 0 and limit >= 1"])
+        self.state.list_queries.append(request.query.copy())
         limit = min(limit, self.state.max_page_size)
-        statuses = set(request.query.getall("status", []))
         kinds = set(request.query.getall("kind", [])) or {"pre-recorded", "live"}
         with self.state.lock:
             jobs = [self.job_json(j) for j in reversed(self.state.jobs.values()) if not j.deleted]
@@ -766,8 +768,7 @@ class _Routes:
                     sessions = [s for s in self.emulator.sessions.values() if not s.deleted]
                 jobs += [self.emulator._job(s, count_poll=False) for s in sessions]
                 jobs.sort(key=lambda j: j["created_at"], reverse=True)
-        if statuses:
-            jobs = [j for j in jobs if j["status"] in statuses]
+        jobs = filter_listed(jobs, request.query)
 
         def page(start: int) -> str:
             return f"{self.base_url}{self.state.next_link_path or prefix}?offset={start}&limit={limit}"

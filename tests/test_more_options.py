@@ -3,6 +3,7 @@ documents, refused in one line out of the schema's bounds, saved by `gladia conf
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,26 @@ def test_the_new_options_are_saved_completed_and_shown(api_env: GladiaEmulator, 
     assert "enhanced" in scripts["bash"] and "mask" in scripts["bash"]
     helped = invoke(capsys, "listen", "--help").stdout
     assert "--max-utterance" in helped and "--prompt" not in helped
+
+
+def test_list_filters_are_sent_as_the_sdks_send_them_and_kept_either_way(
+    api_env: GladiaEmulator, wav: Path, capsys
+) -> None:
+    """`status[]` and `custom_metadata[key]=value` as both SDKs send them (the docs page shows the metadata as JSON:
+    the emulator reads both), dates as after_date/before_date; what comes back is checked again locally."""
+    api_env.prerecorded.polls_before_done = 0
+    tagged = invoke(capsys, "transcribe", str(wav), "--metadata", "call=42", "-o", "json-full")
+    plain = invoke(capsys, "transcribe", str(wav), "-o", "json-full")
+    assert tagged.code == plain.code == 0
+    tagged_id = json.loads(tagged.stdout)["id"]
+    listed = invoke(capsys, "list", "--kind", "pre-recorded", "--metadata", "call=42", "--status", "done", "--json")
+    assert listed.code == 0, listed.stderr
+    assert [job["id"] for job in json.loads(listed.stdout)] == [tagged_id]
+    query = api_env.prerecorded.list_queries[-1]
+    assert query.getall("status[]") == ["done"] and query.get("custom_metadata[call]") == "42"
+    future = invoke(capsys, "list", "--since", "2999-01-01", "--json")
+    assert future.code == 0 and json.loads(future.stdout) == []
+    bad = invoke(capsys, "list", "--since", "yesterday")
+    assert bad.code == ExitCode.USAGE and "--since takes a date or a time" in one_line_error(bad)
+    with __import__("gladia_cli").Client() as client:
+        assert [r.id for r in client.jobs("pre-recorded", metadata={"call": 42})] == [tagged_id]

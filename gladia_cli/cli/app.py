@@ -25,6 +25,7 @@ from gladia_cli.cli.options import (
     AudioEnhancer,
     AudioJobId,
     AudioPath,
+    Before,
     BitDepth,
     BufferSeconds,
     CallbackMethodOpt,
@@ -61,6 +62,7 @@ from gladia_cli.cli.options import (
     MaxSpeakers,
     MaxUtterance,
     Metadata,
+    MetadataFilter,
     MinSpeakers,
     Model,
     Ner,
@@ -98,10 +100,12 @@ from gladia_cli.cli.options import (
     SampleRate,
     Sentiment,
     ShellArg,
+    Since,
     Speakers,
     SpeechThreshold,
     Speed,
     Spelling,
+    StatusFilter,
     Summarize,
     SummaryType,
     SystemAudio,
@@ -119,7 +123,7 @@ from gladia_cli.cli.options import (
 from gladia_cli.console.terminal import is_tty, notice, shown
 from gladia_cli.errors import UsageError
 from gladia_cli.live import defaults as live_defaults
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 
 if TYPE_CHECKING:
     from gladia_cli.cli.flags import BodyFlags
@@ -372,15 +376,20 @@ def recover(
 def list_jobs(
     kind: KindOpt = None,
     limit: Limit = 20,
+    status: StatusFilter = None,
+    since: Since = None,
+    before: Before = None,
+    metadata: MetadataFilter = None,
     json_out: ListJson = False,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
 ) -> None:
     """List recent jobs: id, kind, status, created, duration."""
     from gladia_cli import strict_json
-    from gladia_cli.cli.jobs import JOB_COLUMNS, job_row, recent
+    from gladia_cli.cli.jobs import JOB_COLUMNS, job_row, list_filters, recent
 
-    jobs = recent(kind.value if kind else None, limit, _settings(api_key, api_url))
+    filters = list_filters([s.value for s in status or []], since, before, metadata)
+    jobs = recent(kind.value if kind else None, limit, _settings(api_key, api_url), filters)
     if json_out:
         typer.echo(strict_json.dump_json(jobs, pretty=is_tty(sys.stdout)))
     elif not is_tty(sys.stdout):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 
 # `gladia transcribe` refuses the other mode's flags, the first of them in this order; a saved default of one mode
 # applies only in that mode, so a default meant for `listen` (endpointing = 0.3) does not break a file's

@@ -10,15 +10,17 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from gladia_cli.client import Client
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, UsageError
+from gladia_cli.jobs import ListFilters
 from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.settings import Settings
 
 LoadSettings = Callable[[], Settings]
@@ -130,16 +132,45 @@ def fetch_any(
 # --- gladia list ----------------------------------------------------------------------------------------------------
 
 
-def recent(kind: str | None, limit: int, load_settings: LoadSettings) -> list[dict[str, Any]]:
-    """`gladia list`: the newest `limit` jobs, of one `kind` or both."""
+def recent(
+    kind: str | None, limit: int, load_settings: LoadSettings, filters: ListFilters | None = None
+) -> list[dict[str, Any]]:
+    """`gladia list`: the newest `limit` jobs, of one `kind` or both, kept by `filters`."""
     if limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}")
-    return list_recent(load_settings(), kind, limit)
+    return list_recent(load_settings(), kind, limit, filters)
 
 
-def list_recent(settings: Settings, kind: str | None, limit: int) -> list[dict[str, Any]]:
+def list_recent(
+    settings: Settings, kind: str | None, limit: int, filters: ListFilters | None = None
+) -> list[dict[str, Any]]:
+    f = filters or ListFilters()
     with Client(settings=settings) as client:
-        return [found.job for found in client.jobs(kind, limit)]
+        found = client.jobs(
+            kind, limit, status=list(f.statuses), since=f.after, before=f.before, metadata=dict(f.metadata)
+        )
+        return [job.job for job in found]
+
+
+def _date(value: str | None, flag: str) -> datetime | None:
+    """A day (YYYY-MM-DD: its local midnight) or a time (ISO 8601; local unless it says its zone)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{flag} takes a date or a time, got {value!r}", hint=f"e.g. {flag} 2026-12-01") from None
+    return moment.astimezone() if moment.tzinfo is None else moment
+
+
+def list_filters(statuses: list[str], since: str | None, before: str | None, metadata: list[str] | None) -> ListFilters:
+    from gladia_cli.body import parse_pairs
+
+    after, until = _date(since, "--since"), _date(before, "--before")
+    if after is not None and until is not None and after >= until:
+        raise UsageError("--since must come before --before")
+    pairs = parse_pairs(metadata, "--metadata", "--metadata call=42")
+    return ListFilters(tuple(statuses), after, until, tuple(pairs.items()))
 
 
 def local_time(iso: Any) -> str:

@@ -24,7 +24,7 @@ from gladia_cli.live import defaults
 from gladia_cli.live.body import LiveOptions, build_body
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.output.job_json import parse_channel_names
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 
 MAX_SECONDS = 365 * 24 * 3600.0
 

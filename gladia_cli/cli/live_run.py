@@ -25,7 +25,7 @@ from gladia_cli.live.events import Ended, Progress, State, StateChanged
 from gladia_cli.live.stream import LiveStream
 from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.settings import Settings
 
 if TYPE_CHECKING:

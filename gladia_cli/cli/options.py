@@ -13,7 +13,8 @@ import typer
 
 from gladia_cli.body import CALLBACK_METHODS, TRANSLATION_MODELS
 from gladia_cli.live import defaults as live_defaults
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.job_json import JOB_STATUSES
+from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.version import __version__
 
 # --- choices --------------------------------------------------------------------------------------------------------
@@ -774,6 +775,18 @@ KindOpt = Annotated[
 ]
 Limit = Annotated[int, typer.Option("--limit", "-n", metavar="N", help="How many, newest first.")]
 ListJson = Annotated[bool, typer.Option("--json", help="The jobs as a JSON array.")]
+JobStatus = Enum("JobStatus", {s: s for s in JOB_STATUSES}, type=str)  # type: ignore[misc]
+StatusFilter = Annotated[
+    list[JobStatus] | None, typer.Option("--status", metavar="STATUS", help="Only jobs in this state (repeatable).")
+]
+Since = Annotated[
+    str | None, typer.Option("--since", metavar="DATE", help="Only jobs created since (YYYY-MM-DD, or a time).")
+]
+Before = Annotated[str | None, typer.Option("--before", metavar="DATE", help="Only jobs created before.")]
+MetadataFilter = Annotated[
+    list[str] | None,
+    typer.Option("--metadata", metavar="KEY=VALUE", help="Only jobs whose custom_metadata has it (repeatable)."),
+]
 DeleteJobId = Annotated[str, typer.Argument(metavar="ID", help="The job to delete, with its audio and transcript.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 AudioJobId = Annotated[str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.")]

@@ -20,7 +20,7 @@ from gladia_cli.console.terminal import error, is_tty, notice, stderr_console
 from gladia_cli.errors import Aborted, ExitCode, GladiaError
 from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.settings import Settings
 
 

@@ -14,7 +14,7 @@ from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import UsageError
 from gladia_cli.live.journal import Journal, find, journals_dir, list_journals, unreadable_journals
 from gladia_cli.output import transcript as formats
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.recovery import Recovered, merge, recover
 from gladia_cli.settings import Settings
 

@@ -26,7 +26,7 @@ from gladia_cli.live.events import (
 )
 from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.safe_text import for_terminal, redact
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gladia_cli.live.events import Transcript
 from gladia_cli.output import subtitles
-from gladia_cli.output.transcript import OutputFormat
+from gladia_cli.output.output_format import OutputFormat
 
 VTT_HEADER = "WEBVTT\n"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+JOB_STATUSES = ("queued", "processing", "done", "error")  # a job's `status`, either kind
 MAX_SECONDS = 1e7  # the longest time taken from a result (~115 days): past it a value is treated as no time at all
 
 MAX_CHANNEL = 255  # Gladia takes at most 8 channels; a larger number is no channel of ours

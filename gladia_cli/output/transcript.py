@@ -8,7 +8,6 @@ line); subtitles are `output.subtitles`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from enum import Enum
 from typing import Any
 
 from gladia_cli.output.job_json import (
@@ -31,45 +30,9 @@ from gladia_cli.output.job_json import (
     transcription_of,
     utterances_of,
 )
+from gladia_cli.output.output_format import FORMATS, OutputFormat
 from gladia_cli.output.subtitles import DEFAULT_MAX_CHARS, DEFAULT_MAX_LINES, srt_chunks, vtt_chunks
 from gladia_cli.strict_json import json_chunks
-
-
-class OutputFormat(str, Enum):
-    """What a command writes on stdout (`-o`). Its properties are the rules the commands share, so no caller
-    compares names."""
-
-    text = "text"
-    json = "json"
-    json_full = "json-full"
-    srt = "srt"
-    vtt = "vtt"
-    jsonl = "jsonl"  # the live message stream, one JSON object a line: no finished result has it
-
-    @property
-    def live_only(self) -> bool:
-        return self is OutputFormat.jsonl
-
-    @property
-    def subtitles(self) -> bool:
-        return self in (OutputFormat.srt, OutputFormat.vtt)
-
-    @property
-    def api_object(self) -> bool:
-        """The job exactly as Gladia returned it, errors included: nothing of ours to add or refuse."""
-        return self is OutputFormat.json_full
-
-    @property
-    def whole_result(self) -> bool:
-        """Made from the finished result (not line by line as finals come): a live session waits for it."""
-        return self in (OutputFormat.json, OutputFormat.json_full, OutputFormat.srt, OutputFormat.vtt)
-
-    @property
-    def extension(self) -> str:
-        return {"text": "txt", "json-full": "json"}.get(self.value, self.value)
-
-
-FORMATS = tuple(f.value for f in OutputFormat if not f.live_only)  # what `render` makes of a finished job
 
 
 def utterance_line(
