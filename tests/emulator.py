@@ -543,6 +543,7 @@ class LiveSession:
     logical_audio: bytearray = field(default_factory=bytearray)  # each byte once, by its session offset
     acked_until: int = 0  # exclusive end of the highest audio ack sent
     resent_after_ack: int = 0  # bytes resent on a reconnection that an ack had already confirmed
+    client_pings: int = 0  # keep-alive pings the client sent
     resend_offsets: list[int] = field(default_factory=list)  # where each reconnection's audio started
     resend_mismatches: int = 0  # resent overlaps that differ from what the session holds
     base64_frames: int = 0
@@ -1148,7 +1149,12 @@ class GladiaEmulator:
 
     async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(
-            max_msg_size=64 * MAX_FRAME_BYTES, autoclose=False, compress=False, timeout=2.0, heartbeat=None
+            max_msg_size=64 * MAX_FRAME_BYTES,
+            autoclose=False,
+            autoping=False,  # the client's pings are counted (client_pings), then answered
+            compress=False,
+            timeout=2.0,
+            heartbeat=None,
         )
         if not ws.can_prepare(request).ok:
             return self._error(400, "WebSocket upgrade expected", request)
@@ -1264,8 +1270,12 @@ class GladiaEmulator:
                 elif msg.type == WSMsgType.CLOSED:
                     session.client_close_codes.append(None)  # dropped without a close frame
                     return
-                elif msg.type in (WSMsgType.PING, WSMsgType.PONG):
-                    continue  # the client's answer to our keep-alive ping (aiohttp may hand it over)
+                elif msg.type == WSMsgType.PING:
+                    session.client_pings += 1
+                    with contextlib.suppress(Exception):
+                        await ws.pong(msg.data)
+                elif msg.type == WSMsgType.PONG:
+                    continue  # the client's answer to our keep-alive ping
                 else:  # CLOSING: we closed it from another task
                     return
         finally:

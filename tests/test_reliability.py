@@ -1214,3 +1214,15 @@ def test_the_status_says_how_much_gladia_has_left_to_process() -> None:
 
     line, _ = status_line(State.FINISHING, Progress(12.0, 12.0, post_processing=True, left_to_process=8.4))
     assert line.startswith("● finishing: waiting for Gladia's post-processing of 8 s of audio")
+
+
+@pytest.mark.timeout(60)
+def test_a_quiet_post_processing_is_kept_awake_with_pings(emu: GladiaEmulator) -> None:
+    """Gladia says nothing while it post-processes: each quiet socket timeout sends a keep-alive ping (as Gladia's
+    Python SDK does every 20 s), answered, and the session ends normally on the same connection."""
+    emu.post_processing_delay = 2.0
+    events = _library_session(emu, np.random.default_rng(21).bytes(CHUNK * 5), QUICK)
+    ended = [e for e in events if isinstance(e, Ended)]
+    assert ended and ended[0].error is None
+    session = emu.only_session()
+    assert session.connections == 1 and session.client_pings >= 2

@@ -161,6 +161,12 @@ class Connection:
     def send_stop(self) -> None:
         self.ws.send(json.dumps({"type": "stop_recording"}))
 
+    def ping(self) -> None:
+        """A keep-alive ping (Gladia's Python SDK sends one every 20 s); a link too far gone to take it is found out
+        by the next read, not here."""
+        with contextlib.suppress(Exception):
+            self.ws.ping(b"gladia")
+
     def receive(self) -> Received:
         import websocket
 

@@ -550,6 +550,7 @@ class LiveSession:
                     return 1006, "closed"
                 if self._waiting_for_gladia(conn):
                     return 1006, _NO_ANSWER  # said once, by the caller, with what happens next
+                conn.ping()  # Gladia is post-processing in silence: keep the link (and any proxy on it) awake
                 continue
             if got.kind == "dropped":
                 return 1006, "connection dropped"
