@@ -520,3 +520,22 @@ def test_the_client_names_itself_with_the_package_version(api_env: GladiaEmulato
     assert api_env.init_requests[0].headers["x-gladia-version"] == f"gladia-cli/{__version__}"
     if os.environ.get("CI"):  # installed there: the distribution's metadata says the same
         assert version("gladia") == __version__
+
+
+def test_8_bit_pcm_on_stdin_is_sent_as_declared(api_env: GladiaEmulator) -> None:
+    """The schema allows 8-bit PCM and so does the help of --bit-depth: raw 8-bit PCM on stdin goes as it is."""
+    import subprocess
+    import sys
+
+    pcm = bytes(range(256)) * 63  # about 1 s at 16 kHz, 8-bit mono
+    flags = ["--encoding", "wav/pcm", "--bit-depth", "8", "--sample-rate", "16000", "--channels", "1"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "gladia_cli", "transcribe", "-", "--realtime", *flags],
+        input=pcm,
+        capture_output=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert api_env.init_requests[0].body["bit_depth"] == 8
+    assert bytes(api_env.only_session().audio) == pcm

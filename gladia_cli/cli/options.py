@@ -239,7 +239,7 @@ BitDepth = Annotated[
         "--bit-depth",
         rich_help_panel=AUDIO,
         metavar="BITS",
-        help="16, 24 or 32 (default: 16; the file's own); 8 with wav/alaw or wav/ulaw.",
+        help="16, 24 or 32 (default: 16; the file's own); 8 for A-law, mu-law, or 8-bit PCM on stdin.",
     ),
 ]
 Encoding = Annotated[
