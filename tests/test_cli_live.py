@@ -539,3 +539,23 @@ def test_8_bit_pcm_on_stdin_is_sent_as_declared(api_env: GladiaEmulator) -> None
     assert proc.returncode == 0, proc.stderr.decode()
     assert api_env.init_requests[0].body["bit_depth"] == 8
     assert bytes(api_env.only_session().audio) == pcm
+
+
+@pytest.mark.parametrize(("fmt", "first", "second"), [("srt", "[me] ", "[them] "), ("vtt", "<v me>", "<v them>")])
+def test_live_subtitles_carry_the_channel_names(
+    api_env: GladiaEmulator, tmp_path: Path, capsys, fmt: str, first: str, second: str
+) -> None:
+    """`--channel-names me,them -o srt|vtt` labels the cues written live, as `gladia result` labels them (the
+    README's `--channel-names host,guest -o srt > talk.srt`); in the output file too."""
+    api_env.spread_channels = True
+    wav, _ = write_wav(tmp_path / "call.wav", 2.0, channels=2)
+    out = tmp_path / f"talk.{fmt}"
+    result = invoke(
+        capsys, "transcribe", str(wav), "--realtime", "--speed", "0", "--channel-names", "me,them", "-o", fmt,
+        "--output-file", str(out),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    for text in (result.stdout, out.read_text()):
+        assert f"{first}Hello world." in text, text  # the emulator says utterance i on channel i % 2
+        assert f"{second}This is the Gladia emulator." in text, text
+        assert "[ch0]" not in text and "[ch1]" not in text

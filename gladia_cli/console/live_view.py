@@ -275,7 +275,11 @@ class LiveRenderer:
         self.words = 0  # in the finals, whatever the output format
         self.status = LiveStatus(input_name)
         # -o srt / -o vtt: cues written as their finals arrive (the output is a valid file after each one).
-        self.captions = LiveCaptions(self.output, multichannel=multichannel) if self.output.subtitles else None
+        self.captions = (
+            LiveCaptions(self.output, multichannel=multichannel, channel_names=channel_names)
+            if self.output.subtitles
+            else None
+        )
         self.stdout_closed = False  # the reader of stdout went away (`| head`)
         self.spans: list[tuple[int, float, float]] = []  # (channel, start, end) of every final printed
         self._partials: dict[tuple[int, str], str] = {}

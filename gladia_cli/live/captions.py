@@ -23,11 +23,14 @@ def _clock(ms: int, separator: str) -> str:
 class LiveCaptions:
     """Turns finals into cue blocks, one call per final; `header()` is what goes before the first cue."""
 
-    def __init__(self, fmt: OutputFormat | str, *, multichannel: bool = False) -> None:
+    def __init__(
+        self, fmt: OutputFormat | str, *, multichannel: bool = False, channel_names: list[str] | None = None
+    ) -> None:
         if not OutputFormat(fmt).subtitles:
             raise ValueError(f"subtitles are srt or vtt, not {fmt!r}")
         self.fmt = OutputFormat(fmt)
         self.multichannel = multichannel
+        self.channel_names = channel_names  # `--channel-names`: `[me] ` in SRT, `<v me>` in WebVTT, as `gladia result`
         self.count = 0  # cues written
         self._previous_end = 0  # ms: a cue never starts before the previous one ended
 
@@ -40,18 +43,20 @@ class LiveCaptions:
             return []
         utterance = dict(final.utterance or {})
         utterance.setdefault("text", final.text)
+        utterance.setdefault("channel", final.channel)
         if final.start is not None:
             utterance.setdefault("start", final.start)
         if final.end is not None:
             utterance.setdefault("end", final.end)
         job = {"result": {"transcription": {"utterances": [utterance]}}}
         out = []
-        for cue in subtitles.build_cues(job, self.fmt.value):
+        for cue in subtitles.build_cues(job, self.fmt.value, channel_names=self.channel_names):
             start = max(cue.start_ms, self._previous_end)
             end = max(cue.end_ms, start + 1)
             self._previous_end = end
             lines = list(cue.lines)
-            if self.multichannel:
+            named = self.channel_names is not None and final.channel < len(self.channel_names)
+            if self.multichannel and not named:
                 lines[0] = f"[ch{final.channel}] {lines[0]}"
             self.count += 1
             if self.fmt is OutputFormat.srt:
@@ -60,7 +65,8 @@ class LiveCaptions:
             else:
                 lines = [line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for line in lines]
                 if cue.voice:
-                    lines[0] = f"<v {cue.voice}>{lines[0]}"
+                    voice = cue.voice.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    lines[0] = f"<v {voice}>{lines[0]}"
                 times = f"{_clock(start, '.')} --> {_clock(end, '.')}"
                 out.append(f"{times}\n" + "\n".join(lines) + "\n")
         return out
