@@ -394,9 +394,7 @@ def _print_result(
         # Final transcripts were switched off in the config: print the post-processed transcript instead.
         for line in formats.transcript_lines(final, names):
             renderer.write_result(line)
-    summary = ended.summary or next(
-        (text for text in (job_json.summary_text(each) for each in (final, kept) if each) if text), None
-    )
+    summary = ended.summary or (final and job_json.summary_text(final)) or (kept and job_json.summary_text(kept))
     if summary:
         renderer.write_result("")
         renderer.write_result(summary)
