@@ -25,14 +25,32 @@ def chunk(chunk_id: bytes, body: bytes, declared: int | None = None) -> bytes:
 
 
 def fmt_body(
-    *, tag: int = 1, channels: int = 1, rate: int = 16000, bits: int = 16, extensible: bool = False, sub: int = 1
+    *,
+    tag: int = 1,
+    channels: int = 1,
+    rate: int = 16000,
+    bits: int = 16,
+    extensible: bool = False,
+    sub: int = 1,
+    mask: int | None = None,
+    order: str = "<",
 ) -> bytes:
+    """A fmt chunk's body; EXTENSIBLE names the first `channels` speakers unless `mask` says otherwise."""
     align = channels * ((bits + 7) // 8)
-    body = struct.pack("<HHIIHH", 0xFFFE if extensible else tag, channels, rate, rate * align, align, bits)
+    body = struct.pack(f"{order}HHIIHH", 0xFFFE if extensible else tag, channels, rate, rate * align, align, bits)
     if extensible:
-        body += struct.pack("<HHI", 22, bits, (1 << channels) - 1 if channels < 32 else 0) + struct.pack("<H", sub)
+        if mask is None:
+            mask = (1 << channels) - 1 if channels < 32 else 0
+        body += struct.pack(f"{order}HHI", 22, bits, mask) + struct.pack("<H", sub)
         body += GUID_TAIL
     return body
+
+
+def rifx_bytes(data: bytes, **fmt: int | bool) -> bytes:
+    """A big-endian WAV (RIFX), as `sox -B` writes it: every size and header field big-endian, and the samples."""
+    fmt_chunk = struct.pack(">4sI", b"fmt ", 16) + fmt_body(order=">", **fmt)  # type: ignore[arg-type]
+    body = b"WAVE" + fmt_chunk + struct.pack(">4sI", b"data", len(data)) + data + (b"\x00" if len(data) % 2 else b"")
+    return b"RIFX" + struct.pack(">I", len(body)) + body
 
 
 def wav_bytes(

@@ -80,12 +80,29 @@ def test_rf64_with_ds64_size(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("declared", [10_000_000, 0, 0xFFFFFFFF])
 def test_data_chunk_running_past_eof_plays_what_is_there(tmp_path: Path, declared: int) -> None:
+    """A size past the end is a file cut short (said); 0 and 0xFFFFFFFF are a streamed header, whose data runs to
+    the end of the file as it says: nothing is missing, so nothing is said."""
     data = pcm16(tone(440, 0.3, 16000)) + b"\x07"  # killed recorder: half a frame at the end
     path = write(tmp_path, "cut.wav", wav_bytes(data, data_size=declared)[:-1])  # no pad byte either
     source = open_audio_file(path, FormatRequest())
-    assert source.truncated and not source.converted
+    assert source.truncated == (declared == 10_000_000) and not source.converted
     assert source.duration == pytest.approx(0.3)
     assert b"".join(collect(source)) == data[:-1]
+
+
+def test_an_empty_data_chunk_before_another_chunk_holds_no_audio(tmp_path: Path) -> None:
+    """A data chunk of size 0 followed by a LIST chunk is empty: the LIST bytes are no audio."""
+    path = write(
+        tmp_path, "empty.wav", wav_bytes(b"", extra=b"") + chunk(b"LIST", b"INFOISFT\x0e\x00\x00\x00Lavf58.76.100\x00")
+    )
+    assert "contains no audio samples" in usage_error(path)
+
+
+def test_an_empty_data_chunk_then_the_real_one(tmp_path: Path) -> None:
+    data = pcm16(tone(440, 0.1, 16000))
+    path = write(tmp_path, "two.wav", wav_bytes(data, extra=chunk(b"data", b"") + chunk(b"LIST", b"INFO")))
+    source = open_audio_file(path, FormatRequest())
+    assert b"".join(collect(source)) == data
 
 
 def test_odd_data_size_drops_partial_frame(tmp_path: Path) -> None:
@@ -141,8 +158,7 @@ def test_truncated_or_inconsistent_headers(tmp_path: Path, content: bytes, expec
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
-        ({"bits": 64}, "64-bit integer"),
-        ({"bits": 64, "extensible": True}, "64-bit integer"),
+        ({"bits": 72}, "72-bit integer"),
         ({"tag": 2, "bits": 4}, "ADPCM"),
         ({"tag": 3, "bits": 16}, "16-bit float"),
         ({"extensible": True, "sub": 0x55, "bits": 16}, "MP3"),

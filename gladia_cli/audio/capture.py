@@ -98,29 +98,6 @@ def _describe(fmt: PcmFormat) -> str:
     return f"{fmt.sample_rate} Hz {channels} {sample}"
 
 
-def _pcm_to_float(raw: bytes, depth: int, channels: int) -> Any:
-    """Little-endian signed PCM (16, 24 or 32-bit) as float frames x channels in [-1, 1)."""
-    import numpy as np
-
-    if depth == 24:
-        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
-        ints = (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8
-    else:
-        ints = np.frombuffer(raw, "<i2" if depth == 16 else "<i4")
-    return ints.astype(np.float64).reshape(-1, channels) / float(2 ** (depth - 1))
-
-
-def _float_to_pcm(samples: Any, depth: int, scale: float) -> bytes:
-    import numpy as np
-
-    ints = np.clip(np.rint(samples * scale), -scale, scale - 1).astype(np.int64).reshape(-1)
-    if depth == 16:
-        return ints.astype("<i2").tobytes()
-    if depth == 32:
-        return ints.astype("<i4").tobytes()
-    return ints.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
-
-
 class _ChunkBuffer:
     """Hands audio from PortAudio's callback thread to the consumer, in exact chunk sizes.
 
@@ -346,9 +323,16 @@ class MicrophoneSource(SourceDefaults):
             self._chunk_bytes = self.format.chunk_bytes(self.chunk_ms)
             self.format_note = f"{name!r} cannot record {requested} Hz: recording at its {rate} Hz"
         else:
-            from gladia_cli.audio.convert import LinearResampler
+            from gladia_cli.audio.convert import Converter
 
-            self._resampler = LinearResampler(rate, requested)
+            depth = self.capture_format.bit_depth
+            self._resampler = Converter(
+                kind="int",
+                width=depth // 8,
+                channels=self.format.channels,
+                sample_rate=rate,
+                out=PcmFormat(sample_rate=requested, channels=self.format.channels, bit_depth=depth),
+            )
             self.format_note = (
                 f"{name!r} cannot record {requested} Hz: recording at {rate} Hz, resampled to {requested} Hz"
             )
@@ -539,15 +523,8 @@ class MicrophoneSource(SourceDefaults):
         """Device-rate PCM to the declared rate (only after a rate fallback to a rate Gladia does not accept)."""
         if self._resampler is None:
             return raw
-        import numpy as np
-
-        depth = self.capture_format.bit_depth
-        scale = float(2 ** (depth - 1))
-        samples = _pcm_to_float(raw, depth, self.format.channels)
-        out = self._resampler.process(samples)
-        if last:
-            out = np.concatenate([out, self._resampler.flush()]) if len(out) else self._resampler.flush()
-        return _float_to_pcm(out, depth, scale)
+        out = self._resampler.process(raw) if raw else b""
+        return out + self._resampler.flush() if last else out
 
     def close(self) -> None:
         """Ask chunks() to finish, and stop recording now when that is safe; thread-safe and idempotent.

@@ -1,7 +1,12 @@
 """Anything that is not a WAV, decoded by ffmpeg: ffprobe's look at the file, the decoding source, its errors.
 
-ffmpeg writes raw PCM in exactly the format we send to a pipe we read chunk by chunk; its stderr is kept (the
-last lines) so a failure names ffmpeg's own reason, without the `file:` prefix we give it.
+ffmpeg only decodes: it writes the file's own samples (its rate, its channels, as 64-bit floats, which hold any
+integer sample exactly) to a pipe we read block by block, and `convert` mixes, resamples and encodes them as it
+does for a WAV, so the audio sent does not depend on the container. Only without ffprobe to tell the file's rate
+and channels does ffmpeg convert to the sent format itself. Its stderr is kept (the last lines) so a failure names
+ffmpeg's own reason, without the `file:` prefix we give it. The first block is decoded when the file is opened, so
+a file that fails or holds nothing costs no Gladia session, and what is decoded is compared with the duration the
+header declares, so a file cut short is said.
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gladia_cli.audio.filesource import FileSource
+from gladia_cli.audio.convert import Converter, layout_from_name
+from gladia_cli.audio.filesource import FileSource, drain
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
 
 _FFPROBE_TIMEOUT = 30.0
 _NOT_AUDIO_MARKERS = ("Invalid data found", "matches no streams", "does not contain any stream")
+_ESTIMATED = "Estimating duration from bitrate"  # ffprobe's warning: the duration is a guess, not the header's
+_OPUS_HEAD_SEARCH = 1 << 16
+_DECODED_BYTES = 8  # f64le
+_MISSING_SECONDS = 0.5
+"""Shortfall from the declared duration worth a word (encoder padding and priming are a few ms)."""
 
 
 class FfmpegMissing(UsageError):
@@ -56,11 +67,26 @@ class FfmpegSource(FileSource):
         duration: float | None,
         chunk_ms: int,
         speed: float,
+        decoded: Probed | None = None,
+        declared: float | None = None,
     ) -> None:
         super().__init__(
             path, fmt, description=description, duration=duration, converted=True, chunk_ms=chunk_ms, speed=speed
         )
         self._cmd = cmd
+        self._decoded = decoded  # ffmpeg writes this rate and these channels as f64le; None: the sent format
+        self._declared = declared  # seconds the header declares, when it says (not estimated from the bitrate)
+        self._decoded_frames = 0
+        self._finished = False
+        if decoded is not None:
+            self._converter = Converter(
+                kind="float",
+                width=_DECODED_BYTES,
+                channels=decoded.channels,
+                sample_rate=decoded.sample_rate,
+                out=fmt,
+                layout=decoded.layout,
+            )
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
@@ -91,11 +117,23 @@ class FfmpegSource(FileSource):
             if text:
                 self._stderr_tail.append(text)
 
+    @property
+    def _block_bytes(self) -> int:
+        """One chunk's worth of what ffmpeg writes."""
+        if self._decoded is None:
+            return self.format.chunk_bytes(self.chunk_ms)
+        frames = max(1, self._decoded.sample_rate * self.chunk_ms // 1000)
+        return frames * self._decoded.channels * _DECODED_BYTES
+
+    @property
+    def _frame_bytes(self) -> int:
+        return self.format.frame_bytes if self._decoded is None else self._decoded.channels * _DECODED_BYTES
+
     def _read_first(self) -> bytes:
-        """Start ffmpeg and read one chunk now, so undecodable files fail at open time (no ffprobe)."""
+        """Start ffmpeg and read one block now, so a file that fails or holds nothing fails at open time."""
         proc = self._start()
         assert proc is not None and proc.stdout is not None
-        first = proc.stdout.read(self.format.chunk_bytes(self.chunk_ms))
+        first = proc.stdout.read(self._block_bytes)
         self._first = first
         return first
 
@@ -107,8 +145,10 @@ class FfmpegSource(FileSource):
             if proc is None:
                 return
             assert proc.stdout is not None
-            size = self.format.chunk_bytes(self.chunk_ms)
-            frame = self.format.frame_bytes
+            size, frame = self._block_bytes, self._frame_bytes
+            out_chunk = self.format.chunk_bytes(self.chunk_ms)
+            converter = self._converter
+            pending = bytearray()
             first, self._first = self._first, None
             eof = False
             while not eof and not self._closed.is_set():
@@ -116,14 +156,39 @@ class FfmpegSource(FileSource):
                 first = None
                 eof = len(block) < size  # a short read only happens at EOF
                 whole = len(block) // frame * frame
-                if whole:
+                if not whole:
+                    continue
+                self._decoded_frames += whole // frame
+                if converter is None:
                     yield block[:whole]
+                    continue
+                pending += converter.process(block[:whole])
+                yield from drain(pending, out_chunk)
             finished = eof
             returncode = self._reap(kill=not finished)
             if returncode and not self._closed.is_set():
                 raise self._decode_error()
+            if converter is not None and finished:
+                pending += converter.flush()
+                yield from drain(pending, out_chunk)
+                if pending:
+                    yield bytes(pending)
+            self._finished = finished
         finally:
             self._reap(kill=not finished)
+
+    def _stream_notes(self) -> list[str]:
+        """The audio a file cut short lacks, against the duration its header declares."""
+        if not self._finished or not self._declared or self._decoded is None:
+            return []
+        decoded = self._decoded_frames / self._decoded.sample_rate
+        missing = self._declared - decoded
+        if missing < max(_MISSING_SECONDS, self._declared * 0.005):
+            return []
+        return [
+            f"{self.path} ends {missing:.1f} s before the {self._declared:.1f} s its header declares "
+            f"(it may have been cut short): sent the {decoded:.1f} s it holds"
+        ]
 
     def _decode_error(self, *, opening: bool = False) -> UsageError:
         line = last_ffmpeg_line(self._stderr_tail, self._cmd)
@@ -162,48 +227,36 @@ class FfmpegSource(FileSource):
 def open_decoder(
     path: Path, fmt: PcmFormat, ffmpeg: str, probed: Probed | None, *, chunk_ms: int, speed: float
 ) -> FfmpegSource:
-    """Start decoding `path` to `fmt`; without ffprobe's word for it, read the first chunk now so a file that is
-    not audio fails at open time, before any network call."""
-    # ffmpeg's raw muxers and codecs: s16le/pcm_s16le..., alaw/pcm_alaw, mulaw/pcm_mulaw.
-    sample_fmt = {"wav/alaw": "alaw", "wav/ulaw": "mulaw"}.get(fmt.encoding, f"s{fmt.bit_depth}le")
+    """Start decoding `path` to `fmt` and decode its first block now, so a file that is not audio, fails to decode
+    or holds nothing fails at open time, before any network call."""
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", _target(path), "-map", "0:a:0"]
-    cmd += [
-        "-f",
-        sample_fmt,
-        "-acodec",
-        f"pcm_{sample_fmt}",
-        "-ac",
-        str(fmt.channels),
-        "-ar",
-        str(fmt.sample_rate),
-        "-",
-    ]
-
-    if probed is not None:
-        return FfmpegSource(
-            path,
-            fmt,
-            cmd,
-            description=f"{probed.codec} via ffmpeg",
-            duration=probed.duration,
-            chunk_ms=chunk_ms,
-            speed=speed,
-        )
+    decoded = probed if probed is not None and probed.channels and probed.sample_rate else None
+    if decoded is not None:  # the file's own samples; `convert` makes them what is sent
+        cmd += ["-f", "f64le", "-acodec", "pcm_f64le", "-ac", str(decoded.channels), "-ar", str(decoded.sample_rate)]
+    else:  # without ffprobe's word for the file's rate and channels, ffmpeg converts (and mixes) them itself
+        # ffmpeg's raw muxers and codecs: s16le/pcm_s16le..., alaw/pcm_alaw, mulaw/pcm_mulaw.
+        sample_fmt = {"wav/alaw": "alaw", "wav/ulaw": "mulaw"}.get(fmt.encoding, f"s{fmt.bit_depth}le")
+        cmd += ["-f", sample_fmt, "-acodec", f"pcm_{sample_fmt}", "-ac", str(fmt.channels)]
+        cmd += ["-ar", str(fmt.sample_rate)]
+    cmd.append("-")
+    what = probed.codec if probed is not None else path.suffix.lstrip(".").lower() or "audio"
     source = FfmpegSource(
         path,
         fmt,
         cmd,
-        description=f"{path.suffix.lstrip('.').lower() or 'audio'} via ffmpeg",
-        duration=None,
+        description=f"{what} via ffmpeg",
+        duration=probed.duration if probed is not None else None,
         chunk_ms=chunk_ms,
         speed=speed,
+        decoded=decoded,
+        declared=probed.duration if probed is not None and not probed.estimated else None,
     )
     try:
         first = source._read_first()
-        if not first:
+        if len(first) < source._frame_bytes:
             returncode = source._reap(kill=False)
             if returncode:
-                raise source._decode_error(opening=True)
+                raise source._decode_error(opening=probed is None)
             raise UsageError(f"{path} contains no audio samples", hint="give a file that contains audio")
     except BaseException:
         source.close()
@@ -241,7 +294,10 @@ class Probed:
     codec: str
     duration: float | None
     channels: int
-    sample_rate: int
+    sample_rate: int  # what the decoder writes
+    layout: tuple[str, ...] | None = None  # the speakers, when the file names them
+    estimated: bool = False  # the duration is ffprobe's guess from the bitrate, not the header's
+    original_rate: int = 0  # the rate the audio was recorded at, when the decoder writes another (Opus: 48 kHz)
 
 
 def probe(path: Path) -> Probed | None:
@@ -250,8 +306,9 @@ def probe(path: Path) -> Probed | None:
     if ffprobe is None:
         return None
     target = _target(path)
-    cmd = [ffprobe, "-v", "error", "-show_entries"]
-    cmd += ["stream=codec_type,codec_name,channels,sample_rate,duration:format=duration", "-of", "json", "-i", target]
+    cmd = [ffprobe, "-v", "warning", "-show_entries"]
+    cmd += ["stream=codec_type,codec_name,channels,channel_layout,sample_rate,duration:format=duration"]
+    cmd += ["-of", "json", "-i", target]
     try:
         result = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=_FFPROBE_TIMEOUT, check=False
@@ -261,8 +318,10 @@ def probe(path: Path) -> Probed | None:
     except OSError as e:
         raise UsageError(f"cannot read {path}: could not run ffprobe ({e.strerror or e})") from None
     stderr_lines = [ln.strip() for ln in result.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    estimated = any(_ESTIMATED in line for line in stderr_lines)
     if result.returncode != 0:
-        raise ffmpeg_error(path, last_ffmpeg_line(stderr_lines, cmd), opening=True)
+        errors = [line for line in stderr_lines if _ESTIMATED not in line]
+        raise ffmpeg_error(path, last_ffmpeg_line(errors, cmd), opening=True)
     try:
         info = json.loads(result.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:
@@ -272,12 +331,31 @@ def probe(path: Path) -> Probed | None:
         raise UsageError(f"{path} is not an audio file: it has no audio stream", hint="give a file that contains audio")
     stream = streams[0]
     duration = _as_seconds(stream.get("duration")) or _as_seconds(info.get("format", {}).get("duration"))
+    codec = str(stream.get("codec_name") or "audio")
+    channels = _as_count(stream.get("channels"))
     return Probed(
-        codec=str(stream.get("codec_name") or "audio"),
+        codec=codec,
         duration=duration,
-        channels=_as_count(stream.get("channels")),
+        channels=channels,
         sample_rate=_as_count(stream.get("sample_rate")),
+        layout=layout_from_name(str(stream.get("channel_layout") or ""), channels),
+        estimated=estimated,
+        original_rate=_opus_input_rate(path) if codec == "opus" else 0,
     )
+
+
+def _opus_input_rate(path: Path) -> int:
+    """The rate an Opus stream was recorded at, from its OpusHead (RFC 7845): its decoder always writes 48 kHz,
+    so without this a 16 kHz recording would be sent at three times its size."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_OPUS_HEAD_SEARCH)
+    except OSError:
+        return 0
+    at = head.find(b"OpusHead")
+    if at < 0 or len(head) < at + 16:
+        return 0
+    return int.from_bytes(head[at + 12 : at + 16], "little")
 
 
 def _as_count(value: object) -> int:

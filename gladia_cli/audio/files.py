@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gladia_cli.audio import ffmpeg, sniff
+from gladia_cli.audio.convert import can_mix
 from gladia_cli.audio.ffmpeg import FfmpegMissing
 from gladia_cli.audio.filesource import FileSource
 from gladia_cli.audio.format import ENCODINGS, MAX_CHANNELS, SAMPLE_RATES, PcmFormat
@@ -120,15 +121,21 @@ def _choose_wav_format(path: Path, info: WavInfo, request: FormatRequest) -> Pcm
     elif request.g711:
         bits = 8
     else:
-        bits = info.width * 8 if info.kind == "int" and info.width * 8 in SEND_BIT_DEPTHS else 16
+        bits = min(info.width * 8, SEND_BIT_DEPTHS[-1]) if info.kind == "int" and info.width > 1 else 16
     channels = request.channels if request.channels is not None else info.channels
     fmt = _validated(path, PcmFormat(sample_rate=rate, channels=channels, bit_depth=bits, encoding=encoding))
-    if channels not in (info.channels, 1) and info.channels != 1:
-        raise UsageError(
-            f"cannot convert {path} from {info.channels} to {channels} channels",
-            hint=f"use `channels` 1 (mix down to mono) or `channels` {info.channels}",
-        )
+    _check_mix(path, info.channels, channels)
     return fmt
+
+
+def _check_mix(path: Path, have: int, want: int) -> None:
+    """The same channel changes for every container (`convert.can_mix`)."""
+    if not can_mix(have, want):
+        also = " or 2 (stereo)" if have <= 8 else ""
+        raise UsageError(
+            f"cannot convert {path} from {have} to {want} channels",
+            hint=f"use `channels` 1 (mix down to mono){also}, or `channels` {have}",
+        )
 
 
 def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: float) -> FileSource:
@@ -136,17 +143,19 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
     decoder = ffmpeg.require_ffmpeg(path)
     _check_bit_depth(request)
     probed = ffmpeg.probe(path)
-    # Like a WAV: the file's own rate and channels when Gladia takes them (a stereo call keeps its two sides),
-    # else 16 kHz; without ffprobe to ask, 16 kHz mono.
-    rate = request.sample_rate or (
-        probed.sample_rate if probed and probed.sample_rate in SAMPLE_RATES else DEFAULT_RATE
-    )
-    channels = request.channels or (probed.channels if probed and probed.channels else 1)
+    # Like a WAV: the file's own rate (the one it was recorded at) and channels when Gladia takes them (a stereo
+    # call keeps its two sides), else 16 kHz; without ffprobe to ask, 16 kHz mono.
+    own_rate = (probed.original_rate or probed.sample_rate) if probed else 0
+    rate = request.sample_rate or (own_rate if own_rate in SAMPLE_RATES else DEFAULT_RATE)
+    have = probed.channels if probed and probed.channels else 0
+    channels = request.channels or have or 1
     if channels > MAX_CHANNELS:
         raise UsageError(
             f"{path} has {channels} channels; Gladia accepts at most {MAX_CHANNELS}",
             hint="pass `channels` 1 to mix it down to mono",
         )
+    if have:
+        _check_mix(path, have, channels)
     fmt = _validated(
         path,
         PcmFormat(

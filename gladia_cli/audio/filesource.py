@@ -12,6 +12,7 @@ import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
+from gladia_cli.audio.convert import Converter
 from gladia_cli.audio.format import PcmFormat, SourceDefaults
 
 
@@ -50,6 +51,7 @@ class FileSource(SourceDefaults):
         self.chunk_ms = chunk_ms
         self.speed = speed
         self._closed = threading.Event()
+        self._converter: Converter | None = None  # set by a subclass that converts samples itself
 
     def __enter__(self) -> FileSource:
         return self
@@ -89,9 +91,24 @@ class FileSource(SourceDefaults):
         finally:
             raw.close()
 
+    def capture_notes(self) -> list[str]:
+        """What was done to samples that could not be sent as they were, and audio the file lacks."""
+        notes = [f"{self.path}: {note}" for note in (self._converter.notes() if self._converter else [])]
+        return notes + self._stream_notes()
+
+    def _stream_notes(self) -> list[str]:
+        return []
+
     def close(self) -> None:
         """Ask `chunks()` to stop; thread-safe and idempotent."""
         self._closed.set()
 
     def _raw_chunks(self) -> Generator[bytes, None, None]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def drain(pending: bytearray, size: int) -> Iterator[bytes]:
+    """Yield every full `size` chunk from the front of `pending` (bytearray front deletion is amortized O(1))."""
+    while len(pending) >= size:
+        yield bytes(pending[:size])
+        del pending[:size]

@@ -237,14 +237,16 @@ class MultiSource(SourceDefaults):
         fmt = source.format
         resampler: Any = None
         if fmt.sample_rate != self.format.sample_rate:
-            from gladia_cli.audio.convert import LinearResampler
+            from gladia_cli.audio.resample import Resampler
 
-            resampler = LinearResampler(fmt.sample_rate, self.format.sample_rate)
+            resampler = Resampler(fmt.sample_rate, self.format.sample_rate, 1)
         try:
             for chunk in source.chunks():
                 samples = _mono(chunk, fmt)
                 if resampler is not None:
                     samples = resampler.process(samples.reshape(-1, 1)).reshape(-1).astype(np.float32)
+                    if not len(samples):  # the filter is still filling
+                        continue
                 now = time.monotonic()
                 with self._cond:
                     lane.put(samples, now)
@@ -326,17 +328,18 @@ def _zeros(n: int) -> np.ndarray:
 
 
 def _mono(chunk: bytes, fmt: PcmFormat) -> np.ndarray:
-    """A captured chunk as mono float32: the mean of its channels."""
+    """A captured chunk as mono float32, mixed down as every path mixes (`convert.mix_matrix`)."""
     import numpy as np
 
-    from gladia_cli.audio.convert import decode_samples
+    from gladia_cli.audio.convert import decode_samples, mix_matrix
 
     if fmt.encoding == "wav/pcm" and fmt.bit_depth == 16 and fmt.channels == 1:  # the usual case, in float32
         return np.frombuffer(chunk, "<i2").astype(np.float32) * np.float32(1 / 32768)
 
     kind = {"wav/alaw": "alaw", "wav/ulaw": "ulaw"}.get(fmt.encoding, "pcm")
     samples = decode_samples(chunk, kind, fmt.bit_depth // 8, fmt.channels)
-    return (samples[:, 0] if fmt.channels == 1 else samples.mean(axis=1)).astype(np.float32)
+    matrix = mix_matrix(fmt.channels, 1)
+    return (samples[:, 0] if matrix is None else samples @ matrix[:, 0]).astype(np.float32)
 
 
 def open_inputs(

@@ -1,7 +1,8 @@
-"""WAV (RIFF, RF64, BW64) files: the container parsed chunk by chunk, and its data chunk read as a file source.
+"""WAV (RIFF, RIFX, RF64, BW64) files: the container parsed chunk by chunk, its data chunk read as a file source.
 
 Only the header is read when a file is opened, so every mistake (truncated header, unknown codec) is reported
 before any network call; damaged but playable files (a recorder killed mid-write) are read as far as they go.
+RIFX is the big-endian WAV (sox -B, old Macs): its samples are decoded in their own byte order, never sent swapped.
 """
 
 from __future__ import annotations
@@ -11,21 +12,19 @@ import struct
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from gladia_cli.audio.convert import LinearResampler, decode_samples, encode_samples
-from gladia_cli.audio.filesource import FileSource
+from gladia_cli.audio.convert import Converter, layout_from_mask
+from gladia_cli.audio.filesource import FileSource, drain
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.errors import UsageError
-
-if TYPE_CHECKING:
-    import numpy as np
 
 _WAVE_PCM = 0x0001
 _WAVE_FLOAT = 0x0003
 _WAVE_EXTENSIBLE = 0xFFFE
 _KSDATAFORMAT_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
-"""Bytes 2..15 shared by every KSDATAFORMAT_SUBTYPE GUID; bytes 0..1 hold the classic format tag."""
+"""Bytes 2..15 shared by every KSDATAFORMAT_SUBTYPE GUID as stored in a RIFF file; bytes 0..1 hold the tag."""
+_KSDATAFORMAT_DATA4 = _KSDATAFORMAT_TAIL[-8:]
 
 _G711 = {0x0006: "alaw", 0x0007: "ulaw"}  # WAV format tag -> the kind, and `wav/<kind>` for Gladia
 _KNOWN_WAV_CODECS = {
@@ -45,7 +44,7 @@ _MAX_SANE_RATE = 1_000_000
 
 def is_wav_header(head: bytes) -> bool:
     """The first 12 bytes name a WAV container; anything else is left to ffmpeg."""
-    return len(head) >= 12 and head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE"
+    return len(head) >= 12 and head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE"
 
 
 def _channel_label(channels: int) -> str:
@@ -56,14 +55,17 @@ def _channel_label(channels: int) -> str:
 class WavInfo:
     """What the RIFF header says, reduced to what decoding needs."""
 
-    kind: str  # "int" or "float"
+    kind: str  # "int", "float", "alaw" or "ulaw"
     width: int  # bytes per sample (container size)
     channels: int
     sample_rate: int
     data_offset: int
     data_bytes: int  # whole frames actually present in the file
-    truncated: bool
+    truncated: bool  # the data chunk ends before its declared size
     container: str = "WAV"
+    bits: int = 0  # the header's bits per sample (36 in a 40-bit container); 0: the container's
+    big_endian: bool = False  # RIFX
+    layout: tuple[str, ...] | None = None  # the speakers WAVE_FORMAT_EXTENSIBLE's channel mask names
 
     @property
     def frame_bytes(self) -> int:
@@ -76,9 +78,13 @@ class WavInfo:
     def matches(self, fmt: PcmFormat) -> bool:
         return self.sample_rate == fmt.sample_rate and self.channels == fmt.channels
 
+    @property
+    def sample_bits(self) -> int:
+        return self.bits or self.width * 8
+
     def describe(self) -> str:
         kind = {"float": " float", "alaw": " A-law", "ulaw": " mu-law"}.get(self.kind, "")
-        return f"{self.container} {self.width * 8}-bit{kind} {self.sample_rate} Hz {_channel_label(self.channels)}"
+        return f"{self.container} {self.sample_bits}-bit{kind} {self.sample_rate} Hz {_channel_label(self.channels)}"
 
 
 def _wav_corrupt(path: Path, what: str) -> UsageError:
@@ -102,9 +108,10 @@ def parse_wav(f: IO[bytes], path: Path, file_size: int) -> WavInfo:
     if len(header) < 12:
         raise _wav_corrupt(path, "the header is truncated")
     is_rf64 = header[:4] in (b"RF64", b"BW64")
+    order = ">" if header[:4] == b"RIFX" else "<"
     ds64_data_size: int | None = None
-    fmt: tuple[str, int, int, int, str] | None = None
-    data: tuple[int, int, bool] | None = None  # offset, whole-frame-agnostic byte count, truncated
+    fmt: _Fmt | None = None
+    data: tuple[int, int, bool] | None = None  # offset, byte count, truncated
     pos = 12
     prev_odd = False
     while pos + 8 <= file_size:
@@ -112,7 +119,7 @@ def parse_wav(f: IO[bytes], path: Path, file_size: int) -> WavInfo:
         chunk_header = f.read(8)
         if len(chunk_header) < 8:
             break
-        chunk_id, size = struct.unpack("<4sI", chunk_header)
+        chunk_id, size = struct.unpack(f"{order}4sI", chunk_header)
         body_pos = pos + 8
         available = file_size - body_pos
         if chunk_id == b"fmt ":
@@ -120,21 +127,24 @@ def parse_wav(f: IO[bytes], path: Path, file_size: int) -> WavInfo:
                 raise _wav_corrupt(path, f"it is cut off inside its header ({file_size} bytes in all)")
             if size < 16 or size > _MAX_FMT_CHUNK:
                 raise _wav_corrupt(path, f"its fmt chunk has an invalid size ({size} bytes)")
-            fmt = _parse_fmt(f.read(size), path)
+            fmt = _parse_fmt(f.read(size), path, order)
         elif chunk_id == b"ds64" and is_rf64:
             body = f.read(min(size, 64))
             if len(body) >= 16:
                 ds64_data_size = struct.unpack("<Q", body[8:16])[0]
         elif chunk_id == b"data":
+            streamed = False
             declared: int = size
             if is_rf64 and size == 0xFFFFFFFF and ds64_data_size is not None:
                 declared = ds64_data_size
-            elif size in (0, 0xFFFFFFFF):
-                declared = -1  # never finalized by a streaming recorder: the data runs to the end of the file
-            truncated = declared < 0 or declared > available
-            data = (body_pos, available if truncated else declared, truncated)
-            if truncated:
-                break
+            elif size == 0xFFFFFFFF or (size == 0 and not _chunk_follows(f, body_pos, file_size, order)):
+                # Never finalized by a streaming recorder: the data runs to the end of the file, as declared.
+                streamed, declared = True, available
+            if declared:  # an empty data chunk followed by other chunks holds nothing: keep looking
+                truncated = declared > available
+                data = (body_pos, min(declared, available), truncated)
+                if truncated or streamed:
+                    break
         elif not _is_chunk_id(chunk_id):
             if prev_odd:  # some writers forget the pad byte after an odd-sized chunk: retry one byte earlier
                 prev_odd = False
@@ -148,23 +158,48 @@ def parse_wav(f: IO[bytes], path: Path, file_size: int) -> WavInfo:
     if fmt is None:
         raise _wav_corrupt(path, "it has no fmt chunk (the header is missing or truncated)")
     if data is None:
+        if any(chunk_id == b"data" for chunk_id in _chunk_ids(f, file_size, order)):
+            raise UsageError(f"{path} contains no audio samples", hint="give a file that contains audio")
         raise _wav_corrupt(path, "it has no data chunk (the file is truncated or not a recording)")
-    kind, width, channels, sample_rate, _label = fmt
     offset, nbytes, truncated = data
-    frame = width * channels
+    frame = fmt.width * fmt.channels
     whole = nbytes // frame * frame
     if whole == 0:
         raise UsageError(f"{path} contains no audio samples", hint="give a file that contains audio")
     return WavInfo(
-        kind=kind,
-        width=width,
-        channels=channels,
-        sample_rate=sample_rate,
+        kind=fmt.kind,
+        width=fmt.width,
+        channels=fmt.channels,
+        sample_rate=fmt.sample_rate,
         data_offset=offset,
         data_bytes=whole,
         truncated=truncated,
-        container="RF64" if is_rf64 else "WAV",
+        container="RF64" if is_rf64 else "RIFX" if order == ">" else "WAV",
+        bits=fmt.bits,
+        big_endian=order == ">",
+        layout=fmt.layout,
     )
+
+
+def _chunk_follows(f: IO[bytes], pos: int, file_size: int, order: str) -> bool:
+    """Whether a chunk header that fits in the file starts at `pos`: then a data chunk of size 0 really is empty
+    (and is not a streamed one whose size was never written)."""
+    f.seek(pos)
+    header = f.read(8)
+    if len(header) < 8:
+        return False
+    chunk_id, size = struct.unpack(f"{order}4sI", header)
+    return _is_chunk_id(chunk_id) and pos + 8 + size <= file_size
+
+
+def _chunk_ids(f: IO[bytes], file_size: int, order: str) -> Iterator[bytes]:
+    """Every chunk id, in order (as far as the sizes hold)."""
+    pos = 12
+    while pos + 8 <= file_size:
+        f.seek(pos)
+        chunk_id, size = struct.unpack(f"{order}4sI", f.read(8))
+        yield chunk_id
+        pos += 8 + size + (size & 1)
 
 
 def _is_chunk_id(chunk_id: bytes) -> bool:
@@ -172,21 +207,35 @@ def _is_chunk_id(chunk_id: bytes) -> bool:
     return all(0x20 <= c <= 0x7E for c in chunk_id)
 
 
-def _parse_fmt(body: bytes, path: Path) -> tuple[str, int, int, int, str]:
-    """Decode a fmt chunk into (kind, bytes per sample, channels, rate, label), or say what is unsupported."""
-    tag, channels, sample_rate, _byte_rate, block_align, bits = struct.unpack("<HHIIHH", body[:16])
+@dataclass(frozen=True)
+class _Fmt:
+    kind: str
+    width: int
+    channels: int
+    sample_rate: int
+    bits: int
+    layout: tuple[str, ...] | None = None
+
+
+def _parse_fmt(body: bytes, path: Path, order: str = "<") -> _Fmt:
+    """Decode a fmt chunk, or say what is unsupported."""
+    tag, channels, sample_rate, _byte_rate, block_align, bits = struct.unpack(f"{order}HHIIHH", body[:16])
+    layout = None
     if tag == _WAVE_EXTENSIBLE:
         if len(body) < 40:
             raise _wav_corrupt(path, "its WAVE_FORMAT_EXTENSIBLE header is truncated")
-        guid = body[24:40]
-        if guid[2:] != _KSDATAFORMAT_TAIL:
+        valid_bits, mask = struct.unpack(f"{order}HI", body[18:24])
+        tag = _subformat_tag(body[24:40], order)
+        if tag is None:
             raise _wav_unsupported(path, "an unknown WAVE_FORMAT_EXTENSIBLE sub-format")
-        tag = struct.unpack("<H", guid[:2])[0]
+        layout = layout_from_mask(mask, channels)
+        if 0 < valid_bits < bits:
+            bits = valid_bits  # 20 bits in 24, 24 in 32: what the samples hold
     if tag in _G711 and bits == 8:
         # Telephony audio: Gladia takes it as is (`wav/alaw`, `wav/ulaw`), so it is declared, never converted.
         if channels == 0 or sample_rate == 0 or sample_rate > _MAX_SANE_RATE or block_align != channels:
             raise _wav_corrupt(path, f"its header declares {channels} channels at {sample_rate} Hz, {bits}-bit")
-        return _G711[tag], 1, channels, sample_rate, f"8-bit {_KNOWN_WAV_CODECS[tag]}"
+        return _Fmt(_G711[tag], 1, channels, sample_rate, 8, layout)
     if tag not in (_WAVE_PCM, _WAVE_FLOAT):
         if tag in _KNOWN_WAV_CODECS:
             raise _wav_unsupported(path, f"{_KNOWN_WAV_CODECS[tag]} encoding")
@@ -200,59 +249,54 @@ def _parse_fmt(body: bytes, path: Path) -> tuple[str, int, int, int, str]:
             raise _wav_corrupt(path, f"its block size ({block_align}) does not match {channels} x {bits}-bit samples")
         width = block_align // channels
     kind = "int" if tag == _WAVE_PCM else "float"
-    if kind == "int" and width not in (1, 2, 3, 4):
-        raise _wav_unsupported(path, f"{width * 8}-bit integer samples")
+    if kind == "int" and not 1 <= width <= 8:
+        raise _wav_unsupported(path, f"{bits}-bit integer samples")
     if kind == "float" and width not in (4, 8):
-        raise _wav_unsupported(path, f"{width * 8}-bit float samples")
-    return kind, width, channels, sample_rate, f"{width * 8}-bit {kind}"
+        raise _wav_unsupported(path, f"{bits}-bit float samples")
+    return _Fmt(kind, width, channels, sample_rate, bits if bits != width * 8 else 0, layout)
 
 
-class Converter:
-    """Bytes of the WAV file's format in, bytes of the sent format out; stateful only through the resampler."""
+def _subformat_tag(guid: bytes, order: str) -> int | None:
+    """The classic format tag in a KSDATAFORMAT_SUBTYPE GUID. In RIFX, sox writes the tag as a big-endian 16-bit
+    field and the rest as in RIFF; a writer may also store the GUID's first three fields big-endian: both read."""
+    if guid[2:] == _KSDATAFORMAT_TAIL:
+        return int(struct.unpack(f"{order}H", guid[:2])[0])
+    data1, data2, data3 = struct.unpack(f"{order}IHH", guid[:8])
+    if data1 <= 0xFFFF and (data2, data3) == (0, 0x0010) and guid[8:] == _KSDATAFORMAT_DATA4:
+        return int(data1)
+    return None
 
-    def __init__(self, info: WavInfo, out: PcmFormat) -> None:
-        self.kind = info.kind
-        self.width = info.width
-        self.in_channels = info.channels
-        self.out = out
-        self.resampler = (
-            LinearResampler(info.sample_rate, out.sample_rate) if info.sample_rate != out.sample_rate else None
-        )
 
-    def process(self, raw: bytes) -> bytes:
-        samples = decode_samples(raw, self.kind, self.width, self.in_channels)
-        if self.out.channels == 1 and self.in_channels > 1:
-            samples = samples.mean(axis=1, keepdims=True)
-        if self.resampler is not None:
-            samples = self.resampler.process(samples)
-        return self._encode(samples)
-
-    def flush(self) -> bytes:
-        if self.resampler is None:
-            return b""
-        return self._encode(self.resampler.flush())
-
-    def _encode(self, samples: np.ndarray) -> bytes:
-        import numpy as np
-
-        if samples.shape[0] == 0:
-            return b""
-        if samples.shape[1] == 1 and self.out.channels > 1:
-            samples = np.repeat(samples, self.out.channels, axis=1)
-        if self.out.encoding != "wav/pcm":
-            from gladia_cli.audio import g711
-
-            return g711.encode(encode_samples(samples, 16), self.out.encoding.removeprefix("wav/"))
-        return encode_samples(samples, self.out.bit_depth)
+def wav_converter(info: WavInfo, out: PcmFormat) -> Converter:
+    """The conversion from this file's samples to the sent format."""
+    return Converter(
+        kind=info.kind,
+        width=info.width,
+        channels=info.channels,
+        sample_rate=info.sample_rate,
+        out=out,
+        layout=info.layout,
+        big_endian=info.big_endian,
+    )
 
 
 class WavSource(FileSource):
     """A WAV data chunk, passed through byte-for-byte or converted block by block."""
 
     def __init__(self, path: Path, info: WavInfo, fmt: PcmFormat, *, chunk_ms: int, speed: float) -> None:
-        passthrough = info.matches(fmt) and (
-            fmt.encoding == f"wav/{info.kind}"
-            or (fmt.encoding == "wav/pcm" and info.kind == "int" and info.width > 1 and info.width * 8 == fmt.bit_depth)
+        same_bytes = info.width == 1 or not info.big_endian
+        passthrough = (
+            info.matches(fmt)
+            and same_bytes
+            and (
+                fmt.encoding == f"wav/{info.kind}"
+                or (
+                    fmt.encoding == "wav/pcm"
+                    and info.kind == "int"
+                    and info.width in (2, 3, 4)
+                    and info.width * 8 == fmt.bit_depth
+                )
+            )
         )
         super().__init__(
             path,
@@ -265,7 +309,7 @@ class WavSource(FileSource):
             truncated=info.truncated,
         )
         self._info = info
-        self._converter = None if passthrough else Converter(info, fmt)
+        self._converter = None if passthrough else wav_converter(info, fmt)
 
     def _raw_chunks(self) -> Generator[bytes, None, None]:
         info = self._info
@@ -281,11 +325,11 @@ class WavSource(FileSource):
             pending = bytearray()
             for block in self._read_frames(f, remaining, in_block, info.frame_bytes):
                 pending += converter.process(block)
-                yield from _drain(pending, out_chunk)
+                yield from drain(pending, out_chunk)
             if self._closed.is_set():
                 return
             pending += converter.flush()
-            yield from _drain(pending, out_chunk)
+            yield from drain(pending, out_chunk)
             if pending:
                 yield bytes(pending)
 
@@ -301,10 +345,3 @@ class WavSource(FileSource):
                 return
             remaining -= want
             yield block
-
-
-def _drain(pending: bytearray, size: int) -> Iterator[bytes]:
-    """Yield every full `size` chunk from the front of `pending` (bytearray front deletion is amortized O(1))."""
-    while len(pending) >= size:
-        yield bytes(pending[:size])
-        del pending[:size]
