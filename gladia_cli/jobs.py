@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import requests
 
     from gladia_cli.api import GladiaApi
+    from gladia_cli.audio.upload import UploadPlan
 
 KINDS = ("pre-recorded", "live")
 PENDING_STATUSES = ("queued", "processing")
@@ -131,7 +132,13 @@ class MultipartFileBody:
 
 
 def check_audio_file(path: Path) -> str | None:
-    """Fail before any network call on what cannot be uploaded; return a warning for a file uploaded unrecognised."""
+    """Fail before any network call on what cannot be uploaded; return what to say before the upload (a file
+    uploaded unrecognised, or converted because Gladia does not take its format)."""
+    return plan_file_upload(path).note
+
+
+def plan_file_upload(path: Path) -> UploadPlan:
+    """The checks of `check_audio_file`, and whether the file is uploaded as it is."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -153,9 +160,9 @@ def check_audio_file(path: Path) -> str | None:
         )
     if not os.access(path, os.R_OK):
         raise UsageError(f"cannot read {path}: permission denied", hint="check the file's permissions")
-    from gladia_cli.audio.files import check_uploadable
+    from gladia_cli.audio.upload import plan_upload
 
-    return check_uploadable(path)
+    return plan_upload(path)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -253,21 +260,24 @@ class JobClient:
         `on_progress(sent, total)` counts file bytes; it starts again from 0 if a retry re-sends the file.
         Not retried on timeout: after 300 s another try would most likely time out too.
         """
+        from gladia_cli.audio.upload import file_to_upload
+
         path = Path(path)
-        check_audio_file(path)
-        try:
-            body = MultipartFileBody(path, on_progress=on_progress)
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}") from None
-        with body:
-            response = self.api.request(
-                "POST",
-                "/v2/upload",
-                data=body,
-                headers={"Content-Type": body.content_type},
-                timeout=UPLOAD_TIMEOUT,
-                idempotent=False,
-            )
+        plan = plan_file_upload(path)
+        with file_to_upload(path, plan) as sent:
+            try:
+                body = MultipartFileBody(sent, on_progress=on_progress)
+            except OSError as exc:
+                raise UsageError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}") from None
+            with body:
+                response = self.api.request(
+                    "POST",
+                    "/v2/upload",
+                    data=body,
+                    headers={"Content-Type": body.content_type},
+                    timeout=UPLOAD_TIMEOUT,
+                    idempotent=False,
+                )
         data = self.api.parse_json(response)
         if not isinstance(data.get("audio_url"), str):
             raise ApiError("Gladia's answer to the upload has no audio_url")

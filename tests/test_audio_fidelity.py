@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import soundfile
 from audio_helpers import rifx_bytes, wav_bytes, write
+from cli_runner import invoke
+from emulator import GladiaEmulator
 from scipy import signal
 
 from gladia_cli.audio import convert
@@ -369,3 +371,50 @@ def test_a_36_bit_file_is_named_and_read_by_its_bit_count(tmp_path: Path) -> Non
     assert source.source_description == "WAV 36-bit 16000 Hz mono"
     assert source.format.bit_depth == 32
     assert sent_ints(source)[:4, 0].tolist() == [1 << 30, -(1 << 30), 12345, 0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# End to end: what the command says, and no session for a file that fails
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("case", ["no-audio-after-header", "zero-seconds"])
+def test_no_session_is_created_for_a_file_that_fails_or_holds_nothing(
+    api_env: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    if case == "no-audio-after-header":
+        full = tmp_path / "full.m4a"
+        ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=3", "-movflags", "+faststart", full)
+        data = full.read_bytes()
+        path = write(tmp_path, "cut.m4a", data[: data.index(b"mdat") + 4])
+    else:
+        path = tmp_path / "empty.flac"
+        ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "0", path)
+    result = invoke(capsys, "transcribe", str(path), "--realtime", "--speed", "0")
+    assert result.code == 2, result.stderr
+    assert not api_env.init_requests  # POST /v2/live never sent
+    assert result.stderr.count("\n") == 1 and str(path) in result.stderr
+
+
+@needs_ffmpeg
+def test_the_command_says_what_a_cut_file_lacks_and_what_was_clipped(
+    api_env: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav = tmp_path / "full.wav"
+    soundfile.write(str(wav), _speechlike(16000, 4), 16000, subtype="PCM_16")
+    full = tmp_path / "full.flac"
+    ffmpeg("-i", wav, full)
+    cut = write(tmp_path, "cut.flac", full.read_bytes()[: full.stat().st_size // 2])
+    result = invoke(capsys, "transcribe", str(cut), "--realtime", "--speed", "0")
+    assert result.code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "its header declares" in line]
+    assert len(said) == 1 and said[0].startswith(f"gladia: {cut} ends "), result.stderr
+    sent_seconds = len(api_env.only_session().audio) / 32000
+    assert f"sent the {sent_seconds:.1f} s it holds" in said[0]
+
+    values = np.full(16000, 0.25, dtype="<f4")
+    values[:145] = 2.0
+    hot = write(tmp_path, "hot.wav", wav_bytes(values.tobytes(), tag=3, bits=32))
+    result = invoke(capsys, "transcribe", str(hot), "--realtime", "--speed", "0")
+    assert result.code == 0, result.stderr
+    assert f"gladia: {hot}: 145 samples were beyond full scale and were clipped" in result.stderr.splitlines()

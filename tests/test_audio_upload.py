@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_helpers import HAVE_FFMPEG, write
+from audio_helpers import HAVE_FFMPEG, wav_bytes, write
 from cli_runner import invoke
 from emulator import GladiaEmulator
 
 from gladia_cli.audio import sniff
-from gladia_cli.audio.files import check_uploadable
+from gladia_cli.audio.upload import plan_upload
 from gladia_cli.errors import UsageError
 
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"  # resolved now: the tests hide it from PATH once the files are made
@@ -191,7 +191,7 @@ def test_audio_gladia_takes_passes_without_ffmpeg(
     assert sniff.media_kind(data, whole_file=True) == name
     if not data.startswith(b"ID3"):  # after leading padding too (a stream cut from a broadcast, an encoder's)
         assert sniff.media_kind(bytes(300) + data, whole_file=True) == name
-    check_uploadable(path)
+    assert plan_upload(path).note is None
     assert capsys.readouterr().err == ""  # recognised: no warning either
 
 
@@ -219,7 +219,7 @@ def test_every_mpeg_layer_and_version_is_followed_frame_to_frame(version: int, l
 def test_random_bytes_named_wav_are_refused(tmp_path: Path, no_ffmpeg: None) -> None:
     path = write(tmp_path, "noise.wav", np.random.default_rng(11).integers(0, 256, 200_000, dtype=np.uint8).tobytes())
     with pytest.raises(UsageError, match="does not look like an audio or video file"):
-        check_uploadable(path)
+        assert plan_upload(path).note is None
 
 
 @pytest.mark.parametrize(
@@ -236,14 +236,14 @@ def test_what_is_clearly_not_audio_is_refused(
 ) -> None:
     path = write(tmp_path, name, content.encode() if isinstance(content, str) else content)
     with pytest.raises(UsageError, match=f"does not look like an audio or video file \\(it looks like {what}\\)"):
-        check_uploadable(path)
+        assert plan_upload(path).note is None
 
 
 def test_an_unknown_format_is_uploaded_with_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_ffmpeg: None
 ) -> None:
     path = write(tmp_path, "take.xyz", np.random.default_rng(12).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
-    warning = check_uploadable(path)
+    warning = plan_upload(path).note
     assert warning is not None and str(path) in warning and "Gladia decide" in warning
     assert capsys.readouterr().err == ""  # the library says it; the command prints it (tests/test_cli_prerecorded)
 
@@ -270,3 +270,91 @@ def test_transcribe_says_once_that_an_unknown_file_is_uploaded_unrecognised(
     warned = [line for line in result.stderr.splitlines() if "Gladia decide" in line]
     assert len(warned) == 1 and warned[0].startswith("gladia: ") and str(path) in warned[0]
     assert api_env.prerecorded.uploads[0].data == path.read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The upload takes what Gladia takes: WAVs of any codec or channel count as they are, the rest converted losslessly
+
+
+def _ffmpeg_wav(tmp: Path, name: str, *args: str) -> Path:
+    path = tmp / name
+    source = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000:duration=1"]
+    subprocess.run([FFMPEG, "-v", "error", *source, *args, str(path)], check=True)
+    return path
+
+
+WAVS_GLADIA_TAKES = {
+    "ima-adpcm": lambda tmp: _ffmpeg_wav(tmp, "ima.wav", "-c:a", "adpcm_ima_wav"),
+    "ms-adpcm": lambda tmp: _ffmpeg_wav(tmp, "ms.wav", "-c:a", "adpcm_ms"),
+    "mp3-in-wav": lambda tmp: _ffmpeg_wav(tmp, "mp3.wav", "-c:a", "libmp3lame"),
+    "gsm-6.10": lambda tmp: _ffmpeg_wav(tmp, "gsm.wav", "-c:a", "libgsm_ms"),
+    "ten-channels": lambda tmp: write(tmp, "ten.wav", wav_bytes(bytes(20 * 8000), channels=10)),
+    "36-bit": lambda tmp: write(tmp, "36.wav", wav_bytes(bytes(5 * 8000), bits=36)),
+}
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("kind", WAVS_GLADIA_TAKES)
+@pytest.mark.parametrize("ffmpeg_here", [True, False], ids=["ffmpeg", "no-ffmpeg"])
+def test_a_wav_of_any_codec_or_channel_count_is_uploaded_as_it_is(
+    api_env: GladiaEmulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    ffmpeg_here: bool,
+) -> None:
+    """The live path's limits (what a stream may declare) are not the upload's: Gladia decodes a WAV itself."""
+    api_env.prerecorded.polls_before_done = 0
+    path = WAVS_GLADIA_TAKES[kind](tmp_path)
+    if not ffmpeg_here:
+        empty = tmp_path / "empty-bin"
+        empty.mkdir()
+        monkeypatch.setenv("PATH", str(empty))
+    result = invoke(capsys, "transcribe", str(path))
+    assert result.code == 0, result.stderr
+    assert result.stderr == ""
+    assert api_env.prerecorded.uploads[0].data == path.read_bytes()
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize(("ext", "args"), [("aiff", []), ("au", []), ("wv", []), ("caf", [])])
+def test_a_format_gladia_does_not_list_is_converted_to_flac_and_said(
+    api_env: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], ext: str, args: list[str]
+) -> None:
+    import soundfile
+
+    api_env.prerecorded.polls_before_done = 0
+    path = tmp_path / f"take.{ext}"
+    source = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050:duration=1", "-ac", "2"]
+    subprocess.run([FFMPEG, "-v", "error", *source, *args, str(path)], check=True)
+    result = invoke(capsys, "transcribe", str(path))
+    assert result.code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "converted to FLAC (lossless)" in line]
+    assert len(said) == 1 and str(path) in said[0], result.stderr
+    uploaded = tmp_path / "uploaded.flac"
+    uploaded.write_bytes(api_env.prerecorded.uploads[0].data)
+    assert uploaded.read_bytes()[:4] == b"fLaC"
+    sent, rate = soundfile.read(str(uploaded), dtype="int32")
+    decoded = np.frombuffer(
+        subprocess.run(
+            [FFMPEG, "-v", "error", "-i", str(path), "-f", "s32le", "-"], capture_output=True, check=True
+        ).stdout,
+        "<i4",
+    ).reshape(-1, 2)
+    assert rate == 22050 and np.array_equal(sent, decoded)  # every sample, as the file holds it
+    assert not list(tmp_path.glob("gladia-upload-*"))
+
+
+@needs_ffmpeg
+def test_an_mp4_that_does_not_decode_is_refused_before_the_upload(
+    api_env: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = tmp_path / "full.m4a"
+    source = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=3"]
+    subprocess.run([FFMPEG, "-v", "error", *source, "-movflags", "+faststart", str(full)], check=True)
+    data = full.read_bytes()
+    cut = write(tmp_path, "cut.m4a", data[: data.index(b"mdat") + 4])  # the header declares 3 s; no audio follows
+    result = invoke(capsys, "transcribe", str(cut))
+    assert result.code == 2 and not api_env.prerecorded.uploads
+    assert str(cut) in result.stderr

@@ -307,6 +307,15 @@ def test_raw_stdin_without_format_flags_is_one_line_exit_2(emulator: GladiaEmula
     assert not emulator.init_requests  # refused before any session
 
 
+def test_a_big_endian_wav_on_stdin_is_refused_never_sent_swapped(emulator: GladiaEmulator, tmp_path: Path) -> None:
+    from audio_helpers import rifx_bytes
+
+    result = _pipe(rifx_bytes(struct.pack(">800h", *range(800))), env=_env(None, emulator, tmp_path))
+    assert result.code == ExitCode.USAGE
+    assert "big-endian (RIFX)" in one_line_error(result)
+    assert not emulator.init_requests
+
+
 def test_stdin_terminal_and_speed_are_refused(emulator: GladiaEmulator, tmp_path: Path) -> None:
     leader, follower = pty.openpty()
     try:

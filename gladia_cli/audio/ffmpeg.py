@@ -298,6 +298,7 @@ class Probed:
     layout: tuple[str, ...] | None = None  # the speakers, when the file names them
     estimated: bool = False  # the duration is ffprobe's guess from the bitrate, not the header's
     original_rate: int = 0  # the rate the audio was recorded at, when the decoder writes another (Opus: 48 kHz)
+    containers: tuple[str, ...] = ()  # ffmpeg's names for the file's format ("mov", "mp4", "m4a" ...)
 
 
 def probe(path: Path) -> Probed | None:
@@ -307,7 +308,7 @@ def probe(path: Path) -> Probed | None:
         return None
     target = _target(path)
     cmd = [ffprobe, "-v", "warning", "-show_entries"]
-    cmd += ["stream=codec_type,codec_name,channels,channel_layout,sample_rate,duration:format=duration"]
+    cmd += ["stream=codec_type,codec_name,channels,channel_layout,sample_rate,duration:format=duration,format_name"]
     cmd += ["-of", "json", "-i", target]
     try:
         result = subprocess.run(
@@ -341,6 +342,7 @@ def probe(path: Path) -> Probed | None:
         layout=layout_from_name(str(stream.get("channel_layout") or ""), channels),
         estimated=estimated,
         original_rate=_opus_input_rate(path) if codec == "opus" else 0,
+        containers=tuple(str(info.get("format", {}).get("format_name") or "").split(",")),
     )
 
 

@@ -12,16 +12,15 @@ import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gladia_cli.audio import ffmpeg, sniff
+from gladia_cli.audio import ffmpeg
 from gladia_cli.audio.convert import can_mix
-from gladia_cli.audio.ffmpeg import FfmpegMissing
 from gladia_cli.audio.filesource import FileSource
 from gladia_cli.audio.format import ENCODINGS, MAX_CHANNELS, SAMPLE_RATES, PcmFormat
 from gladia_cli.audio.g711 import KINDS as G711_KINDS
 from gladia_cli.audio.wav import WavInfo, WavSource, is_wav_header, parse_wav
 from gladia_cli.errors import UsageError
 
-__all__ = ["FileSource", "FormatRequest", "check_uploadable", "open_audio_file"]
+__all__ = ["FileSource", "FormatRequest", "open_audio_file"]
 
 DEFAULT_RATE = 16000
 """Rate we resample to when the file's rate is not one Gladia accepts: what speech models use natively."""
@@ -166,32 +165,3 @@ def _open_with_ffmpeg(path: Path, request: FormatRequest, chunk_ms: int, speed: 
         ),
     )
     return ffmpeg.open_decoder(path, fmt, decoder, probed, chunk_ms=chunk_ms, speed=speed)
-
-
-def check_uploadable(path: Path) -> str | None:
-    """Refuse what Gladia could not transcribe before spending an upload on it, and nothing Gladia could; return a
-    warning to show when the file is uploaded unrecognised.
-
-    A WAV's header is parsed; other files are probed with ffmpeg when it is installed. Without ffmpeg the first
-    bytes decide: a known audio or video format is uploaded, what is clearly something else (text, an image, a
-    `.wav` that is no WAV) is refused, and anything else is uploaded with a warning: Gladia decodes more than
-    we can recognise, so it is the judge.
-    """
-    try:
-        open_audio_file(path, FormatRequest()).close()
-        return None
-    except FfmpegMissing:
-        pass
-    with open(path, "rb") as f:
-        head = f.read(sniff.HEAD_BYTES)
-        whole_file = not f.read(1)
-    if sniff.media_kind(head, whole_file=whole_file) is not None:
-        return None
-    instead = sniff.not_media(head)
-    if instead is not None or path.suffix.lower() == ".wav":
-        what = f" (it looks like {instead})" if instead else ""
-        raise UsageError(
-            f"{path} does not look like an audio or video file{what}",
-            hint="install ffmpeg for a closer check, or convert it to WAV, mp3 or m4a",
-        )
-    return f"cannot tell what {path} holds without ffmpeg; uploading it and letting Gladia decide"

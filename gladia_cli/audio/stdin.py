@@ -153,6 +153,11 @@ def open_stdin(
         raise UsageError(
             "no audio on stdin: it ended before its first byte", hint="pipe audio in: ffmpeg -i IN -f wav -"
         )
+    if len(head) == 12 and head[:4] == b"RIFX" and head[8:12] == b"WAVE":
+        raise UsageError(
+            "the WAV stream on stdin is big-endian (RIFX): stdin is sent as is, and Gladia reads little-endian",
+            hint="convert it on the way: ffmpeg -i IN -f wav -acodec pcm_s16le -",
+        )
     if len(head) == 12 and head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         fmt, size = _wav_format(stream)
         for name, value in flags.items():

@@ -94,8 +94,12 @@ def _wav_corrupt(path: Path, what: str) -> UsageError:
     )
 
 
+class UnsupportedWavCodec(UsageError):
+    """A sound WAV whose samples gladia cannot read itself (ADPCM, GSM, MP3 in WAV...): ffmpeg may, Gladia may."""
+
+
 def _wav_unsupported(path: Path, what: str) -> UsageError:
-    return UsageError(
+    return UnsupportedWavCodec(
         f"{path} uses {what}, which gladia cannot send",
         hint=f"convert it first, e.g. ffmpeg -i {shlex.quote(str(path))} -c:a pcm_s16le converted.wav",
     )
