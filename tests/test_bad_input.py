@@ -976,3 +976,40 @@ def test_a_terminal_on_stdin_is_refused_as_audio(emu: GladiaEmulator) -> None:
     line = one_line_error(Result(proc.returncode, proc.stdout, proc.stderr))
     assert "stdin is a terminal, not audio" in line and "pipe audio in" in line
     assert_no_request(emu)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A refused value in our words, whatever Typer converts values with (pydantic since 0.2x, click before)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("listen", "-o", "xml"), "'xml' is not one of text, json, json-full, srt, vtt, jsonl"),
+        (("listen", "--duration", "abc"), "Invalid value for '--duration': 'abc' is not a number"),
+        (("listen", "--chunk-ms", "x"), "Invalid value for '--chunk-ms': 'x' is not a whole number"),
+        (("list", "--kind", "foo"), "'foo' is not one of live, pre-recorded"),
+        (("config", "set", "output", "xml"), "invalid value for output: 'xml' is not one of text, json"),
+    ],
+)
+def test_a_refused_value_reads_as_our_own_line(
+    api_env: GladiaEmulator, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: str
+) -> None:
+    result = invoke(capsys, *args)
+    assert result.code == ExitCode.USAGE
+    line = one_line_error(result)
+    assert expected in line, line
+    for internals in ("Value error", "Input should", "valid float", "valid integer", "'.;", ".;", "..", "'text'"):
+        assert internals not in line, line
+
+
+def test_choices_are_taken_in_any_case(
+    api_env: GladiaEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    api_env.prerecorded.polls_before_done = 0
+    wav, _ = write_wav(tmp_path / "a.wav", 1.0)
+    result = invoke(capsys, "transcribe", str(wav), "-o", "SRT")
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith("1\n00:00:")
+    listed = invoke(capsys, "list", "--kind", "Pre-Recorded")
+    assert listed.code == 0, listed.stderr

@@ -152,6 +152,7 @@ def test_environment_wins_over_the_profile(emu: GladiaEmulator, tmp_path: Path, 
         ('output = "bogus"\n', [], ["'output'", "bogus"]),
         ("partials = 1\n", [], ["'partials'", "true or false"]),
         ("colour = true\n", [], ["unknown key 'colour'", "gladia config unset colour"]),
+        ("lnag = 'en'\n", [], ["unknown key 'lnag'", "did you mean `lang`?", "gladia config unset lnag"]),
         ('api-key = "secret-value"\n', [], ["unknown key 'api-key'", "gladia auth set"]),
         ("[profile.x]\nlang = 3\n", ["--profile", "x"], ["[profile.x]", "--profile x"]),
         ("[profile.x]\nlang = 'en'\n", ["--profile", "y"], ["no profile 'y'", "profiles: x"]),
@@ -173,6 +174,7 @@ def test_broken_config_is_one_line_and_exit_2(
     line = one_line_error(result)
     for part in expected + ([str(path)] if "no profile" not in expected[0] else []):
         assert part in line
+    assert "config set lnag" not in line  # advice that would fail the same way
     assert emu.prerecorded.created_bodies() == [] and emu.init_requests == []
 
 
@@ -211,6 +213,8 @@ def test_config_set_checks_and_saves_with_care(api_env: GladiaEmulator, capsys) 
         (["sample-rate", "fast"], "sample-rate"),
         (["output", "bogus"], "bogus"),
         (["colour", "red"], "unknown key 'colour'"),
+        (["lnag", "en"], "unknown key 'lnag'; did you mean `lang`?"),
+        (["languag", "en"], "did you mean `lang`?"),
         (["api-key", "abcdefgh123"], "gladia auth set"),
         (["model", "a", "b"], "one value"),
         (["lang", "fr", "--profile", "bad name"], "invalid profile name"),

@@ -16,7 +16,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,13 +219,28 @@ def canonical_key(root: Command, key: str) -> str:
     for name, pairs in known.items():
         if any(key in _aliases(t.param) for t in pairs):
             return name
-    raise UsageError(f"unknown key {key!r}", hint=_unknown_hint(key))
+    raise UsageError(f"unknown key {key!r}", hint=_unknown_hint(key, known))
 
 
-def _unknown_hint(key: str) -> str:
+def _unknown_hint(key: str, known: Mapping[str, list[Target]]) -> str:
     if key in ("api-key", "gladia-key"):
         return "save the key with `gladia auth set` (kept apart, in its own 0600 file)"
+    near = nearest_key(key, known)
+    if near is not None:
+        return f"did you mean `{near}`?"
     return "keys are the long options of listen, transcribe, result... without dashes (see `gladia listen --help`)"
+
+
+def nearest_key(key: str, known: Mapping[str, list[Target]]) -> str | None:
+    """The known key a typo most likely meant (`lnag` -> `lang`), by its name or an alias (`language`)."""
+    import difflib
+
+    names = {name: name for name in known}
+    for name, pairs in known.items():
+        for target in pairs:
+            names.update({alias: name for alias in _aliases(target.param)})
+    found = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    return names[found[0]] if found else None
 
 
 def _problem(root_ctx: Any, key: str, target: Target, value: Any) -> str | None:
@@ -419,10 +434,14 @@ def check_section(root_ctx: Any, config: Config, profile: str | None) -> dict[st
     known = targets(tree(root_ctx))
     for key, value in config.section(profile).items():
         if key not in known:
-            raise UsageError(
-                f"{config.path}: unknown key {key!r} ({_where(profile)})",
-                hint=f"{_unknown_hint(key)}; {_fix(key, profile)}",
+            near = nearest_key(key, known)
+            suffix = f" --profile {profile}" if profile else ""
+            fix = (
+                f"did you mean `{near}`? rename it in the file, or remove it with `gladia config unset {key}{suffix}`"
+                if near is not None
+                else f"{_unknown_hint(key, known)}; remove it with `gladia config unset {key}{suffix}`"
             )
+            raise UsageError(f"{config.path}: unknown key {key!r} ({_where(profile)})", hint=fix)
         commands, refusal = accepting(root_ctx, key, value)
         if not commands:
             raise UsageError(

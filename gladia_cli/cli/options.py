@@ -301,7 +301,9 @@ Spelling = Annotated[
 ]
 TranslationModelOpt = Annotated[
     TranslationModel | None,
-    typer.Option("--translation-model", rich_help_panel=ADDONS, metavar="MODEL", help="Translation model."),
+    typer.Option(
+        "--translation-model", rich_help_panel=ADDONS, metavar="MODEL", help="Translation model.", case_sensitive=False
+    ),
 ]
 TranslationContext = Annotated[
     str | None,
@@ -364,7 +366,13 @@ RedactPii = Annotated[
 ]
 PiiStyleOpt = Annotated[
     PiiStyle | None,
-    typer.Option("--pii-style", rich_help_panel=ADDONS, metavar="STYLE", help="marker ([NAME]) or mask (****)."),
+    typer.Option(
+        "--pii-style",
+        rich_help_panel=ADDONS,
+        metavar="STYLE",
+        help="marker ([NAME]) or mask (****).",
+        case_sensitive=False,
+    ),
 ]
 CallbackUrl = Annotated[
     str | None,
@@ -377,7 +385,13 @@ CallbackUrl = Annotated[
 ]
 CallbackMethodOpt = Annotated[
     CallbackMethod | None,
-    typer.Option("--callback-method", rich_help_panel=OUTPUT, metavar="METHOD", help="POST (default) or PUT."),
+    typer.Option(
+        "--callback-method",
+        rich_help_panel=OUTPUT,
+        metavar="METHOD",
+        help="POST (default) or PUT.",
+        case_sensitive=False,
+    ),
 ]
 Summarize = Annotated[
     bool,
@@ -447,6 +461,7 @@ OutputOpt = Annotated[
         metavar="FORMAT",
         help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt,"
         " or jsonl (live: every server message as it arrives).",
+        case_sensitive=False,
     ),
 ]
 Duration = Annotated[
@@ -574,6 +589,7 @@ OnFailureOpt = Annotated[
         rich_help_panel=CONNECTION,
         metavar="exit|recover",
         help="When the session cannot go on: exit 4, or recover the rest from the journal.",
+        case_sensitive=False,
     ),
 ]
 FinishTimeout = Annotated[
@@ -742,6 +758,7 @@ ResultOutputOpt = Annotated[
         rich_help_panel=OUTPUT,
         metavar="FORMAT",
         help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt.",
+        case_sensitive=False,
     ),
 ]
 ResultJson = Annotated[
@@ -771,13 +788,15 @@ ResultOutputFile = Annotated[
     ),
 ]
 KindOpt = Annotated[
-    Kind | None, typer.Option("--kind", metavar="KIND", help="Only live sessions or only pre-recorded jobs.")
+    Kind | None,
+    typer.Option("--kind", metavar="KIND", help="Only live sessions or only pre-recorded jobs.", case_sensitive=False),
 ]
 Limit = Annotated[int, typer.Option("--limit", "-n", metavar="N", help="How many, newest first.")]
 ListJson = Annotated[bool, typer.Option("--json", help="The jobs as a JSON array.")]
 JobStatus = Enum("JobStatus", {s: s for s in JOB_STATUSES}, type=str)  # type: ignore[misc]
 StatusFilter = Annotated[
-    list[JobStatus] | None, typer.Option("--status", metavar="STATUS", help="Only jobs in this state (repeatable).")
+    list[JobStatus] | None,
+    typer.Option("--status", metavar="STATUS", help="Only jobs in this state (repeatable).", case_sensitive=False),
 ]
 Since = Annotated[
     str | None, typer.Option("--since", metavar="DATE", help="Only jobs created since (YYYY-MM-DD, or a time).")
@@ -816,4 +835,4 @@ ConfigValues = Annotated[
 Translation = Annotated[bool, typer.Option("--translation", help="List translation targets instead.")]
 Key = Annotated[str | None, typer.Argument(help="The key; omit it to be prompted (hidden) or to read it from stdin.")]
 ClearAll = Annotated[bool, typer.Option("--all", help="Also remove ~/.gladia, the official Gladia CLI's key file.")]
-ShellArg = Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]
+ShellArg = Annotated[Shell, typer.Argument(help="bash, zsh or fish.", case_sensitive=False)]

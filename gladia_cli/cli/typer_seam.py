@@ -11,7 +11,9 @@ The rest of the package sees plain values: `Command` and `Param` are our own fro
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,10 +85,57 @@ def errors() -> Errors:
 
 
 def error_message(exc: BaseException) -> str:
-    """A click exception's text on one line (format_message when it has one)."""
+    """A click exception's text on one line (format_message when it has one), its reason in our words."""
     format_message = getattr(exc, "format_message", None)
-    text = format_message() if callable(format_message) else str(getattr(exc, "message", None) or exc)
-    return " ".join(str(text).split())
+    text = str(format_message() if callable(format_message) else getattr(exc, "message", None) or exc)
+    raw = getattr(exc, "message", None)
+    if isinstance(raw, str) and raw and raw in text:
+        text = text.replace(raw, reason(exc))
+    return " ".join(text.split())
+
+
+def reason(exc: BaseException) -> str:
+    """Why a value was refused, as a person reads it. Typer 0.2x converts values with pydantic, whose wording
+    ("Value error, ...", "Input should be a valid number, unable to parse string as a number") names its own
+    internals; older Typer has click's ("'abc' is not a valid float."). Both end up as one plain clause."""
+    message = str(getattr(exc, "message", None) or exc)
+    errors = getattr(exc.__cause__, "errors", None)
+    first: dict[str, Any] | None = None
+    if callable(errors):
+        with contextlib.suppress(Exception):
+            found = errors()
+            first = found[0] if found and isinstance(found[0], dict) else None
+    if first is not None:
+        value, kind, message = first.get("input"), str(first.get("type", "")), str(first.get("msg", message))
+        if kind == "value_error":
+            message = message.removeprefix("Value error, ")
+        elif kind.startswith("float"):
+            message = f"{value!r} is not a number"
+        elif kind.startswith("int"):
+            message = f"{value!r} is not a whole number"
+        elif kind.startswith("bool"):
+            message = f"{value!r} is not true or false"
+        elif message.startswith("Input should be"):
+            message = f"{value!r} should be{message.removeprefix('Input should be')}"
+    return _plain(message)
+
+
+_CLICK_WORDING = (
+    (re.compile(r"^('.*') is not a valid float\.?$"), r"\1 is not a number"),
+    (re.compile(r"^('.*') is not a valid integer\.?$"), r"\1 is not a whole number"),
+    (re.compile(r"^('.*') is not a valid boolean\.?$"), r"\1 is not true or false"),
+)
+
+
+def _plain(message: str) -> str:
+    message = " ".join(message.split()).rstrip(".")
+    for pattern, replacement in _CLICK_WORDING:
+        message = pattern.sub(replacement, message)
+    choices = re.match(r"^(.*? is not one of) (.*)$", message)
+    if choices:  # "'xml' is not one of 'text', 'json'" -> "... one of text, json": the values as typed
+        values = [v.strip().strip("'\"") for v in choices[2].split(",")]
+        message = f"{choices[1]} {', '.join(values)}"
+    return message
 
 
 def command_path(exc: BaseException, default: str = "gladia") -> str:
@@ -280,4 +329,4 @@ def convert(ctx: Any, command: str, param: Param, value: Any) -> Any:
     try:
         return param.raw.process_value(sub_ctx, value)
     except _click_attr("exceptions", "ClickException") as exc:
-        raise Refused(error_message(exc)) from None
+        raise Refused(reason(exc)) from None
