@@ -65,7 +65,7 @@ _gladia_completion() {
             _gladia_add "$head" "$cur" ${_gladia_summary_type}; return 0 ;;
         'listen|--translation-model'|'transcribe|--translation-model')
             _gladia_add "$head" "$cur" ${_gladia_translation_model}; return 0 ;;
-        'listen|--config'|'listen|--record'|'listen|--output-file'|'transcribe|--config'|'transcribe|--output-file'|'transcribe|--output-dir'|'transcribe|--record'|'result|--output-file'|'recover|--output-file'|'audio|--output'|'audio|-O')
+        'listen|--config'|'listen|--record'|'listen|--output-file'|'transcribe|--config'|'transcribe|--output-file'|'transcribe|--output-dir'|'transcribe|--record'|'result|--output-file'|'recover|--output-file'|'audio|--output-file'|'audio|-O')
             compopt -o default 2>/dev/null; return 0 ;;
         'listen|--device'|'listen|-d'|'doctor|--device'|'doctor|-d')
             _gladia_devices "$1" "$cur"; return 0 ;;
@@ -89,13 +89,13 @@ _gladia_completion() {
     if [[ $cur == -* ]]; then
         case $cmd in
             '') _gladia_add "" "$cur" -h --help --version --debug --profile ;;
-            'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --metadata --spelling --translation-model --translation-context --informal --formal --max-utterance --speech-threshold --audio-enhancer --no-audio-enhancer --config --device -d --system-audio --no-system-audio --channel-names --duration --chunk-ms --output -o --finish-timeout --record --output-file --reconnect-attempts --reconnect-timeout --buffer-seconds --no-journal --journal-max-mb --on-failure --api-key --gladia-key --api-url --region ;;
+            'listen') _gladia_add "" "$cur" -h --help --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --metadata --spelling --translation-model --translation-context --informal --formal --max-utterance --speech-threshold --audio-enhancer --no-audio-enhancer --config --device -d --system-audio --no-system-audio --channel-names --duration --chunk-ms --output -o --finish-timeout --record --output-file --force --reconnect-attempts --reconnect-timeout --buffer-seconds --no-journal --journal-max-mb --on-failure --api-key --gladia-key --api-url --region ;;
             'transcribe') _gladia_add "" "$cur" -h --help --realtime --no-realtime --speed --lang -l --language --code-switching --cs --no-code-switching --model --endpointing --diarize --no-diarize --speakers --min-speakers --max-speakers --prompt --redact-pii --pii-style --callback-url --callback-method --sample-rate --channels --bit-depth --encoding --partials --no-partials --translate --vocabulary --summarize --summary-type --ner --no-ner --sentiment --no-sentiment --metadata --spelling --translation-model --translation-context --informal --formal --max-utterance --speech-threshold --audio-enhancer --no-audio-enhancer --config --duration --chunk-ms --output -o --output-file --output-dir --jobs -j --force --verbose -v --finish-timeout --record --reconnect-attempts --reconnect-timeout --buffer-seconds --channel-names --api-key --gladia-key --api-url --region ;;
-            'result') _gladia_add "" "$cur" -h --help --output -o --json --wait --output-file --channel-names --api-key --gladia-key --api-url ;;
-            'recover') _gladia_add "" "$cur" -h --help --output -o --keep --output-file --api-key --gladia-key --api-url ;;
+            'result') _gladia_add "" "$cur" -h --help --output -o --json --wait --output-file --force --channel-names --api-key --gladia-key --api-url ;;
+            'recover') _gladia_add "" "$cur" -h --help --output -o --keep --output-file --force --api-key --gladia-key --api-url ;;
             'list') _gladia_add "" "$cur" -h --help --kind --limit -n --status --since --before --metadata --json --api-key --gladia-key --api-url ;;
             'delete') _gladia_add "" "$cur" -h --help --yes -y --api-key --gladia-key --api-url ;;
-            'audio') _gladia_add "" "$cur" -h --help --output -O --force --api-key --gladia-key --api-url ;;
+            'audio') _gladia_add "" "$cur" -h --help --output-file -O --force --api-key --gladia-key --api-url ;;
             'devices') _gladia_add "" "$cur" -h --help ;;
             'languages') _gladia_add "" "$cur" -h --help --translation ;;
             'completion') _gladia_add "" "$cur" -h --help ;;

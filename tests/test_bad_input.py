@@ -389,7 +389,7 @@ LIVE_FLAG_CASES: list[Any] = [
     (("--summary-type", "nope"), ("summary type", "bullet_points")),
     (("--reconnect-attempts", "-1"), ("--reconnect-attempts", "0 or more")),
     (("--output-file", "{missing_dir_file}"), ("cannot write --output-file", "No such file or directory")),
-    (("--sample-rate", "abc"), ("--sample-rate", "integer")),
+    (("--sample-rate", "abc"), ("--sample-rate", "whole number")),
     (("--api-url", "notaurl"), ("invalid API URL", "use e.g. https://")),
     (("--region", "mars"), ("unknown region 'mars'", "eu-west")),
     pytest.param(("--sample-rate", "0"), ("sample rate 0",)),

@@ -17,6 +17,7 @@ from emulator import GladiaEmulator
 from wavs import write_wav
 
 from gladia_cli.batch import run_batch, write_text_atomic
+from gladia_cli.errors import ExitCode
 from gladia_cli.output import files as outfile
 
 needs_posix = pytest.mark.skipif(os.name != "posix", reason="symlinks, FIFOs, umask and /dev are POSIX here")
@@ -323,7 +324,7 @@ def test_cli_transcribe_output_file_follows_a_symlink(emu: GladiaEmulator, tmp_p
     os.chmod(target, 0o644)
     link = tmp_path / "talk.txt"
     link.symlink_to(target)
-    result = invoke(capsys, "transcribe", str(wav), "--output-file", str(link))
+    result = invoke(capsys, "transcribe", str(wav), "--output-file", str(link), "--force")
     assert result.code == 0, result.stderr
     assert link.is_symlink() and "quick brown fox" in target.read_text() and mode(target) == 0o644
 
@@ -517,3 +518,39 @@ def test_a_config_directory_we_create_is_0700_under_umask_000(tmp_path: Path, um
     for directory in (tmp_path / "home", tmp_path / "home" / ".config", tmp_path / "home" / ".config" / "gladia"):
         assert mode(directory) == 0o700, directory
     assert mode(target) == 0o600
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One rule for every output: an existing file is refused unless --force, the same flag everywhere
+
+
+def test_every_output_refuses_an_existing_file_unless_force(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:
+    wav, _ = write_wav(tmp_path / "talk.wav", 0.5)
+    assert invoke(capsys, "transcribe", str(wav)).code == 0
+    job_id = emu.prerecorded.only_job().id
+    existing = tmp_path / "existing"
+    commands = {
+        "transcribe --output-file": ("transcribe", str(wav), "--output-file", str(existing)),
+        "transcribe --realtime --output-file": (
+            "transcribe", str(wav), "--realtime", "--speed", "0", "-o", "srt", "--output-file", str(existing),
+        ),
+        "transcribe --realtime --record": (
+            "transcribe", str(wav), "--realtime", "--speed", "0", "--record", str(existing),
+        ),
+        "result --output-file": ("result", job_id, "--output-file", str(existing)),
+        "audio -O": ("audio", job_id, "-O", str(existing)),
+    }  # fmt: skip
+    for name, args in commands.items():
+        existing.write_bytes(b"kept")
+        sessions = len(emu.init_requests)
+        refused = invoke(capsys, *args)
+        assert refused.code == ExitCode.USAGE, (name, refused.stderr)
+        assert "already exists" in refused.stderr and "--force" in refused.stderr, (name, refused.stderr)
+        assert refused.stderr.count("\n") == 1, name
+        assert existing.read_bytes() == b"kept", name
+        assert len(emu.init_requests) == sessions, name  # refused before any session
+        forced = invoke(capsys, *args, "--force")
+        assert forced.code == 0, (name, forced.stderr)
+        assert existing.read_bytes() != b"kept", name
+        if "srt" in args:  # replaced, not appended to: one valid SRT
+            assert existing.read_text().count("\n1\n") == 0 and existing.read_text().startswith("1\n")

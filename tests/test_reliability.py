@@ -699,21 +699,31 @@ def start_cli(args: list[str], emu: GladiaEmulator, home: Path) -> subprocess.Po
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("output", ["text", "jsonl"])
-def test_output_file_is_appended_per_run(
+def test_output_file_is_refused_when_it_exists_and_replaced_with_force(
     emu: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str
 ) -> None:
+    """One rule for every output: an existing file is never appended to (two SRTs in one file) nor overwritten
+    unasked; --force replaces it."""
     wav, _ = noise_wav(tmp_path / "o.wav", 2.0)
     target = tmp_path / "out" / "finals.txt"
     target.parent.mkdir()
-    runs = [stream(capsys, wav, "-o", output, "--output-file", str(target)) for _ in range(2)]
-    assert [r.code for r in runs] == [0, 0]
+    first = stream(capsys, wav, "-o", output, "--output-file", str(target))
+    assert first.code == 0, first.stderr
+    kept = target.read_text(encoding="utf-8")
+    sessions = len(emu.init_requests)
+    again = stream(capsys, wav, "-o", output, "--output-file", str(target))
+    assert again.code == 2 and "already exists; add --force" in again.stderr
+    assert len(emu.init_requests) == sessions  # refused before any session
+    assert target.read_text(encoding="utf-8") == kept
+    forced = stream(capsys, wav, "-o", output, "--output-file", str(target), "--force")
+    assert forced.code == 0, forced.stderr
     lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines == runs[0].stdout.splitlines() + runs[1].stdout.splitlines()
+    assert lines == forced.stdout.splitlines()
     if output == "text":
-        assert lines == FINALS * 2
+        assert lines == FINALS
     else:
         finals = [json.loads(line) for line in lines if '"is_final": true' in line or '"is_final":true' in line]
-        assert len(finals) == 6
+        assert len(finals) == 3
 
 
 @pytest.mark.timeout(40)

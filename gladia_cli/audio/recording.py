@@ -40,11 +40,15 @@ def wav_header(fmt: PcmFormat, data_bytes: int) -> bytes:
 class WavRecorder:
     """Append-only WAV writer; `write` may be called from the producer thread while others read `bytes_written`."""
 
-    def __init__(self, path: Path, fmt: PcmFormat) -> None:
+    def __init__(self, path: Path, fmt: PcmFormat, *, overwrite: bool = False) -> None:
         if path.is_dir():
             raise UsageError(f"`record` {path} is a directory", hint="give a file name, e.g. `record` meeting.wav")
+        if overwrite and path.is_file() and not path.is_symlink():
+            path.unlink()  # asked for: the new recording replaces it (a link is never followed to its target)
         if os.path.lexists(path):  # a dangling symlink too: O_EXCL would refuse it, and it is no new file
-            raise UsageError(f"`record` {path} already exists", hint="choose another name; nothing is overwritten")
+            raise UsageError(
+                f"`record` {path} already exists", hint="add `force` to overwrite it, or choose another name"
+            )
         try:
             # 0600: a recording of speech is the user's alone (the journal's rule too), whatever the umask.
             self._file: BinaryIO = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")

@@ -229,6 +229,7 @@ def listen(
     finish_timeout: FinishTimeout = None,
     record: Record = None,
     output_file: OutputFile = None,
+    force: Overwrite = False,
     reconnect_attempts: ReconnectAttempts = live_defaults.RECONNECT_ATTEMPTS,
     reconnect_timeout: ReconnectTimeout = live_defaults.RECONNECT_TIMEOUT,
     buffer_seconds: BufferSeconds = live_defaults.BUFFER_SECONDS,
@@ -330,6 +331,7 @@ def result(
     json_out: ResultJson = False,
     wait: Wait = False,
     output_file: ResultOutputFile = None,
+    force: Overwrite = False,
     channel_names: ResultChannelNames = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
@@ -341,7 +343,9 @@ def result(
     fmt = OutputFormat.json_full if json_out else OutputFormat(output)
     load_settings = _settings(api_key, api_url)
     names = parse_channel_names(channel_names)
-    show_result(job_id, fmt, wait=wait, output_file=output_file, load_settings=load_settings, channel_names=names)
+    show_result(
+        job_id, fmt, wait=wait, output_file=output_file, force=force, load_settings=load_settings, channel_names=names
+    )
 
 
 @app.command()
@@ -350,6 +354,7 @@ def recover(
     output: RecoverOutputOpt = RECOVER_TEXT,
     keep: Keep = False,
     output_file: ResultOutputFile = None,
+    force: Overwrite = False,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
 ) -> None:
@@ -368,7 +373,9 @@ def recover(
         return
     load_settings = _settings(api_key, api_url)
     raise typer.Exit(
-        recovery.run_recover(load_settings, session_id, OutputFormat(output), keep=keep, output_file=output_file)
+        recovery.run_recover(
+            load_settings, session_id, OutputFormat(output), keep=keep, output_file=output_file, force=force
+        )
     )
 
 

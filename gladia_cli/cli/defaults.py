@@ -34,8 +34,8 @@ COMMANDS = ("listen", "transcribe", "result", "list", "delete", "audio", "doctor
 # Options no file should set: the key lives in `gladia auth set`'s file; `audio --output` is a path (not a format),
 # and skipping confirmations or overwriting files must be asked for each time.
 EXCLUDED: dict[str, frozenset[str]] = {
-    "*": frozenset({"api-key", "help"}),
-    "audio": frozenset({"output", "force"}),
+    "*": frozenset({"api-key", "help", "force"}),  # overwriting is asked for each time, never saved
+    "audio": frozenset({"output-file"}),
     "delete": frozenset({"yes"}),
 }
 # Settings that the environment also provides: the environment wins over the file (settings.py reads it).

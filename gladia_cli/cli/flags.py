@@ -44,7 +44,6 @@ PRERECORDED_ONLY = (
     "callback-url",
     "callback-method",
     "output-dir",
-    "force",
     "jobs",
 )
 REALTIME_ONLY_VALUES = {"output": OutputFormat.jsonl.value}  # a message stream exists only live

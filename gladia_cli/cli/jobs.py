@@ -41,15 +41,23 @@ def check_job_id(value: str) -> str:
     return job_id
 
 
-def check_output_file(path: Path) -> None:
-    """Before any upload or session: an output that cannot be written must not cost a transcription."""
+def check_output_file(path: Path, *, force: bool = False, flag: str = "--output-file") -> None:
+    """Before any upload or session: an output that cannot be written must not cost a transcription, and an existing
+    file is never overwritten unasked (the one rule of every output: --force overwrites)."""
     from gladia_cli.output.files import write_problem
 
     problem = write_problem(path)
     if problem:
         hints = {"directory not found": "create it first", "it is a directory": "give a file name"}
         hint = next((h for start, h in hints.items() if problem.startswith(start)), None)
-        raise UsageError(f"cannot write --output-file {path}: {problem}", hint=hint)
+        raise UsageError(f"cannot write {flag} {path}: {problem}", hint=hint)
+    refuse_existing(path, force=force, flag=flag)
+
+
+def refuse_existing(path: Path, *, force: bool, flag: str) -> None:
+    """An existing regular file is refused unless --force (a FIFO or /dev/null is written through, not replaced)."""
+    if not force and path.is_file():
+        raise UsageError(f"{flag} {path} already exists", hint="add --force to overwrite it, or choose another name")
 
 
 def write_output(text: str | Iterable[str], output_file: Path | None) -> None:
@@ -83,11 +91,12 @@ def show_result(
     output_file: Path | None,
     load_settings: LoadSettings,
     channel_names: list[str] | None = None,
+    force: bool = False,
 ) -> None:
     """`gladia result ID`: the job in `fmt`, to stdout or `output_file`."""
     job_id = check_job_id(job_id)
     if output_file is not None:
-        check_output_file(output_file)
+        check_output_file(output_file, force=force)
     settings = load_settings()
     job = fetch_any(settings, job_id, wait=wait)
     pretty = is_tty(sys.stdout) and output_file is None
@@ -237,8 +246,8 @@ def save_audio(job_id: str, output_path: Path, *, force: bool, load_settings: Lo
         if is_tty(sys.stdout):
             raise UsageError("refusing to write audio to the terminal", hint="redirect it: -O - > file.wav")
         output_path = Path(f"/dev/fd/{sys.stdout.fileno()}")  # written through our own descriptor (outfile)
-    if output_path.is_file() and not force:  # a FIFO, /dev/null or /dev/stdout is written through, not replaced
-        raise UsageError(f"{output_path} already exists", hint="add --force to overwrite it")
+    if not to_stdout:
+        refuse_existing(output_path, force=force, flag="--output-file")
     settings = load_settings()
     size = download_audio(settings, job_id, output_path)
     notice(f"saved {size / 1e6:.1f} MB to {'stdout' if to_stdout else output_path}")

@@ -74,6 +74,7 @@ class LiveRequest:
     journal_max_bytes: int = 0  # 0: no audio journal (a file can be read again)
     on_failure: str = "exit"
     channel_names: list[str] | None = None  # `--channel-names`; several inputs default to their devices' names
+    force: bool = False  # --output-file and --record may overwrite an existing file
 
 
 def first(*values: Any) -> Any:
@@ -177,6 +178,7 @@ def microphone_request(
     on_failure: str = "exit",
     system_audio: bool = False,
     channel_names: list[str] | str | None = None,
+    force: bool = False,
 ) -> LiveRequest:
     """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
@@ -214,6 +216,7 @@ def microphone_request(
         journal_max_bytes=0 if no_journal else journal_max_mb * 1024 * 1024,
         on_failure=on_failure,
         channel_names=names,
+        force=force,
     )
 
 
@@ -236,6 +239,7 @@ def file_request(
     reconnect_timeout: float | None,
     buffer_seconds: float | None,
     channel_names: list[str] | str | None = None,
+    force: bool = False,
 ) -> LiveRequest:
     """`gladia transcribe --realtime FILE`: paced at `speed` (1 = real time); the live flags' defaults apply here,
     since `transcribe` leaves them None to refuse them without --realtime."""
@@ -270,6 +274,7 @@ def file_request(
         policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
         channel_names=check_names(channel_names, asked.channels),
+        force=force,
     )
 
 

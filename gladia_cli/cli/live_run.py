@@ -137,12 +137,16 @@ def _open_source(
     return source, f"from {wanted.path.name}", settings, request.channel_names
 
 
-def _open_output_file(path: Path) -> IO[str]:
+def _open_output_file(path: Path, *, force: bool) -> IO[str]:
+    """Written as the transcript comes; an existing file is refused unless --force, then replaced (appending would
+    make a second SRT or WebVTT in one file)."""
+    from gladia_cli.cli.jobs import refuse_existing
     from gladia_cli.output.files import refuse_foreign_link
 
     try:
         refuse_foreign_link(path)
-        return path.open("a", encoding="utf-8")
+        refuse_existing(path, force=force, flag="--output-file")
+        return path.open("w" if force else "x", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write --output-file {path}: {exc.strerror or exc}") from None
 
@@ -153,8 +157,12 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
     with ExitStack() as stack:
         stack.callback(stream.close)  # aborts a session still running, joins it, closes the source
         # Local files first: a typo in a path must not cost a Gladia session.
-        output_file = stack.enter_context(_open_output_file(request.output_file)) if request.output_file else None
-        recorder = WavRecorder(request.record, source.format) if request.record else None
+        output_file = (
+            stack.enter_context(_open_output_file(request.output_file, force=request.force))
+            if request.output_file
+            else None
+        )
+        recorder = WavRecorder(request.record, source.format, overwrite=request.force) if request.record else None
         if recorder is not None:
             stack.callback(recorder.close_or_discard)
         languages = body.get("language_config", {}).get("languages", [])

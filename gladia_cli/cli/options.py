@@ -56,6 +56,7 @@ AUDIO = "Audio input"
 LANGUAGE = "Language and model"
 ADDONS = "Add-ons"
 OUTPUT = "Output"
+OVERWRITE_HELP = "Overwrite an existing output file (refused otherwise: nothing is overwritten unasked)."
 CONNECTION = "Connection and reliability"
 SERVER = "Key and server"
 
@@ -693,7 +694,13 @@ Jobs = Annotated[
     ),
 ]
 Redo = Annotated[
-    bool, typer.Option("--force", rich_help_panel=OUTPUT, metavar="", help="Redo inputs whose output already exists.")
+    bool,
+    typer.Option(
+        "--force",
+        rich_help_panel=OUTPUT,
+        metavar="",
+        help="Overwrite existing outputs (--output-file, --record; in --output-dir, redo inputs already done).",
+    ),
 ]
 Verbose = Annotated[
     bool,
@@ -809,8 +816,10 @@ MetadataFilter = Annotated[
 DeleteJobId = Annotated[str, typer.Argument(metavar="ID", help="The job to delete, with its audio and transcript.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 AudioJobId = Annotated[str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.")]
-AudioPath = Annotated[Path, typer.Option("--output", "-O", metavar="FILE", help="Where to save the audio.")]
-Overwrite = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+AudioPath = Annotated[
+    Path, typer.Option("--output-file", "-O", metavar="FILE", help="Where to save the audio (- for stdout).")
+]
+Overwrite = Annotated[bool, typer.Option("--force", rich_help_panel=OUTPUT, metavar="", help=OVERWRITE_HELP)]
 
 RecoverJobId = Annotated[
     str | None, typer.Argument(metavar="ID", help="The session to finish; omit it to list the kept journals.")

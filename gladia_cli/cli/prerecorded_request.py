@@ -137,6 +137,7 @@ def transcribe_request(
         reconnect_timeout=reconnect_timeout,
         buffer_seconds=buffer_seconds,
         channel_names=channel_names,
+        force=force,
     )
 
 
@@ -211,7 +212,7 @@ def prerecorded_request(
     if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
         raise UsageError(f"--output-dir {output_dir} is a file, not a directory", hint="give a directory")
     if output_file is not None:
-        check_output_file(output_file)
+        check_output_file(output_file, force=force)
     request = PrerecordedRequest(tuple(inputs), fields, output, output_file, output_dir, jobs, force, verbose)
     if request.single:
         unrecognised = None if is_url(inputs[0]) else check_audio_file(Path(inputs[0]))

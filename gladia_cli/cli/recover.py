@@ -57,6 +57,7 @@ def run_recover(
     keep: bool = False,
     output_file: Path | None = None,
     root: Path | None = None,
+    force: bool = False,
 ) -> int:
     """`gladia recover ID`: print the merged transcript in `output`; delete the journal unless `keep`.
 
@@ -66,7 +67,7 @@ def run_recover(
     if OutputFormat(output).api_object:
         raise UsageError("-o json-full does not apply to a merged transcript", hint="use -o json")
     if output_file is not None:
-        check_output_file(output_file)
+        check_output_file(output_file, force=force)
     journal = find(session_id.strip(), root)
     if journal.in_use:
         raise UsageError(
