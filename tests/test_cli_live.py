@@ -466,9 +466,10 @@ def test_help_and_version_do_not_import_heavy_modules() -> None:
 def test_version() -> None:
     from gladia_cli import __version__
 
-    result = run("--version")
-    assert result.code == 0
-    assert result.stdout.strip() == f"gladia {__version__}"
+    for flag in ("--version", "-V"):
+        result = run(flag)
+        assert result.code == 0
+        assert result.stdout.strip() == f"gladia {__version__}"
 
 
 def test_partials_asked_for_without_a_terminal_say_where_to_find_them(

@@ -134,7 +134,7 @@ def _version(value: bool) -> None:
 # --- the root -------------------------------------------------------------------------------------------------------
 
 Version = Annotated[
-    bool, typer.Option("--version", callback=_version, is_eager=True, metavar="", help="Show the version.")
+    bool, typer.Option("--version", "-V", callback=_version, is_eager=True, metavar="", help="Show the version.")
 ]
 Debug = Annotated[bool, typer.Option("--debug", metavar="", help="Show tracebacks for errors.")]
 Profile = Annotated[
