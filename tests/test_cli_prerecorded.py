@@ -91,7 +91,7 @@ def test_summary_and_translation_flags_shape_the_body(
     translated = [i for i, line in enumerate(lines) if line.startswith("  [fr] ")]
     assert translated and all(i > 0 and not lines[i - 1].startswith("  [") for i in translated)
     summary = emu.prerecorded.only_job().result["summarization"]["results"]
-    assert result.stdout.endswith("\n\n" + summary.strip() + "\n")
+    assert result.stdout.endswith("\n\nSummary:\n" + summary.strip() + "\n")
 
 
 def test_failed_job_is_exit_5_with_its_error_code(emu: GladiaEmulator, tmp_path: Path, capsys) -> None:

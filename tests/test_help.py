@@ -43,9 +43,8 @@ def test_help_reads_at_80_columns(command: str, tmp_path: Path) -> None:
     assert not missing, f"option names not shown whole: {missing}\n{text}"
     for panel in PANELS[command]:
         assert f"─ {panel} ─" in text, panel
-    options = text[text.index("─ Options ─") :]  # Typer labels arguments' types whatever their metavar
-    for label in ("<list[str]>", "<float>", "<int>", "<path>", "<str>"):
-        assert label not in options
+    for label in ("<list[str]>", "<float>", "<int>", "<path>", "<str>", "<bool>"):
+        assert label not in text
     examples = text.index("Examples:")
     assert examples > text.rindex("╰"), "the examples come after the options"
     assert f"gladia {command} " in text[examples:] or (command == "result" and "gladia result " in text[examples:])
@@ -63,3 +62,33 @@ def test_fish_descriptions_keep_their_examples() -> None:
     fish = run("completion", "fish").stdout
     assert "(e.g. en,fr)" in fish
     assert "(e.g'" not in fish and '(e.g"' not in fish
+
+
+def _every_command(tree=None, path=()):  # type: ignore[no-untyped-def]
+    tree = tree or command_tree(app)
+    yield path
+    for name, sub in tree.subcommands.items():
+        if not sub.hidden:
+            yield from _every_command(sub, (*path, name))
+
+
+@pytest.mark.parametrize("path", list(_every_command()), ids=lambda p: " ".join(p) or "gladia")
+def test_every_help_shows_flags_as_flags_and_types_as_names(path: tuple[str, ...], tmp_path: Path) -> None:
+    """No `--help -h <bool>`, no `<str>` beside an argument named ID or FILE: what is typed, as it is typed."""
+    env = {"COLUMNS": "80", "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path), "TERM": "xterm"}
+    text = run(*path, "--help", env=env).stdout
+    assert "--help" in text and "-h" in text
+    for label in ("<bool>", "<str>", "<text|json", "<path>", "<int>", "<float>"):
+        assert label not in text, (path, label)
+
+
+def test_each_mode_describes_its_own_defaults(tmp_path: Path) -> None:
+    env = {"COLUMNS": "200", "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path), "TERM": "xterm"}
+    root = run("--help", env=env).stdout
+    listen_row = next(line for line in root.splitlines() if "│ listen" in line)
+    assert listen_row.rstrip(" │").endswith("twice aborts.")  # the summary on one row, not cut mid-sentence
+    transcribe = run("transcribe", "--help", env=env).stdout
+    assert "microphone" not in transcribe
+    assert "POST /v2/pre-recorded" in transcribe
+    listen = run("listen", "--help", env=env).stdout
+    assert "the file's own" not in listen

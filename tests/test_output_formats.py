@@ -569,6 +569,7 @@ def test_text_puts_translations_under_their_utterance_and_the_summary_last() -> 
         "[fr] En plus.",  # unpaired, yet not dropped
         "[de] Hallo. Guten Morgen.",  # no utterances to pair with: whole, after the transcript
         "",
+        "Summary:",
         "A greeting, twice.",
     ]
 

@@ -1194,7 +1194,7 @@ def test_a_summary_lost_with_the_link_comes_from_the_sessions_job(
     assert not any(m.get("type") in lost for m in session.server_messages)  # never sent: lost with the link
     summary = session.result["summarization"]["results"]
     lines = result.stdout.splitlines()
-    assert lines[-1] == summary.strip() and lines[-2] == ""
+    assert lines[-1] == summary.strip() and lines[-2] == "Summary:" and lines[-3] == ""
     assert lines.count(summary.strip()) == 1
 
 

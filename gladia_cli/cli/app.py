@@ -48,6 +48,9 @@ from gladia_cli.cli.options import (
     Duration,
     Encoding,
     Endpointing,
+    FileBitDepth,
+    FileChannels,
+    FileSampleRate,
     FinishTimeout,
     Informal,
     Inputs,
@@ -109,6 +112,7 @@ from gladia_cli.cli.options import (
     Summarize,
     SummaryType,
     SystemAudio,
+    TranscribeConfigFile,
     TranscribeOutputFile,
     Translate,
     Translation,
@@ -240,8 +244,7 @@ def listen(
     api_url: ApiUrl = None,
     region: Region = None,
 ) -> None:
-    """Transcribe the microphone (or several inputs, or the system audio) live. Ctrl-C stops and prints the final
-    result; Ctrl-C twice aborts."""
+    """Transcribe the microphone, several inputs or the system audio live; Ctrl-C ends with the result, twice aborts."""
     body, flags = _flags(locals())
     from gladia_cli.cli import live_run as run
     from gladia_cli.cli.live_request import microphone_request
@@ -267,9 +270,9 @@ def transcribe(
     pii_style: PiiStyleOpt = None,
     callback_url: CallbackUrl = None,
     callback_method: CallbackMethodOpt = None,
-    sample_rate: SampleRate = None,
-    channels: Channels = None,
-    bit_depth: BitDepth = None,
+    sample_rate: FileSampleRate = None,
+    channels: FileChannels = None,
+    bit_depth: FileBitDepth = None,
     encoding: Encoding = None,
     partials: Partials = None,
     translate: Translate = None,
@@ -287,7 +290,7 @@ def transcribe(
     max_utterance: MaxUtterance = None,
     speech_threshold: SpeechThreshold = None,
     audio_enhancer: AudioEnhancer = None,
-    config: ConfigFile = None,
+    config: TranscribeConfigFile = None,
     duration: Duration = None,
     chunk_ms: RealtimeChunkMs = None,
     output: OutputOpt = Output.text,

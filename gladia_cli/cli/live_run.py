@@ -405,6 +405,7 @@ def _print_result(
     summary = ended.summary or (final and job_json.summary_text(final)) or (kept and job_json.summary_text(kept))
     if summary:
         renderer.write_result("")
+        renderer.write_result("Summary:")
         renderer.write_result(summary)
     chapters = job_json.chapters(final) if final else []
     if chapters:

@@ -40,7 +40,7 @@ def _run_app(args: list[str], *, debug: bool) -> NoReturn:
 
     click = typer_seam.errors()
     try:
-        code = app(args=args, prog_name="gladia", standalone_mode=False)
+        code = typer_seam.click_command(app).main(args=args, prog_name="gladia", standalone_mode=False)
     except GladiaError as exc:
         if debug:
             _print_traceback(args)

@@ -219,30 +219,45 @@ Endpointing = Annotated[
         help="Silence (s) that ends an utterance, 0.01-10.",
     ),
 ]
-SampleRate = Annotated[
-    int | None,
-    typer.Option(
-        "--sample-rate",
-        rich_help_panel=AUDIO,
-        metavar="HZ",
-        help="8000, 16000, 32000, 44100 or 48000 (default: 16000 for the microphone; the file's own rate).",
-    ),
-]
-Channels = Annotated[
-    int | None,
-    typer.Option(
-        "--channels", rich_help_panel=AUDIO, metavar="N", help="1-8 (default: 1 for the microphone; the file's own)."
-    ),
-]
-BitDepth = Annotated[
-    int | None,
-    typer.Option(
-        "--bit-depth",
-        rich_help_panel=AUDIO,
-        metavar="BITS",
-        help="16, 24 or 32 (default: 16; the file's own); 8 for A-law, mu-law, or 8-bit PCM on stdin.",
-    ),
-]
+
+
+def _sample_rate(default: str) -> Any:
+    return Annotated[
+        int | None,
+        typer.Option(
+            "--sample-rate",
+            rich_help_panel=AUDIO,
+            metavar="HZ",
+            help=f"8000, 16000, 32000, 44100 or 48000 (default: {default}).",
+        ),
+    ]
+
+
+def _channels(default: str) -> Any:
+    return Annotated[
+        int | None, typer.Option("--channels", rich_help_panel=AUDIO, metavar="N", help=f"1-8 (default: {default}).")
+    ]
+
+
+def _bit_depth(default: str, eight: str) -> Any:
+    return Annotated[
+        int | None,
+        typer.Option(
+            "--bit-depth",
+            rich_help_panel=AUDIO,
+            metavar="BITS",
+            help=f"16, 24 or 32 (default: {default}); 8 for {eight}.",
+        ),
+    ]
+
+
+# `listen` records the microphone; `transcribe` reads a file: each help says what its own default is.
+SampleRate = _sample_rate("16000")
+Channels = _channels("1")
+BitDepth = _bit_depth("16", "A-law or mu-law")
+FileSampleRate = _sample_rate("the file's own when Gladia takes it, else 16000")
+FileChannels = _channels("the file's own; 1 mixes down, 2 takes surround to stereo")
+FileBitDepth = _bit_depth("the file's own, else 16", "A-law, mu-law, or 8-bit PCM on stdin")
 Encoding = Annotated[
     str | None,
     typer.Option(
@@ -444,15 +459,17 @@ Chapterize = Annotated[
         help="Deprecated: Gladia no longer makes chapters; ignored.",
     ),
 ]
-ConfigFile = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        rich_help_panel=ADDONS,
-        metavar="FILE",
-        help="JSON file with any other POST /v2/live field; flags win.",
-    ),
-]
+
+
+def _config_file(fields: str) -> Any:
+    return Annotated[
+        Path | None,
+        typer.Option("--config", rich_help_panel=ADDONS, metavar="FILE", help=f"JSON file with {fields}; flags win."),
+    ]
+
+
+ConfigFile = _config_file("any other POST /v2/live field")
+TranscribeConfigFile = _config_file("any other field of POST /v2/pre-recorded (of /v2/live with --realtime)")
 OutputOpt = Annotated[
     Output,
     typer.Option(
@@ -825,9 +842,12 @@ RecoverJobId = Annotated[
     str | None, typer.Argument(metavar="ID", help="The session to finish; omit it to list the kept journals.")
 ]
 RecoverOutputOpt = Annotated[
-    RecoverOutput, typer.Option("--output", "-o", help="text, json (the transcription), srt or vtt.")
+    RecoverOutput,
+    typer.Option(
+        "--output", "-o", metavar="FORMAT", help="text, json (the transcription), srt or vtt.", case_sensitive=False
+    ),
 ]
-Keep = Annotated[bool, typer.Option("--keep", help="Keep the journal after a successful recovery.")]
+Keep = Annotated[bool, typer.Option("--keep", metavar="", help="Keep the journal after a successful recovery.")]
 
 
 # --- config: saved defaults and profiles ---------------------------------------------------------------------------

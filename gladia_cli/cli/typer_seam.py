@@ -309,6 +309,32 @@ def _tree_of(raw_root: Any) -> Command:
     return tree
 
 
+def click_command(app: Any) -> Any:
+    """The click command Typer builds from the app, its help showing what is typed: Typer 0.2x labels every flag
+    `<bool>` (--help too) and every argument `<str>`, types no one types."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    _plain_help_option(root, None)
+    return root
+
+
+def _plain_help_option(command: Any, parent: Any) -> None:
+    settings = {**(getattr(command, "context_settings", None) or {}), "resilient_parsing": True}
+    context = _click_attr("core", "Context")(command, parent=parent, info_name=command.name, **settings)
+    option = command.get_help_option(context)
+    if option is not None:
+        option.metavar = ""
+    for param in command.params:
+        kind = getattr(param, "param_type_name", "")
+        if kind == "option" and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""  # a flag takes no value: nothing to show after it
+        elif kind == "argument" and hasattr(param, "display_type_rich"):
+            param.display_type_rich = lambda ctx: None  # named by what it is (ID, FILE, KEY): no `<str>` beside it
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _plain_help_option(sub, context)
+
+
 def command_tree(app: Any) -> Command:
     """The tree Typer builds from the app (the one that parses argv), as our records."""
     import typer.main

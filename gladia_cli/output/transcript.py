@@ -232,7 +232,7 @@ def render_chunks(
             yield line + "\n"
         summary = summary_text(job)
         if summary:
-            yield "\n" + summary + "\n"
+            yield "\nSummary:\n" + summary + "\n"
         found = chapters(job)
         if found:
             yield "\nChapters:\n"
