@@ -158,3 +158,25 @@ def test_delete_asks_before_deleting(
     assert f"EXIT={exit_code}" in final and said in final, final
     url = f"{emulator.base_url}/v2/pre-recorded/{job['id']}"
     assert requests.get(url, headers=headers, timeout=5).status_code == status_after
+
+
+def test_notices_and_errors_wrap_between_words_in_a_narrow_terminal(
+    emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path
+) -> None:
+    """At 40 columns the terminal would cut `gladia devices lists th⏎e inputs`: every word stays whole on a row."""
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    gladia = f"{shlex.quote(sys.executable)} -m gladia_cli"
+    cmd = f"{gladia} transcribe {shlex.quote(str(wav))} --realtime --speed 0 > /dev/null"
+    cmd += f"; {gladia} transcribe /nowhere/the-meeting-of-monday.wav --realtime; echo EXIT=$?"
+    tmux.start(cmd, _env(emulator, tmp_path), width=40, height=15)
+    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=2" in screen, screen
+    rows = [row.rstrip() for row in screen.splitlines()]
+    words = {word for row in rows for word in row.split()}
+    for message in (
+        "gladia: error: no such file: /nowhere/the-meeting-of-monday.wav; check the path",
+        "of audio, 8 words; `gladia result",
+    ):
+        for word in message.split():
+            assert word in words, (word, screen)  # not cut across two rows
+    assert all(len(row) <= 40 for row in rows)

@@ -385,7 +385,7 @@ class LiveRenderer:
             # Not markup: server text such as "[ch0]" or ":smile:" is shown as sent.
             line = plain_text(notice_line(text))
             line.stylize("yellow", 0, len(notice_line("").rstrip()))  # the "gladia:" prefix
-            target.print(line, soft_wrap=True)
+            target.print(line, soft_wrap=False)  # wrapped between words: the terminal would cut them
         else:
             notice(text, self.err)
 

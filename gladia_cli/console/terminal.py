@@ -66,14 +66,34 @@ def notice(text: str, err: IO[str] | None = None) -> None:
     """Status for the person on stderr (or `err`), flushed at once: stdout stays the transcript alone. The text
     may hold a server's words: no secret and no control sequence gets through."""
     stream = err if err is not None else sys.stderr
-    stream.write(for_terminal(notice_line(text)) + "\n")
+    stream.write(fitted(for_terminal(notice_line(text)), stream) + "\n")
     stream.flush()
 
 
 def error(message: str, err: IO[str] | None = None) -> None:
     stream = err if err is not None else sys.stderr
-    stream.write(error_line(for_terminal(message)) + "\n")
+    stream.write(fitted(error_line(for_terminal(message)), stream) + "\n")
     stream.flush()
+
+
+def fitted(line: str, stream: IO[str]) -> str:
+    """A line wrapped between words to the terminal's width, continued two spaces in, so the terminal does not cut
+    it mid-word; a pipe or a file gets the one line as it is (scripts read one line per message)."""
+    if not is_tty(stream):
+        return line
+    import os
+    import textwrap
+
+    try:
+        width = os.get_terminal_size(stream.fileno()).columns  # this stream's terminal: stdout may be a pipe
+    except (OSError, ValueError, AttributeError):
+        return line
+    if len(line) <= width or width < 20:
+        return line
+    wrapped = textwrap.wrap(
+        line, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False, drop_whitespace=True
+    )
+    return "\n".join(wrapped) if wrapped else line
 
 
 def shown(text: str, stream: IO[str]) -> str:
