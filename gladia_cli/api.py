@@ -393,3 +393,17 @@ class GladiaApi:
             interval=interval,
             on_poll=on_poll,
         )
+
+
+KEY_PROBE_TIMEOUT = 5.0
+
+
+def probe_key(settings: Settings) -> int:
+    """The status of one cheap authenticated GET (the newest live session), asked once: 200 the key is accepted,
+    401 refused, 403 accepted without the right to list sessions. NetworkError when Gladia cannot be reached."""
+    api = GladiaApi(settings, max_attempts=1)
+    try:
+        response = api.request("GET", "/v2/live", params={"limit": "1"}, timeout=KEY_PROBE_TIMEOUT, accept=(401, 403))
+    finally:
+        api.close()
+    return int(response.status_code)

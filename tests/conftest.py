@@ -19,6 +19,14 @@ else:  # rootdir-relative import of tests/ (no __init__.py)
 # --------------------------------------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def no_request_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test ever reaches Gladia's servers: without a URL of the test's own, requests go to a loopback port that
+    nothing listens on (a test that needs the default URL unsets it knowingly)."""
+    if "GLADIA_API_URL" not in os.environ:
+        monkeypatch.setenv("GLADIA_API_URL", "http://127.0.0.1:9")
+
+
 @pytest.fixture
 def emulator() -> Iterator[GladiaEmulator]:
     """A started loopback Gladia (`emulator.base_url`), stopped after the test. Accepts the key `test-key`."""

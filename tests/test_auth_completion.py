@@ -153,13 +153,40 @@ def test_a_refused_saved_key_says_where_it_comes_from(
 ) -> None:
     monkeypatch.setenv("GLADIA_API_URL", emulator.base_url)
     monkeypatch.delenv("GLADIA_API_KEY", raising=False)
-    invoke(capsys, "auth", "set", "not-a-valid-key")
+    from gladia_cli import settings
+
+    settings.save_key("not-a-valid-key")  # saved while Gladia was out of reach, or revoked since
     wav, _ = write_wav(home / "a.wav", 0.5)
     result = invoke(capsys, "transcribe", str(wav), "--realtime")
     assert result.code == ExitCode.AUTH
     line = one_line_error(result)
     assert "refused the API key" in line and "gladia auth set" in line and str(home / "xdg" / "gladia") in line
     assert "not-a-valid-key" not in result.stdout + result.stderr
+
+
+def test_auth_set_checks_the_key_with_gladia_before_saving_it(
+    home: Path, emulator: GladiaEmulator, capsys, monkeypatch
+) -> None:
+    from gladia_cli import settings
+
+    monkeypatch.setenv("GLADIA_API_URL", emulator.base_url)
+    refused = invoke(capsys, "auth", "set", "not-a-valid-key")
+    assert refused.code == ExitCode.AUTH
+    assert "Gladia refused the key" in one_line_error(refused) and "nothing was saved" in refused.stderr
+    assert not settings.saved_key_file().exists() and "not-a-valid-key" not in refused.stderr
+    accepted = invoke(capsys, "auth", "set", "test-key")
+    assert accepted.code == 0 and "(Gladia accepted it)" in accepted.stderr
+    assert settings.saved_key_file().read_text().strip() == "test-key"
+
+
+def test_auth_set_out_of_reach_saves_the_key_and_says_it_was_not_checked(home: Path, capsys, monkeypatch) -> None:
+    from gladia_cli import settings
+
+    monkeypatch.setenv("GLADIA_API_URL", "http://127.0.0.1:9")
+    result = invoke(capsys, "auth", "set", "some-key-12345")
+    assert result.code == 0
+    assert "could not check it with Gladia" in result.stderr and "gladia doctor" in result.stderr
+    assert settings.saved_key_file().read_text().strip() == "some-key-12345"
 
 
 # --- the generated scripts, run by the real shells ------------------------------------------------------------------

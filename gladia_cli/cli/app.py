@@ -478,9 +478,10 @@ app.add_typer(auth_app, name="auth")
 
 
 @auth_app.command("set")
-def auth_set(key: Key = None) -> None:
-    """Save the API key (mode 0600 in the config directory). Without KEY: a hidden prompt, or stdin when piped."""
-    from gladia_cli import settings
+def auth_set(key: Key = None, api_url: ApiUrl = None) -> None:
+    """Save the API key (mode 0600 in the config directory), checked with Gladia first. Without KEY: a hidden
+    prompt, or stdin when piped."""
+    from gladia_cli.cli.doctor import check_new_key
 
     if key is None:
         if sys.stdin is not None and sys.stdin.isatty():
@@ -489,8 +490,7 @@ def auth_set(key: Key = None) -> None:
             key = getpass.getpass("Gladia API key (input hidden): ")
         else:
             key = sys.stdin.readline() if sys.stdin is not None else ""
-    path = settings.save_key(key)
-    notice(f"saved the key {settings.mask(key.strip())} in {path}")
+    check_new_key(key, api_url)
 
 
 @auth_app.command("status")

@@ -217,9 +217,35 @@ def check_api_key(options: Options) -> Check:
     return Check("api key", True, f"{mask(key)} from {source}")
 
 
+def check_new_key(key: str, api_url: str | None) -> None:
+    """`gladia auth set`: ask Gladia about the key before saving it. Refused (401): nothing saved, exit 3; Gladia
+    out of reach: saved, and said, with `gladia doctor` to check it later."""
+    from gladia_cli import settings
+    from gladia_cli.api import probe_key
+    from gladia_cli.console.terminal import notice
+    from gladia_cli.errors import ApiError, AuthError, NetworkError
+
+    key = settings.check_key_format(key)
+    url = settings.resolve_api_url(api_url)
+    try:
+        status = probe_key(settings.Settings(api_key=key, api_url=url, region=None, key_source="gladia auth set"))
+    except (NetworkError, ApiError) as exc:  # unreachable, or an answer that says nothing of the key
+        path = settings.save_key(key)
+        notice(f"saved the key {settings.mask(key)} in {path}")
+        notice(f"could not check it with Gladia ({exc.message}); `gladia doctor` checks it once {url} is reachable")
+        return
+    if status == 401:
+        raise AuthError(
+            f"Gladia refused the key {settings.mask(key)} (401); nothing was saved",
+            hint="copy the key again from app.gladia.io, then `gladia auth set`",
+        )
+    path = settings.save_key(key)
+    notice(f"saved the key {settings.mask(key)} in {path} (Gladia accepted it)")
+
+
 def check_api(options: Options) -> Check:
     """One cheap authenticated GET (the newest live session): the network, the URL and the key in one request."""
-    from gladia_cli.api import GladiaApi
+    from gladia_cli.api import probe_key
     from gladia_cli.settings import Settings, resolve_api_url, resolve_key
 
     url = resolve_api_url(options.api_url)
@@ -227,14 +253,10 @@ def check_api(options: Options) -> Check:
         key, source = resolve_key(options.api_key)
     except GladiaError:
         key, source = "", "none"
-    api = GladiaApi(Settings(api_key=key, api_url=url, region=None, key_source=source), max_attempts=1)
     started = time.monotonic()
-    try:
-        response = api.request("GET", "/v2/live", params={"limit": "1"}, timeout=API_TIMEOUT, accept=(401, 403))
-    finally:
-        api.close()
+    status = probe_key(Settings(api_key=key, api_url=url, region=None, key_source=source))
     ms = (time.monotonic() - started) * 1000
-    if response.status_code == 401:
+    if status == 401:
         if not key:
             return Check("gladia api", True, f"{url} reachable ({ms:.0f} ms); the key was not checked: there is none")
         return Check(
@@ -245,7 +267,7 @@ def check_api(options: Options) -> Check:
             if source in ("--api-key", "GLADIA_API_KEY")
             else "replace it with `gladia auth set`",
         )
-    if response.status_code == 403:
+    if status == 403:
         return Check(
             "gladia api", True, f"{url} reachable, key accepted ({ms:.0f} ms; listing sessions is not allowed)"
         )
