@@ -69,6 +69,12 @@ def _error_text(response: requests.Response) -> str:
     return text or (response.reason or "no details")
 
 
+def _path(response: requests.Response) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(str(response.request.url or "")).path or "/"
+
+
 def _origin(url: str) -> tuple[str, str]:
     from urllib.parse import urlsplit
 
@@ -207,7 +213,8 @@ class GladiaApi:
                 if last or (not idempotent and not _never_sent(exc)):
                     reason = type(exc).__name__
                     raise NetworkError(
-                        f"cannot reach {self.settings.api_url} ({reason})", hint="check your connection or `api_url`"
+                        f"cannot reach {self.settings.api_url} ({reason})",
+                        hint=f"check your connection, and the URL given by {self.settings.url_source}",
                     ) from None
                 self._sleep(_backoff(attempt, None))
                 continue
@@ -290,7 +297,7 @@ class GladiaApi:
 
     def _error(self, response: requests.Response) -> Exception:
         status = response.status_code
-        text = _error_text(response)
+        text = _error_text(response).removeprefix(f"{status}: ")  # a server's "404: Not Found" after our "404: "
         if status == 401:
             source = self.settings.key_source
             if source in ("--api-key", "GLADIA_API_KEY"):
@@ -306,6 +313,12 @@ class GladiaApi:
         if status == 429:
             return ApiError(
                 f"Gladia is rate limiting this key (429: {text})", hint="wait a moment and retry", status=429
+            )
+        if status == 404:  # the routes we call exist: a 404 here means the URL leads somewhere else
+            return ApiError(
+                f"{self.settings.api_url} answered 404 ({text}) to {response.request.method} {_path(response)}",
+                hint=f"is it Gladia's API? check the URL given by {self.settings.url_source}",
+                status=404,
             )
         return ApiError(f"Gladia answered {status}: {text}", status=status)
 

@@ -18,6 +18,7 @@ class Settings:
     api_url: str
     region: str | None
     key_source: str
+    url_source: str = "the default URL"  # where api_url came from, for a message that blames the right thing
 
     def __repr__(self) -> str:
         # The key must never reach a log or a traceback, even through repr().
@@ -188,4 +189,11 @@ def load(api_key: str | None = None, api_url: str | None = None, region: str | N
     url = resolve_api_url(api_url)
     reg = resolve_region(region)
     key, source = resolve_key(api_key)
-    return Settings(api_key=key, api_url=url, region=reg, key_source=source)
+    return Settings(api_key=key, api_url=url, region=reg, key_source=source, url_source=api_url_source(api_url))
+
+
+def api_url_source(flag: str | None) -> str:
+    """Where `resolve_api_url` takes the URL from (a saved `api-url` arrives as the flag's value)."""
+    if flag:
+        return "--api-url (or the saved api-url)"
+    return "GLADIA_API_URL" if os.environ.get("GLADIA_API_URL") else "the default URL"

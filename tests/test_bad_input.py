@@ -1013,3 +1013,29 @@ def test_choices_are_taken_in_any_case(
     assert result.stdout.startswith("1\n00:00:")
     listed = invoke(capsys, "list", "--kind", "Pre-Recorded")
     assert listed.code == 0, listed.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# An error blames what is wrong, and names where it came from
+
+
+def test_an_unreachable_url_names_where_the_url_came_from(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.setenv("GLADIA_API_KEY", "test-key")
+    monkeypatch.setenv("GLADIA_API_URL", "http://127.0.0.1:9")
+    result = invoke(capsys, "list")
+    assert result.code == ExitCode.NETWORK
+    assert "the URL given by GLADIA_API_URL" in one_line_error(result)
+    flagged = invoke(capsys, "list", "--api-url", "http://127.0.0.1:9")
+    assert "the URL given by --api-url" in one_line_error(flagged)
+
+
+def test_a_url_that_is_not_gladias_api_says_so_once(
+    emulator: GladiaEmulator, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setenv("GLADIA_API_KEY", "test-key")
+    monkeypatch.setenv("GLADIA_API_URL", emulator.base_url + "/not-the-api")
+    result = invoke(capsys, "list")
+    assert result.code == ExitCode.API
+    line = one_line_error(result)
+    assert "answered 404 (Not found" in line and "404: 404" not in line, line
+    assert "is it Gladia's API? check the URL given by GLADIA_API_URL" in line

@@ -44,7 +44,7 @@ class ReconnectPolicy:
 
 
 class Unreachable(Exception):
-    """This try failed in a way another try may fix (refused, reset, 5xx, 429...)."""
+    """This try failed in a way another try may fix (refused, reset, 5xx, 429...); its message says which."""
 
 
 class Refused(Exception):
@@ -134,9 +134,10 @@ def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
             raise Refused(AuthError(f"Gladia refused the live connection ({status})")) from None
         if 400 <= status < 500 and status not in (408, 429):
             raise Refused(ApiError(f"Gladia refused the live connection ({status})", status=status)) from None
-        raise Unreachable(f"HTTP {status}") from None
+        busy = "busy" if status == 429 else "unavailable"
+        raise Unreachable(f"Gladia is {busy} (it answered {status})") from None  # it was reached: not the network
     except (OSError, websocket.WebSocketException) as exc:
-        raise Unreachable(type(exc).__name__) from None
+        raise Unreachable(f"cannot reach Gladia ({type(exc).__name__})") from None
     except Exception as exc:  # a url websocket-client cannot use (ValueError...): no retry fixes it
         raise Refused(ApiError(f"cannot open the live connection ({type(exc).__name__})")) from None
     return ws

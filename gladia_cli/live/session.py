@@ -472,7 +472,12 @@ class LiveSession:
         )
 
     def _no_answer(self) -> str:
-        return f"no answer from Gladia for {self._policy.ack_timeout:g} s"
+        """What the link was given up for, in what was seen: Gladia may well have sent transcripts before."""
+        waiting = self._fmt.seconds(max(0, self._buffer.numbered - self._buffer.acked))
+        return (
+            f"Gladia sent nothing for {self._policy.ack_timeout:g} s while {waiting:.1f} s of audio awaited its"
+            " acknowledgement"
+        )
 
     def _connect(self, first: bool) -> Connection | None:
         """Open the socket with backoff; None if the session was aborted meanwhile; Refused when retrying is futile.
@@ -519,9 +524,7 @@ class LiveSession:
             what = "retry" if first else "reconnection attempt"
             # The status shows the attempt being waited for from now on: the number this notice gives.
             self._announce_attempt(attempt + 1)
-            self.events.put(
-                Notice(f"cannot reach Gladia ({last_error}); {what} {attempt + 1}/{retries} in {delay:.1f} s")
-            )
+            self.events.put(Notice(f"{last_error}; {what} {attempt + 1}/{retries} in {delay:.1f} s"))
             if self._aborted.wait(delay):
                 return None
             attempt += 1
@@ -530,7 +533,7 @@ class LiveSession:
         if timed_out:
             counted += f" in {time.monotonic() - started:.0f} s (`reconnect_timeout`)"
         raise Refused(
-            NetworkError(f"cannot {'open' if first else 'reopen'} the live connection ({last_error}) after {counted}")
+            NetworkError(f"cannot {'open' if first else 'reopen'} the live connection after {counted}: {last_error}")
         )
 
     def _announce_attempt(self, attempt: int) -> None:
