@@ -418,3 +418,23 @@ def test_completion_benchmark_runs(tmp_path: Path) -> None:
     text = report.read_text()
     assert "## 1. Start-up\n\nkept" in text and text.count("## 6. Shell completion") == 1
     assert "| bash: completions/gladia.bash |" in text
+
+
+def test_zsh_device_names_come_from_the_name_column_even_beside_an_empty_one(tmp_path: Path) -> None:
+    """`gladia devices` piped: default mark, index, name, channels... The mark is empty on most rows, and zsh's
+    plain (ps:\\t:) split drops empty fields, which completed the channel counts ("32") instead of the names."""
+    zsh = needs("zsh")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    rows = "*\\t0\\tdefault\\t32\\tALSA\\n\\t1\\tUSB mic\\t2\\tALSA\\n\\t2\\tpulse\\t32\\tALSA\\n"
+    stub = bin_dir / "gladia"
+    stub.write_text(f"#!/bin/sh\nprintf '{rows}'\n")
+    stub.chmod(0o755)
+    probe = (
+        "compdef() { :; }\n"
+        f"source {ROOT / 'completions' / 'gladia.zsh'}\n"
+        'compadd() { shift; for n in ${(P)1}; do print -r -- "$n"; done; }\n'  # compadd -a names
+        f"_gladia_devices {stub}\n"
+    )
+    proc = subprocess.run([zsh, "-f", "-c", probe], capture_output=True, text=True, timeout=30)
+    assert proc.stdout.splitlines() == ["default", "USB mic", "pulse"], proc.stdout + proc.stderr

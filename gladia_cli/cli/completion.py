@@ -329,9 +329,10 @@ def _zsh(cmds: list[Command]) -> str:
         """
 _gladia_devices() {  # the one list that changes: ask gladia (piped, `gladia devices` prints tab-separated rows)
     local line
-    local -a names
+    local -a names cols
     for line in ${(f)"$($1 devices 2>/dev/null)"}; do
-        names+=("${${(ps:\\t:)line}[3]}")
+        cols=("${(@ps:\\t:)line}")  # (@) and quotes keep empty fields: the default column is empty on most rows
+        names+=("${cols[3]}")
     done
     compadd -a names
 }

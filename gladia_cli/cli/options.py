@@ -551,7 +551,7 @@ OutputFile = Annotated[
         "--output-file",
         rich_help_panel=OUTPUT,
         metavar="FILE",
-        help="Append the output to this file as it arrives (flushed per line).",
+        help="Also write the output to this file as it arrives (flushed per line).",
         callback=_stdout_if_dash,
     ),
 ]
@@ -689,7 +689,7 @@ TranscribeOutputFile = Annotated[
         "--output-file",
         rich_help_panel=OUTPUT,
         metavar="FILE",
-        help="With --realtime: append each final as it arrives (flushed per line). Otherwise: write the result to"
+        help="With --realtime: write each final as it arrives (flushed per line). Otherwise: write the result to"
         " this file, replacing it once complete.",
         callback=_stdout_if_dash,
     ),
