@@ -214,7 +214,7 @@ class GladiaApi:
                     reason = type(exc).__name__
                     raise NetworkError(
                         f"cannot reach {self.settings.api_url} ({reason})",
-                        hint=f"check your connection, and the URL given by {self.settings.url_source}",
+                        hint=self.settings.check_url_hint(),
                     ) from None
                 self._sleep(_backoff(attempt, None))
                 continue

@@ -20,6 +20,11 @@ class Settings:
     key_source: str
     url_source: str = "the default URL"  # where api_url came from, for a message that blames the right thing
 
+    def check_url_hint(self) -> str:
+        if self.url_source == "the default URL":
+            return "check your connection (the URL is the default one; --api-url or GLADIA_API_URL sets another)"
+        return f"check your connection, and the URL given by {self.url_source}"
+
     def __repr__(self) -> str:
         # The key must never reach a log or a traceback, even through repr().
         return f"Settings(api_key='***', api_url={self.api_url!r}, region={self.region!r}, source={self.key_source!r})"
@@ -196,4 +201,4 @@ def api_url_source(flag: str | None) -> str:
     """Where `resolve_api_url` takes the URL from (a saved `api-url` arrives as the flag's value)."""
     if flag:
         return "--api-url (or the saved api-url)"
-    return "GLADIA_API_URL" if os.environ.get("GLADIA_API_URL") else "the default URL"
+    return "GLADIA_API_URL" if os.environ.get("GLADIA_API_URL", "").strip() else "the default URL"

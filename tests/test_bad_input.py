@@ -1039,3 +1039,33 @@ def test_a_url_that_is_not_gladias_api_says_so_once(
     line = one_line_error(result)
     assert "answered 404 (Not found" in line and "404: 404" not in line, line
     assert "is it Gladia's API? check the URL given by GLADIA_API_URL" in line
+
+
+def test_without_a_sound_server_every_command_says_that_and_not_what_is_installed(tmp_path: Path) -> None:
+    """No PulseAudio answering (its socket names nothing): `devices`, `listen` and `--system-audio` say the server
+    is not running, in the same words, instead of advising to install packages that are there."""
+    import shutil
+
+    if shutil.which("pactl") is None:
+        pytest.skip("pactl is not installed")  # then the advice to install it is the right one
+    env = {
+        "PULSE_SERVER": f"unix:{tmp_path / 'no-such-socket'}",
+        "XDG_RUNTIME_DIR": str(tmp_path),
+        "HOME": str(tmp_path),
+        "GLADIA_API_KEY": "test-key",
+    }
+    listed = run("devices", env=env)
+    if listed.code == 0:
+        pytest.skip("PortAudio lists inputs without PulseAudio here (a sound card)")
+    said = {one_line_error(listed)}
+    for args in (
+        ("listen", "--duration", "1"),
+        ("listen", "-d", "mic", "--duration", "1"),
+        ("listen", "--system-audio"),
+    ):
+        result = run(*args, env=env)
+        assert result.code == ExitCode.USAGE, result.stderr
+        said.add(one_line_error(result))
+    for line in said:
+        assert "no sound server is running" in line, line
+        assert "apt install pulseaudio-utils" not in line, line

@@ -14,10 +14,21 @@ from gladia_cli.errors import UsageError
 SYSTEM_AUDIO = "system audio"  # the --system-audio input's place among the devices, and its default name
 
 
+def no_input_error() -> UsageError:
+    """No input at all, with the reason when it is the sound server (the same words for `gladia devices`,
+    `--device` and `gladia listen`)."""
+    problem = pulse.sound_server_problem()
+    if problem is not None:
+        return UsageError(f"no input device found: {problem}")
+    return UsageError("no input device found", hint="connect a microphone, or check that ALSA sees it (arecord -l)")
+
+
 def resolve_input(spec: str | None) -> InputDevice:
     """One input: the default (None), a PortAudio device, a PulseAudio source by name, or the system audio."""
     if spec == SYSTEM_AUDIO:
         return system_audio_device()
+    if not list_portaudio_inputs():
+        raise no_input_error()
     if spec is None:
         return portaudio_device(None)
     return _named_input(spec)

@@ -133,6 +133,37 @@ def as_input(source: PulseSource, devices: list[InputDevice]) -> InputDevice | N
     )
 
 
+def sound_server_problem() -> str | None:
+    """On Linux, what keeps PulseAudio's (or PipeWire's) inputs from gladia, checked, not guessed: no server
+    answering, or a missing piece (pactl, the ALSA pulse plugin). None: nothing found wrong (or not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    missing = []
+    if shutil.which("pactl") is None:
+        missing.append("pactl (Debian/Ubuntu: apt install pulseaudio-utils)")
+    if not _alsa_pulse_plugin():
+        missing.append("the ALSA pulse plugin (Debian/Ubuntu: apt install libasound2-plugins)")
+    also = f"; also install {' and '.join(missing)}" if missing else ""
+    if shutil.which("pactl") is not None and _pactl("info") is None:
+        return (
+            "no sound server is running (pactl cannot reach PulseAudio or PipeWire): log in to a desktop session, or"
+            f" start one (`pulseaudio --start`, or `systemctl --user start pipewire-pulse`){also}"
+        )
+    if missing:
+        return f"install {' and '.join(missing)}"
+    return None
+
+
+def _alsa_pulse_plugin() -> bool:
+    """Whether ALSA's pulse plugin is installed, where distributions put it (unknown layouts: assumed there)."""
+    import glob
+
+    dirs = [
+        d for pattern in ("/usr/lib/*/alsa-lib", "/usr/lib/alsa-lib", "/usr/lib64/alsa-lib") for d in glob.glob(pattern)
+    ]
+    return not dirs or any(os.path.exists(os.path.join(d, "libasound_module_pcm_pulse.so")) for d in dirs)
+
+
 def system_audio_help() -> str:
     """What to install for system audio on this platform, and how it then shows up."""
     if sys.platform == "darwin":
@@ -145,8 +176,7 @@ def system_audio_help() -> str:
             'enable "Stereo Mix" (Sound settings > Recording > show disabled devices) or install a virtual cable'
             " (VB-CABLE); it then appears in `gladia devices`: `device` 'Stereo Mix'"
         )
-    return (
-        "system audio is the monitor of an output in PulseAudio or PipeWire: install pactl (Debian/Ubuntu:"
-        " apt install pulseaudio-utils) and the ALSA pulse plugin (libasound2-plugins); monitors then appear in"
-        " `gladia devices`"
-    )
+    problem = sound_server_problem()
+    if problem is not None:
+        return f"system audio is the monitor of an output in PulseAudio or PipeWire: {problem}"
+    return "system audio is the monitor of an output in PulseAudio or PipeWire, and none is listed: `gladia devices`"

@@ -125,7 +125,6 @@ from gladia_cli.cli.options import (
     Yes,
 )
 from gladia_cli.console.terminal import is_tty, notice, shown
-from gladia_cli.errors import UsageError
 from gladia_cli.live import defaults as live_defaults
 from gladia_cli.output.output_format import OutputFormat
 
@@ -436,12 +435,12 @@ def audio(
 @app.command()
 def devices() -> None:
     """List audio input devices, and what the computer plays (PulseAudio monitors); the default is marked with *."""
-    from gladia_cli.audio.devices import list_inputs
+    from gladia_cli.audio.devices import list_inputs, no_input_error
     from gladia_cli.audio.pulse import system_audio_help
 
     found = list_inputs()
     if not found:
-        raise UsageError("no input device found", hint="connect a microphone, or check that PulseAudio/ALSA is running")
+        raise no_input_error()
     rows = [
         (
             "*" if d.is_default else "",

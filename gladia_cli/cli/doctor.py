@@ -99,15 +99,16 @@ def check_portaudio(_: Options) -> Check:
 
 
 def check_input_devices(_: Options) -> Check:
-    from gladia_cli.audio.devices import list_inputs
+    from gladia_cli.audio.devices import list_inputs, no_input_error
 
     devices = list_inputs()
     if not devices:
+        why = no_input_error()
         return Check(
             "input devices",
             False,
-            "none found",
-            "connect a microphone, or check that PulseAudio/PipeWire/ALSA is running",
+            why.message.removeprefix("no input device found: ") if why.hint else "none found",
+            why.hint or why.message.removeprefix("no input device found: "),
         )
     default = next((d for d in devices if d.is_default), None)
     named = f"default {default.index}: {default.name!r}" if default else "no default (the first one is used)"
@@ -228,7 +229,15 @@ def check_new_key(key: str, api_url: str | None) -> None:
     key = settings.check_key_format(key)
     url = settings.resolve_api_url(api_url)
     try:
-        status = probe_key(settings.Settings(api_key=key, api_url=url, region=None, key_source="gladia auth set"))
+        status = probe_key(
+            settings.Settings(
+                api_key=key,
+                api_url=url,
+                region=None,
+                key_source="gladia auth set",
+                url_source=settings.api_url_source(api_url),
+            )
+        )
     except (NetworkError, ApiError) as exc:  # unreachable, or an answer that says nothing of the key
         path = settings.save_key(key)
         notice(f"saved the key {settings.mask(key)} in {path}")
@@ -246,7 +255,7 @@ def check_new_key(key: str, api_url: str | None) -> None:
 def check_api(options: Options) -> Check:
     """One cheap authenticated GET (the newest live session): the network, the URL and the key in one request."""
     from gladia_cli.api import probe_key
-    from gladia_cli.settings import Settings, resolve_api_url, resolve_key
+    from gladia_cli.settings import Settings, api_url_source, resolve_api_url, resolve_key
 
     url = resolve_api_url(options.api_url)
     try:
@@ -254,7 +263,8 @@ def check_api(options: Options) -> Check:
     except GladiaError:
         key, source = "", "none"
     started = time.monotonic()
-    status = probe_key(Settings(api_key=key, api_url=url, region=None, key_source=source))
+    where = api_url_source(options.api_url)
+    status = probe_key(Settings(api_key=key, api_url=url, region=None, key_source=source, url_source=where))
     ms = (time.monotonic() - started) * 1000
     if status == 401:
         if not key:
