@@ -162,7 +162,7 @@ def test_prerecorded_addon_failure_is_said_and_result_says_it_again(api_env: Gla
 def test_solaria_fusion_is_accepted_for_files(api_env: GladiaEmulator, wav: Path, capsys) -> None:
     result = invoke(capsys, "transcribe", str(wav), "--model", "solaria-fusion")
     assert result.code == 0, result.stderr
-    assert result.stderr.strip() == ""
+    assert [line for line in result.stderr.splitlines() if "fetches it again" not in line] == []  # no warning
     assert api_env.prerecorded.created_bodies()[0]["model"] == "solaria-fusion"
 
 

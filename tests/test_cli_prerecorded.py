@@ -337,3 +337,20 @@ def test_a_dash_means_stdout_for_audio_and_output_files(emu: GladiaEmulator, tmp
     audio = gladia("audio", emu.prerecorded.only_job().id, "-O", "-")
     assert audio.returncode == 0, audio.stderr
     assert audio.stdout == wav.read_bytes() and b"to stdout" in audio.stderr and not (tmp_path / "-").exists()
+
+
+def test_a_file_s_job_id_is_printed_and_list_names_the_file(
+    api_env: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pre-recorded job can be found again: its id ends the run, as a live session's does, and `gladia list`
+    shows the file it was made from."""
+    api_env.prerecorded.polls_before_done = 0
+    wav, _ = write_wav(tmp_path / "board-meeting.wav", 0.5)
+    result = invoke(capsys, "transcribe", str(wav))
+    assert result.code == 0, result.stderr
+    job_id = api_env.prerecorded.only_job().id
+    assert f"gladia: job {job_id}: `gladia result {job_id}` fetches it again" in result.stderr.splitlines()
+    assert job_id not in result.stdout  # stdout is the transcript alone
+    listed = invoke(capsys, "list", "--kind", "pre-recorded")
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(job_id))
+    assert row.split("\t")[-1] == "board-meeting.wav"

@@ -393,7 +393,7 @@ def list_jobs(
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
 ) -> None:
-    """List recent jobs: id, kind, status, created, duration."""
+    """List recent jobs: id, kind, status, created, duration, file."""
     from gladia_cli import strict_json
     from gladia_cli.cli.jobs import JOB_COLUMNS, job_row, list_filters, recent
 

@@ -196,11 +196,12 @@ def local_time(iso: Any) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-JOB_COLUMNS = ("id", "kind", "status", "created", "duration")
+JOB_COLUMNS = ("id", "kind", "status", "created", "duration", "file")
 
 
-def job_row(job: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    """id, kind, status, created (local time, to the second), duration: one line of `gladia list`."""
+def job_row(job: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
+    """id, kind, status, created (local time, to the second), duration, file: one line of `gladia list` (the
+    file last, so scripts that cut the first columns keep working)."""
     created = local_time(job.get("created_at"))
     duration = None
     file = job.get("file")
@@ -210,7 +211,20 @@ def job_row(job: dict[str, Any]) -> tuple[str, str, str, str, str]:
     if duration is None and isinstance(result, dict) and isinstance(result.get("metadata"), dict):
         duration = result["metadata"].get("audio_duration")
     shown = f"{duration:.1f} s" if isinstance(duration, (int, float)) else "-"
-    return (str(job.get("id", "")), str(job.get("kind", "")), str(job.get("status", "")), created, shown)
+    status = str(job.get("status", ""))
+    return (str(job.get("id", "")), str(job.get("kind", "")), status, created, shown, job_file_name(job))
+
+
+def job_file_name(job: dict[str, Any]) -> str:
+    """What was transcribed, as a person recognises it: the uploaded file's name, else the URL's last part."""
+    file = job.get("file")
+    name = file.get("filename") if isinstance(file, dict) else None
+    if not isinstance(name, str) or not name:
+        params = job.get("request_params")
+        url = params.get("audio_url") if isinstance(params, dict) else None
+        if isinstance(url, str) and url and "/v2/upload" not in url:  # Gladia's own upload URL names nothing
+            name = url.rstrip("/").rsplit("/", 1)[-1] or url
+    return name if isinstance(name, str) and name else "-"
 
 
 # --- gladia delete --------------------------------------------------------------------------------------------------

@@ -77,6 +77,8 @@ def transcribe_one(
     write_output(formats.render_chunks(job, fmt, pretty=is_tty(sys.stdout) and output_file is None), output_file)
     for line in job_json.addon_errors(job):
         notice(line)
+    if job.get("id"):  # as a live session ends: the id, to fetch it again in another format
+        notice(f"job {job['id']}: `gladia result {job['id']}` fetches it again")
     return 0
 
 
