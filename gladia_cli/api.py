@@ -358,7 +358,7 @@ class GladiaApi:
             return self.parse_json(self.request("GET", f"/v2/live/{quote(session_id, safe='')}"))
         except ApiError as exc:
             if exc.status == 404:
-                raise ApiError(f"no live session {session_id!r}", hint="check the id") from None
+                raise ApiError(f"no live session {session_id!r}", hint="check the id", status=404) from None
             raise
 
     def poll(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ class Recovered:
     job: dict[str, Any]
     recovered: list[dict[str, Any]]
     live_found: bool
+    live_gone: bool = False  # Gladia no longer knows the session (404): no later run can find its live part
 
 
 def _shifted(utterance: dict[str, Any], offset: float) -> dict[str, Any]:
@@ -91,16 +93,20 @@ def merge(live: dict[str, Any] | None, recovered: dict[str, Any] | None, offset:
     return Recovered(job, new, bool(live_utterances))
 
 
-def _live_result(client: Client, session_id: str, warn: Callable[[str], None]) -> dict[str, Any] | None:
-    """What Gladia made of the acknowledged part, if it is there now; a warning (never an error) otherwise."""
+def _live_result(client: Client, session_id: str, warn: Callable[[str], None]) -> tuple[dict[str, Any] | None, bool]:
+    """What Gladia made of the acknowledged part, if it is there now, and whether the session is gone for good
+    (404); a warning (never an error) when it is not there."""
     from gladia_cli.api import GladiaApi
 
     api = GladiaApi(client.settings, max_attempts=2)
     try:
         job = api.get_live(session_id)
     except GladiaError as exc:
+        if getattr(exc, "status", None) == 404:
+            warn(f"Gladia no longer holds session {session_id} (404): the recovered part is all there is")
+            return None, True
         warn(f"the live result of {session_id} could not be fetched ({exc.message}); showing the recovered part alone")
-        return None
+        return None, False
     finally:
         api.close()
     if job.get("status") != "done" or not _utterances(job):
@@ -110,8 +116,8 @@ def _live_result(client: Client, session_id: str, warn: Callable[[str], None]) -
             f"the live result of {session_id} {state}; showing the recovered part alone"
             + ("" if status == "done" else f" (`gladia result {session_id}` has the rest later)")
         )
-        return None
-    return job
+        return None, False
+    return job, False
 
 
 def _transcribe_cut(
@@ -165,5 +171,6 @@ def recover(
     recovered = _transcribe_cut(client, journal, on_upload, on_progress)
     if recovered is not None:
         _check_recovered(recovered, journal)
-    live = _live_result(client, journal.session_id, warn)
-    return merge(live, recovered, journal.acked_seconds, journal.session_id)
+    live, gone = _live_result(client, journal.session_id, warn)
+    merged = merge(live, recovered, journal.acked_seconds, journal.session_id)
+    return dataclasses.replace(merged, live_gone=gone)

@@ -27,7 +27,7 @@ from wavs import write_wav
 from gladia_cli.api import GladiaApi
 from gladia_cli.cli.recover import journal_rows
 from gladia_cli.client import Client
-from gladia_cli.errors import ExitCode
+from gladia_cli.errors import ExitCode, UsageError
 from gladia_cli.live import journal as jr
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.live.events import Ended
@@ -352,3 +352,37 @@ def test_recover_keeps_the_journal_when_the_recovered_result_is_malformed(
     assert "journal is kept" in refused.value.message
     assert jr.find(session_id, tmp_path).segments
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.slow  # seconds of its own: out of the inner loop
+def test_a_session_gladia_no_longer_holds_is_recovered_once_and_its_journal_removed(
+    emu: FullGladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """404 on the live session: no later run can merge anything, so the journal is not kept with that promise."""
+    from gladia_cli.cli.recover import run_recover
+
+    session_id, _ = failed_session(emu, tmp_path, noise(3.0), fatal_after=40000)
+    with emu._lock:
+        del emu.sessions[session_id]  # deleted, or expired: GET /v2/live/ID answers 404
+    assert run_recover(lambda: settings_for(emu), session_id, "text", root=tmp_path) == 0
+    err = capsys.readouterr().err
+    assert "no longer holds session" in err and "removed the journal" in err
+    assert "again merges it" not in err
+    with pytest.raises(UsageError):
+        jr.find(session_id, tmp_path)
+
+
+def test_discard_deletes_a_journal_without_recovering_it(
+    emu: FullGladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gladia_cli.cli.recover import run_recover
+
+    session_id, _ = failed_session(emu, tmp_path, noise(1.0), fatal_after=8000)
+    uploads = len(emu.prerecorded.uploads)
+    assert run_recover(lambda: settings_for(emu), session_id, "text", root=tmp_path, discard=True) == 0
+    assert "discarded the journal" in capsys.readouterr().err
+    assert len(emu.prerecorded.uploads) == uploads  # nothing sent
+    with pytest.raises(UsageError):
+        jr.find(session_id, tmp_path)
+    with pytest.raises(UsageError, match="contradict"):
+        run_recover(lambda: settings_for(emu), session_id, "text", root=tmp_path, discard=True, keep=True)

@@ -43,6 +43,7 @@ from gladia_cli.cli.options import (
     DeleteJobId,
     Device,
     Diarize,
+    Discard,
     DoctorDevice,
     DoctorJson,
     Duration,
@@ -355,6 +356,7 @@ def recover(
     session_id: RecoverJobId = None,
     output: RecoverOutputOpt = RECOVER_TEXT,
     keep: Keep = False,
+    discard: Discard = False,
     output_file: ResultOutputFile = None,
     force: Overwrite = False,
     api_key: ApiKey = None,
@@ -376,7 +378,13 @@ def recover(
     load_settings = _settings(api_key, api_url)
     raise typer.Exit(
         recovery.run_recover(
-            load_settings, session_id, OutputFormat(output), keep=keep, output_file=output_file, force=force
+            load_settings,
+            session_id,
+            OutputFormat(output),
+            keep=keep,
+            output_file=output_file,
+            force=force,
+            discard=discard,
         )
     )
 

@@ -848,6 +848,9 @@ RecoverOutputOpt = Annotated[
     ),
 ]
 Keep = Annotated[bool, typer.Option("--keep", metavar="", help="Keep the journal after a successful recovery.")]
+Discard = Annotated[
+    bool, typer.Option("--discard", metavar="", help="Delete the journal without recovering anything from it.")
+]
 
 
 # --- config: saved defaults and profiles ---------------------------------------------------------------------------

@@ -58,8 +58,10 @@ def run_recover(
     output_file: Path | None = None,
     root: Path | None = None,
     force: bool = False,
+    discard: bool = False,
 ) -> int:
-    """`gladia recover ID`: print the merged transcript in `output`; delete the journal unless `keep`.
+    """`gladia recover ID`: print the merged transcript in `output`; delete the journal unless `keep`. `discard`
+    deletes it without recovering anything (the audio is not wanted, or Gladia cannot have it).
 
     Everything local is checked before the key is loaded or anything is uploaded."""
     from gladia_cli.cli.jobs import check_output_file, write_output
@@ -68,12 +70,19 @@ def run_recover(
         raise UsageError("-o json-full does not apply to a merged transcript", hint="use -o json")
     if output_file is not None:
         check_output_file(output_file, force=force)
+    if discard and keep:
+        raise UsageError("--discard and --keep contradict each other", hint="give one of them")
     journal = find(session_id.strip(), root)
     if journal.in_use:
         raise UsageError(
             f"the journal of {session_id} is in use by process {journal.pid}",
             hint="the session is still running; recover it once that process has ended",
         )
+    if discard:
+        seconds = journal.unacknowledged_seconds
+        journal.remove()
+        notice(f"discarded the journal of {session_id} ({seconds:.1f} s Gladia did not acknowledge, now deleted)")
+        return 0
     if not journal.segments:
         raise UsageError(
             f"the journal of {session_id} holds no audio", hint=f"`gladia result {session_id}` has what Gladia got"
@@ -83,7 +92,10 @@ def run_recover(
     write_output(
         formats.render_chunks(merged.job, output, pretty=is_tty(sys.stdout) and output_file is None), output_file
     )
-    if keep or not merged.live_found:
+    if merged.live_gone and not keep:
+        journal.remove()  # no later run can find what Gladia no longer has: keeping it would only promise that
+        notice(f"removed the journal of {session_id}: Gladia no longer holds the session, so nothing is left to merge")
+    elif keep or not merged.live_found:
         # Without the live result nothing was merged: the journal is what lets a later run do it.
         why = "" if keep else f"; `gladia recover {session_id}` again merges it once the live result is ready"
         notice(f"kept the journal in {journal.directory}{why}")
