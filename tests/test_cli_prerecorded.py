@@ -354,3 +354,16 @@ def test_a_file_s_job_id_is_printed_and_list_names_the_file(
     listed = invoke(capsys, "list", "--kind", "pre-recorded")
     row = next(line for line in listed.stdout.splitlines() if line.startswith(job_id))
     assert row.split("\t")[-1] == "board-meeting.wav"
+
+
+def test_verbose_progress_says_the_upload_is_complete(
+    api_env: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api_env.prerecorded.polls_before_done = 0
+    wav, _ = write_wav(tmp_path / "a.wav", 3.0)
+    result = invoke(capsys, "transcribe", str(wav), "-v")
+    assert result.code == 0, result.stderr
+    uploads = [line for line in result.stderr.splitlines() if "uploading" in line]
+    assert "a.wav: uploading 0% of 0.1 MB" in uploads[0], uploads
+    assert "uploading 100% of 0.1 MB" in uploads[-1], uploads
+    assert len(uploads) <= 5  # one line per quarter, not one per chunk

@@ -180,3 +180,25 @@ def test_notices_and_errors_wrap_between_words_in_a_narrow_terminal(
         for word in message.split():
             assert word in words, (word, screen)  # not cut across two rows
     assert all(len(row) <= 40 for row in rows)
+
+
+def test_the_file_spinners_clock_moves_between_polls(emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path) -> None:
+    """Gladia is polled every 2 s; the elapsed time on the spinner line counts every second all the same."""
+    import re
+
+    emulator.prerecorded.polls_before_done = 3
+    wav, _ = write_wav(tmp_path / "talk.wav", 1.0)
+    cmd = f"{shlex.quote(sys.executable)} -m gladia_cli transcribe {shlex.quote(str(wav))} > /dev/null; echo EXIT=$?"
+    tmux.start(cmd, _env(emulator, tmp_path))
+    seen: set[int] = set()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        screen = tmux.screen()
+        if "EXIT=" in screen:
+            break
+        found = re.search(r"talk\.wav: (?:queued|processing) \((\d+) s\)", screen)
+        if found:
+            seen.add(int(found[1]))
+        time.sleep(0.2)
+    assert "EXIT=0" in tmux.wait_for(lambda s: "EXIT=" in s), tmux.screen()
+    assert len(seen) >= 3 and sorted(seen) == list(range(min(seen), max(seen) + 1)), seen  # every second shown

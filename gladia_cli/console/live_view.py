@@ -477,19 +477,38 @@ class JobProgress:
             self._status.__exit__(None, None, None)
             self._status = None
 
-    def show(self, text: str) -> None:
+    def line(self, text: str) -> str:
         import time
 
-        line = f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)"
+        return f"{self.label}: {text} ({time.monotonic() - self._started:.0f} s)"
+
+    def show(self, text: str, step: str | None = None) -> None:
+        """`step` names the change worth a line of its own with -v (default: the text's first word)."""
         with self._lock:
             if self._status is not None:
-                self._status.update(plain_text(line))  # the job status and file name: never markup
-            elif self._verbose and text.split(" ")[0] != self._last:
-                self._last = text.split(" ")[0]
-                notice(line)
+                self._status.update(_Ticking(self, text))  # the clock moves between polls too
+            else:
+                key = step or text.split(" ")[0]
+                if self._verbose and key != self._last:
+                    self._last = key
+                    notice(self.line(text))
 
     def upload(self, sent: int, total: int) -> None:
-        self.show(f"uploading {sent * 100 // max(total, 1)}% of {total / 1e6:.1f} MB")
+        percent = sent * 100 // max(total, 1)
+        # With -v: a line at 0, 25, 50, 75 and 100 %, so the last one says the upload is complete.
+        self.show(f"uploading {percent}% of {total / 1e6:.1f} MB", step=f"uploading {percent // 25}")
 
     def update(self, job: dict[str, Any]) -> None:
         self.show(str(job.get("status", "waiting")))
+
+
+class _Ticking:
+    """The spinner's text, made again at each refresh (rich renders it ~12 times a second): the elapsed seconds
+    count on while nothing new is reported, instead of moving once per poll."""
+
+    def __init__(self, progress: JobProgress, text: str) -> None:
+        self._progress = progress
+        self._text = text
+
+    def __rich__(self) -> Any:
+        return plain_text(self._progress.line(self._text))  # the job status and file name: never markup
