@@ -367,3 +367,29 @@ def test_verbose_progress_says_the_upload_is_complete(
     assert "a.wav: uploading 0% of 0.1 MB" in uploads[0], uploads
     assert "uploading 100% of 0.1 MB" in uploads[-1], uploads
     assert len(uploads) <= 5  # one line per quarter, not one per chunk
+
+
+def test_a_folder_stands_for_its_audio_files(
+    api_env: GladiaEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api_env.prerecorded.polls_before_done = 0
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for name in ("b", "a"):
+        write_wav(folder / f"{name}.wav", 0.3)
+    (folder / "notes.txt").write_text("minutes")
+    (folder / ".hidden.wav").write_bytes(b"")
+    (folder / "sub").mkdir()
+    out = tmp_path / "out"
+    result = invoke(capsys, "transcribe", str(folder), "--output-dir", str(out))
+    assert result.code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt"]
+    assert sorted(u.filename for u in api_env.prerecorded.uploads) == ["a.wav", "b.wav"]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("minutes")
+    refused = invoke(capsys, "transcribe", str(empty))
+    assert refused.code == ExitCode.USAGE and "no audio or video file in it" in one_line_error(refused)
+    live = invoke(capsys, "transcribe", str(folder), "--realtime")
+    assert live.code == ExitCode.USAGE and "is a folder; --realtime streams one file" in one_line_error(live)

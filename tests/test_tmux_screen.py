@@ -202,3 +202,28 @@ def test_the_file_spinners_clock_moves_between_polls(emulator: GladiaEmulator, t
         time.sleep(0.2)
     assert "EXIT=0" in tmux.wait_for(lambda s: "EXIT=" in s), tmux.screen()
     assert len(seen) >= 3 and sorted(seen) == list(range(min(seen), max(seen) + 1)), seen  # every second shown
+
+
+def test_a_batch_shows_what_runs_and_ctrl_c_names_what_never_started(
+    emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path
+) -> None:
+    emulator.prerecorded.polls_before_done = 30  # a minute of processing: the batch is interrupted before
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        write_wav(folder / f"{name}.wav", 0.5)
+    (folder / "notes.txt").write_text("not audio")  # a folder stands for its audio files only
+    out = tmp_path / "out"
+    cmd = f"{shlex.quote(sys.executable)} -m gladia_cli transcribe {shlex.quote(str(folder))} --jobs 1"
+    cmd += f" --output-dir {shlex.quote(str(out))}; echo EXIT=$?"
+    tmux.start(cmd, _env(emulator, tmp_path), width=100, height=30)
+    running = tmux.wait_for(lambda s: "0/3 done, 2 waiting: a.wav queued" in s)
+    assert "0/3 done, 2 waiting: a.wav queued" in running, running  # what runs, while it runs
+    tmux.cmd("send-keys", "-t", "t", "C-c")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=130" in screen, screen
+    joined = " ".join(tmux.joined().split())  # notices wrap between words at the pane's width
+    assert f"{folder / 'a.wav'} is still being transcribed: `gladia result" in joined, joined
+    assert f"not started (2): {folder / 'b.wav'}, {folder / 'c.wav'}" in joined, joined
+    assert "notes.txt" not in joined
+    assert "┏" not in joined and "0 ok, 0 skipped" not in joined  # no empty table of nothing finished

@@ -32,6 +32,15 @@ GLADIA_CONTAINERS = frozenset(
 )  # fmt: skip
 """The formats Gladia's supported-formats page lists, by ffmpeg's names for them (ffprobe's `format_name`)."""
 
+MEDIA_SUFFIXES = frozenset(
+    {
+        ".wav", ".wave", ".rf64", ".w64", ".flac", ".mp3", ".mp2", ".m4a", ".mp4", ".m4v", ".aac", ".ac3", ".eac3",
+        ".ogg", ".oga", ".opus", ".webm", ".mkv", ".mka", ".mov", ".avi", ".wmv", ".wma", ".flv", ".3gp", ".3g2",
+        ".aif", ".aiff", ".aifc", ".caf", ".wv", ".au", ".amr",
+    }
+)  # fmt: skip
+"""The extensions a folder given to `gladia transcribe` is read for: what Gladia takes, and what ffmpeg converts."""
+
 _FLAC_MAX_CHANNELS = 8
 _CONVERT_TIMEOUT = 3600.0
 _ANY_FORMAT = PcmFormat(sample_rate=16000, channels=1, bit_depth=16)  # only to see that the first block decodes

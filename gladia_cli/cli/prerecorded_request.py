@@ -89,6 +89,7 @@ def transcribe_request(
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     for item in inputs:
         check_input(item)
+    inputs = expand_folders(inputs, realtime=realtime)
     if not realtime:
         if "-" in inputs:
             raise UsageError("- (audio on stdin) is streamed live only", hint="add --realtime")
@@ -151,6 +152,33 @@ def _refuse_other_mode(mode: str, hint: str, names: tuple[str, ...], given: dict
         for name, value in REALTIME_ONLY_VALUES.items():
             if given.get(name) == value:
                 raise UsageError(f"-o {value} applies to {mode}", hint=hint)
+
+
+def expand_folders(inputs: list[str], *, realtime: bool) -> list[str]:
+    """A folder stands for the audio and video files in it (by their extension, in name order, not its
+    subfolders); one that holds none, or any folder with --realtime, is a usage error (exit 2), not a failed batch."""
+    from gladia_cli.audio.upload import MEDIA_SUFFIXES
+
+    expanded: list[str] = []
+    for item in inputs:
+        folder = Path(item)
+        if is_url(item) or item == "-" or not folder.is_dir():
+            expanded.append(item)
+            continue
+        if realtime:
+            raise UsageError(f"{item} is a folder; --realtime streams one file", hint="give one file of it")
+        found = sorted(
+            str(child)
+            for child in folder.iterdir()
+            if child.is_file() and not child.name.startswith(".") and child.suffix.lower() in MEDIA_SUFFIXES
+        )
+        if not found:
+            raise UsageError(
+                f"{item} is a folder with no audio or video file in it",
+                hint="give files (e.g. recordings/*.m4a) or a folder holding .wav, .mp3, .m4a, .flac... files",
+            )
+        expanded.extend(found)
+    return expanded
 
 
 def check_input(item: str) -> None:

@@ -15,7 +15,7 @@ from typing import IO, Any
 from gladia_cli.cli.jobs import write_output
 from gladia_cli.cli.prerecorded_request import PrerecordedRequest
 from gladia_cli.client import Client
-from gladia_cli.console.live_view import JobProgress
+from gladia_cli.console.live_view import BatchProgress, JobProgress
 from gladia_cli.console.terminal import error, is_tty, notice, stderr_console
 from gladia_cli.errors import Aborted, ExitCode, GladiaError
 from gladia_cli.output import job_json
@@ -44,6 +44,7 @@ def run_request(request: PrerecordedRequest, load_settings: Callable[[], Setting
         output_dir=request.output_dir,
         jobs=request.jobs,
         force=request.force,
+        verbose=request.verbose,
     )
 
 
@@ -91,14 +92,16 @@ def transcribe_many(
     output_dir: Path | None,
     jobs: int,
     force: bool,
+    verbose: bool = False,
 ) -> int:
-    """Run the batch; a summary table on stderr; exit 0 only when nothing failed."""
+    """Run the batch with a status line of what runs; a summary table on stderr; exit 0 only when nothing failed."""
     from gladia_cli.batch import BATCH_MAX_ATTEMPTS, BatchResult, run_batch, write_text_atomic
 
     local = threading.local()
     clients: list[Client] = []
     clients_lock = threading.Lock()
     cancel = threading.Event()
+    progress = BatchProgress(len(sources), verbose=verbose)
 
     def client() -> Client:
         # requests sessions are not guaranteed thread-safe: one client per worker thread.
@@ -108,63 +111,81 @@ def transcribe_many(
                 clients.append(local.client)
         return local.client
 
-    def on_poll(job: dict[str, Any]) -> None:
-        if cancel.is_set():
-            raise GladiaError("cancelled")
-
     created: list[tuple[str, str]] = []  # (input, job id), so an interrupted batch can say where its jobs are
-    err = sys.stderr
+    started: set[str] = set()
 
     def one(source: str) -> dict[str, Any]:
         if cancel.is_set():
             raise GladiaError("cancelled")
+        with clients_lock:
+            started.add(source)
+        progress.running(source, "starting")
 
         def remember(job: dict[str, Any]) -> None:
             with clients_lock:
                 created.append((source, str(job.get("id"))))
+            progress.running(source, "created")
 
-        return client().transcribe(source, body=body, on_created=remember, on_progress=on_poll).job
+        def uploading(sent: int, total: int) -> None:
+            percent = sent * 100 // max(total, 1)
+            progress.running(source, f"uploading {percent}%", step=f"uploading {percent // 25}")
+
+        def polled(job: dict[str, Any]) -> None:
+            if cancel.is_set():
+                raise GladiaError("cancelled")
+            progress.running(source, str(job.get("status", "waiting")))
+
+        return client().transcribe(source, body=body, on_created=remember, on_upload=uploading, on_progress=polled).job
 
     def write(source: str, job: dict[str, Any], path: Path) -> None:
         write_text_atomic(path, formats.render(job, fmt, pretty=True))
         for line in job_json.addon_errors(job):
-            notice(f"{source}: {line}", err)
+            notice(f"{source}: {line}")
 
     finished: list[BatchResult] = []
 
     def report(result: BatchResult) -> None:
         finished.append(result)
+        progress.finished(result.input)
         mark = {"ok": "ok", "skipped": "skipped", "failed": "FAILED"}[result.status]
         detail = f" -> {result.output}" if result.status == "ok" else f" ({result.reason})"
-        notice(f"{mark} {result.input}{detail}", err)
+        notice(f"{mark} {result.input}{detail}")  # sys.stderr now: above the status line while it is drawn
 
     try:
-        results = run_batch(
-            sources,
-            jobs=jobs,
-            output_dir=output_dir,
-            fmt_ext=OutputFormat(fmt).extension,
-            force=force,
-            transcribe_one=one,
-            write_output=write,
-            on_result=report,
-            cancel=cancel,
-        )
+        with progress:
+            results = run_batch(
+                sources,
+                jobs=jobs,
+                output_dir=output_dir,
+                fmt_ext=OutputFormat(fmt).extension,
+                force=force,
+                transcribe_one=one,
+                write_output=write,
+                on_result=report,
+                cancel=cancel,
+            )
     except KeyboardInterrupt:
         # Worker threads may sit in an upload or a poll for minutes, and the interpreter would wait for them at
-        # exit: report what is known, say where the running jobs are, and leave now.
-        _summary(finished, err)
+        # exit: report what is known, say where the running jobs are and what never started, and leave now.
+        err = sys.stderr
+        if finished:
+            _summary(finished, err)
         done = {r.input for r in finished}
-        for source, job_id in created:
+        with clients_lock:
+            jobs_made, began = list(created), set(started)
+        for source, job_id in jobs_made:
             if source not in done:
                 notice(f"{source} is still being transcribed: `gladia result {job_id} --wait`", err)
+        never = [s for s in dict.fromkeys(sources) if s not in done and s not in began]
+        if never:
+            notice(f"not started ({len(never)}): {', '.join(never)}", err)
         error("aborted", err)
         sys.stdout.flush()
         os._exit(int(ExitCode.ABORTED))
     finally:
         for each in clients:
             each.close()
-    _summary(results, err)
+    _summary(results, sys.stderr)
     failed = sum(r.status == "failed" for r in results)
     return int(ExitCode.BATCH_FAILED) if failed else 0
 

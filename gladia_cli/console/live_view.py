@@ -512,3 +512,64 @@ class _Ticking:
 
     def __rich__(self) -> Any:
         return plain_text(self._progress.line(self._text))  # the job status and file name: never markup
+
+
+class BatchProgress:
+    """A batch's status line on stderr while it runs: how many inputs are done, and what each running one is doing
+    (uploading 40%, queued, processing), with the elapsed time. With -v and no terminal: a line per change."""
+
+    def __init__(self, total: int, *, verbose: bool = False) -> None:
+        import threading
+        import time
+
+        self.total = total
+        self._verbose = verbose
+        self._running: dict[str, str] = {}
+        self._said: dict[str, str] = {}
+        self._done = 0
+        self._status: Any = None
+        self._started = time.monotonic()
+        self._lock = threading.Lock()  # worker threads report; the main thread draws
+
+    def __enter__(self) -> BatchProgress:
+        if is_tty(sys.stderr):
+            self._status = stderr_console().status(_BatchLine(self))
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+            self._status = None
+
+    def running(self, source: str, text: str, *, step: str | None = None) -> None:
+        with self._lock:
+            self._running[source] = text
+            key = step or text.split(" ")[0]
+            if self._status is None and self._verbose and self._said.get(source) != key:
+                self._said[source] = key
+                notice(f"{source}: {text}")
+
+    def finished(self, source: str) -> None:
+        with self._lock:
+            self._running.pop(source, None)
+            self._done += 1
+
+    def line(self) -> str:
+        import os
+        import time
+
+        with self._lock:
+            parts = [f"{os.path.basename(source) or source} {text}" for source, text in self._running.items()]
+            done = self._done
+        waiting = self.total - done - len(parts)
+        head = f"{done}/{self.total} done" + (f", {waiting} waiting" if waiting > 0 else "")
+        return f"{head}: {'; '.join(parts) or 'starting'} ({time.monotonic() - self._started:.0f} s)"
+
+
+class _BatchLine:
+    def __init__(self, progress: BatchProgress) -> None:
+        self._progress = progress
+
+    def __rich__(self) -> Any:
+        return plain_text(self._progress.line())  # file names: never markup
