@@ -127,14 +127,19 @@ def test_quiet_speech_above_minus_60_is_not_silence() -> None:
 
 
 def test_no_blocks_at_all() -> None:
-    meter = LevelMeter(1, RATE, stall_seconds=0.2)
+    meter = LevelMeter(1, RATE, stall_seconds=0.2, first_block_seconds=0.4)
     assert not meter.snapshot().no_blocks  # not started: nothing to judge
     meter.start()
-    assert not meter.snapshot().no_blocks
     time.sleep(0.3)
+    assert not meter.snapshot().no_blocks  # a device that has not delivered its first block yet is starting
+    time.sleep(0.2)
     assert meter.snapshot().no_blocks
     meter.note_block()
     assert not meter.snapshot().no_blocks
+    time.sleep(0.3)
+    assert meter.snapshot().no_blocks  # it delivered, then stopped on its own: unplugged
+    meter.stop()
+    assert not meter.snapshot().no_blocks  # stopped on purpose (Ctrl-C, --duration): no sign of anything
 
 
 @pytest.mark.slow  # seconds of its own: out of the inner loop

@@ -99,7 +99,7 @@ def test_the_lag_is_how_far_the_text_trails_the_audio_sent() -> None:
     assert view.speaking is True
     assert round(view.text_lag or 0, 2) == 1.2 and round(view.partial_lag or 0, 2) == 0.4
     before, after = status_segments(view)
-    assert ("speaking ", "green") in before and after == ["text lag 1.2 s (partials 0.4 s)"]
+    assert ("Gladia: speech ", "green") in before and after == ["text lag 1.2 s (partials 0.4 s)"]
 
 
 def test_the_status_row_fits_forty_columns_with_the_meter() -> None:
@@ -151,3 +151,43 @@ def test_config_may_turn_speech_events_off(api_env: GladiaEmulator, tmp_path: Pa
     assert api_env.init_requests[0].body["messages_config"]["receive_speech_events"] is False
     session = api_env.only_session()
     assert "session " + session.id in result.stderr and "fetches it" in result.stderr
+
+
+def _row(view: LiveView, width: int) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, force_terminal=False).print(view)
+    return out.getvalue().splitlines()[-1]
+
+
+def test_a_cut_status_row_keeps_the_state_and_what_to_do_next() -> None:
+    """`… finishing: waiting for Gladia's post-processing · 4.2 s sent · Ctrl-C ag…` at 100 columns, `finishing: w…`
+    at 40: the details go first, the state and the next key stay."""
+    from gladia_cli.console.live_view import status_line
+    from gladia_cli.live.events import State
+
+    status = LiveStatus()
+    status.on_levels(_snapshot())
+    before, _ = status_segments(status.view())
+    text, style = status_line(
+        State.FINISHING,
+        Progress(4.2, 4.2, post_processing=True, left_to_process=180.0),
+        hint="Ctrl-C again to abort",
+    )
+    wide = _row(LiveView([], text, style, before), 100)
+    assert wide.endswith("· Ctrl-C again to abort") and "finishing: waiting for Gladia's post-processing" in wide
+    narrow = _row(LiveView([], text, style, before), 40)
+    assert narrow == "● finishing · Ctrl-C again to abort", narrow
+    for width in range(20, 120):
+        assert len(_row(LiveView([], text, style, before), width)) <= width
+
+
+def test_gladias_speech_state_is_named_as_gladias_and_never_stacked_on_the_inputs_silence() -> None:
+    status = LiveStatus()
+    status.on_speech(Speech(channel=0, speaking=False, time=1.0))
+    status.on_levels(_snapshot())
+    before, _ = status_segments(status.view())
+    assert ("Gladia: no speech ", "dim") in before
+    status.on_levels(_snapshot(silent=True, silent_seconds=4.0))
+    before, _ = status_segments(status.view())
+    labels = [text for text, _ in before]
+    assert "no sound " in labels and not any("Gladia" in label for label in labels)

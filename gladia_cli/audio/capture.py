@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # PortAudio sample formats for each bit depth Gladia accepts as wav/pcm: little-endian signed integers on every
 # platform PortAudio runs on, i.e. exactly the bytes Gladia expects. 'int24' is packed 3-byte (raw streams only).
 _DTYPES = {16: "int16", 24: "int24", 32: "int32"}
+TAP_BLOCKS = 32  # blocks the level meter may lag behind (100 ms each by default)
 
 
 def _capture_dtype(fmt: PcmFormat) -> str:
@@ -117,6 +118,9 @@ class _ChunkBuffer:
         # same thread; a plain Lock would deadlock there.
         self._cond = threading.Condition(threading.RLock())
         self.dropped_bytes = 0
+        # The meter's tap: the newest blocks, for the level meter to read as they are captured, whether or not the
+        # consumer takes them yet (while the session is being created, nothing is taken). Bounded: ~3 s of blocks.
+        self._tap: collections.deque[bytes] = collections.deque(maxlen=TAP_BLOCKS)
 
     def put(self, data: bytes) -> None:
         """Append one captured block; never waits for the consumer. Ignored once closed (that is after the end)."""
@@ -124,6 +128,7 @@ class _ChunkBuffer:
             if self._closed:
                 return
             self._pieces.append(data)
+            self._tap.append(data)
             self._size += len(data)
             while self._size > self._max_bytes and self._pieces:
                 oldest = self._pieces.popleft()
@@ -157,6 +162,13 @@ class _ChunkBuffer:
             need -= len(piece)
         self._size -= nbytes
         return b"".join(parts)
+
+    def unmetered(self) -> list[bytes]:
+        """The blocks captured since the last call (the newest TAP_BLOCKS at most), for the level meter."""
+        with self._cond:
+            blocks = list(self._tap)
+            self._tap.clear()
+        return blocks
 
     def interrupt(self) -> None:
         """Make a waiting take() return None now, so its caller can notice close() promptly."""
@@ -237,6 +249,7 @@ class MicrophoneSource(SourceDefaults):
         self._started = False
         self._consumer_thread: int | None = None
         self._state_lock = threading.Lock()
+        self._meter_lock = threading.Lock()  # levels() may be read from more than one thread (a multi-input owner)
         # Guards opening/stopping the PortAudio stream; close() only ever tries it without blocking.
         self._stream_lock = threading.Lock()
         self._stream: Any = None
@@ -278,8 +291,15 @@ class MicrophoneSource(SourceDefaults):
         return self.capture_format.seconds(self._buffer.buffered_bytes)
 
     def levels(self) -> LevelSnapshot | None:
-        """The latest input level (peak, hold, clipping, silence, no blocks); None when not metered. Any thread."""
-        return None if self.meter is None else self.meter.snapshot()
+        """The latest input level (peak, hold, clipping, silence, no blocks); None when not metered. The blocks
+        captured since the last reading are metered here, as they come from the device: the meter runs from the
+        first block, before the session exists and whatever the connection does. Called by one owner thread."""
+        if self.meter is None:
+            return None
+        with self._meter_lock:
+            for block in self._buffer.unmetered():
+                self.meter.feed(block)
+        return self.meter.snapshot()
 
     def check(self) -> None:
         """Fail early, with flags to try, if the device cannot record the declared format.
@@ -448,6 +468,8 @@ class MicrophoneSource(SourceDefaults):
         )
 
     def _stop_stream_locked(self) -> None:
+        if self.meter is not None:
+            self.meter.stop()  # stopped on purpose: no block from now on is no sign of a dead device
         stream, self._stream = self._stream, None
         if stream is not None:
             # stop() (not abort()) lets PortAudio deliver the blocks it already has, and guarantees the callback
@@ -504,9 +526,7 @@ class MicrophoneSource(SourceDefaults):
             )
 
     def _whole_chunks(self, pending: bytearray, raw: bytes, *, last: bool = False) -> Iterator[bytes]:
-        """Meter, resample and encode one captured piece; yield exact `chunk_ms` chunks (the rest when `last`)."""
-        if raw and self.meter is not None:
-            self.meter.feed(raw)
+        """Resample and encode one captured piece; yield exact `chunk_ms` chunks (the rest when `last`)."""
         data = self._convert(raw, last=last)
         if self._encode is not None:
             data = self._encode(data)

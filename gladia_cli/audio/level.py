@@ -1,9 +1,9 @@
 """Input level: per-channel peak dBFS with peak-hold, clipping and silence, from the PCM the microphone captured.
 
-Fed on the consumer's thread (never in PortAudio's callback), one block at a time; a renderer reads `snapshot()`
-from any thread, ~10 times a second. Silence and clipping are judged in audio time (samples fed), so a backlog
-drained at once gives the same answer as live audio; "no blocks at all" is judged in wall time, because then
-there is no audio to count.
+Fed by the reader of the levels (never in PortAudio's callback), from the blocks as they are captured, whether the
+session takes them yet or not; a renderer reads `snapshot()` ~10 times a second. Silence and clipping are judged in
+audio time (samples fed), so a backlog drained at once gives the same answer as live audio; "no blocks at all" is
+judged in wall time, because then there is no audio to count.
 """
 
 from __future__ import annotations
@@ -29,6 +29,27 @@ class LevelSnapshot:
     silent_seconds: float  # audio seconds of the current silent stretch (0 when there is sound)
     no_blocks: bool  # the device has delivered nothing for `stall_seconds` of wall time (or never, since start)
     seconds: float  # audio seconds fed so far
+    inputs: tuple[str, ...] = ()  # several inputs: each channel's input, whose own silence is in `silent_inputs`
+    silent_inputs: tuple[bool, ...] = ()
+    stalled_inputs: tuple[bool, ...] = ()
+
+
+def combined(snapshots: list[LevelSnapshot], names: list[str]) -> LevelSnapshot:
+    """Several inputs' readings as one, a channel per input (its loudest channel): what the status line of a
+    session with several inputs shows, and each input's silence and stall, to be said of that input alone."""
+    return LevelSnapshot(
+        peak_dbfs=tuple(max(s.peak_dbfs) for s in snapshots),
+        hold_dbfs=tuple(max(s.hold_dbfs) for s in snapshots),
+        clipping=tuple(any(s.clipping) for s in snapshots),
+        clipped_samples=sum(s.clipped_samples for s in snapshots),
+        silent=all(s.silent for s in snapshots),
+        silent_seconds=min(s.silent_seconds for s in snapshots),
+        no_blocks=all(s.no_blocks for s in snapshots),
+        seconds=min(s.seconds for s in snapshots),
+        inputs=tuple(names),
+        silent_inputs=tuple(s.silent for s in snapshots),
+        stalled_inputs=tuple(s.no_blocks for s in snapshots),
+    )
 
 
 class LevelMeter:
@@ -50,6 +71,7 @@ class LevelMeter:
         first_silence_seconds: float = 3.0,
         silence_seconds: float = 10.0,
         stall_seconds: float = 2.0,
+        first_block_seconds: float = 5.0,
     ) -> None:
         if bit_depth not in (16, 24, 32):
             raise ValueError(f"bit depth {bit_depth} is not 16, 24 or 32")
@@ -62,6 +84,10 @@ class LevelMeter:
         self.first_silence_seconds = first_silence_seconds
         self.silence_seconds = silence_seconds
         self.stall_seconds = stall_seconds
+        # PortAudio's first block through PulseAudio can take 1-2 s (bench/results.md), more on a busy machine:
+        # a device that has not started yet is not a dead one.
+        self.first_block_seconds = first_block_seconds
+        self._stopped = False
         self._frame_bytes = channels * bit_depth // 8
         self._full_scale = float(2 ** (bit_depth - 1))
         self._seconds = 0.0
@@ -80,6 +106,10 @@ class LevelMeter:
     def start(self) -> None:
         """The device was opened: from now on, no block for `stall_seconds` means it delivers nothing."""
         self._started_at = time.monotonic()
+
+    def stop(self) -> None:
+        """Capture was stopped on purpose (Ctrl-C, --duration): from now on no block is no sign of anything."""
+        self._stopped = True
 
     def note_block(self) -> None:
         """A block arrived (cheap enough for PortAudio's callback: one clock read and one store)."""
@@ -140,10 +170,11 @@ class LevelMeter:
         return snap
 
     def _stalled(self) -> bool:
-        if self._started_at is None:
+        if self._started_at is None or self._stopped:
             return False
-        last = self._last_block_at if self._last_block_at is not None else self._started_at
-        return time.monotonic() - last > self.stall_seconds
+        if self._last_block_at is None:
+            return time.monotonic() - self._started_at > self.first_block_seconds
+        return time.monotonic() - self._last_block_at > self.stall_seconds
 
     def _dbfs(self, peak: float) -> float:
         if peak <= 0:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import BUFFER_SECONDS, PcmFormat, SourceDefaults
+from gladia_cli.audio.level import LevelSnapshot, combined
 from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -205,6 +206,13 @@ class MultiSource(SourceDefaults):
             frames = min(lane.size for lane in self._lanes)
         return frames / self.format.sample_rate + max(source.buffered_seconds for source in self.inputs)
 
+    def levels(self) -> LevelSnapshot | None:
+        """Each input's level as one channel of the status line's meter, and its silence, said of it alone."""
+        snapshots = [source.levels() for source in self.inputs]
+        if any(s is None for s in snapshots):
+            return None
+        return combined([s for s in snapshots if s is not None], self.names)
+
     def capture_notes(self) -> list[str]:
         """One line per input whose audio was trimmed or padded to stay in step with the others."""
         notes = []
@@ -364,7 +372,6 @@ def open_inputs(
                 chunk_ms=chunk_ms,
                 max_buffer_seconds=max_buffer_seconds,
                 rate_fallback=True,
-                metered=False,
             )
             try:
                 candidate.check()

@@ -134,8 +134,10 @@ def status_segments(view: StatusView) -> tuple[Segments, list[str]]:
         before.append(("no audio from the device ", "bold yellow"))
     elif view.silent:
         before.append(("no sound ", "bold yellow"))
-    if view.speaking is not None:
-        before.append(("speaking " if view.speaking else "silence ", "green" if view.speaking else "dim"))
+    elif view.speaking is not None:  # Gladia's word, named as Gladia's: not the input's silence
+        before.append(
+            ("Gladia: speech " if view.speaking else "Gladia: no speech ", "green" if view.speaking else "dim")
+        )
     after = []
     if view.text_lag is not None:
         partial = f" (partials {view.partial_lag:.1f} s)" if view.partial_lag is not None else ""
@@ -189,12 +191,36 @@ class LiveView:
         width = max(1, min(options.max_width, _terminal_columns(console) or options.max_width))
         for partial in self.partials:
             yield Text(tail_to_width(_one_row(partial), width), style="dim italic", no_wrap=True, overflow="crop")
+        yield self._fitted(width)
+
+    def _fitted(self, width: int) -> Text:
+        """The status row at `width`: when all of it does not fit, the details go first (audio sent, then the meter),
+        then the state's own detail; what the session is doing and what to do next (Ctrl-C ...) stay to the last."""
+        from rich.cells import cell_len
+        from rich.text import Text
+
+        parts = for_terminal(self.status).split(" · ")  # device and file names are outside text too
+        state, details = parts[0], parts[1:]
+        hint = details.pop() if details and details[-1].startswith("Ctrl-C") else ""
+        short_state = state.split(":", 1)[0]
+        candidates = [
+            (self.prefix, [state, *details, hint]),
+            (self.prefix, [state, hint]),
+            ([], [state, hint]),
+            ([], [short_state, hint]),
+        ]
+        for prefix, pieces in candidates:
+            text = " · ".join(piece for piece in pieces if piece)
+            if sum(cell_len(t) for t, _ in prefix) + cell_len(text) <= width:
+                break
+        else:  # nothing fits whole: the meter, then the state as far as it goes
+            prefix, text = self.prefix, " · ".join(piece for piece in (state, hint) if piece)
         status = Text(no_wrap=True, overflow="ellipsis")
-        for text, style in self.prefix:
-            status.append(text, style=style)
-        status.append(for_terminal(self.status), style=self.style)  # device and file names are outside text too
+        for segment, style in prefix:
+            status.append(segment, style=style)
+        status.append(text, style=self.style)
         status.truncate(width, overflow="ellipsis")  # at `width`, not at the (maybe wider) width of `options`
-        yield status
+        return status
 
 
 def _terminal_columns(console: Console) -> int | None:

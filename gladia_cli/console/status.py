@@ -50,6 +50,8 @@ class LiveStatus:
         self._no_blocks = False
         self._slow_said = False
         self._backlog: deque[tuple[float, float]] = deque()  # (wall time, unacknowledged seconds) while streaming
+        self._silent_inputs: set[str] = set()  # several inputs: those whose silence is said and standing
+        self._stalled_inputs: set[str] = set()
 
     # -- input --
 
@@ -58,6 +60,8 @@ class LiveStatus:
         if snapshot is None:
             return []
         self._levels = snapshot
+        if snapshot.inputs:
+            return self._each_input(snapshot)
         said: list[str] = []
         device = f"{self.input_name!r}" if self.input_name else "the microphone"
         if snapshot.no_blocks and not self._no_blocks:
@@ -79,6 +83,28 @@ class LiveStatus:
         elif not snapshot.silent and self._silent:
             self._silent = False
             said.append(f"sound is back from {device}")
+        return said
+
+    def _each_input(self, snapshot: LevelSnapshot) -> list[str]:
+        """Several inputs: each one's silence or stall is said of it, once, and its end too (the call goes on)."""
+        said: list[str] = []
+        for name, silent, stalled in zip(snapshot.inputs, snapshot.silent_inputs, snapshot.stalled_inputs, strict=True):
+            if stalled and name not in self._stalled_inputs:
+                self._stalled_inputs.add(name)
+                said.append(f"{name!r} delivers no audio at all: is it unplugged, or used by another program?")
+            elif not stalled and name in self._stalled_inputs:
+                self._stalled_inputs.discard(name)
+                said.append(f"{name!r} delivers audio again")
+            if stalled:
+                continue
+            if silent and name not in self._silent_inputs:
+                self._silent_inputs.add(name)
+                said.append(f"no sound from {name!r}: muted, volume down, wrong input? ({DEVICES_ADVICE})")
+            elif not silent and name in self._silent_inputs:
+                self._silent_inputs.discard(name)
+                said.append(f"sound is back from {name!r}")
+        self._silent = bool(self._silent_inputs)
+        self._no_blocks = len(self._stalled_inputs) == len(snapshot.inputs)
         return said
 
     def on_progress(self, progress: Progress, *, streaming: bool) -> list[str]:
