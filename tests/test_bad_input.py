@@ -210,7 +210,7 @@ BAD_FILES: dict[str, Callable[[Path], Path]] = {
     named(
         [
             ("missing", ("no such file", "missing.wav", "check the path")),
-            ("directory", ("is a directory", "give the path of an audio file")),
+            ("directory", ("is a folder", "give one file of it")),
             ("empty", ("is empty", "give a file that contains audio")),
             ("header-only", ("no audio samples", "give a file that contains audio")),
             ("partial-riff-header", ("not a valid WAV file", "re-export it")),
@@ -243,7 +243,7 @@ def test_realtime_bad_file(
     named(
         [
             ("missing", ("no such file", "missing.wav")),
-            ("directory", ("is a directory",)),
+            ("directory", ("is a folder with no audio or video file in it",)),
             ("empty", ("is empty",)),
             pytest.param("header-only", ("audio",)),
             pytest.param("partial-riff-header", ("WAV",)),

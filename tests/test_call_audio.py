@@ -357,3 +357,15 @@ def test_stdin_without_realtime_says_to_add_it(emulator: GladiaEmulator, tmp_pat
     )
     result = Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
     assert result.code == ExitCode.USAGE and "add --realtime" in one_line_error(result)
+
+
+def test_the_same_device_twice_is_refused_before_any_session(
+    call_sources: VirtualMic, emulator: GladiaEmulator, tmp_path: Path
+) -> None:
+    """`-d mic -d mic` would make the second channel a copy of the first: refused in one line, exit 2."""
+    args = ["listen", "--device", "call_left", "--device", "call_left", "--duration", "1"]
+    result = run(*args, env=_env(call_sources, emulator, tmp_path))
+    assert result.code == ExitCode.USAGE
+    line = one_line_error(result)
+    assert "input 2 ('call_left') is the same device as input 1" in line, line
+    assert not emulator.init_requests

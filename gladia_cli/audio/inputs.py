@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from gladia_cli.audio.devices import SYSTEM_AUDIO, resolve_input, short_name
 from gladia_cli.audio.format import AudioSource, PcmFormat
+from gladia_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from gladia_cli.audio.files import FormatRequest
@@ -31,6 +32,14 @@ def open_microphones(
     from gladia_cli.audio.capture import MicrophoneSource
 
     devices = [resolve_input(spec) for spec in specs or [None]]
+    seen: dict[tuple[int, str | None], int] = {}
+    for k, device in enumerate(devices):
+        first = seen.setdefault((device.index, device.pulse_source), k)
+        if first != k:  # the same sound twice: two channels of one recording, the second a copy of the first
+            raise UsageError(
+                f"input {k + 1} ({specs[k]!r}) is the same device as input {first + 1}: {device.name!r}",
+                hint="give each input once; `channels` 2 records both sides of a stereo device",
+            )
     if len(devices) == 1:
         mic = MicrophoneSource(
             fmt, devices[0], chunk_ms=chunk_ms, max_buffer_seconds=buffer_seconds, rate_fallback=rate_fallback

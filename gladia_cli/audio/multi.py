@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 TOLERANCE_SECONDS = 0.01  # lanes closer than this are in step; closer correction would chase delivery jitter
 WINDOW_SECONDS = 2.0  # how far back the start estimate looks: long enough to see an undelayed block
 STALL_CHUNKS = 3  # a lane with nothing while the others hold this many chunks has stalled: fill it
-STARTUP_SECONDS = 2.0  # but a device that has not delivered its first block yet is waited for this long
+STARTUP_SECONDS = 5.0  # but a device that has not delivered its first block yet is waited for this long (as the
+# level meter waits before calling it dead: PulseAudio's first block can take 1-2 s, more on a busy machine)
 
 
 class _Lane:
@@ -48,6 +49,7 @@ class _Lane:
         self.filled = 0  # frames of silence added while stalled
         self.lost = 0  # frames dropped because the consumer fell behind
         self.debt = 0  # frames to drop as soon as they arrive (the lane is that far ahead)
+        self.late = 0  # frames of silence put before its first block: it started recording after the first input
         self.ended = False
         self.error: BaseException | None = None
 
@@ -122,6 +124,7 @@ class MultiSource(SourceDefaults):
         self._closed = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
+        self._aligned = False  # the inputs' first blocks lined up (see _align_starts)
 
     # -- the AudioSource -----------------------------------------------------------------------------------------
 
@@ -218,13 +221,22 @@ class MultiSource(SourceDefaults):
         notes = []
         rate = self.format.sample_rate
         for lane in self._lanes:
-            parts = []
+            if lane.late:
+                notes.append(
+                    f"{lane.name!r} started recording {lane.late / rate:.1f} s after the first input: its channel"
+                    " begins with that much silence"
+                )
             if lane.dropped:
-                parts.append(f"dropped {lane.dropped / rate * 1000:.0f} ms")
-            if lane.filled:
-                parts.append(f"filled {lane.filled / rate * 1000:.0f} ms of silence")
-            if parts:
-                notes.append(f"kept the inputs in step: {' and '.join(parts)} of {lane.name!r}")
+                notes.append(
+                    f"{lane.name!r} ran {lane.dropped / rate * 1000:.0f} ms ahead of the others (its sound card's"
+                    " clock): that much of it was left out to keep the channels in step"
+                )
+            gap = lane.filled - lane.late
+            if gap:
+                notes.append(
+                    f"{lane.name!r} delivered nothing for {gap / rate:.1f} s while the others went on: its channel is"
+                    " silent there"
+                )
         return notes
 
     def offsets(self) -> list[float]:
@@ -275,6 +287,8 @@ class MultiSource(SourceDefaults):
             lanes = self._lanes
             if any(lane.error is not None for lane in lanes) or all(lane.ended for lane in lanes):
                 return None
+            if not self._aligned and all(lane.captured for lane in lanes):
+                self._align_starts()
             if self._closed.is_set() and any(lane.ended for lane in lanes):
                 return None  # the rest is handed out by chunks() once every reader is done
             self._bound()
@@ -294,6 +308,24 @@ class MultiSource(SourceDefaults):
                     lane.size = self._chunk
                 return self._chunk
             self._cond.wait(0.1)
+
+    def _align_starts(self) -> None:
+        """Once every input has delivered: devices start recording at different moments (PulseAudio's first block
+        can take 1-2 s), so each later one gets silence before its first block, as long as it started after the
+        first. Nothing anyone recorded is dropped to line them up (drift later is kept in step by `_keep_in_step`)."""
+        self._aligned = True
+        starts = [lane.start_estimate() for lane in self._lanes]
+        known = [s for s in starts if s is not None]
+        if len(known) != len(starts):
+            return
+        earliest = min(known)
+        for lane, start in zip(self._lanes, known, strict=True):
+            late = round((start - earliest) * lane.rate)
+            if late > TOLERANCE_SECONDS * lane.rate:
+                lane.pieces.appendleft(_zeros(late))
+                lane.size += late
+                lane.filled += late
+                lane.late += late
 
     def _keep_in_step(self) -> None:
         """Drop the oldest frames of any lane whose audio started earlier than the latest lane's."""
