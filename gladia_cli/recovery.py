@@ -125,12 +125,14 @@ def _transcribe_cut(
     journal: Journal,
     on_upload: Callable[[int, int], None] | None,
     on_progress: Callable[[dict[str, Any]], None] | None,
+    start: int,
 ) -> dict[str, Any] | None:
-    """Upload exactly the unacknowledged audio as a WAV and transcribe it; None when there is none."""
-    if journal.end - journal.recover_from < journal.fmt.frame_bytes:
+    """Upload exactly the audio from `start` (what Gladia does not hold) as a WAV and transcribe it; None when
+    there is none."""
+    if journal.end - start < journal.fmt.frame_bytes:
         return None
     cut = journal.directory / CUT_NAME
-    journal.cut(cut)
+    journal.cut(cut, start)
     body: dict[str, Any] = {}
     language_config = journal.meta.get("language_config")
     if isinstance(language_config, dict) and language_config:
@@ -168,9 +170,30 @@ def recover(
             f"{journal.fmt.seconds(journal.lost_bytes):.1f} s of unacknowledged audio were dropped from the journal "
             "to keep it within its size bound"
         )
-    recovered = _transcribe_cut(client, journal, on_upload, on_progress)
+    live, gone = _live_result(client, journal.session_id, warn)
+    start = held_by_gladia(journal, live)
+    recovered = _transcribe_cut(client, journal, on_upload, on_progress, start)
     if recovered is not None:
         _check_recovered(recovered, journal)
-    live, gone = _live_result(client, journal.session_id, warn)
-    merged = merge(live, recovered, journal.acked_seconds, journal.session_id)
+    merged = merge(live, recovered, journal.fmt.seconds(start), journal.session_id)
     return dataclasses.replace(merged, live_gone=gone)
+
+
+def held_by_gladia(journal: Journal, live: dict[str, Any] | None) -> int:
+    """Where the audio Gladia does not hold begins, in journal bytes: its acknowledgements may lag behind what it
+    received and transcribed, so the live result's own extent counts too (the audio duration it reports, else the
+    end of its last utterance). Recovering from there transcribes nothing twice, and the merged text never overlaps."""
+    held = journal.recover_from
+    if live is not None:
+        result = live.get("result")
+        meta = result.get("metadata") if isinstance(result, dict) else None
+        duration = meta.get("audio_duration") if isinstance(meta, dict) else None
+        ends = [u.get("end") for u in _utterances(live)]
+        # The audio it received says what it holds; the text's end stands in only when the duration is missing.
+        candidates = [duration] if isinstance(duration, (int, float)) and duration > 0 else ends
+        seconds = [v for v in candidates if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if seconds:
+            frame = journal.fmt.frame_bytes
+            live_end = int(max(seconds) * journal.fmt.bytes_per_second) // frame * frame
+            held = max(held, min(live_end, journal.end))
+    return held

@@ -61,8 +61,13 @@ def settings_for(emu: FullGladiaEmulator) -> Settings:
     return Settings("test-key", emu.base_url, None, "test")
 
 
-def failed_session(emu: FullGladiaEmulator, root: Path, audio: bytes, fatal_after: int) -> tuple[str, JournalWriter]:
-    """A real live session whose connection Gladia closes with 4400 (do not retry) after `fatal_after` bytes."""
+def failed_session(
+    emu: FullGladiaEmulator, root: Path, audio: bytes, fatal_after: int, *, holds_unacknowledged: bool = False
+) -> tuple[str, JournalWriter]:
+    """A real live session whose connection Gladia closes with 4400 (do not retry) after `fatal_after` bytes.
+
+    Gladia then holds only what it acknowledged (the rest was lost with the link), unless `holds_unacknowledged`:
+    its acknowledgements lagged behind what it received, and its result covers that too."""
     api = GladiaApi(settings_for(emu))
     created = api.init_live({"encoding": "wav/pcm", "sample_rate": 16000, "bit_depth": 16, "channels": 1})
     api.close()
@@ -84,6 +89,10 @@ def failed_session(emu: FullGladiaEmulator, root: Path, audio: bytes, fatal_afte
     session.join()
     assert event.error is not None and event.close_code == 4400
     writer.close()
+    if not holds_unacknowledged:
+        live = emu.sessions[created["id"]]
+        with emu._lock:
+            del live.audio[jr.find(created["id"], root).acked :]
     return created["id"], writer
 
 
@@ -238,8 +247,9 @@ def test_permanent_outage_keeps_the_unacknowledged_audio_and_recover_finishes_th
     assert recovered.code == 0, recovered.stderr
     [upload] = emu.prerecorded.uploads
     assert upload.data is not None and upload.data[:4] == b"RIFF"
-    assert upload.data[44:] == captured[journal.recover_from :]  # exactly the unacknowledged part
-    assert received[: journal.recover_from] + upload.data[44:] == captured
+    # Exactly what Gladia does not hold: its result covers what it received, acknowledged or not.
+    assert upload.data[44:] == captured[len(received) :]
+    assert received + upload.data[44:] == captured
     assert recovered.stdout.splitlines() == LIVE_SCRIPT + DEFAULT_SCRIPT  # in order, nothing twice
     assert not journal.directory.exists()  # done: deleted
     assert run("recover", session_id, env=env).code == ExitCode.USAGE
@@ -386,3 +396,26 @@ def test_discard_deletes_a_journal_without_recovering_it(
         jr.find(session_id, tmp_path)
     with pytest.raises(UsageError, match="contradict"):
         run_recover(lambda: settings_for(emu), session_id, "text", root=tmp_path, discard=True, keep=True)
+
+
+@pytest.mark.slow  # seconds of its own: out of the inner loop
+def test_recover_sends_nothing_gladia_holds_and_the_merge_never_overlaps(
+    emu: FullGladiaEmulator, tmp_path: Path
+) -> None:
+    """Acknowledgements lagging behind what Gladia received (acks delayed, then the link lost): the live result
+    already covers that audio, so only what lies beyond it is recovered, and no sentence appears twice."""
+    session_id, _ = failed_session(emu, tmp_path, noise(4.0), fatal_after=80000, holds_unacknowledged=True)
+    live = emu.sessions[session_id]
+    with emu._lock:
+        del live.audio[jr.find(session_id, tmp_path).acked + 1600 :]  # 50 ms more than it acknowledged
+    emu._mark_ended(live, emu._build_result(live))
+    journal = jr.find(session_id, tmp_path)
+    held = len(live.audio)
+    assert journal.acked < held < journal.end
+    result = recover(Client(settings=settings_for(emu)), journal, warn=lambda _: None)
+    [upload] = emu.prerecorded.uploads
+    (tmp_path / "up.wav").write_bytes(upload.data or b"")
+    with wave.open(str(tmp_path / "up.wav")) as w:
+        uploaded = w.readframes(w.getnframes())
+    assert bytes(live.audio) + uploaded == noise(4.0)[: journal.end]  # each byte once: Gladia's, then the rest
+    assert result.recovered and all(u["start"] >= held / 32000 - 1e-6 for u in result.recovered)  # after Gladia's
