@@ -200,11 +200,11 @@ class LiveView:
         from rich.text import Text
 
         parts = for_terminal(self.status).split(" · ")  # device and file names are outside text too
-        state, details = parts[0], parts[1:]
-        hint = details.pop() if details and details[-1].startswith("Ctrl-C") else ""
+        state = parts[0]
+        hint = next((part for part in parts[1:] if part.startswith("Ctrl-C")), "")  # what to do next
         short_state = state.split(":", 1)[0]
         candidates = [
-            (self.prefix, [state, *details, hint]),
+            (self.prefix, parts),
             (self.prefix, [state, hint]),
             ([], [state, hint]),
             ([], [short_state, hint]),
