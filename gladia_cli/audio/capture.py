@@ -233,7 +233,7 @@ class MicrophoneSource(SourceDefaults):
         self._rate_fallback = rate_fallback
         self._latency = latency
         self._max_buffer_seconds = max_buffer_seconds
-        self._resampler: Any = None
+        self._converter: Any = None
         # G.711: PortAudio delivers 16-bit PCM, encoded per chunk on the consumer side (the callback only copies).
         # The encoder and its lookup table are ready before the first callback.
         self._encode: Callable[[bytes], bytes] | None = None
@@ -346,7 +346,7 @@ class MicrophoneSource(SourceDefaults):
             from gladia_cli.audio.convert import Converter
 
             depth = self.capture_format.bit_depth
-            self._resampler = Converter(
+            self._converter = Converter(
                 kind="int",
                 width=depth // 8,
                 channels=self.format.channels,
@@ -541,10 +541,10 @@ class MicrophoneSource(SourceDefaults):
 
     def _convert(self, raw: bytes, *, last: bool) -> bytes:
         """Device-rate PCM to the declared rate (only after a rate fallback to a rate Gladia does not accept)."""
-        if self._resampler is None:
+        if self._converter is None:
             return raw
-        out = self._resampler.process(raw) if raw else b""
-        return out + self._resampler.flush() if last else out
+        out = self._converter.process(raw) if raw else b""
+        return out + self._converter.flush() if last else out
 
     def close(self) -> None:
         """Ask chunks() to finish, and stop recording now when that is safe; thread-safe and idempotent.

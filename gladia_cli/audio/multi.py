@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from gladia_cli.audio.capture import InputDevice, MicrophoneSource
 
+NOTED_LATE_SECONDS = 0.1  # an input that started this much after the first is said at the end
 TOLERANCE_SECONDS = 0.01  # lanes closer than this are in step; closer correction would chase delivery jitter
 WINDOW_SECONDS = 2.0  # how far back the start estimate looks: long enough to see an undelayed block
 STALL_CHUNKS = 3  # a lane with nothing while the others hold this many chunks has stalled: fill it
@@ -221,7 +222,7 @@ class MultiSource(SourceDefaults):
         notes = []
         rate = self.format.sample_rate
         for lane in self._lanes:
-            if lane.late:
+            if lane.late >= NOTED_LATE_SECONDS * rate:  # less is no gap a person hears; the silence is there anyway
                 notes.append(
                     f"{lane.name!r} started recording {lane.late / rate:.1f} s after the first input: its channel"
                     " begins with that much silence"

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from gladia_cli.audio import ffmpeg, sniff
@@ -56,7 +57,18 @@ class UploadPlan:
 
 
 def plan_upload(path: Path) -> UploadPlan:
-    """Refuse what Gladia could not transcribe before spending an upload on it, and nothing Gladia could."""
+    """Refuse what Gladia could not transcribe before spending an upload on it, and nothing Gladia could.
+
+    The command asks first (to say the plan before the upload starts), the upload asks again: the answer for an
+    unchanged file is remembered, so ffprobe and the first block's decoding run once per file."""
+    st = path.stat()
+    tools = (shutil.which("ffmpeg"), shutil.which("ffprobe"))  # the answer depends on them too
+    return _plan(str(path), st.st_size, st.st_mtime_ns, tools)
+
+
+@lru_cache(maxsize=64)
+def _plan(name: str, _size: int, _mtime_ns: int, _tools: tuple[str | None, str | None]) -> UploadPlan:
+    path = Path(name)
     with open(path, "rb") as f:
         head = f.read(sniff.HEAD_BYTES)
         whole_file = not f.read(1)
@@ -75,7 +87,7 @@ def plan_upload(path: Path) -> UploadPlan:
 def _plan_with_ffmpeg(path: Path) -> UploadPlan:
     probed = ffmpeg.probe(path)  # a UsageError for what is not audio
     assert probed is not None
-    ffmpeg.open_decoder(path, _ANY_FORMAT, "ffmpeg", probed, chunk_ms=100, speed=0).close()  # it decodes
+    ffmpeg.open_decoder(path, _ANY_FORMAT, ffmpeg.require_ffmpeg(path), probed, chunk_ms=100, speed=0).close()
     if GLADIA_CONTAINERS.intersection(probed.containers):
         return UploadPlan()
     kind = "FLAC" if probed.channels <= _FLAC_MAX_CHANNELS else "WAV"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from gladia_cli import strict_json
@@ -203,18 +204,23 @@ class LiveView:
         state = parts[0]
         hint = next((part for part in parts[1:] if part.startswith("Ctrl-C")), "")  # what to do next
         short_state = state.split(":", 1)[0]
+        bars = [(t, style) for t, style in self.prefix if t.startswith("▕") or t in (" ", "CLIP")]  # no dB, no labels
         candidates = [
             (self.prefix, parts),
             (self.prefix, [state, hint]),
-            ([], [state, hint]),
+            (bars, [state, hint]),
+            ([], [state, hint]),  # what it does and what to do next are worth more than the meter
+            (bars, [short_state, hint]),
             ([], [short_state, hint]),
+            (bars, [state]),
+            ([], [state]),
         ]
         for prefix, pieces in candidates:
             text = " · ".join(piece for piece in pieces if piece)
             if sum(cell_len(t) for t, _ in prefix) + cell_len(text) <= width:
                 break
         else:  # nothing fits whole: the meter, then the state as far as it goes
-            prefix, text = self.prefix, " · ".join(piece for piece in (state, hint) if piece)
+            prefix, text = bars, state
         status = Text(no_wrap=True, overflow="ellipsis")
         for segment, style in prefix:
             status.append(segment, style=style)
@@ -512,7 +518,7 @@ class JobProgress:
         """`step` names the change worth a line of its own with -v (default: the text's first word)."""
         with self._lock:
             if self._status is not None:
-                self._status.update(_Ticking(self, text))  # the clock moves between polls too
+                self._status.update(_Redrawn(lambda: self.line(text)))  # the clock moves between polls too
             else:
                 key = step or text.split(" ")[0]
                 if self._verbose and key != self._last:
@@ -528,16 +534,15 @@ class JobProgress:
         self.show(str(job.get("status", "waiting")))
 
 
-class _Ticking:
-    """The spinner's text, made again at each refresh (rich renders it ~12 times a second): the elapsed seconds
-    count on while nothing new is reported, instead of moving once per poll."""
+class _Redrawn:
+    """A status text made again at each refresh (rich renders it ~12 times a second): the elapsed seconds count on
+    while nothing new is reported, instead of moving once per report."""
 
-    def __init__(self, progress: JobProgress, text: str) -> None:
-        self._progress = progress
-        self._text = text
+    def __init__(self, line: Callable[[], str]) -> None:
+        self._line = line
 
     def __rich__(self) -> Any:
-        return plain_text(self._progress.line(self._text))  # the job status and file name: never markup
+        return plain_text(self._line())  # job states and file names: never markup
 
 
 class BatchProgress:
@@ -559,7 +564,7 @@ class BatchProgress:
 
     def __enter__(self) -> BatchProgress:
         if is_tty(sys.stderr):
-            self._status = stderr_console().status(_BatchLine(self))
+            self._status = stderr_console().status(_Redrawn(self.line))
             self._status.__enter__()
         return self
 
@@ -591,11 +596,3 @@ class BatchProgress:
         waiting = self.total - done - len(parts)
         head = f"{done}/{self.total} done" + (f", {waiting} waiting" if waiting > 0 else "")
         return f"{head}: {'; '.join(parts) or 'starting'} ({time.monotonic() - self._started:.0f} s)"
-
-
-class _BatchLine:
-    def __init__(self, progress: BatchProgress) -> None:
-        self._progress = progress
-
-    def __rich__(self) -> Any:
-        return plain_text(self._progress.line())  # file names: never markup
