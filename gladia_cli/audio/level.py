@@ -131,9 +131,8 @@ class LevelMeter:
             clip_channels = (peaks >= 32767).tolist()
         else:
             if self.bit_depth == 24:
-                from gladia_cli.audio.convert import unpack_int
-
-                ints = unpack_int(block, 3).reshape(frames, self.channels)
+                b = np.frombuffer(block, np.uint8).reshape(-1, 3).astype(np.int32)
+                ints = ((b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8).reshape(frames, self.channels)
             else:
                 ints = np.frombuffer(block, "<i4").reshape(frames, self.channels)
             wide = ints.astype(np.int64)
