@@ -1,6 +1,7 @@
 """The inputs of a live run opened and started: one microphone, several as channels of one session, or stdin.
 
-Recording starts here, before the session exists: what is said while it is created waits in the source's buffer.
+Recording starts here, before the session exists: what is said while it is created waits in the source's buffer. A
+microphone `early.begin` started before the command line was read is taken over when it is the one asked for.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ def open_microphones(
     `specs` are devices as `resolve_input` takes them (None: the default input), channel 0 first; `names` label the
     channels (fewer than the inputs leave the rest numbered); several inputs default to their devices' names.
     """
+    from gladia_cli.audio import early
     from gladia_cli.audio.capture import MicrophoneSource
 
+    early.settle()  # PortAudio is this thread's alone from here
     devices = [resolve_input(spec) for spec in specs or [None]]
     seen: dict[tuple[int, str | None], int] = {}
     for k, device in enumerate(devices):
@@ -41,11 +44,14 @@ def open_microphones(
                 hint="give each input once; `channels` 2 records both sides of a stereo device",
             )
     if len(devices) == 1:
-        mic = MicrophoneSource(
+        mic = early.take(
+            devices[0], fmt, chunk_ms=chunk_ms, buffer_seconds=buffer_seconds, rate_fallback=rate_fallback
+        ) or MicrophoneSource(
             fmt, devices[0], chunk_ms=chunk_ms, max_buffer_seconds=buffer_seconds, rate_fallback=rate_fallback
         )
         mic.start()
         return mic, f"from {devices[0].name}", names
+    early.cancel()
     from gladia_cli.audio.multi import open_inputs
 
     defaults = [SYSTEM_AUDIO if spec == SYSTEM_AUDIO else short_name(d) for spec, d in zip(specs, devices, strict=True)]

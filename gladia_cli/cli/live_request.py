@@ -188,11 +188,14 @@ def microphone_request(
         raise UsageError("--on-failure recover needs the audio journal", hint="drop --no-journal")
     devices, channels, names = check_inputs(device, system_audio, channels, channel_names)
     options = live_options(body, output)
-    encoding = first(encoding, options.format_field("encoding"), "wav/pcm")
+    default = PcmFormat()
+    encoding = first(encoding, options.format_field("encoding"), default.encoding)
     fmt = PcmFormat(
-        sample_rate=first(sample_rate, options.format_field("sample_rate"), 16000),
-        channels=first(channels, options.format_field("channels"), 1),
-        bit_depth=first(bit_depth, options.format_field("bit_depth"), 16 if encoding == "wav/pcm" else 8),
+        sample_rate=first(sample_rate, options.format_field("sample_rate"), default.sample_rate),
+        channels=first(channels, options.format_field("channels"), default.channels),
+        bit_depth=first(
+            bit_depth, options.format_field("bit_depth"), default.bit_depth if encoding == "wav/pcm" else 8
+        ),
         encoding=encoding,
     ).validate()
     build_body(options, fmt)  # every flag checked before the device is touched

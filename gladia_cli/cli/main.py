@@ -14,11 +14,17 @@ from gladia_cli.errors import ExitCode, GladiaError
 
 def main(argv: list[str] | None = None) -> None:
     """Every error ends as one line on stderr and a documented exit code; --debug adds the traceback."""
+    args = _profile_first(_short_aliases(_summary_type_argv(sys.argv[1:] if argv is None else argv)))
+    if argv is None and "listen" in args and "_GLADIA_COMPLETE" not in os.environ:
+        # A real process's command line: `gladia listen` starts recording now, while the rest is imported and read.
+        # A program calling main() in-process keeps its devices closed until the command asks for them.
+        from gladia_cli.cli import early_listen
+
+        early_listen.start(args)
     from gladia_cli.cli.flags import as_flags
     from gladia_cli.console.terminal import use_wording
 
     use_wording(as_flags)  # the library names settings as Python keywords; a person here typed flags
-    args = _profile_first(_short_aliases(_summary_type_argv(sys.argv[1:] if argv is None else argv)))
     if "_GLADIA_COMPLETE" in os.environ:
         from gladia_cli.cli.typer_seam import enable_completion
 
@@ -35,12 +41,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run_app(args: list[str], *, debug: bool) -> NoReturn:
+    from gladia_cli.audio import early
     from gladia_cli.cli import typer_seam
     from gladia_cli.cli.app import app
 
     click = typer_seam.errors()
+    early.settle()  # an early start may silence stderr while it opens: done before anything can be written
     try:
-        code = typer_seam.click_command(app).main(args=args, prog_name="gladia", standalone_mode=False)
+        try:
+            code = typer_seam.click_command(app).main(args=args, prog_name="gladia", standalone_mode=False)
+        finally:
+            early.cancel()  # a microphone started early that no run took stops now, not at exit
     except GladiaError as exc:
         if debug:
             _print_traceback(args)
