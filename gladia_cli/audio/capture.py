@@ -199,6 +199,7 @@ class MicrophoneSource(SourceDefaults):
     """
 
     can_wait = False  # the sound card does not wait: its audio is taken as it comes
+    can_pause = True
 
     def __init__(
         self,
@@ -256,6 +257,10 @@ class MicrophoneSource(SourceDefaults):
         self._negotiated = False
         self.started_at: float | None = None  # time.monotonic() when the stream started
         self.first_block_at: float | None = None  # time.monotonic() of the first callback
+        # Steering (read by the callback, set from any thread): paused blocks are never kept, muted ones are silence.
+        self._paused = False
+        self._muted = False
+        self._kept_frames = 0  # frames put in the buffer (silence while muted included), for kept_seconds
 
     def _set_capture_rate(self, rate: int) -> None:
         """What PortAudio records: the declared channels at `rate`, as 16-bit for G.711, else the declared depth."""
@@ -404,15 +409,37 @@ class MicrophoneSource(SourceDefaults):
             return f"{DEVICES_HINT} for what it supports, or pick another device"
         return "try " + " or ".join(accepted)
 
+    def set_paused(self, paused: bool) -> None:
+        """Paused: what the device records from now on is not kept at all (not sent, saved or journaled)."""
+        self._paused = paused
+
+    def set_muted(self, index: int, muted: bool) -> None:
+        """Muted: the input records digital silence (its channels stay, the session's channel count cannot change)."""
+        if index != 0:
+            raise IndexError(index)
+        self._muted = muted
+
+    @property
+    def input_names(self) -> list[str]:
+        return [self.device.name]
+
+    @property
+    def kept_seconds(self) -> float:
+        return self._kept_frames / self.capture_format.sample_rate
+
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         """PortAudio's real-time thread: copy the block and return; anything slow here causes overflows."""
         if status and status.input_overflow:
             self._overflows += 1
         if self.first_block_at is None:
             self.first_block_at = time.monotonic()
-        self._buffer.put(bytes(indata))
         if self.meter is not None:
-            self.meter.note_block()
+            self.meter.note_block()  # a paused device still delivers: no sign of an unplugged one
+        if self._paused:
+            return
+        block = bytes(indata)
+        self._buffer.put(bytes(len(block)) if self._muted else block)
+        self._kept_frames += frames
 
     def _open(self, sd: Any) -> None:
         with self._stream_lock:

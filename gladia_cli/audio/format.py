@@ -146,6 +146,27 @@ class AudioSource(Protocol):
         """What the capture did to the audio that the person should know (several inputs kept in step)."""
         ...
 
+    @property
+    def can_pause(self) -> bool:
+        """A live input can be paused (nothing recorded) and its inputs muted (silence); a file cannot."""
+        ...
+
+    def set_paused(self, paused: bool) -> None: ...
+
+    def set_muted(self, index: int, muted: bool) -> None:
+        """Input `index` (in `input_names`) records silence while muted."""
+        ...
+
+    @property
+    def input_names(self) -> list[str]:
+        """The inputs, one per channel group, as `set_muted` numbers them."""
+        ...
+
+    @property
+    def kept_seconds(self) -> float:
+        """Audio kept so far: the recording's clock (a pause takes none of it)."""
+        ...
+
 
 class SourceDefaults:
     """The optional capabilities of `AudioSource` as a source without them reports them; sources inherit these."""
@@ -175,3 +196,20 @@ class SourceDefaults:
 
     def capture_notes(self) -> list[str]:
         return []
+
+    can_pause = False
+
+    def set_paused(self, paused: bool) -> None:
+        raise NotImplementedError("this source cannot be paused")
+
+    def set_muted(self, index: int, muted: bool) -> None:
+        raise NotImplementedError("this source cannot be muted")
+
+    @property
+    def input_names(self) -> list[str]:
+        return [self.input_name or "input"]
+
+    @property
+    def kept_seconds(self) -> float:
+        """Audio kept so far (sent or waiting): the recording's own clock, where pauses take no time."""
+        return 0.0

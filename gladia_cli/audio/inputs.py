@@ -24,11 +24,13 @@ def open_microphones(
     buffer_seconds: float,
     rate_fallback: bool = False,
     names: list[str] | None = None,
+    paused: bool = False,
 ) -> tuple[AudioSource, str, list[str] | None]:
     """The started source (one MicrophoneSource, or a MultiSource of several), its label, and the channel names.
 
     `specs` are devices as `resolve_input` takes them (None: the default input), channel 0 first; `names` label the
     channels (fewer than the inputs leave the rest numbered); several inputs default to their devices' names.
+    `paused`: nothing is kept until the source's `set_paused(False)` (push-to-talk).
     """
     from gladia_cli.audio import early
     from gladia_cli.audio.capture import MicrophoneSource
@@ -43,20 +45,28 @@ def open_microphones(
                 f"input {k + 1} ({specs[k]!r}) is the same device as input {first + 1}: {device.name!r}",
                 hint="give each input once; `channels` 2 records both sides of a stereo device",
             )
+    if paused or len(devices) > 1:
+        early.cancel()  # what it recorded was not asked for
     if len(devices) == 1:
-        mic = early.take(
-            devices[0], fmt, chunk_ms=chunk_ms, buffer_seconds=buffer_seconds, rate_fallback=rate_fallback
-        ) or MicrophoneSource(
+        started = (
+            None
+            if paused
+            else early.take(
+                devices[0], fmt, chunk_ms=chunk_ms, buffer_seconds=buffer_seconds, rate_fallback=rate_fallback
+            )
+        )
+        mic = started or MicrophoneSource(
             fmt, devices[0], chunk_ms=chunk_ms, max_buffer_seconds=buffer_seconds, rate_fallback=rate_fallback
         )
+        mic.set_paused(paused)
         mic.start()
         return mic, f"from {devices[0].name}", names
-    early.cancel()
     from gladia_cli.audio.multi import open_inputs
 
     defaults = [SYSTEM_AUDIO if spec == SYSTEM_AUDIO else short_name(d) for spec, d in zip(specs, devices, strict=True)]
     labels = list(names or []) + [f"ch{k}" if names else defaults[k] for k in range(len(names or []), len(devices))]
     source = open_inputs(devices, fmt, labels, chunk_ms=chunk_ms, max_buffer_seconds=buffer_seconds)
+    source.set_paused(paused)
     source.start()  # every input records from now, as one microphone does
     return source, "from " + " + ".join(labels), labels
 

@@ -14,6 +14,7 @@ others go on is filled with silence rather than holding them back. Both are coun
 from __future__ import annotations
 
 import collections
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,38 @@ STARTUP_SECONDS = 5.0  # but a device that has not delivered its first block yet
 # level meter waits before calling it dead: PulseAudio's first block can take 1-2 s, more on a busy machine)
 
 
+class _Pauses:
+    """When the recording was paused, on the monotonic clock: each lane leaves out the frames it captured then, by
+    their capture time, so every input loses the same span and they stay in step (pausing each device's callback
+    would cut each at its own block boundary)."""
+
+    def __init__(self) -> None:
+        self._spans: list[list[float]] = []  # [start, end]; end is inf while paused
+        self._lock = threading.Lock()
+
+    def set(self, paused: bool, now: float) -> None:
+        with self._lock:
+            if paused and not (self._spans and self._spans[-1][1] == math.inf):
+                self._spans.append([now, math.inf])
+            elif not paused and self._spans and self._spans[-1][1] == math.inf:
+                self._spans[-1][1] = now
+
+    def kept(self, t0: float, n: int, rate: int) -> np.ndarray | None:
+        """Which of `n` frames captured from `t0` on are kept; None when all are."""
+        end = t0 + n / rate
+        with self._lock:
+            spans = [(a, b) for a, b in self._spans if a < end and b > t0]
+        if not spans:
+            return None
+        import numpy as np
+
+        times = t0 + np.arange(n) / rate
+        keep = np.ones(n, dtype=bool)
+        for a, b in spans:
+            keep &= ~((times >= a) & (times < b))
+        return keep
+
+
 class _Lane:
     """One input's mono samples at the session rate, and when its audio started (see the module docstring)."""
 
@@ -51,22 +84,31 @@ class _Lane:
         self.lost = 0  # frames dropped because the consumer fell behind
         self.debt = 0  # frames to drop as soon as they arrive (the lane is that far ahead)
         self.late = 0  # frames of silence put before its first block: it started recording after the first input
+        self.paused = 0  # frames left out because the recording was paused when they were captured
         self.ended = False
         self.error: BaseException | None = None
 
-    def put(self, samples: np.ndarray, now: float) -> None:
-        self.pieces.append(samples)
-        self.size += len(samples)
+    def put(self, samples: np.ndarray, now: float, pauses: _Pauses | None = None) -> None:
+        before = self.captured
         self.captured += len(samples)
         self.arrivals.append((now, now - self.captured / self.rate))
         while self.arrivals and self.arrivals[0][0] < now - WINDOW_SECONDS:
             self.arrivals.popleft()
+        if pauses is not None:
+            began = min(start for _, start in self.arrivals)
+            keep = pauses.kept(began + before / self.rate, len(samples), self.rate)
+            if keep is not None:
+                self.paused += len(samples) - int(keep.sum())
+                samples = samples[keep]
+        self.pieces.append(samples)
+        self.size += len(samples)
 
     def start_estimate(self) -> float | None:
         """When the frames handed out so far began, as a time.monotonic() value; None before the first block."""
         if not self.arrivals:
             return None
-        return min(start for _, start in self.arrivals) + (self.dropped + self.lost - self.filled) / self.rate
+        moved = self.dropped + self.lost + self.paused - self.filled
+        return min(start for _, start in self.arrivals) + moved / self.rate
 
     def take(self, n: int) -> np.ndarray:
         import numpy as np
@@ -126,6 +168,8 @@ class MultiSource(SourceDefaults):
         self._threads: list[threading.Thread] = []
         self._started = False
         self._aligned = False  # the inputs' first blocks lined up (see _align_starts)
+        self._pauses = _Pauses()
+        self._handed = 0  # frames handed out by chunks()
 
     # -- the AudioSource -----------------------------------------------------------------------------------------
 
@@ -168,6 +212,7 @@ class MultiSource(SourceDefaults):
                     if frames is None:
                         break
                     columns = [lane.take(frames) for lane in self._lanes]
+                    self._handed += frames
                     self._keep_in_step()
                 yield self._encode(columns)
             self.close()
@@ -192,6 +237,26 @@ class MultiSource(SourceDefaults):
             source.close()
         with self._cond:
             self._cond.notify_all()
+
+    # -- steering ------------------------------------------------------------------------------------------------
+
+    can_pause = True
+
+    def set_paused(self, paused: bool) -> None:
+        self._pauses.set(paused, time.monotonic())
+
+    def set_muted(self, index: int, muted: bool) -> None:
+        self.inputs[index].set_muted(0, muted)  # silence from its own capture on: its channel, nothing else
+
+    @property
+    def input_names(self) -> list[str]:
+        return list(self.names)
+
+    @property
+    def kept_seconds(self) -> float:
+        with self._cond:
+            held = min(lane.size for lane in self._lanes)
+        return (self._handed + held) / self.format.sample_rate
 
     # -- reporting (read by live.run at the end) -----------------------------------------------------------------
 
@@ -270,7 +335,7 @@ class MultiSource(SourceDefaults):
                         continue
                 now = time.monotonic()
                 with self._cond:
-                    lane.put(samples, now)
+                    lane.put(samples, now, self._pauses)
                     self._cond.notify_all()
         except BaseException as e:  # an unplugged device ends the session with its own message
             with self._cond:

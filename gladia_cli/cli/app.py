@@ -39,6 +39,11 @@ from gladia_cli.cli.options import (
     ConfigFile,
     ConfigKey,
     ConfigValues,
+    CtlActionArg,
+    CtlFollow,
+    CtlJson,
+    CtlSession,
+    CtlText,
     Debug,
     DeleteJobId,
     Device,
@@ -80,6 +85,7 @@ from gladia_cli.cli.options import (
     Overwrite,
     Partials,
     PiiStyleOpt,
+    PricePerHour,
     Profile,
     Prompt,
     Realtime,
@@ -109,7 +115,9 @@ from gladia_cli.cli.options import (
     SpeechThreshold,
     Speed,
     Spelling,
+    StartPaused,
     StatusFilter,
+    StopAfterSilence,
     Summarize,
     SummaryType,
     SystemAudio,
@@ -240,6 +248,9 @@ def listen(
     no_journal: NoJournal = False,
     journal_max_mb: JournalMaxMb = live_defaults.JOURNAL_MAX_MB,
     on_failure: OnFailureOpt = OnFailure.exit,
+    start_paused: StartPaused = False,
+    stop_after_silence: StopAfterSilence = None,
+    price_per_hour: PricePerHour = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
     region: Region = None,
@@ -435,6 +446,20 @@ def audio(
     from gladia_cli.cli.jobs import save_audio
 
     save_audio(job_id, output_path, force=force, load_settings=_settings(api_key, api_url))
+
+
+@app.command()
+def ctl(
+    action: CtlActionArg,
+    words: CtlText = None,
+    session: CtlSession = None,
+    as_json: CtlJson = False,
+    follow: CtlFollow = False,
+) -> None:
+    """Steer a running `gladia listen` from elsewhere (a hotkey, a status bar): pause, mute, bookmark, stop, status."""
+    from gladia_cli.cli import ctl as control
+
+    control.run(action.value, list(words or []), session=session, as_json=as_json, follow=follow)
 
 
 # --- the machine and the API's lists --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ _REFUSED = (
     *(FIELD_FLAGS[name] for name in ("sample_rate", "channels", "bit_depth", "encoding")),
     "--config",
     "--system-audio",
+    "--start-paused",  # nothing may be recorded before it is resumed
 )
 _ROOT_VALUE_OPTIONS = ("--profile",)  # root options that take a value, before the command
 

@@ -75,6 +75,9 @@ class LiveRequest:
     on_failure: str = "exit"
     channel_names: list[str] | None = None  # `--channel-names`; several inputs default to their devices' names
     force: bool = False  # --output-file and --record may overwrite an existing file
+    start_paused: bool = False  # nothing recorded until resumed
+    stop_after_silence: float | None = None  # end as one Ctrl-C after this long without speech
+    price_per_hour: float | None = None  # the person's own price, for the running cost
 
 
 def first(*values: Any) -> Any:
@@ -179,9 +182,16 @@ def microphone_request(
     system_audio: bool = False,
     channel_names: list[str] | str | None = None,
     force: bool = False,
+    start_paused: bool = False,
+    stop_after_silence: float | None = None,
+    price_per_hour: float | None = None,
 ) -> LiveRequest:
     """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
+    if stop_after_silence is not None and not (0 < stop_after_silence < MAX_SECONDS):
+        raise UsageError(f"--stop-after-silence must be a positive number of seconds, got {stop_after_silence:g}")
+    if price_per_hour is not None and not (0 <= price_per_hour < math.inf):
+        raise UsageError(f"--price-per-hour must be a price of 0 or more, got {price_per_hour:g}")
     if journal_max_mb < 1:
         raise UsageError(f"--journal-max-mb must be at least 1, got {journal_max_mb}")
     if no_journal and on_failure == "recover":
@@ -220,6 +230,9 @@ def microphone_request(
         on_failure=on_failure,
         channel_names=names,
         force=force,
+        start_paused=start_paused,
+        stop_after_silence=stop_after_silence,
+        price_per_hour=price_per_hour,
     )
 
 

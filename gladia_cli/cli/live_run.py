@@ -15,9 +15,10 @@ from typing import IO, TYPE_CHECKING, Any
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
 from gladia_cli.cli.live_request import LiveRequest, Microphone, Stdin, check_names
+from gladia_cli.cli.live_steer import RunSteering
 from gladia_cli.cli.recover import kept_notice, recover_at_once
 from gladia_cli.client import Client
-from gladia_cli.console.live_view import JobProgress, LiveRenderer
+from gladia_cli.console.live_view import JobProgress, LiveRenderer, billed_text
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, GladiaError, NetworkError, UsageError
 from gladia_cli.live import defaults as live_defaults
@@ -64,6 +65,10 @@ class _Interrupts:
             # None: a handler not installed from Python; the default is the closest thing to restoring it.
             signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
         self._previous.clear()
+
+    def ask_stop(self) -> None:
+        """A stop asked another way than a signal counts as the first Ctrl-C (a second one still aborts)."""
+        self.count = max(self.count, 1)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
@@ -117,6 +122,7 @@ def _open_source(
             buffer_seconds=request.buffer_seconds,
             rate_fallback=wanted.rate_fallback,
             names=request.channel_names,
+            paused=request.start_paused,
         )
         return mic, label, settings, names
     if isinstance(wanted, Stdin):
@@ -178,12 +184,31 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
             channel_names=names,
         )
         with renderer:
+            steer = (
+                stack.enter_context(
+                    RunSteering(
+                        source,
+                        renderer,
+                        start_paused=request.start_paused,
+                        stop_after_silence=request.stop_after_silence,
+                        price_per_hour=request.price_per_hour,
+                    )
+                )
+                if source.can_pause
+                else None
+            )
 
             def connecting() -> None:  # the view while POST /v2/live is answered: the audio already waiting
-                renderer.handle(Progress(0.0, 0.0, seconds_buffered=source.buffered_seconds, connected=False))
-                renderer.levels(source.levels())
+                progress = Progress(0.0, 0.0, seconds_buffered=source.buffered_seconds, connected=False)
+                renderer.handle(progress)
+                levels = source.levels()
+                renderer.levels(levels)
+                if steer is not None:
+                    steer.tick(State.CONNECTING, progress, levels)  # a stop asked now is acted on once streaming
 
             session_id = stream.create(tick=connecting)
+            if steer is not None:
+                steer.session_id = session_id
             # Opened once the session has an id; the audio captured before it waits in the source and goes through
             # on_audio like the rest, so the journal misses none of it.
             journal = _open_journal(request, body, session_id, source)
@@ -195,7 +220,7 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
                 stream.start(on_audio=_tee(recorder, journal), on_ack=journal.acknowledged if journal else None)
                 outcome: Ended | None = None
                 try:
-                    ended = outcome = _pump(stream, renderer, interrupts, request.finish_timeout)
+                    ended = outcome = _pump(stream, renderer, interrupts, request.finish_timeout, steer)
                 finally:
                     stream.close()
                     kept = journal is not None and _keep_journal(journal, outcome, interrupts)
@@ -222,7 +247,10 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
                 ended.error.hint = later
             raise ended.error
         _print_result(stream, request.output, names, renderer, ended)
-        renderer.notice(_end_line(session_id, stream.progress().seconds_sent, renderer.words))
+        for line in steer.end_lines() if steer is not None else []:
+            renderer.notice(line)
+        billed = f", {billed_text(steer.steering.status())}" if steer is not None else ""
+        renderer.notice(_end_line(session_id, stream.progress().seconds_sent, renderer.words, billed))
         return 0
     raise AssertionError("unreachable")
 
@@ -260,10 +288,10 @@ def _keep_journal(journal: JournalWriter, ended: Ended | None, interrupts: _Inte
     return False
 
 
-def _end_line(session_id: str, seconds: float, words: int) -> str:
+def _end_line(session_id: str, seconds: float, words: int, billed: str = "") -> str:
     """What the session was, in one line, and how to get it again (the id already opened the session's output)."""
     counted = f"{words} word" + ("" if words == 1 else "s")
-    return f"{seconds:.1f} s of audio, {counted}; `gladia result {session_id}` fetches it"
+    return f"{seconds:.1f} s of audio, {counted}{billed}; `gladia result {session_id}` fetches it"
 
 
 def _unacknowledged_text(seconds: float, recorded: Path | None) -> str:
@@ -283,7 +311,13 @@ def _report_capture_losses(source: AudioSource, renderer: LiveRenderer) -> None:
         renderer.notice(note)
 
 
-def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, finish_timeout: float | None) -> Ended:
+def _pump(
+    stream: LiveStream,
+    renderer: LiveRenderer,
+    interrupts: _Interrupts,
+    finish_timeout: float | None,
+    steer: RunSteering | None = None,
+) -> Ended:
     """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout` (when
     None: after what Gladia said it had left to process, `live_defaults.finish_wait`).
     The input's level meter is read at each tick, ten times a second."""
@@ -310,7 +344,10 @@ def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, f
             next_tick = now + 0.1
             progress = stream.progress()
             renderer.handle(progress)
-            renderer.levels(stream.source.levels())
+            levels = stream.source.levels()
+            renderer.levels(levels)
+            if steer is not None and steer.tick(stream.session.state, progress, levels):
+                interrupts.ask_stop()  # `q`, `gladia ctl stop` or --stop-after-silence: one Ctrl-C
             said = progress.left_to_process
             limit = finish_timeout if finish_timeout is not None else live_defaults.finish_wait(said)
             if finishing_since is not None and now - finishing_since > limit:
@@ -320,6 +357,8 @@ def _pump(stream: LiveStream, renderer: LiveRenderer, interrupts: _Interrupts, f
         if event is None:
             continue
         renderer.handle(event)
+        if steer is not None:
+            steer.on_event(event)
         if isinstance(event, StateChanged) and event.state == State.FINISHING:
             finishing_since = now
         if isinstance(event, Ended):

@@ -13,6 +13,7 @@ import typer
 
 from gladia_cli.body import CALLBACK_METHODS, TRANSLATION_MODELS
 from gladia_cli.live import defaults as live_defaults
+from gladia_cli.live.steering import COMMANDS as steering_commands
 from gladia_cli.output.job_json import JOB_STATUSES
 from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.version import __version__
@@ -44,6 +45,9 @@ class OnFailure(str, Enum):
     recover = "recover"
 
 
+CtlAction = Enum("CtlAction", {name: name for name in steering_commands}, type=str)  # type: ignore[misc]
+
+
 class Shell(str, Enum):
     bash = "bash"
     zsh = "zsh"
@@ -58,6 +62,7 @@ ADDONS = "Add-ons"
 OUTPUT = "Output"
 OVERWRITE_HELP = "Overwrite an existing output file (refused otherwise: nothing is overwritten unasked)."
 CONNECTION = "Connection and reliability"
+STEERING = "Steering a running recording"
 SERVER = "Key and server"
 
 # --- examples at the end of the long commands' help (Typer's epilog; a blank line keeps each on its own line) -------
@@ -868,3 +873,55 @@ Translation = Annotated[bool, typer.Option("--translation", help="List translati
 Key = Annotated[str | None, typer.Argument(help="The key; omit it to be prompted (hidden) or to read it from stdin.")]
 ClearAll = Annotated[bool, typer.Option("--all", help="Also remove ~/.gladia, the official Gladia CLI's key file.")]
 ShellArg = Annotated[Shell, typer.Argument(help="bash, zsh or fish.", case_sensitive=False)]
+
+# --- listen: steering a running recording ---------------------------------------------------------------------------
+
+StartPaused = Annotated[
+    bool,
+    typer.Option(
+        "--start-paused",
+        rich_help_panel=STEERING,
+        metavar="",
+        help="Record nothing until resumed (space, `gladia ctl toggle` or SIGUSR1): push-to-talk with a hotkey.",
+    ),
+]
+StopAfterSilence = Annotated[
+    float | None,
+    typer.Option(
+        "--stop-after-silence",
+        rich_help_panel=STEERING,
+        metavar="SECONDS",
+        help="End the session, as one Ctrl-C would, after this long without speech.",
+    ),
+]
+PricePerHour = Annotated[
+    float | None,
+    typer.Option(
+        "--price-per-hour",
+        rich_help_panel=STEERING,
+        metavar="PRICE",
+        help="Your price per billed hour, to show what the session costs as it runs (save it with `gladia config set"
+        " price-per-hour 0.61`); no price is built in.",
+    ),
+]
+
+# --- ctl ------------------------------------------------------------------------------------------------------------
+
+CtlActionArg = Annotated[
+    CtlAction,
+    typer.Argument(
+        metavar="ACTION", help="pause, resume, toggle, mute NAME, unmute NAME, bookmark [TEXT], stop, status."
+    ),
+]
+CtlText = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="[NAME|TEXT]", help="The input to (un)mute (a name or its number), or a bookmark's note."),
+]
+CtlSession = Annotated[
+    str | None,
+    typer.Option("--session", metavar="ID", help="The recording to steer when several run (its session id or pid)."),
+]
+CtlJson = Annotated[bool, typer.Option("--json", metavar="", help="status: as JSON, one object per line.")]
+CtlFollow = Annotated[
+    bool, typer.Option("--follow", "-f", metavar="", help="status: a new line at every change, until the end.")
+]

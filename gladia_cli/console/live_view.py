@@ -25,6 +25,7 @@ from gladia_cli.live.events import (
     Transcript,
     Translation,
 )
+from gladia_cli.live.steering import SteeringStatus, price_text
 from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
 from gladia_cli.output.output_format import OutputFormat
@@ -320,6 +321,8 @@ class LiveRenderer:
         self._drawn = 0.0  # monotonic time of the last redraw
         self._progress = Progress(0.0, 0.0, connected=False)  # "connecting…" until the session says otherwise
         self._hint = "Ctrl-C to stop"
+        self._steering: SteeringStatus | None = None  # pause, mute and what it costs, when the run is steerable
+        self._typing: str | None = None  # a bookmark's note being typed
         use_live = is_tty(self.err) if live_view is None else live_view
         # Rich only for a person at a terminal; a log file gets plain lines (and costs nothing to write).
         self._console = stderr_console() if stderr is None and is_tty(self.err) else None
@@ -329,6 +332,11 @@ class LiveRenderer:
         # stdout and the live view on one screen: a final must be printed through the view, above the partial,
         # or the two writers garble each other.
         self._through_view = self._live is not None and same_terminal(self.out, self.err)
+
+    @property
+    def live(self) -> bool:
+        """A live view is drawn (a person watches stderr's terminal)."""
+        return self._live is not None
 
     # -- lifecycle --
 
@@ -410,6 +418,20 @@ class LiveRenderer:
             self.notice(text)
         self.refresh()
 
+    def steered(self, status: SteeringStatus | None, *, keys: bool = False) -> None:
+        """The recording's steering as it is now (paused, muted inputs, billed minutes); `keys`: the view takes
+        keys, so the hint says how to see them."""
+        self._steering = status
+        self.status.steered(status)
+        if keys and self._hint == "Ctrl-C to stop":
+            self._hint = "Ctrl-C to stop · ? keys"
+        self.refresh()
+
+    def typing(self, text: str | None) -> None:
+        """The note of a bookmark as it is typed (None: done)."""
+        self._typing = text
+        self.refresh()
+
     def notice(self, text: str) -> None:
         """A one-line message for the person (warnings, status); never on stdout."""
         if self._console is not None:
@@ -475,10 +497,30 @@ class LiveRenderer:
         return {**message, "data": {**data, "utterance": {**utterance, "channel_name": name}}}
 
     def _view(self) -> LiveView:
+        partials = [text for text in self._partials.values() if text]
+        if self._typing is not None:
+            note = for_terminal(self._typing)
+            return LiveView(partials, f"bookmark note: {note}▏ (Enter keeps it, Esc drops the note)", "bold", [])
         before, after = status_segments(self.status.view())
+        steering = self._steering
+        if steering is not None:
+            # Where the eye goes first: a paused or muted recording must never be taken for a running one.
+            first: Segments = []
+            if steering.paused:
+                first.append(("PAUSED ", "bold reverse yellow"))
+            if steering.muted:
+                first.append((f"muted: {for_terminal(', '.join(steering.muted))} ", "bold yellow"))
+            before = first + before
+            after = [*after, billed_text(steering)]
         hint = " · ".join([self._hint, *after] if self._hint else after)  # the lag last: cut first when narrow
         status, style = status_line(self._state, self._progress, label=self.source_label, hint=hint)
-        return LiveView([text for text in self._partials.values() if text], status, style, before)
+        return LiveView(partials, status, style, before)
+
+
+def billed_text(status: SteeringStatus) -> str:
+    """'2.4 min billed ≈0.02': Gladia bills audio duration times channels; the estimate only with a saved price."""
+    cost = f" {price_text(status.cost)}" if status.cost is not None else ""
+    return f"{status.billed_minutes:.1f} min billed{cost}"
 
 
 class JobProgress:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from gladia_cli.audio.level import LevelSnapshot
 from gladia_cli.live.events import Progress, Speech, Transcript
+from gladia_cli.live.steering import SteeringStatus
 
 DEVICES_ADVICE = "`gladia devices` lists the inputs, --device NAME picks one"
 # Unacknowledged audio growing for this long (wall time) is a connection slower than the audio, not a hiccup.
@@ -52,6 +53,13 @@ class LiveStatus:
         self._backlog: deque[tuple[float, float]] = deque()  # (wall time, unacknowledged seconds) while streaming
         self._silent_inputs: set[str] = set()  # several inputs: those whose silence is said and standing
         self._stalled_inputs: set[str] = set()
+        self._paused = False
+        self._muted: tuple[str, ...] = ()
+
+    def steered(self, status: SteeringStatus | None) -> None:
+        """Paused or muted on purpose: the silence that follows is no sign of a wrong or dead input."""
+        self._paused = bool(status and status.paused)
+        self._muted = status.muted if status is not None else ()
 
     # -- input --
 
@@ -60,6 +68,8 @@ class LiveStatus:
         if snapshot is None:
             return []
         self._levels = snapshot
+        if self._paused or (self._muted and not snapshot.inputs):
+            return []  # nothing is recorded, or silence on purpose: no notice about the input
         if snapshot.inputs:
             return self._each_input(snapshot)
         said: list[str] = []
@@ -95,7 +105,7 @@ class LiveStatus:
             elif not stalled and name in self._stalled_inputs:
                 self._stalled_inputs.discard(name)
                 said.append(f"{name!r} delivers audio again")
-            if stalled:
+            if stalled or name in self._muted:
                 continue
             if silent and name not in self._silent_inputs:
                 self._silent_inputs.add(name)

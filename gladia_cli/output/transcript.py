@@ -133,6 +133,12 @@ def _translations(job: dict[str, Any]) -> list[tuple[str, dict[tuple[int | None,
     return out
 
 
+def timestamp(seconds: float) -> str:
+    """[hh:mm:ss] on the recording's clock: the notes' and `--timestamps`' mark."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
 def _clock(value: Any) -> str:
     seconds = seconds_value(value)
     if seconds is None:
