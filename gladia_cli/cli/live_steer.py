@@ -8,9 +8,11 @@ SIGUSR1 handler only counts, and the loop acts.
 
 from __future__ import annotations
 
+import queue
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
     from gladia_cli.live.control import ControlServer
 
 QUIET_DBFS = -45.0  # without Gladia's speech events, a peak below this is no one speaking
+
+
+@dataclass(frozen=True)
+class _Typing:
+    text: str | None  # a bookmark's note as typed so far; None: done
 
 
 class RunSteering:
@@ -54,6 +61,7 @@ class RunSteering:
         self._speaking = False
         self.silence_stopped = False
         self.session_id = ""
+        self._said: queue.Queue[str | _Typing] = queue.Queue()
 
     def __enter__(self) -> RunSteering:
         from gladia_cli.live.control import ControlServer
@@ -71,13 +79,14 @@ class RunSteering:
         if stdin is not None and is_tty(stdin) and self._renderer.live:
             from gladia_cli.console.keys import KeyReader
 
-            keys = KeyReader(self.steering, self._renderer.notice, self._renderer.typing, stdin)
+            # The keys' thread only queues what to show: the renderer is the main thread's alone.
+            keys = KeyReader(self.steering, self._said.put, lambda text: self._said.put(_Typing(text)), stdin)
             try:
                 keys.start()
                 self._keys = keys
             except (OSError, ValueError):
                 pass  # a terminal that refuses cbreak mode: the run goes on without keys
-        self._renderer.steered(self.steering.status(), keys=self._keys is not None)
+        self._renderer.steered(self.steering.status(), keys=self._keys is not None, redraw=False)
         if self.steering.status().paused:
             self._renderer.notice("paused from the start: nothing is recorded until resumed")
         return self
@@ -106,6 +115,12 @@ class RunSteering:
 
     def tick(self, state: State, progress: Progress, levels: LevelSnapshot | None) -> bool:
         """Act on what was asked since the last tick; True when the recording should stop (as one Ctrl-C)."""
+        while not self._said.empty():
+            said = self._said.get_nowait()
+            if isinstance(said, _Typing):
+                self._renderer.typing(said.text)
+            else:
+                self._renderer.notice(said)
         while self._usr1_handled < self._usr1:
             self._usr1_handled += 1
             try:

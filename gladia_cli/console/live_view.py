@@ -88,6 +88,8 @@ def status_line(state: State, progress: Progress, *, label: str = "", hint: str 
     return f"● {state.value}{label} · {sent}{tail}", style
 
 
+STEERED = ("PAUSED", "muted:")  # the status row's first words when steered, kept whatever the width
+
 METER_FLOOR_DBFS = -60.0  # the meter's left end: quieter than this is no sound worth showing
 METER_CELLS = 8  # one channel; several get METER_CELLS_EACH each
 METER_CELLS_EACH = 5
@@ -180,11 +182,14 @@ class LiveView:
     leaves nothing behind (with `anchored_live`, which erases from the view's top to the end of the screen).
     """
 
-    def __init__(self, partials: list[str], status: str, style: str, prefix: Segments | None = None) -> None:
+    def __init__(
+        self, partials: list[str], status: str, style: str, prefix: Segments | None = None, *, typing: str | None = None
+    ) -> None:
         self.partials = partials
         self.status = status
         self.style = style
         self.prefix = prefix or []  # the input meter and speech state, drawn before the status
+        self.typing = typing  # a bookmark's note being typed: the status row shows it instead
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
         from rich.text import Text
@@ -193,6 +198,15 @@ class LiveView:
         width = max(1, min(options.max_width, _terminal_columns(console) or options.max_width))
         for partial in self.partials:
             yield Text(tail_to_width(_one_row(partial), width), style="dim italic", no_wrap=True, overflow="crop")
+        if self.typing is not None:
+            # The newest characters stay in view; what the keys do is said as long as it fits.
+            row = f"bookmark note: {_one_row(self.typing)}▏"
+            hint = " (Enter keeps it, Esc drops the note)"
+            from rich.cells import cell_len
+
+            shown = row + hint if cell_len(row + hint) <= width else tail_to_width(row, width)
+            yield Text(shown, style="bold", no_wrap=True, overflow="crop")
+            return
         yield self._fitted(width)
 
     def _fitted(self, width: int) -> Text:
@@ -205,23 +219,26 @@ class LiveView:
         state = parts[0]
         hint = next((part for part in parts[1:] if part.startswith("Ctrl-C")), "")  # what to do next
         short_state = state.split(":", 1)[0]
-        bars = [(t, style) for t, style in self.prefix if t.startswith("▕") or t in (" ", "CLIP")]  # no dB, no labels
+        # Paused or muted is never cut: a person must not take a paused recording for a running one.
+        steered = [(t, style) for t, style in self.prefix if t.startswith(STEERED)]
+        bars = steered + [(t, style) for t, style in self.prefix if t.startswith("▕") or t in (" ", "CLIP")]
         candidates = [
             (self.prefix, parts),
             (self.prefix, [state, hint]),
             (bars, [state, hint]),
-            ([], [state, hint]),  # what it does and what to do next are worth more than the meter
+            (steered, [state, hint]),  # what it does and what to do next are worth more than the meter
             (bars, [short_state, hint]),
-            ([], [short_state, hint]),
+            (steered, [short_state, hint]),
             (bars, [state]),
-            ([], [state]),
+            (steered, [state]),
+            (steered, [short_state]),
         ]
         for prefix, pieces in candidates:
             text = " · ".join(piece for piece in pieces if piece)
             if sum(cell_len(t) for t, _ in prefix) + cell_len(text) <= width:
                 break
-        else:  # nothing fits whole: the meter, then the state as far as it goes
-            prefix, text = bars, state
+        else:  # nothing fits whole: paused or muted (else the meter), then the state as far as it goes
+            prefix, text = (steered or bars), state
         status = Text(no_wrap=True, overflow="ellipsis")
         for segment, style in prefix:
             status.append(segment, style=style)
@@ -418,14 +435,16 @@ class LiveRenderer:
             self.notice(text)
         self.refresh()
 
-    def steered(self, status: SteeringStatus | None, *, keys: bool = False) -> None:
+    def steered(self, status: SteeringStatus | None, *, keys: bool = False, redraw: bool = True) -> None:
         """The recording's steering as it is now (paused, muted inputs, billed minutes); `keys`: the view takes
-        keys, so the hint says how to see them."""
+        keys, so the hint says how to see them. `redraw=False` before the view's first tick: a first frame drawn
+        before the connection's first one was left on the screen above the notices."""
         self._steering = status
         self.status.steered(status)
         if keys and self._hint == "Ctrl-C to stop":
             self._hint = "Ctrl-C to stop · ? keys"
-        self.refresh()
+        if redraw:
+            self.refresh()
 
     def typing(self, text: str | None) -> None:
         """The note of a bookmark as it is typed (None: done)."""
@@ -499,17 +518,16 @@ class LiveRenderer:
     def _view(self) -> LiveView:
         partials = [text for text in self._partials.values() if text]
         if self._typing is not None:
-            note = for_terminal(self._typing)
-            return LiveView(partials, f"bookmark note: {note}▏ (Enter keeps it, Esc drops the note)", "bold", [])
+            return LiveView(partials, "", "bold", [], typing=for_terminal(self._typing))
         before, after = status_segments(self.status.view())
         steering = self._steering
         if steering is not None:
             # Where the eye goes first: a paused or muted recording must never be taken for a running one.
             first: Segments = []
             if steering.paused:
-                first.append(("PAUSED ", "bold reverse yellow"))
+                first.append((STEERED[0] + " ", "bold reverse yellow"))
             if steering.muted:
-                first.append((f"muted: {for_terminal(', '.join(steering.muted))} ", "bold yellow"))
+                first.append((f"{STEERED[1]} {for_terminal(', '.join(steering.muted))} ", "bold yellow"))
             before = first + before
             after = [*after, billed_text(steering)]
         hint = " · ".join([self._hint, *after] if self._hint else after)  # the lag last: cut first when narrow

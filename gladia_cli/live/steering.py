@@ -221,4 +221,4 @@ def price_text(cost: float | None) -> str:
     """An estimate as a person reads it: two decimals, more below a cent."""
     if cost is None:
         return ""
-    return f"≈{cost:.2f}" if cost >= 0.01 or cost == 0 else f"≈{cost:.4f}"
+    return f"≈{cost:.2f}" if cost >= 0.01 or cost < 0.0001 else f"≈{cost:.4f}"
