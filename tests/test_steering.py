@@ -354,3 +354,44 @@ def test_keys_in_the_live_view_pause_bookmark_and_stop(
             assert emulator.only_session().stop_count == 1
         finally:
             tmux.kill()
+
+
+def test_notes_hold_the_finals_the_bookmark_and_the_pause_after_kill_9(
+    env: dict[str, str], emulator: GladiaEmulator, listening: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    notes_dir = tmp_path / "notes"
+    notes_dir.mkdir()
+    proc = listening("--notes", str(notes_dir), "--title", "Weekly sync", "--channel-names", "me", "-l", "en")
+    _until(_sent_at_least(env, 0.5))
+    assert _ctl(env, "bookmark", "ship it").returncode == 0
+    assert _ctl(env, "pause").returncode == 0
+    time.sleep(0.6)
+    assert _ctl(env, "resume").returncode == 0
+    _until(lambda: "Goodbye." in "".join(p.read_text() for p in notes_dir.glob("*.md")), timeout=40)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (path,) = notes_dir.glob("*.md")
+    assert path.name.endswith("-weekly-sync.md") and path.name[:4].isdigit()
+    text = path.read_text()
+    front, body = text.split("---\n")[1], text.split("---\n", 2)[2]
+    fields = dict(line.split(": ", 1) for line in front.strip().splitlines())
+    assert json.loads(fields["title"]) == "Weekly sync"
+    assert json.loads(fields["sessions"]) == [emulator.only_session().id]
+    assert json.loads(fields["languages"]) == ["en"]
+    assert json.loads(fields["channels"]) == ["me"]
+    assert fields["start"].startswith('"20')
+    lines = [line for line in body.splitlines() if line.startswith("- [")]
+    assert any(line.endswith("**me**: Hello world.") for line in lines), body
+    assert any("**bookmark**: ship it" in line for line in lines), body
+    assert any("*paused for 1 s*" in line or "*paused for 0 s*" in line or "*paused" in line for line in lines)
+    assert all(line[3:11].count(":") == 2 for line in lines)  # [hh:mm:ss]
+    assert lines == sorted(lines, key=lambda line: line[3:11])  # in the order they happened
+
+
+def test_timestamps_start_each_text_line(env: dict[str, str], listening: Callable[..., subprocess.Popen[str]]) -> None:
+    proc = listening("--duration", "3", "--timestamps")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert lines and all(line.startswith("[00:00:0") and line[10:11] == " " for line in lines), out
+    assert lines[0].endswith("] Hello world.")

@@ -78,6 +78,9 @@ class LiveRequest:
     start_paused: bool = False  # nothing recorded until resumed
     stop_after_silence: float | None = None  # end as one Ctrl-C after this long without speech
     price_per_hour: float | None = None  # the person's own price, for the running cost
+    notes: Path | None = None  # a directory: Markdown notes written as the recording goes
+    title: str | None = None
+    timestamps: bool = False  # [hh:mm:ss] before each text line
 
 
 def first(*values: Any) -> Any:
@@ -185,6 +188,9 @@ def microphone_request(
     start_paused: bool = False,
     stop_after_silence: float | None = None,
     price_per_hour: float | None = None,
+    notes: Path | None = None,
+    title: str | None = None,
+    timestamps: bool = False,
 ) -> LiveRequest:
     """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
     check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
@@ -192,6 +198,10 @@ def microphone_request(
         raise UsageError(f"--stop-after-silence must be a positive number of seconds, got {stop_after_silence:g}")
     if price_per_hour is not None and not (0 <= price_per_hour < math.inf):
         raise UsageError(f"--price-per-hour must be a price of 0 or more, got {price_per_hour:g}")
+    if notes is not None and not notes.is_dir():
+        raise UsageError(f"--notes {notes} is not a directory", hint=f"create it first: mkdir -p {notes}")
+    if title is not None and notes is None:
+        raise UsageError("--title names the notes", hint="add --notes DIR")
     if journal_max_mb < 1:
         raise UsageError(f"--journal-max-mb must be at least 1, got {journal_max_mb}")
     if no_journal and on_failure == "recover":
@@ -233,6 +243,9 @@ def microphone_request(
         start_paused=start_paused,
         stop_after_silence=stop_after_silence,
         price_per_hour=price_per_hour,
+        notes=notes,
+        title=title,
+        timestamps=timestamps,
     )
 
 

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.audio.recording import WavRecorder
+from gladia_cli.cli.live_notes import LiveNotes
 from gladia_cli.cli.live_request import LiveRequest, Microphone, Stdin, check_names
 from gladia_cli.cli.live_steer import RunSteering
 from gladia_cli.cli.recover import kept_notice, recover_at_once
@@ -182,6 +183,7 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
             output_file=output_file,
             input_name=source.input_name,
             channel_names=names,
+            timestamps=request.timestamps,
         )
         with renderer:
             steer = (
@@ -209,6 +211,18 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
             session_id = stream.create(tick=connecting)
             if steer is not None:
                 steer.session_id = session_id
+            notes = (
+                LiveNotes(
+                    request.notes,
+                    title=request.title,
+                    session_id=session_id,
+                    body=body,
+                    inputs=source.input_names,
+                    channel_names=names,
+                )
+                if request.notes is not None
+                else None
+            )
             # Opened once the session has an id; the audio captured before it waits in the source and goes through
             # on_audio like the rest, so the journal misses none of it.
             journal = _open_journal(request, body, session_id, source)
@@ -220,14 +234,18 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
                 stream.start(on_audio=_tee(recorder, journal), on_ack=journal.acknowledged if journal else None)
                 outcome: Ended | None = None
                 try:
-                    ended = outcome = _pump(stream, renderer, interrupts, request.finish_timeout, steer)
+                    ended = outcome = _pump(stream, renderer, interrupts, request.finish_timeout, steer, notes)
                 finally:
                     stream.close()
+                    if notes is not None:
+                        notes.finish(outcome, steer.steering.status() if steer is not None else None)
                     kept = journal is not None and _keep_journal(journal, outcome, interrupts)
         _report_capture_losses(source, renderer)
         later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
         if recorder is not None and recorder.bytes_written:
             renderer.notice(f"recorded {recorder.seconds:.1f} s of audio to {recorder.path}")
+        if notes is not None:
+            renderer.notice(f"notes in {notes.path}")
         if kept and journal is not None:
             text, later = kept_notice(session_id, journal.directory, journal.unacknowledged_seconds)
             if ended.error is not None and interrupts.count < 2 and request.on_failure == "recover":
@@ -317,6 +335,7 @@ def _pump(
     interrupts: _Interrupts,
     finish_timeout: float | None,
     steer: RunSteering | None = None,
+    notes: LiveNotes | None = None,
 ) -> Ended:
     """Render events until the session ends; act on Ctrl-C; give up on post-processing after `finish_timeout` (when
     None: after what Gladia said it had left to process, `live_defaults.finish_wait`).
@@ -348,6 +367,8 @@ def _pump(
             renderer.levels(levels)
             if steer is not None and steer.tick(stream.session.state, progress, levels):
                 interrupts.ask_stop()  # `q`, `gladia ctl stop` or --stop-after-silence: one Ctrl-C
+            if steer is not None and notes is not None:
+                notes.on_status(steer.steering.status())
             said = progress.left_to_process
             limit = finish_timeout if finish_timeout is not None else live_defaults.finish_wait(said)
             if finishing_since is not None and now - finishing_since > limit:
@@ -359,6 +380,8 @@ def _pump(
         renderer.handle(event)
         if steer is not None:
             steer.on_event(event)
+        if notes is not None:
+            notes.on_event(event)
         if isinstance(event, StateChanged) and event.state == State.FINISHING:
             finishing_since = now
         if isinstance(event, Ended):

@@ -483,7 +483,7 @@ OutputOpt = Annotated[
         rich_help_panel=OUTPUT,
         metavar="FORMAT",
         help="text (one utterance a line), json (the transcription), json-full (the whole API object), srt, vtt,"
-        " or jsonl (live: every server message as it arrives).",
+        " md (notes: front matter, timestamped lines, summary), or jsonl (live: every server message as it arrives).",
         case_sensitive=False,
     ),
 ]
@@ -924,4 +924,21 @@ CtlSession = Annotated[
 CtlJson = Annotated[bool, typer.Option("--json", metavar="", help="status: as JSON, one object per line.")]
 CtlFollow = Annotated[
     bool, typer.Option("--follow", "-f", metavar="", help="status: a new line at every change, until the end.")
+]
+NotesDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--notes",
+        rich_help_panel=OUTPUT,
+        metavar="DIR",
+        help="Write Markdown notes of the recording in DIR as it goes (one file per recording, valid even if killed).",
+    ),
+]
+Title = Annotated[
+    str | None,
+    typer.Option("--title", rich_help_panel=OUTPUT, metavar="TEXT", help="The notes' title and file name."),
+]
+Timestamps = Annotated[
+    bool,
+    typer.Option("--timestamps", rich_help_panel=OUTPUT, metavar="", help="Start each text line with [hh:mm:ss]."),
 ]

@@ -308,6 +308,7 @@ class LiveRenderer:
         output_file: IO[str] | None = None,
         input_name: str | None = None,
         channel_names: list[str] | None = None,
+        timestamps: bool = False,
     ) -> None:
         from gladia_cli.console.status import LiveStatus
         from gladia_cli.live.captions import LiveCaptions
@@ -321,6 +322,7 @@ class LiveRenderer:
         self.show_language = show_language
         self.source_label = source_label
         self.output_file = output_file
+        self.timestamps = timestamps  # text lines start with [hh:mm:ss]
         self.finals = 0
         self.words = 0  # in the finals, whatever the output format
         self.status = LiveStatus(input_name)
@@ -395,6 +397,7 @@ class LiveRenderer:
                             channel=event.channel if self.multichannel else None,
                             language=event.language if self.show_language else None,
                             channel_name=job_json.channel_name(event.channel, self.channel_names),
+                            at=event.start if self.timestamps and event.start is not None else None,
                         )
                     )
             else:

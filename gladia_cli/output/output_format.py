@@ -17,6 +17,7 @@ class OutputFormat(str, Enum):
     json_full = "json-full"
     srt = "srt"
     vtt = "vtt"
+    md = "md"  # meeting notes: front matter, timestamped lines, summary and chapters (output/notes.py)
     jsonl = "jsonl"  # the live message stream, one JSON object a line: no finished result has it
 
     @property
@@ -35,7 +36,7 @@ class OutputFormat(str, Enum):
     @property
     def whole_result(self) -> bool:
         """Made from the finished result (not line by line as finals come): a live session waits for it."""
-        return self in (OutputFormat.json, OutputFormat.json_full, OutputFormat.srt, OutputFormat.vtt)
+        return self in (OutputFormat.json, OutputFormat.json_full, OutputFormat.srt, OutputFormat.vtt, OutputFormat.md)
 
     @property
     def extension(self) -> str:

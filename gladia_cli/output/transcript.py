@@ -42,13 +42,14 @@ def utterance_line(
     language: str | None = None,
     speaker: int | None = None,
     channel_name: str | None = None,
+    at: float | None = None,
 ) -> str:
     """One final utterance as a line of text; channel, language and speaker only when they tell something.
 
     ``speaker`` is the API's 0-based index, shown as is: `Speaker 0`, like Gladia's official CLI prints it. A
     channel's name (`--channel-names`) replaces its number: `me: …`.
     """
-    prefix = ""
+    prefix = f"[{timestamp(at)}] " if at is not None else ""  # --timestamps
     if channel_name:
         prefix += f"{channel_name}: "
     elif channel is not None:
@@ -250,6 +251,10 @@ def render_chunks(
         data = job if fmt.api_object else _with_findings(named_transcription(job, channel_names), job)
         yield from json_chunks(data, pretty=pretty)
         yield "\n"
+    elif fmt is OutputFormat.md:
+        from gladia_cli.output.notes import job_notes
+
+        yield job_notes(job, channel_names)
     elif fmt is OutputFormat.srt:
         yield from srt_chunks(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
     else:
