@@ -94,7 +94,7 @@ def test_meter_silence_notice_and_speech_follow_the_microphone_and_the_server(
     session = slow_emulator.only_session()
     # The end: one line with the duration, the words and how to fetch the result.
     assert f"`gladia result {session.id}` fetches it" in final, final
-    assert re.search(r"s of audio, \d+ words?;", final), final
+    assert re.search(r"s of audio, \d+ words?, [\d.]+ min billed;", final), final
     assert "▕" not in final and "connecting" not in final, final  # the view is gone
 
 

@@ -395,3 +395,69 @@ def test_timestamps_start_each_text_line(env: dict[str, str], listening: Callabl
     lines = out.splitlines()
     assert lines and all(line.startswith("[00:00:0") and line[10:11] == " " for line in lines), out
     assert lines[0].endswith("] Hello world.")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("way_out", ["ctrl-c twice", "sigterm"])
+def test_the_terminal_is_restored_on_every_way_out(
+    env: dict[str, str], emulator: GladiaEmulator, tmp_path: Path, way_out: str
+) -> None:
+    from test_tmux_screen import Tmux
+
+    with tempfile.TemporaryDirectory(prefix="gl-tmux-") as socket_dir:
+        tmux = Tmux(Path(socket_dir))
+        try:
+            keep = {k: env[k] for k in env if k.startswith(("XDG_", "GLADIA_", "PULSE", "HOME", "PATH", "PYTHON"))}
+            pid_file = tmp_path / "pid"
+            command = (
+                f'{shlex.quote(sys.executable)} -c \'import os,sys; open(sys.argv[1],"w").write(str(os.getpid()));'
+                f' sys.argv=["gladia","listen"]; from gladia_cli.cli.main import main; main()\' {pid_file};'
+                f" stty -a | grep -o -- '-*icanon' > {tmp_path}/tty"
+            )
+            tmux.start(command, {**keep, "TERM": "xterm-256color"}, width=100, height=30)
+            tmux.wait_for(lambda s: "? keys" in s)
+            if way_out == "sigterm":
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+                screen = tmux.wait_for(lambda s: "fetches it" in s.replace("\n", ""), timeout=60)
+            else:
+                emulator.post_processing_delay = 30.0  # the second Ctrl-C comes while it waits for the result
+                # As the terminal's Ctrl-C, to gladia alone: the pane's shells would end the pane with it.
+                os.kill(int(pid_file.read_text()), signal.SIGINT)
+                tmux.wait_for(lambda s: "Ctrl-C again" in s)
+                os.kill(int(pid_file.read_text()), signal.SIGINT)
+                screen = tmux.wait_for(lambda s: "aborted" in s, timeout=60)
+            assert "Traceback" not in screen
+            _until(lambda: (tmp_path / "tty").exists() and (tmp_path / "tty").read_text().strip() != "", timeout=60)
+            assert (tmp_path / "tty").read_text().strip() == "icanon", screen
+        finally:
+            tmux.kill()
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0, reason="needs root and setpriv")
+def test_a_connection_from_another_user_is_refused(
+    env: dict[str, str], listening: Callable[..., subprocess.Popen[str]]
+) -> None:
+    """Even through a socket someone made reachable (the 0700 directory would stop it first), the peer's uid is
+    checked."""
+    listening()
+    _until(_sent_at_least(env, 0.2))
+    directory = Path(env["XDG_RUNTIME_DIR"]) / "gladia"
+    (path,) = directory.glob("*.sock")
+    opened = [p for p in [*reversed(path.parents)] if str(p).startswith("/tmp/")] + [path]
+    modes = {p: p.stat().st_mode & 0o777 for p in opened}
+    for p in opened:
+        os.chmod(p, 0o777 if p == path else 0o755)
+    probe = (
+        "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]);"
+        ' s.sendall(b\'{"command": "stop"}\\n\'); print(s.recv(4096).decode())'
+    )
+    done = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", probe, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    for p, mode in modes.items():
+        os.chmod(p, mode)
+    assert '"ok": false' in done.stdout and "another user" in done.stdout, done.stderr
+    assert _status(env)["stop_requested"] is False

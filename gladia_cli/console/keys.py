@@ -44,6 +44,7 @@ class KeyReader:
         self._fd = self._stdin.fileno()
         self._saved: Any = None
         self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()  # close() wakes the reader at once: no polling while idle
         self._thread: threading.Thread | None = None
         self._pending: str | None = None  # "m": waiting for an input's number
         self._note: tuple[Mark, list[str]] | None = None
@@ -61,10 +62,15 @@ class KeyReader:
 
     def close(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)
         self._restore()
         atexit.unregister(self._restore)
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _restore(self) -> None:
         if self._saved is None:
@@ -78,9 +84,9 @@ class KeyReader:
     def _read(self) -> None:
         while not self._stop.is_set():
             try:
-                ready, _, _ = select.select([self._fd], [], [], 0.1)
-                if not ready:
-                    continue
+                ready, _, _ = select.select([self._fd, self._wake_r], [], [])
+                if self._wake_r in ready or self._stop.is_set():
+                    return
                 data = os.read(self._fd, 64)
             except (OSError, ValueError):
                 return

@@ -222,8 +222,11 @@ class LiveView:
         # Paused or muted is never cut: a person must not take a paused recording for a running one.
         steered = [(t, style) for t, style in self.prefix if t.startswith(STEERED)]
         bars = steered + [(t, style) for t, style in self.prefix if t.startswith("▕") or t in (" ", "CLIP")]
+        # What follows the hint (`? keys`, the lag, the billed minutes) goes before the state's own details.
+        essential = parts[: parts.index(hint) + 1] if hint else parts
         candidates = [
             (self.prefix, parts),
+            (self.prefix, essential),
             (self.prefix, [state, hint]),
             (bars, [state, hint]),
             (steered, [state, hint]),  # what it does and what to do next are worth more than the meter

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import select
 import socket
 import struct
@@ -84,8 +85,9 @@ class ControlServer:
         self._session: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        self._moved = threading.Condition(self._lock)
+        self._followers: list[queue.Queue[Any]] = []  # woken at a change of state, and at the end
         self._sock: socket.socket | None = None
+        self._wake_r, self._wake_w = os.pipe()  # wakes the accept loop at close: no polling while idle
         self._threads: list[threading.Thread] = []
 
     def start(self) -> Path:
@@ -101,7 +103,6 @@ class ControlServer:
             os.umask(old)
         os.chmod(path, 0o600)
         sock.listen(8)
-        sock.settimeout(0.2)
         self._sock, self.path = sock, path
         thread = threading.Thread(target=self._accept, name="gladia-control", daemon=True)
         self._threads.append(thread)
@@ -109,15 +110,25 @@ class ControlServer:
         return path
 
     def publish(self, session: dict[str, Any]) -> None:
-        """The session's part of the status (state, seconds sent, lag, levels, id), from the owner's loop."""
-        with self._moved:
+        """The session's part of the status (state, seconds sent, lag, levels, id), from the owner's loop; a new
+        state wakes the followers at once (the numbers wait for their once-a-second line)."""
+        with self._lock:
+            changed = session.get("state") != self._session.get("state")
             self._session = dict(session)
-            self._moved.notify_all()
+            followers = list(self._followers) if changed else []
+        for q in followers:
+            with contextlib.suppress(queue.Full):
+                q.put_nowait(None)
 
     def close(self) -> None:
         self._closed.set()
-        with self._moved:
-            self._moved.notify_all()
+        with self._lock:
+            followers = list(self._followers)
+        for q in followers:
+            with contextlib.suppress(queue.Full):
+                q.put_nowait(None)
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._sock.close()
@@ -127,6 +138,9 @@ class ControlServer:
         for thread in list(self._threads):
             if thread is not threading.current_thread():
                 thread.join(timeout=2)
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     # -- internals --
 
@@ -139,10 +153,11 @@ class ControlServer:
         assert self._sock is not None
         while not self._closed.is_set():
             try:
+                ready, _, _ = select.select([self._sock.fileno(), self._wake_r], [], [])
+                if self._wake_r in ready or self._closed.is_set():
+                    return
                 conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+            except (OSError, ValueError):
                 return
             uid = _peer_uid(conn)
             if uid is not None and uid != os.getuid():
@@ -190,22 +205,31 @@ class ControlServer:
         return {"ok": True, "status": self._status()}, command == "status" and bool(request.get("follow"))
 
     def _follow(self, conn: socket.socket) -> None:
-        updates = self.steering.follow()
+        # One queue wakes it: the steering's changes, the session's new states, and the end.
+        woken: queue.Queue[Any] = self.steering.follow()
+        with self._lock:
+            self._followers.append(woken)
         try:
             last = self._status()
             sent_at = time.monotonic()
             while not self._closed.is_set():
-                with self._moved:
-                    self._moved.wait(0.2)
-                while not updates.empty():
-                    updates.get_nowait()
+                with contextlib.suppress(queue.Empty):
+                    woken.get(timeout=max(0.0, sent_at + FOLLOW_EVERY - time.monotonic()))
+                    while True:
+                        woken.get_nowait()
                 current = self._status()
-                if _shape(current) != _shape(last) or (current != last and time.monotonic() - sent_at >= FOLLOW_EVERY):
+                due = time.monotonic() - sent_at >= FOLLOW_EVERY
+                if _shape(current) != _shape(last) or (due and current != last):
                     conn.sendall(_line(current))
                     last, sent_at = current, time.monotonic()
+                elif due:
+                    sent_at = time.monotonic()
             conn.sendall(_line({**self._status(), "state": "done"}))
         finally:
-            self.steering.unfollow(updates)
+            self.steering.unfollow(woken)
+            with self._lock:
+                if woken in self._followers:
+                    self._followers.remove(woken)
 
 
 def _shape(status: dict[str, Any]) -> tuple[Any, ...]:

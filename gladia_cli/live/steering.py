@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from gladia_cli.audio.format import AudioSource
 from gladia_cli.errors import UsageError
@@ -65,7 +66,7 @@ class Steering:
         self._price = price_per_hour
         self._lock = threading.Lock()
         self._state = _State()
-        self._followers: list[queue.Queue[SteeringStatus]] = []
+        self._followers: list[queue.Queue[Any]] = []
         self.changed = threading.Event()  # set on every change; the owner's loop clears it
         self.stop_wanted = threading.Event()
         if start_paused:
@@ -189,14 +190,15 @@ class Steering:
                 cost=None if self._price is None else billed / 60.0 * self._price,
             )
 
-    def follow(self) -> queue.Queue[SteeringStatus]:
-        """A queue that receives the status after every change, until `unfollow`."""
-        q: queue.Queue[SteeringStatus] = queue.Queue(maxsize=256)
+    def follow(self) -> queue.Queue[Any]:
+        """A queue that receives the status after every change, until `unfollow` (its owner may put its own
+        wake-ups in it too)."""
+        q: queue.Queue[Any] = queue.Queue(maxsize=256)
         with self._lock:
             self._followers.append(q)
         return q
 
-    def unfollow(self, q: queue.Queue[SteeringStatus]) -> None:
+    def unfollow(self, q: queue.Queue[Any]) -> None:
         with self._lock:
             if q in self._followers:
                 self._followers.remove(q)
