@@ -985,7 +985,7 @@ def test_a_terminal_on_stdin_is_refused_as_audio(emu: GladiaEmulator) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("listen", "-o", "xml"), "'xml' is not one of text, json, json-full, srt, vtt, jsonl"),
+        (("listen", "-o", "xml"), "'xml' is not one of text, json, json-full, srt, vtt, md, jsonl"),
         (("listen", "--duration", "abc"), "Invalid value for '--duration': 'abc' is not a number"),
         (("listen", "--chunk-ms", "x"), "Invalid value for '--chunk-ms': 'x' is not a whole number"),
         (("list", "--kind", "foo"), "'foo' is not one of live, pre-recorded"),

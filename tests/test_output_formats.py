@@ -534,7 +534,7 @@ def test_json_full_is_the_whole_object_unchanged() -> None:
 
 
 def test_unknown_format() -> None:
-    assert formats.FORMATS == ("text", "json", "json-full", "srt", "vtt")
+    assert formats.FORMATS == ("text", "json", "json-full", "srt", "vtt", "md")
     with pytest.raises(ValueError, match="unknown output format"):
         formats.render(job([]), "ass", pretty=False)
 

@@ -11,8 +11,8 @@ from gladia_cli.errors import UsageError
 from gladia_cli.live.events import Ended, Event, Transcript
 from gladia_cli.live.steering import Mark, SteeringStatus
 from gladia_cli.output import job_json
+from gladia_cli.output.clock import chapter_lines
 from gladia_cli.output.notes import Entry, NotesFile, NotesMeta
-from gladia_cli.output.transcript import chapter_lines
 
 DURATION_EVERY = 30.0  # seconds between two rewrites that only move the duration
 

@@ -21,7 +21,7 @@ from gladia_cli.console.terminal import is_tty
 from gladia_cli.errors import GladiaError
 from gladia_cli.live.events import Event, Progress, Speech, State
 from gladia_cli.live.steering import Steering, SteeringStatus
-from gladia_cli.output.transcript import timestamp
+from gladia_cli.output.clock import timestamp
 
 if TYPE_CHECKING:
     from gladia_cli.audio.level import LevelSnapshot

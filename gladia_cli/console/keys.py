@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from gladia_cli.errors import GladiaError
 from gladia_cli.live.steering import Mark, Steering
-from gladia_cli.output.transcript import timestamp
+from gladia_cli.output.clock import timestamp
 
 HELP = "keys: space pause/resume · m mute · b bookmark (then a note, Enter) · q stop · ? keys"
 _ESC = "\x1b"

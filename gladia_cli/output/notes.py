@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from gladia_cli.output import job_json
-from gladia_cli.output.transcript import chapter_lines, timestamp
+from gladia_cli.output.clock import chapter_lines, timestamp
 from gladia_cli.safe_text import neutralise, redact
 
 FIRST_WORDS = 6  # words of the first final that name a file without --title
@@ -76,6 +77,13 @@ def entry_line(entry: Entry) -> str:
 def notes_markdown(
     meta: NotesMeta, entries: list[Entry], *, summary: str | None = None, chapters: list[str] | None = None
 ) -> str:
+    return "".join(notes_lines(meta, entries, summary=summary, chapters=chapters))
+
+
+def notes_lines(
+    meta: NotesMeta, entries: list[Entry], *, summary: str | None = None, chapters: list[str] | None = None
+) -> Iterator[str]:
+    """The notes line by line (each with its newline), so a large result is written as it is made."""
     front = {
         "title": meta.title or "",
         "start": meta.start.isoformat(timespec="seconds") if meta.start else None,
@@ -86,15 +94,18 @@ def notes_markdown(
         "channels": meta.channel_names or [],
         "model": meta.model,
     }
-    lines = ["---", *(f"{key}: {_yaml(value)}" for key, value in front.items()), "---", ""]
-    lines.append(f"# {_clean(meta.title)}" if meta.title else "# Transcript")
-    lines.append("")
-    lines += [entry_line(e) for e in sorted(entries, key=lambda e: e.at)]
+    head = ["---", *(f"{key}: {_yaml(value)}" for key, value in front.items()), "---", ""]
+    head += [f"# {_clean(meta.title)}" if meta.title else "# Transcript", ""]
+    for line in head:
+        yield line + "\n"
+    for entry in sorted(entries, key=lambda e: e.at):
+        yield entry_line(entry) + "\n"
     if summary:
-        lines += ["", "## Summary", "", *(_clean(line) for line in summary.splitlines() if line.strip())]
+        for line in ["", "## Summary", "", *(_clean(line) for line in summary.splitlines() if line.strip())]:
+            yield line + "\n"
     if chapters:
-        lines += ["", "## Chapters", "", *(f"- {_clean(line)}" for line in chapters)]
-    return "\n".join(lines) + "\n"
+        for line in ["", "## Chapters", "", *(f"- {_clean(line)}" for line in chapters)]:
+            yield line + "\n"
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -156,6 +167,11 @@ class NotesFile:
 
 def job_notes(job: dict[str, Any], channel_names: list[str] | None = None) -> str:
     """The notes of a finished session or job, from its result (`gladia result ID -o md`)."""
+    return "".join(notes_chunks(job, channel_names))
+
+
+def notes_chunks(job: dict[str, Any], channel_names: list[str] | None = None) -> Iterator[str]:
+    """`job_notes` line by line."""
     result = job.get("result") if isinstance(job.get("result"), dict) else {}
     transcription = result.get("transcription") if isinstance(result, dict) else None
     utterances = transcription.get("utterances") if isinstance(transcription, dict) else None
@@ -164,15 +180,14 @@ def job_notes(job: dict[str, Any], channel_names: list[str] | None = None) -> st
     for u in utterances if isinstance(utterances, list) else []:
         if not isinstance(u, dict) or not str(u.get("text") or "").strip():
             continue
-        start = u.get("start")
-        at = float(start) if isinstance(start, (int, float)) else 0.0
+        at = job_json.seconds_value(u.get("start")) or 0.0
         name = job_json.channel_name(job_json.channel_of(u), channel_names)
         entries.append(Entry(at, "final", str(u["text"]), name))
         language = u.get("language")
         if isinstance(language, str) and language not in languages:
             languages.append(language)
     metadata = result.get("metadata") if isinstance(result, dict) else None
-    duration = metadata.get("audio_duration") if isinstance(metadata, dict) else None
+    duration = job_json.seconds_value(metadata.get("audio_duration")) if isinstance(metadata, dict) else None
     created = job.get("created_at")
     start = None
     if isinstance(created, str):
@@ -184,11 +199,11 @@ def job_notes(job: dict[str, Any], channel_names: list[str] | None = None) -> st
     model = request.get("model") if isinstance(request, dict) else None
     meta = NotesMeta(
         start=start,
-        duration=float(duration) if isinstance(duration, (int, float)) else 0.0,
+        duration=duration or 0.0,
         session_ids=[str(job.get("id"))] if job.get("id") else [],
         languages=languages,
         channel_names=channel_names,
         model=model if isinstance(model, str) else None,
     )
     found = job_json.chapters(job)
-    return notes_markdown(meta, entries, summary=job_json.summary_text(job), chapters=chapter_lines(found))
+    yield from notes_lines(meta, entries, summary=job_json.summary_text(job), chapters=chapter_lines(found))

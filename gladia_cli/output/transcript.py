@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from gladia_cli.output.clock import chapter_lines as chapter_lines
+from gladia_cli.output.clock import clock, timestamp
 from gladia_cli.output.job_json import (
     addon_findings,
     by_start,
@@ -23,13 +25,13 @@ from gladia_cli.output.job_json import (
     ms_of,
     named_transcription,
     result_of,
-    seconds_value,
     sentiments,
     speaker_of,
     summary_text,
     transcription_of,
     utterances_of,
 )
+from gladia_cli.output.notes import notes_chunks
 from gladia_cli.output.output_format import FORMATS, OutputFormat
 from gladia_cli.output.subtitles import DEFAULT_MAX_CHARS, DEFAULT_MAX_LINES, srt_chunks, vtt_chunks
 from gladia_cli.strict_json import json_chunks
@@ -134,21 +136,6 @@ def _translations(job: dict[str, Any]) -> list[tuple[str, dict[tuple[int | None,
     return out
 
 
-def timestamp(seconds: float) -> str:
-    """[hh:mm:ss] on the recording's clock: the notes' and `--timestamps`' mark."""
-    whole = max(0, int(seconds))
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-
-
-def _clock(value: Any) -> str:
-    seconds = seconds_value(value)
-    if seconds is None:
-        return "?"
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
-
-
 def _with_findings(transcription: dict[str, Any] | None, job: dict[str, Any]) -> dict[str, Any] | None:
     """`-o json`: the transcription, with what the add-ons found beside its own keys (summary, named_entities,
     sentiment, answers), so a file's add-ons are not only in json-full."""
@@ -166,7 +153,7 @@ def addon_lines(job: dict[str, Any]) -> list[str]:
     if found:
         lines += ["", "Named entities:"]
         lines += [
-            f"  [{_clock(e.get('start'))}] {one_line(e['text'])} ({one_line(str(e.get('entity_type') or '?'))})"
+            f"  [{clock(e.get('start'))}] {one_line(e['text'])} ({one_line(str(e.get('entity_type') or '?'))})"
             for e in found
         ]
     feeling = sentiments(job)
@@ -189,15 +176,6 @@ def addon_lines(job: dict[str, Any]) -> list[str]:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def chapter_lines(found: list[dict[str, Any]]) -> list[str]:
-    """One line a chapter: its time range and headline (the gist when there is no headline)."""
-    lines = []
-    for chapter in found:
-        title = " ".join(str(chapter.get("headline") or chapter.get("gist") or "").split())
-        lines.append(f"[{_clock(chapter.get('start'))}-{_clock(chapter.get('end'))}] {title}".rstrip())
-    return lines
 
 
 def render(
@@ -252,9 +230,7 @@ def render_chunks(
         yield from json_chunks(data, pretty=pretty)
         yield "\n"
     elif fmt is OutputFormat.md:
-        from gladia_cli.output.notes import job_notes
-
-        yield job_notes(job, channel_names)
+        yield from notes_chunks(job, channel_names)
     elif fmt is OutputFormat.srt:
         yield from srt_chunks(job, max_chars=max_chars, max_lines=max_lines, channel_names=channel_names)
     else:
