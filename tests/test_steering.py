@@ -449,7 +449,7 @@ def test_a_connection_from_another_user_is_refused(
         os.chmod(p, 0o777 if p == path else 0o755)
     probe = (
         "import contextlib,socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]);"
-        " s.settimeout(10)\nwith contextlib.suppress(OSError): s.sendall(b'{\"command\": \"stop\"}\\n')\n"
+        ' s.settimeout(10)\nwith contextlib.suppress(OSError): s.sendall(b\'{"command": "stop"}\\n\')\n'
         "print(s.recv(4096).decode())"  # the refusal is sent at once: a send after it may find the socket closed
     )
     done = subprocess.run(
