@@ -25,11 +25,12 @@ def run(action: str, words: list[str], *, session: str | None, as_json: bool, fo
         raise UsageError(f"`gladia ctl {action}` takes no argument, got {arg!r}")
     if follow and action != "status":
         raise UsageError("--follow is for `gladia ctl status`")
-    if action == "status" and session is None and not follow and len(control.running()) > 1:
-        for status in control.describe_all():
+    running = control.running()
+    if action == "status" and session is None and not follow and len(running) > 1:
+        for status in control.describe_all(running):
             _print(status, as_json)
         return
-    path = control.pick(session)
+    path = control.pick(session, running)
     if action == "status" and follow:
         for status in control.follow(path):
             _print(status, as_json)

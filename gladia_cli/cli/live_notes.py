@@ -73,7 +73,7 @@ class LiveNotes:
             self.file.write()
             self._written_at = now
 
-    def finish(self, ended: Ended | None, status: SteeringStatus | None, extra_ids: list[str] | None = None) -> None:
+    def finish(self, ended: Ended | None, status: SteeringStatus | None) -> None:
         """The end: the duration, and the summary and chapters when Gladia made them."""
         if status is not None:
             self.on_status(status)
@@ -82,8 +82,6 @@ class LiveNotes:
             final = ended.final_result
             self.file.summary = ended.summary or (job_json.summary_text(final) if final else None)
             self.file.chapters = chapter_lines(job_json.chapters(final)) if final else []
-        if extra_ids:
-            self.file.meta.session_ids += [i for i in extra_ids if i not in self.file.meta.session_ids]
         self.file.write()
 
 

@@ -368,7 +368,7 @@ def _pump(
             if steer is not None and steer.tick(stream.session.state, progress, levels):
                 interrupts.ask_stop()  # `q`, `gladia ctl stop` or --stop-after-silence: one Ctrl-C
             if steer is not None and notes is not None:
-                notes.on_status(steer.steering.status())
+                notes.on_status(steer.status)  # what this tick saw
             said = progress.left_to_process
             limit = finish_timeout if finish_timeout is not None else live_defaults.finish_wait(said)
             if finishing_since is not None and now - finishing_since > limit:

@@ -62,6 +62,7 @@ class RunSteering:
         self.silence_stopped = False
         self.session_id = ""
         self._said: queue.Queue[str | _Typing] = queue.Queue()
+        self.status: SteeringStatus = self.steering.status()  # as of the last tick
 
     def __enter__(self) -> RunSteering:
         from gladia_cli.live.control import ControlServer
@@ -129,7 +130,7 @@ class RunSteering:
                 self._renderer.notice(exc.message)
                 break
             self._renderer.notice("paused (SIGUSR1)" if paused else "resumed (SIGUSR1)")
-        status = self.steering.status()
+        status = self.status = self.steering.status()
         self._renderer.steered(status, keys=self._keys is not None)
         if self._server is not None:
             self._server.publish(self._session_part(state, progress, levels))

@@ -48,7 +48,6 @@ class KeyReader:
         self._thread: threading.Thread | None = None
         self._pending: str | None = None  # "m": waiting for an input's number
         self._note: tuple[Mark, list[str]] | None = None
-        self.events: list[str] = []  # what each key did, for the owner (tests read it too)
 
     def start(self) -> None:
         import termios
@@ -115,7 +114,6 @@ class KeyReader:
             return
         if char == " ":
             paused = self.steering.toggle()
-            self.events.append("pause" if paused else "resume")
             self._say("paused: nothing is recorded until space" if paused else "resumed")
         elif char in ("m", "M"):
             inputs = self.steering.status().inputs
@@ -127,11 +125,9 @@ class KeyReader:
                 self._say(f"mute which input? {listed}")
         elif char in ("b", "B"):
             mark = self.steering.bookmark()
-            self.events.append("bookmark")
             self._note = (mark, [])
             self._typing("")
         elif char in ("q", "Q"):
-            self.events.append("stop")
             self.steering.stop()
         elif char == "?":
             self._say(HELP)
@@ -139,7 +135,6 @@ class KeyReader:
     def _toggle_mute(self, index: int) -> None:
         muted = self.steering.toggle_mute(index)
         name = self.steering.status().inputs[index]
-        self.events.append(("mute " if muted else "unmute ") + name)
         self._say(f"muted {name}: it records silence" if muted else f"unmuted {name}")
 
     def _note_key(self, char: str) -> None:

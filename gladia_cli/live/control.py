@@ -279,9 +279,10 @@ def running() -> list[Path]:
     return alive
 
 
-def pick(session: str | None) -> Path:
-    """The socket of the one recording running, or of the one whose session id (or pid) starts with `session`."""
-    paths = running()
+def pick(session: str | None, paths: list[Path] | None = None) -> Path:
+    """The socket of the one recording running, or of the one whose session id (or pid) starts with `session`;
+    `paths`: the sockets `running()` already found."""
+    paths = running() if paths is None else paths
     if not paths:
         raise UsageError("no `gladia listen` is running", hint="start one; `gladia ctl` steers it from elsewhere")
     if session is None:
@@ -374,10 +375,10 @@ def _describe(path: Path) -> str:
     return f"{sid} (pid {path.stem})" if sid else f"pid {path.stem}"
 
 
-def describe_all() -> list[dict[str, Any]]:
+def describe_all(paths: list[Path]) -> list[dict[str, Any]]:
     """Each running recording's status, for `gladia ctl status` with several running."""
     out = []
-    for path in running():
+    for path in paths:
         with contextlib.suppress(UsageError):
             out.append({"pid": int(path.stem) if path.stem.isdigit() else path.stem, **request(path, "status")})
     return out

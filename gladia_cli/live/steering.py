@@ -67,7 +67,6 @@ class Steering:
         self._lock = threading.Lock()
         self._state = _State()
         self._followers: list[queue.Queue[Any]] = []
-        self.changed = threading.Event()  # set on every change; the owner's loop clears it
         self.stop_wanted = threading.Event()
         if start_paused:
             self.pause()
@@ -210,7 +209,6 @@ class Steering:
             raise UsageError("this recording's source cannot be paused or muted (only live inputs can)")
 
     def _notify(self) -> None:
-        self.changed.set()
         status = self.status()
         with self._lock:
             followers = list(self._followers)
