@@ -235,13 +235,14 @@ class Client:
         buffer_seconds: float = BUFFER_SECONDS,
         messages: bool = False,
         acknowledgements: bool = False,
+        session_limit: float = live_defaults.SESSION_LIMIT,
         **flags: Any,
     ) -> LiveStream:
         """A live session reading `source`: use it as a context manager and iterate it for events. The body is built
         from `flags` (named like the command line's) over `config`, for the source's format, and checked before any
         request; `options` is the same already assembled; `policy` (the backoff in full) overrides the two reconnect
-        numbers. `warnings` on the stream lists values sent though not
-        known to this version (Gladia is the judge)."""
+        numbers; after `session_limit` seconds the recording goes on in a new Gladia session. `warnings` on the
+        stream lists values sent though not known to this version (Gladia is the judge)."""
         from gladia_cli.live.body import build_body, unknown_values
         from gladia_cli.live.stream import LiveStream
 
@@ -260,6 +261,7 @@ class Client:
             buffer_seconds=buffer_seconds,
             emit_messages=messages,
             emit_acks=acknowledgements,
+            session_limit=session_limit,
         )
         stream.warnings = unknown_values(body)
         return stream

@@ -9,14 +9,13 @@ progress go to the callbacks.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.errors import ApiError, GladiaError
-from gladia_cli.live.journal import Journal
+from gladia_cli.live.journal import Journal, check_session_id
 from gladia_cli.output import job_json
 
 if TYPE_CHECKING:
@@ -33,17 +32,6 @@ class Recovered:
     recovered: list[dict[str, Any]]
     live_found: bool
     live_gone: bool = False  # Gladia no longer knows the session (404): no later run can find its live part
-
-
-def _shifted(utterance: dict[str, Any], offset: float) -> dict[str, Any]:
-    """An utterance of the recovered part on the session's clock: it starts `offset` seconds into the session."""
-    u = copy.deepcopy(utterance)
-    for holder in [u, *(w for w in u.get("words") or [] if isinstance(w, dict))]:
-        for key in ("start", "end"):
-            value = job_json.seconds_value(holder.get(key))
-            if value is not None:
-                holder[key] = round(value + offset, 3)
-    return u
 
 
 def _utterance_list(job: Any) -> list[Any] | None:
@@ -64,7 +52,7 @@ def merge(live: dict[str, Any] | None, recovered: dict[str, Any] | None, offset:
     Only the transcription is merged: add-ons (summary, translation) described the live part alone.
     """
     live_utterances = _utterances(live)
-    new = [_shifted(u, offset) for u in _utterances(recovered)]
+    new = [job_json.shifted_utterance(u, offset) for u in _utterances(recovered)]
     utterances = live_utterances + new
     languages: list[str] = []
     for u in utterances:
@@ -176,7 +164,44 @@ def recover(
     if recovered is not None:
         _check_recovered(recovered, journal)
     merged = merge(live, recovered, journal.fmt.seconds(start), journal.session_id)
+    merged = _on_the_recording(client, journal, merged, warn)
     return dataclasses.replace(merged, live_gone=gone)
+
+
+def chain_of(journal: Journal) -> tuple[float, list[tuple[str, float]]]:
+    """Where the journal's session starts in its recording, and the sessions before it with where each starts
+    (a recording longer than Gladia's session limit went to several, in order)."""
+    chain = journal.meta.get("recording")
+    if not isinstance(chain, dict):
+        return 0.0, []
+    own = job_json.seconds_value(chain.get("offset_seconds")) or 0.0
+    earlier = []
+    for entry in chain.get("earlier") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("session_id"), str):
+            continue
+        try:
+            session_id = check_session_id(entry["session_id"])
+        except GladiaError:
+            continue  # the file is ours, but a name that is no session id is never sent anywhere
+        earlier.append((session_id, job_json.seconds_value(entry.get("offset_seconds")) or 0.0))
+    return own, earlier
+
+
+def _on_the_recording(client: Client, journal: Journal, merged: Recovered, warn: Callable[[str], None]) -> Recovered:
+    """A session that continued a recording: the sessions before it come first, each on the recording's clock."""
+    own, earlier = chain_of(journal)
+    if not earlier:
+        return merged
+    parts: list[tuple[dict[str, Any], float]] = []
+    for session_id, offset in earlier:
+        job, _ = _live_result(client, session_id, warn)
+        if job is not None:
+            parts.append((job, offset))
+    parts.append((merged.job, own))
+    job = job_json.joined_jobs(parts)
+    job["sessions"] = [session_id for session_id, _ in earlier] + [journal.session_id]
+    recovered = [job_json.shifted_utterance(u, own) for u in merged.recovered]
+    return dataclasses.replace(merged, job=job, recovered=recovered)
 
 
 def held_by_gladia(journal: Journal, live: dict[str, Any] | None) -> int:

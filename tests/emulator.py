@@ -561,6 +561,7 @@ class LiveSession:
     close_code: int | None = None  # last close code the emulator initiated (not its echo of a client close)
     client_close_codes: list[int | None] = field(default_factory=list)  # client-ended connections; None = dropped
     stopped: bool = False
+    capped: bool = False  # ended by `session_cap_seconds`, not by the client
     ended: bool = False
     ended_at: str | None = None
     deleted: bool = False
@@ -782,6 +783,13 @@ class GladiaEmulator:
         # Chapters as Gladia made them before 2026; its newest schema marks the field "ignored" and sends none.
         self.legacy_chapters = False
         self.http_hang_seconds = 0.0
+        # Gladia ends a live session after 3 hours (its close code is not documented): after this many seconds from
+        # its creation, the emulator ends it as if it had taken a stop (audio after it is neither recorded nor
+        # acknowledged; the finals, post-processing messages and end_session follow; close 1000), or, with
+        # `cap_abrupt`, closes 1000 at once and says nothing more.
+        self.session_cap_seconds: float | None = None
+        self.cap_abrupt = False
+        self.finals_within_audio = False  # a session's transcript covers the audio it received, not the whole script
         self.live_url: str | None = None  # POST /v2/live answers this url ("{token}" filled in) instead of its own
         self.http_trickle_seconds = 0.0  # every REST answer trickles one byte this often, never ending
         self.http_body_bytes = 0  # every REST answer is a body of this many bytes (a hostile, huge answer)
@@ -1036,6 +1044,8 @@ class GladiaEmulator:
             self.sessions[session_id] = session
             self._tokens[token] = session_id
         init.session_id = session_id
+        if self.session_cap_seconds is not None:
+            self._spawn(self._cap(session, self.session_cap_seconds))
         if self.create_then_fail > 0:
             self.create_then_fail -= 1
             return self._error(500, "Internal Server Error", request)
@@ -1576,7 +1586,7 @@ class GladiaEmulator:
     def _build_result(self, session: LiveSession) -> dict:
         """The LiveResult (§6.5) without `messages`: what post_final_transcript carries and GET returns."""
         s = session.settings
-        utterances = [self._utterance(session, i) for i in range(len(self.utterances))]
+        utterances = [self._utterance(session, i) for i in range(self._script_count(session))]
         texts = [u["text"].strip() for u in utterances if u["text"].strip()]
         full = " ".join(texts)
         duration = _r(session.audio_seconds)
@@ -1672,7 +1682,7 @@ class GladiaEmulator:
             if self.post_processing_delay > 0:
                 await asyncio.sleep(self.post_processing_delay)
             s = session.settings
-            while session.next_utterance < len(self.utterances):
+            while session.next_utterance < self._script_count(session):
                 await self._emit_utterance(session, session.next_utterance, partials=False)
             if s.lifecycle:
                 data = {"recording_duration": _r(session.audio_seconds)}
@@ -1712,6 +1722,27 @@ class GladiaEmulator:
                 return conn
             await asyncio.sleep(0.01)
         return None
+
+    async def _cap(self, session: LiveSession, seconds: float) -> None:
+        """The session's time is up: Gladia ends it, whatever the client is doing."""
+        await asyncio.sleep(seconds)
+        if session.stopped or session.ended:
+            return
+        session.capped = True
+        session.stopped = True
+        if self.cap_abrupt:
+            self._mark_ended(session, self._build_result(session))
+            ws = session.ws
+            if ws is not None and not ws.closed:
+                await self._close(session, ws, 1000, "session duration limit reached")
+            return
+        session.finish_task = asyncio.get_running_loop().create_task(self._finish(session))
+
+    def _script_count(self, session: LiveSession) -> int:
+        """How many of the scripted utterances the session's transcript holds."""
+        if not self.finals_within_audio:
+            return len(self.utterances)
+        return min(len(self.utterances), int(session.audio_seconds / self.seconds_per_utterance + 1e-9))
 
     def _end_without_stop(self, session: LiveSession) -> None:
         """The client closed with 1000 instead of stop_recording: the recording ends, nothing more is sent."""

@@ -383,7 +383,7 @@ LIVE_FLAG_CASES: list[Any] = [
     (("--config", "{tmp}/nope.json"), ("config file not found", "nope.json")),
     (("--chunk-ms", "0"), ("--chunk-ms", "10 to 1000")),
     (("--duration", "-1"), ("--duration", "more than 0")),
-    (("--duration", "10801"), ("--duration must be at most 10800 s", "ends a live session after 3 hours")),
+    (("--session-limit", "10801"), ("--session-limit must be from 1 to 10800 s", "ends a live session after 3 hours")),
     (("--endpointing", "0"), ("endpointing", "0.01 to 10")),
     (("--model", ""), ("model must be a name",)),
     (("--summary-type", "nope"), ("summary type", "bullet_points")),

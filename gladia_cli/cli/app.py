@@ -95,6 +95,7 @@ from gladia_cli.cli.options import (
     RealtimeFinishTimeout,
     RealtimeReconnectAttempts,
     RealtimeReconnectTimeout,
+    RealtimeSessionLimit,
     ReconnectAttempts,
     ReconnectTimeout,
     Record,
@@ -110,6 +111,7 @@ from gladia_cli.cli.options import (
     ResultOutputOpt,
     SampleRate,
     Sentiment,
+    SessionLimit,
     ShellArg,
     Since,
     Speakers,
@@ -248,6 +250,7 @@ def listen(
     reconnect_attempts: ReconnectAttempts = live_defaults.RECONNECT_ATTEMPTS,
     reconnect_timeout: ReconnectTimeout = live_defaults.RECONNECT_TIMEOUT,
     buffer_seconds: BufferSeconds = live_defaults.BUFFER_SECONDS,
+    session_limit: SessionLimit = live_defaults.SESSION_LIMIT,
     no_journal: NoJournal = False,
     journal_max_mb: JournalMaxMb = live_defaults.JOURNAL_MAX_MB,
     on_failure: OnFailureOpt = OnFailure.exit,
@@ -321,6 +324,7 @@ def transcribe(
     reconnect_attempts: RealtimeReconnectAttempts = None,
     reconnect_timeout: RealtimeReconnectTimeout = None,
     buffer_seconds: RealtimeBufferSeconds = None,
+    session_limit: RealtimeSessionLimit = None,
     channel_names: ChannelNames = None,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
@@ -346,7 +350,7 @@ def transcribe(
 
 @app.command(epilog=RESULT_EXAMPLES)
 def result(
-    job_id: ResultJobId,
+    job_ids: ResultJobId,
     output: ResultOutputOpt = RESULT_TEXT,
     json_out: ResultJson = False,
     wait: Wait = False,
@@ -364,7 +368,7 @@ def result(
     load_settings = _settings(api_key, api_url)
     names = parse_channel_names(channel_names)
     show_result(
-        job_id, fmt, wait=wait, output_file=output_file, force=force, load_settings=load_settings, channel_names=names
+        job_ids, fmt, wait=wait, output_file=output_file, force=force, load_settings=load_settings, channel_names=names
     )
 
 

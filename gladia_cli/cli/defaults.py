@@ -281,6 +281,7 @@ def _live_seconds(key: str) -> Callable[[Any], None]:
             "reconnect_attempts": defaults.RECONNECT_ATTEMPTS,
             "reconnect_timeout": defaults.RECONNECT_TIMEOUT,
             "buffer_seconds": defaults.BUFFER_SECONDS,
+            "session_limit": defaults.SESSION_LIMIT,
         }
         given[key.replace("-", "_")] = value
         check_common(**given)
@@ -360,6 +361,7 @@ VALUE_CHECKS: dict[str, Callable[[Any], None]] = {
     "reconnect-attempts": _live_seconds("reconnect-attempts"),
     "reconnect-timeout": _live_seconds("reconnect-timeout"),
     "buffer-seconds": _live_seconds("buffer-seconds"),
+    "session-limit": _live_seconds("session-limit"),
     "endpointing": _endpointing,
     "journal-max-mb": _at_least(1),
     "speakers": _at_least(1),

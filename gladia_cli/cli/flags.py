@@ -20,6 +20,7 @@ REALTIME_ONLY = (
     "reconnect-attempts",
     "reconnect-timeout",
     "buffer-seconds",
+    "session-limit",
     "endpointing",
     "partials",
     "record",

@@ -84,7 +84,7 @@ def write_output(text: str | Iterable[str], output_file: Path | None) -> None:
 
 
 def show_result(
-    job_id: str,
+    job_ids: list[str],
     fmt: str,
     *,
     wait: bool,
@@ -93,12 +93,16 @@ def show_result(
     channel_names: list[str] | None = None,
     force: bool = False,
 ) -> None:
-    """`gladia result ID`: the job in `fmt`, to stdout or `output_file`."""
-    job_id = check_job_id(job_id)
+    """`gladia result ID...`: the job in `fmt`, to stdout or `output_file`; the sessions of one recording (a live
+    recording longer than Gladia's session limit) joined on one clock."""
+    ids = [check_job_id(job_id) for job_id in job_ids]
     if output_file is not None:
         check_output_file(output_file, force=force)
     settings = load_settings()
-    job = fetch_any(settings, job_id, wait=wait)
+    jobs = [fetch_any(settings, job_id, wait=wait) for job_id in ids]
+    if len(jobs) > 1 and any(job.get("kind") not in (None, "live") for job in jobs):
+        raise UsageError("only live sessions are joined", hint="give one pre-recorded job id at a time")
+    job, job_id = job_json.chained_jobs(jobs), ids[0]
     pretty = is_tty(sys.stdout) and output_file is None
     write_output(result_text(job, job_id, fmt, pretty=pretty, channel_names=channel_names), output_file)
     for line in job_json.addon_errors(job):

@@ -55,6 +55,12 @@ class LiveNotes:
             self.file.final(event.start or 0.0, event.text, name)
             self._written_at = time.monotonic()
 
+    def sessions(self, session_ids: list[str]) -> None:
+        """Every Gladia session the recording went to: a new one is in the front matter at once."""
+        if session_ids != self.file.meta.session_ids:
+            self.file.meta.session_ids = list(session_ids)
+            self.file.write()
+
     def on_status(self, status: SteeringStatus) -> None:
         """New bookmarks and pauses, a bookmark's note (typed after its key) and a pause's length once resumed."""
         changed = False

@@ -71,6 +71,7 @@ class LiveRequest:
     output_file: Path | None
     policy: ReconnectPolicy
     buffer_seconds: float
+    session_limit: float = defaults.SESSION_LIMIT  # the recording goes on in a new Gladia session after this long
     journal_max_bytes: int = 0  # 0: no audio journal (a file can be read again)
     on_failure: str = "exit"
     channel_names: list[str] | None = None  # `--channel-names`; several inputs default to their devices' names
@@ -95,9 +96,11 @@ def check_common(
     reconnect_attempts: int,
     reconnect_timeout: float,
     buffer_seconds: float,
+    session_limit: float = defaults.SESSION_LIMIT,
 ) -> None:
     """The live flags that need no file, device or network to be checked."""
     seconds = {
+        "--session-limit": session_limit,
         "--duration": duration,
         "--finish-timeout": finish_timeout,
         "--reconnect-timeout": reconnect_timeout,
@@ -112,10 +115,10 @@ def check_common(
         raise UsageError(f"--chunk-ms must be from 10 to 1000, got {chunk_ms}")
     if duration is not None and duration <= 0:
         raise UsageError(f"--duration must be more than 0 seconds, got {duration:g}")
-    if duration is not None and duration > defaults.MAX_SESSION_SECONDS:
+    if not 1 <= session_limit <= defaults.MAX_SESSION_SECONDS:
         raise UsageError(
-            f"--duration must be at most {defaults.MAX_SESSION_SECONDS:g} s, got {duration:g}",
-            hint="Gladia ends a live session after 3 hours of audio",
+            f"--session-limit must be from 1 to {defaults.MAX_SESSION_SECONDS:g} s, got {session_limit:g}",
+            hint="Gladia ends a live session after 3 hours",
         )
     if finish_timeout is not None and finish_timeout <= 0:
         raise UsageError(f"--finish-timeout must be more than 0 seconds, got {finish_timeout:g}")
@@ -179,6 +182,7 @@ def microphone_request(
     reconnect_attempts: int,
     reconnect_timeout: float,
     buffer_seconds: float,
+    session_limit: float = defaults.SESSION_LIMIT,
     no_journal: bool = False,
     journal_max_mb: int = defaults.JOURNAL_MAX_MB,
     on_failure: str = "exit",
@@ -193,7 +197,9 @@ def microphone_request(
     timestamps: bool = False,
 ) -> LiveRequest:
     """`gladia listen`: the format is 16 kHz mono 16-bit PCM unless the flags or `--config` say otherwise."""
-    check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
+    check_common(
+        chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds, session_limit
+    )
     if stop_after_silence is not None and not (0 < stop_after_silence < MAX_SECONDS):
         raise UsageError(f"--stop-after-silence must be a positive number of seconds, got {stop_after_silence:g}")
     if price_per_hour is not None and not (0 <= price_per_hour < math.inf):
@@ -236,6 +242,7 @@ def microphone_request(
         output_file=output_file,
         policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
+        session_limit=session_limit,
         journal_max_bytes=0 if no_journal else journal_max_mb * 1024 * 1024,
         on_failure=on_failure,
         channel_names=names,
@@ -267,6 +274,7 @@ def file_request(
     reconnect_attempts: int | None,
     reconnect_timeout: float | None,
     buffer_seconds: float | None,
+    session_limit: float | None = None,
     channel_names: list[str] | str | None = None,
     force: bool = False,
 ) -> LiveRequest:
@@ -280,8 +288,11 @@ def file_request(
     reconnect_attempts = first(reconnect_attempts, defaults.RECONNECT_ATTEMPTS)
     reconnect_timeout = first(reconnect_timeout, defaults.RECONNECT_TIMEOUT)
     buffer_seconds = first(buffer_seconds, defaults.BUFFER_SECONDS)
+    session_limit = first(session_limit, defaults.SESSION_LIMIT)
     chunk_ms = first(chunk_ms, defaults.UNPACED_CHUNK_MS if speed == 0 else defaults.CHUNK_MS)
-    check_common(chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds)
+    check_common(
+        chunk_ms, duration, finish_timeout, reconnect_attempts, reconnect_timeout, buffer_seconds, session_limit
+    )
     if not speed >= 0 or math.isinf(speed):  # `not >=` also catches nan
         raise UsageError(f"--speed must be 0 (as fast as possible) or a finite factor, got {speed:g}")
     options = live_options(body, output)
@@ -302,6 +313,7 @@ def file_request(
         output_file=output_file,
         policy=reconnect_policy(reconnect_attempts, reconnect_timeout),
         buffer_seconds=buffer_seconds,
+        session_limit=session_limit,
         channel_names=check_names(channel_names, asked.channels),
         force=force,
     )

@@ -92,6 +92,7 @@ def run_request(request: LiveRequest, load_settings: Callable[[], Settings]) -> 
             duration=request.duration,
             policy=request.policy,
             buffer_seconds=request.buffer_seconds,
+            session_limit=request.session_limit,
             messages=OutputFormat(request.output) is OutputFormat.jsonl,
             acknowledgements=_shows_acks(request),
         )
@@ -223,15 +224,13 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
                 if request.notes is not None
                 else None
             )
-            # Opened once the session has an id; the audio captured before it waits in the source and goes through
-            # on_audio like the rest, so the journal misses none of it.
-            journal = _open_journal(request, body, session_id, source)
-            if journal is not None:
-                stack.callback(journal.close)  # kept if anything below fails before the session's end is known
+            # Each session's journal is opened once it has an id; the audio captured before it waits in the source and
+            # goes through it like the rest, so the journal misses none of it.
+            journals = _journal_for(request, body, source)
             with _Interrupts() as interrupts:
                 note = source.format_note
                 renderer.notice(f"session {session_id} ({source.format.describe()})" + (f"; {note}" if note else ""))
-                stream.start(on_audio=_tee(recorder, journal), on_ack=journal.acknowledged if journal else None)
+                stream.start(on_audio=recorder.write if recorder is not None else None, journal=journals)
                 outcome: Ended | None = None
                 try:
                     ended = outcome = _pump(stream, renderer, interrupts, request.finish_timeout, steer, notes)
@@ -239,9 +238,13 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
                     stream.close()
                     if notes is not None:
                         notes.finish(outcome, steer.steering.status() if steer is not None else None)
+                    journal = stream.journal
                     kept = journal is not None and _keep_journal(journal, outcome, interrupts)
         _report_capture_losses(source, renderer)
+        session_id = stream.session_ids[-1]  # the session the recording went to last
         later = f"the session id is {session_id}: fetch what Gladia received with `gladia result {session_id}`"
+        for earlier in stream.kept_journals:
+            renderer.notice(kept_notice(earlier.session_id, earlier.directory, earlier.unacknowledged_seconds)[0])
         if recorder is not None and recorder.bytes_written:
             renderer.notice(f"recorded {recorder.seconds:.1f} s of audio to {recorder.path}")
         if notes is not None:
@@ -268,32 +271,24 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
         for line in steer.end_lines() if steer is not None else []:
             renderer.notice(line)
         billed = f", {billed_text(steer.steering.status())}" if steer is not None else ""
-        renderer.notice(_end_line(session_id, stream.progress().seconds_sent, renderer.words, billed))
+        renderer.notice(_end_line(stream.session_ids, stream.progress().seconds_sent, renderer.words, billed))
         return 0
     raise AssertionError("unreachable")
 
 
-def _open_journal(
-    request: LiveRequest, body: dict[str, Any], session_id: str, source: AudioSource
-) -> JournalWriter | None:
+def _journal_for(
+    request: LiveRequest, body: dict[str, Any], source: AudioSource
+) -> Callable[[str, dict[str, Any]], JournalWriter] | None:
+    """Opens the journal of each Gladia session of the recording, with its place in the chain (for `recover`)."""
     if not request.journal_max_bytes:
         return None
     from gladia_cli.live.journal import JournalWriter
 
-    extra = {"language_config": body.get("language_config") or {}}
-    return JournalWriter(session_id, source.format, max_bytes=request.journal_max_bytes, extra=extra)
+    def open_journal(session_id: str, chain: dict[str, Any]) -> JournalWriter:
+        extra = {"language_config": body.get("language_config") or {}, "recording": chain}
+        return JournalWriter(session_id, source.format, max_bytes=request.journal_max_bytes, extra=extra)
 
-
-def _tee(recorder: WavRecorder | None, journal: JournalWriter | None) -> Callable[[bytes], None] | None:
-    """Both local copies of the audio, on the producer thread (never in PortAudio's callback)."""
-    if recorder is None or journal is None:
-        return recorder.write if recorder else journal.write if journal else None
-
-    def both(chunk: bytes) -> None:
-        recorder.write(chunk)
-        journal.write(chunk)
-
-    return both
+    return open_journal
 
 
 def _keep_journal(journal: JournalWriter, ended: Ended | None, interrupts: _Interrupts) -> bool:
@@ -306,10 +301,15 @@ def _keep_journal(journal: JournalWriter, ended: Ended | None, interrupts: _Inte
     return False
 
 
-def _end_line(session_id: str, seconds: float, words: int, billed: str = "") -> str:
-    """What the session was, in one line, and how to get it again (the id already opened the session's output)."""
+def _end_line(session_ids: list[str], seconds: float, words: int, billed: str = "") -> str:
+    """What the recording was, in one line, and how to get it again (the id already opened the session's output)."""
     counted = f"{words} word" + ("" if words == 1 else "s")
-    return f"{seconds:.1f} s of audio, {counted}{billed}; `gladia result {session_id}` fetches it"
+    if len(session_ids) == 1:
+        return f"{seconds:.1f} s of audio, {counted}{billed}; `gladia result {session_ids[0]}` fetches it"
+    return (
+        f"{seconds:.1f} s of audio in {len(session_ids)} Gladia sessions, {counted}{billed}; "
+        f"`gladia result {' '.join(session_ids)}` fetches them as one"
+    )
 
 
 def _unacknowledged_text(seconds: float, recorded: Path | None) -> str:
@@ -365,10 +365,14 @@ def _pump(
             renderer.handle(progress)
             levels = stream.source.levels()
             renderer.levels(levels)
-            if steer is not None and steer.tick(stream.session.state, progress, levels):
-                interrupts.ask_stop()  # `q`, `gladia ctl stop` or --stop-after-silence: one Ctrl-C
-            if steer is not None and notes is not None:
-                notes.on_status(steer.status)  # what this tick saw
+            if steer is not None:
+                steer.session_id = stream.session_ids[-1]  # a recording past Gladia's limit goes on in a new one
+                if steer.tick(stream.session.state, progress, levels):
+                    interrupts.ask_stop()  # `q`, `gladia ctl stop` or --stop-after-silence: one Ctrl-C
+            if notes is not None:
+                notes.sessions(stream.session_ids)
+                if steer is not None:
+                    notes.on_status(steer.status)  # what this tick saw
             said = progress.left_to_process
             limit = finish_timeout if finish_timeout is not None else live_defaults.finish_wait(said)
             if finishing_since is not None and now - finishing_since > limit:

@@ -587,6 +587,15 @@ BufferSeconds = Annotated[
         help="Audio kept while disconnected; beyond it the oldest is dropped.",
     ),
 ]
+SessionLimit = Annotated[
+    float,
+    typer.Option(
+        "--session-limit",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help="Go on in a new Gladia session after this long (Gladia ends one after 3 h).",
+    ),
+]
 NoJournal = Annotated[
     bool,
     typer.Option(
@@ -773,11 +782,25 @@ RealtimeBufferSeconds = Annotated[
         help=f"Audio kept while disconnected (default: {live_defaults.BUFFER_SECONDS:g}).",
     ),
 ]
+RealtimeSessionLimit = Annotated[
+    float | None,
+    typer.Option(
+        "--session-limit",
+        rich_help_panel=CONNECTION,
+        metavar="SECONDS",
+        help=f"Go on in a new Gladia session after this long (default: {live_defaults.SESSION_LIMIT:g}).",
+    ),
+]
 
 # --- jobs: result, list, delete, audio ------------------------------------------------------------------------------
 
 ResultJobId = Annotated[
-    str, typer.Argument(metavar="ID", help="A live session or pre-recorded job id.", show_default=False)
+    list[str],
+    typer.Argument(
+        metavar="ID...",
+        help="A live session or pre-recorded job id; several live sessions (one long recording) are joined.",
+        show_default=False,
+    ),
 ]
 ResultOutputOpt = Annotated[
     ResultOutput,

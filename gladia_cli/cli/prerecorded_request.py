@@ -78,6 +78,7 @@ def transcribe_request(
     reconnect_attempts: int | None,
     reconnect_timeout: float | None,
     buffer_seconds: float | None,
+    session_limit: float | None = None,
     channel_names: list[str] | None = None,
     region: str | None = None,
 ) -> PrerecordedRequest | LiveRequest:
@@ -137,6 +138,7 @@ def transcribe_request(
         reconnect_attempts=reconnect_attempts,
         reconnect_timeout=reconnect_timeout,
         buffer_seconds=buffer_seconds,
+        session_limit=session_limit,
         channel_names=channel_names,
         force=force,
     )

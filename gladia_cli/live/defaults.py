@@ -12,7 +12,10 @@ RECONNECT_ATTEMPTS = 10  # tries after the connection drops, per outage
 RECONNECT_TIMEOUT = 120.0  # seconds of reconnecting, per outage
 JOURNAL_MAX_MB = 2048
 SPEED = 1.0  # a file paced at real time
-MAX_SESSION_SECONDS = 3 * 3600.0  # Gladia ends a live session after 3 hours of audio
+MAX_SESSION_SECONDS = 3 * 3600.0  # Gladia ends a live session after 3 hours
+# A recording goes on in a new session after this long (of time or of audio): ten minutes before Gladia's limit, for
+# the new session to be created and the old one to post-process what it holds.
+SESSION_LIMIT = MAX_SESSION_SECONDS - 600.0
 
 
 def finish_wait(left_to_process: float | None) -> float:

@@ -147,6 +147,7 @@ class JournalWriter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         check_session_id(session_id)
+        self.session_id = session_id
         self._fmt = fmt
         self._max = max_bytes
         self._segment_max = segment_bytes_for(max_bytes, fmt)

@@ -89,10 +89,11 @@ def _plural(n: int, word: str) -> str:
 class LiveSession:
     """Streams `source` to an already-created Gladia live session and reports what happens as events.
 
-    The owner calls `start()`, reads `events` until `Ended`, and calls `join()`; `request_stop()` and `abort()` may be
-    called from any thread (not from a signal handler: they take locks). `on_audio` sees every captured chunk first
-    (e.g. to save it locally), on the producer thread; `on_ack` gets each offset Gladia acknowledged up to (the
-    receiver thread; the buffer's own count also moves when it drops audio, this one only on Gladia's word).
+    The owner calls `start()`, reads `events` (or gets them through `sink`) until `Ended`, and calls `join()`;
+    `request_stop()` and `abort()` may be called from any thread (not from a signal handler: they take locks).
+    `on_audio` sees every captured chunk first (e.g. to save it locally), on the producer thread; `on_ack` gets each
+    offset Gladia acknowledged up to (the receiver thread; the buffer's own count also moves when it drops audio, this
+    one only on Gladia's word).
     """
 
     def __init__(
@@ -109,9 +110,11 @@ class LiveSession:
         on_ack: Callable[[int], None] | None = None,
         emit_messages: bool = True,
         emit_acks: bool = True,
+        sink: Callable[[Event], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.events: queue.Queue[Event] = queue.Queue()
+        self._emit: Callable[[Event], None] = sink or self.events.put  # `sink`: one queue for a chain of sessions
         self._url = url
         self._source = source
         self._fmt = fmt
@@ -151,6 +154,7 @@ class LiveSession:
         self._first_frame = 0  # bytes of the first frame of the session, for AckEnds
         self._ack_ends = AckEnds(fmt.frame_bytes)
         self._ended = False
+        self._gladia_ended = False  # Gladia closed 1000 before our stop: its cap, or a pause it outlived
         # what Gladia said that outlives a connection
         self._finals = FinalsFilter()
         self._final_result: dict | None = None
@@ -164,6 +168,13 @@ class LiveSession:
             return self._ended
 
     @property
+    def ended_by_gladia(self) -> bool:
+        """Gladia ended the session before we stopped it (it ends one after 3 hours, or one it finds idle): the
+        recording can go on in another session, from the first byte Gladia did not acknowledge."""
+        with self._lock:
+            return self._gladia_ended
+
+    @property
     def state(self) -> State:
         with self._lock:
             return self._state
@@ -173,7 +184,7 @@ class LiveSession:
             if self._state == state or self._state == State.DONE:
                 return
             self._state = state
-        self.events.put(StateChanged(state))
+        self._emit(StateChanged(state))
 
     def request_stop(self) -> None:
         """First Ctrl-C: stop capturing, send what was captured, then stop_recording; results still arrive."""
@@ -251,7 +262,7 @@ class LiveSession:
         self._source.close()
         undelivered = self._fmt.seconds(self._buffer.held_bytes) if error is not None else 0.0
         self._set_state(State.DONE)
-        self.events.put(Ended(code, reason, error, self._final_result, self._summary, undelivered, reconnections))
+        self._emit(Ended(code, reason, error, self._final_result, self._summary, undelivered, reconnections))
 
     # -- producer thread: source -> audio queue --
 
@@ -337,7 +348,7 @@ class LiveSession:
                 return moved
             dropped = self._buffer.append(chunk, may_drop=not self._lossless)
             if dropped:
-                self.events.put(
+                self._emit(
                     Notice(
                         f"buffer full: dropped the oldest {self._fmt.seconds(dropped):.1f} s of audio "
                         f"({self._fmt.seconds(self._buffer.dropped_bytes):.1f} s in all)"
@@ -404,9 +415,9 @@ class LiveSession:
                 with self._lock:
                     self._reconnections = reconnections
                 if conn.after_stop:
-                    self.events.put(Notice("reconnected; waiting for Gladia's post-processing"))
+                    self._emit(Notice("reconnected; waiting for Gladia's post-processing"))
                 else:
-                    self.events.put(Notice("reconnected; resending what Gladia had not acknowledged"))
+                    self._emit(Notice("reconnected; resending what Gladia had not acknowledged"))
             first = False
             code, reason = self._receive(conn)
             self._connected.clear()
@@ -415,7 +426,10 @@ class LiveSession:
                 self._end(code, reason, None)
                 return
             if code == 1000:
-                self._end(code, reason, self._early_end_error(reason))
+                early = self._early_end_error(reason)
+                with self._lock:
+                    self._gladia_ended = early is not None
+                self._end(code, reason, early)
                 return
             if self._final_result is not None and self._stop_taken:
                 # Everything has arrived (the stop taken, post_final_transcript here): a link lost now, e.g. a
@@ -425,7 +439,7 @@ class LiveSession:
             if conn.after_stop and code is not None and 4400 <= code < 4500 and self._stop_taken:
                 # Refused after the stop was taken: Gladia finished while the link was down, and what it sent then
                 # (post_final_transcript, add-ons) is lost with it. A clean end: the owner reads the session's job.
-                self.events.put(Notice("Gladia finished while the link was down; the rest comes from its result"))
+                self._emit(Notice("Gladia finished while the link was down; the rest comes from its result"))
                 self._end(code, reason, None)
                 return
             if not is_retryable(code):
@@ -456,7 +470,7 @@ class LiveSession:
                 if reason == _NO_ANSWER
                 else f"connection lost ({'code ' + str(code) if code else reason})"
             )
-            self.events.put(Notice(f"{lost}; reconnecting"))
+            self._emit(Notice(f"{lost}; reconnecting"))
 
     def _early_end_error(self, reason: str) -> GladiaError | None:
         """Close 1000 is the end; before our stop it means Gladia ended the session with audio still to send."""
@@ -524,7 +538,7 @@ class LiveSession:
             what = "retry" if first else "reconnection attempt"
             # The status shows the attempt being waited for from now on: the number this notice gives.
             self._announce_attempt(attempt + 1)
-            self.events.put(Notice(f"{last_error}; {what} {attempt + 1}/{retries} in {delay:.1f} s"))
+            self._emit(Notice(f"{last_error}; {what} {attempt + 1}/{retries} in {delay:.1f} s"))
             if self._aborted.wait(delay):
                 return None
             attempt += 1
@@ -541,7 +555,7 @@ class LiveSession:
         with self._lock:
             changed, self._attempt = self._attempt != attempt, attempt
         if changed:
-            self.events.put(self.progress())
+            self._emit(self.progress())
 
     def _receive(self, conn: Connection) -> tuple[int | None, str]:
         """Read until the socket closes: (close code, reason)."""
@@ -561,14 +575,14 @@ class LiveSession:
                 continue  # a ping (answered) or a pong: the link is alive, nothing to show
             if got.kind == "too_large":
                 mb = MAX_MESSAGE_BYTES // (1024 * 1024)
-                self.events.put(Notice(f"refused a message from the server larger than {mb} MB; reconnecting"))
+                self._emit(Notice(f"refused a message from the server larger than {mb} MB; reconnecting"))
                 return 1006, "message too large"  # the rest of it is still on the wire: this link is unusable
             if got.kind == "close":
                 return parse_close(got.data)
             if got.kind == "text":
                 self._handle_text(conn, got.data)
             else:
-                self.events.put(Notice("ignored a binary message from the server"))
+                self._emit(Notice("ignored a binary message from the server"))
 
     # -- what Gladia said --
 
@@ -577,11 +591,11 @@ class LiveSession:
         if isinstance(decoded, Unreadable):
             if decoded.reason not in self._unreadable:  # once per kind: a flood of bad messages is one line
                 self._unreadable.add(decoded.reason)
-                self.events.put(Notice(decoded.reason))
+                self._emit(Notice(decoded.reason))
             return
         # Thousands of acks a second at --speed 0: queue them only for someone who prints them.
         if self._emit_messages and (self._emit_acks or not decoded.is_ack):
-            self.events.put(ServerMessage(decoded.message, decoded.is_ack))
+            self._emit(ServerMessage(decoded.message, decoded.is_ack))
         if decoded.post_processing:
             with self._lock:
                 self._post_processing = True
@@ -600,18 +614,18 @@ class LiveSession:
                     self._left_to_process = content.left_to_process
             self._take_stop()  # a 409 "Recording already stopped" answers a resent stop: the first one was taken
         elif isinstance(content, Refusal):
-            self.events.put(Notice(f"Gladia did not acknowledge {content.kind}: {content.message}"))
+            self._emit(Notice(f"Gladia did not acknowledge {content.kind}: {content.message}"))
         elif isinstance(content, Transcript):
             if self._finals.fresh(content):
-                self.events.put(content)
+                self._emit(content)
         elif isinstance(content, (Translation, Speech, Entities, Sentiments, AddonFailed)):
-            self.events.put(content)
+            self._emit(content)
         elif isinstance(content, FinalResult):
             self._final_result = content.result
         elif isinstance(content, Summary):
             self._summary = content.text
         elif isinstance(content, ServerError):
-            self.events.put(Notice(f"Gladia reported an error in {content.kind}: {content.message}"))
+            self._emit(Notice(f"Gladia reported an error in {content.kind}: {content.message}"))
 
     def _take_stop(self) -> None:
         """Gladia has the stop, so it has every byte sent before it: nothing is left to resend, ever."""

@@ -1,33 +1,82 @@
-"""One live session from POST /v2/live to its result, for any owner: `Client.live()` and the command's runner.
+"""One live recording from POST /v2/live to its result, for any owner: `Client.live()` and the command's runner.
 
 The stream creates the session (on a helper thread, so the owner can keep drawing while it waits), starts the
 `LiveSession` that streams the source, hands its events over in order, and fetches the session's result from
 GET /v2/live/:id at the end. It never prints: what happens arrives as events.
+
+A recording can outlast a Gladia session: Gladia ends one after 3 hours, and may end one a long pause outlived. So
+the stream reads the source through a `Relay` and runs the recording as a chain of sessions, the parts. Before
+`session_limit` the next session is created and takes over at a chunk boundary (the one before it stops, and
+post-processes what it has); when Gladia ends a session itself, the next one starts from the first byte it did not
+acknowledge, once there is audio to send. The owner sees one recording: event times on the recording's clock, one
+`Ended` once every part has ended, one result joined from every session's.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import BUFFER_SECONDS, AudioSource
+from gladia_cli.errors import GladiaError, NetworkError
+from gladia_cli.live import defaults
 from gladia_cli.live.connection import ReconnectPolicy
-from gladia_cli.live.events import Ended, Event, Progress
+from gladia_cli.live.events import (
+    Ended,
+    Entities,
+    Event,
+    Notice,
+    Progress,
+    Sentiments,
+    Speech,
+    State,
+    StateChanged,
+    Transcript,
+    Translation,
+)
+from gladia_cli.live.relay import Relay, Share
 from gladia_cli.live.session import LiveSession
+from gladia_cli.output import job_json
+from gladia_cli.output.clock import timestamp
 from gladia_cli.output.result import Result
 
 if TYPE_CHECKING:
     from gladia_cli.api import GladiaApi
+    from gladia_cli.live.journal import JournalWriter
 
 RESULT_TIMEOUT = 600.0  # seconds the session's result may stay `processing` after the socket closed
+NEXT_SESSION_RETRY = 5.0  # seconds between two tries at creating the next session of a chain
+
+JournalFor = Callable[[str, dict[str, Any]], "JournalWriter"]
+"""Opens the journal of one session of the recording: its id, and where it sits in the chain (kept in the journal's
+metadata for `gladia recover`)."""
+
+
+@dataclass
+class Part:
+    """One Gladia session of the recording: from `offset` bytes of the recording on."""
+
+    number: int
+    session_id: str
+    url: str
+    offset: int
+    created: float  # monotonic
+    share: Share | None = None
+    session: LiveSession | None = None
+    journal: JournalWriter | None = None
+    ended: Ended | None = None
+    job: dict[str, Any] | None = field(default=None, repr=False)
 
 
 class LiveStream:
-    """Iterate it for the session's events, `Ended` last; `stop()` ends it gracefully (Gladia post-processes what it
-    holds), `abort()` at once; `result()` is the session's job as Gladia keeps it. A context manager: leaving it
-    aborts a session still running, joins its threads and closes the source."""
+    """Iterate it for the recording's events, `Ended` last; `stop()` ends it gracefully (Gladia post-processes what
+    it holds), `abort()` at once; `result()` is the recording's job as Gladia keeps it (joined when it took several
+    sessions). A context manager: leaving it aborts a session still running, joins its threads and closes the
+    source."""
 
     def __init__(
         self,
@@ -41,87 +90,147 @@ class LiveStream:
         emit_messages: bool = False,
         emit_acks: bool = False,
         on_close: Callable[[], None] | None = None,
+        session_limit: float = defaults.SESSION_LIMIT,
     ) -> None:
         self.api = api
         self.source = source
         self.body = body
-        self.session_id: str | None = None
+        self.session_id: str | None = None  # the first session's: the recording's name in messages
         self.warnings: list[str] = []  # values sent though this version does not know them (Gladia is the judge)
         self.ended: Ended | None = None
-        self._url: str | None = None
-        self._session: LiveSession | None = None
-        self._options = {
-            "duration": duration,
-            "policy": policy,
-            "buffer_seconds": buffer_seconds,
-            "emit_messages": emit_messages,
-            "emit_acks": emit_acks,
-        }
+        self.parts: list[Part] = []
+        self.session_limit = session_limit
+        self._fmt = source.format
+        self._policy = policy or ReconnectPolicy()
+        self._buffer_seconds = buffer_seconds
+        self._emit_messages, self._emit_acks = emit_messages, emit_acks
+        self._limit = None if duration is None else int(duration * self._fmt.sample_rate) * self._fmt.frame_bytes
         self._on_close = on_close
+        self._relay: Relay | None = None
+        self._journal_for: JournalFor | None = None
+        self._events: queue.Queue[tuple[Part, Event]] = queue.Queue()
+        self._stopping = False
+        self._aborted = False
+        self._final: Ended | None = None  # the last part's end, held until every part has ended
+        self._next: _Creation | None = None  # the next session, being created
+        self._next_due = 0.0  # monotonic: when to try creating it again after a failure
+        self._next_failures = 0
+        self.kept_journals: list[JournalWriter] = []  # of earlier parts that could not hand everything on
 
     # -- the session's life --
 
     def create(self, tick: Callable[[], None] | None = None, every: float = 0.1) -> str:
         """POST /v2/live with the body; return the session id. `tick` runs on this thread every `every` seconds while
         Gladia answers (the source is already recording: what is said meanwhile waits in it)."""
-        if self.session_id is not None:
-            return self.session_id
-        done = threading.Event()
-        outcome: list[Any] = []
-
-        def create() -> None:
-            try:
-                outcome.append(self.api.init_live(self.body))
-            except BaseException as exc:  # handed to the owner's thread, raised there
-                outcome.append(exc)
-            finally:
-                done.set()
-
-        threading.Thread(target=create, name="gladia-create", daemon=True).start()
-        while not done.wait(every):
+        if self.parts:
+            return self.parts[0].session_id
+        creation = _Creation(self.api, self.body)
+        while not creation.done.wait(every):
             if tick is not None:
                 tick()
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        created: dict[str, Any] = outcome[0]
-        self.session_id, self._url = created["id"], created["url"]
+        created = creation.outcome()
+        self.session_id = created["id"]
+        self.parts.append(Part(1, created["id"], created["url"], 0, creation.at))
         return created["id"]
 
-    def start(
-        self, on_audio: Callable[[bytes], None] | None = None, on_ack: Callable[[int], None] | None = None
-    ) -> None:
-        """Stream the source. `on_audio` sees every chunk first (a local copy), `on_ack` each offset Gladia
-        acknowledged up to."""
-        if self._session is not None:
+    def start(self, on_audio: Callable[[bytes], None] | None = None, journal: JournalFor | None = None) -> None:
+        """Stream the source. `on_audio` sees every chunk once, first (a local copy of the recording); `journal`
+        opens each session's journal, which sees that session's audio and acknowledgements."""
+        if self._relay is not None:
             return
         self.create()
-        assert self.session_id is not None and self._url is not None
-        self._session = LiveSession(
-            session_id=self.session_id,
-            url=self._url,
-            source=self.source,
-            fmt=self.source.format,
-            on_audio=on_audio,
-            on_ack=on_ack,
-            **self._options,  # type: ignore[arg-type]
+        self._journal_for = journal
+        self._relay = Relay(self.source, limit=self._limit, on_audio=on_audio)
+        self._relay.start()
+        self._start_part(self.parts[0])
+
+    def _start_part(self, part: Part, leftover: bytes = b"", after: threading.Event | None = None) -> None:
+        assert self._relay is not None
+        max_tail = max(int(self._buffer_seconds * self._fmt.bytes_per_second), self._fmt.chunk_bytes(1000))
+        part.share = Share(self._relay, self._fmt, max_tail=max_tail, leftover=leftover, after=after)
+        if self._journal_for is not None:
+            part.journal = self._journal_for(part.session_id, self._chain_of(part))
+        journal = part.journal
+        share = part.share
+
+        def acknowledged(end: int) -> None:
+            share.acknowledged(end)
+            if journal is not None:
+                journal.acknowledged(end)
+
+        part.session = LiveSession(
+            session_id=part.session_id,
+            url=part.url,
+            source=share,
+            fmt=self._fmt,
+            policy=self._policy,
+            buffer_seconds=self._buffer_seconds,
+            on_audio=journal.write if journal is not None else None,
+            on_ack=acknowledged,
+            emit_messages=self._emit_messages,
+            emit_acks=self._emit_acks,
+            sink=lambda event: self._events.put((part, event)),
         )
-        self._session.start()
+        if self._stopping:
+            share.drain()
+        part.session.start()
+        if self._stopping:
+            part.session.request_stop()
+
+    def _chain_of(self, part: Part) -> dict[str, Any]:
+        """Where a session sits in the recording, for its journal (and so for `gladia recover`)."""
+        return {
+            "part": part.number,
+            "offset_seconds": round(self._fmt.seconds(part.offset), 6),
+            "earlier": [
+                {"session_id": p.session_id, "offset_seconds": round(self._fmt.seconds(p.offset), 6)}
+                for p in self.parts
+                if p.number < part.number
+            ],
+        }
+
+    @property
+    def current(self) -> Part:
+        if not self.parts or self.parts[-1].session is None:
+            raise RuntimeError("the stream is not started")
+        return self.parts[-1]
 
     @property
     def session(self) -> LiveSession:
-        if self._session is None:
-            raise RuntimeError("the stream is not started")
-        return self._session
+        """The session the recording goes to now."""
+        session = self.current.session
+        assert session is not None
+        return session
+
+    @property
+    def session_ids(self) -> list[str]:
+        return [p.session_id for p in self.parts]
+
+    @property
+    def journal(self) -> JournalWriter | None:
+        """The journal of the session the recording goes to now (earlier ones are the stream's to keep or drop)."""
+        return self.parts[-1].journal if self.parts else None
 
     def next_event(self, timeout: float | None = None) -> Event | None:
         """The next event, or None after `timeout` seconds without one."""
-        try:
-            event = self.session.events.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if isinstance(event, Ended):
-            self.ended = event
-        return event
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.ended is None:
+            self._keep_going()
+            wait = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
+            try:
+                part, event = self._events.get(timeout=wait)
+            except queue.Empty:
+                if self._final is not None and self._all_ended():
+                    return self._finish()
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+                continue
+            shown = self._translate(part, event)
+            if shown is not None:
+                return shown
+            if self._final is not None and self._all_ended():
+                return self._finish()
+        return None
 
     def __iter__(self) -> Iterator[Event]:
         self.start()
@@ -130,45 +239,234 @@ class LiveStream:
             if event is not None:
                 yield event
 
+    # -- the chain --
+
+    def _keep_going(self) -> None:
+        """On the owner's thread, at each event or tenth of a second: open the next session when it is due, and
+        switch to it once Gladia has created it."""
+        if self._aborted or not self.parts or self.parts[-1].session is None:
+            return
+        current = self.parts[-1]
+        if self._next is not None:
+            if self._next.done.is_set():
+                if self._stopping and current.ended is None:
+                    self._next = None  # stopping anyway: the session created is never used (nor billed)
+                    return
+                self._switch(current)
+            return
+        if self._final is not None:
+            return
+        now = time.monotonic()
+        if current.ended is not None:  # Gladia ended it: go on once there is audio to send
+            assert current.share is not None and self._relay is not None
+            if self._relay.has_audio or current.share.leftover():
+                if now >= self._next_due:
+                    self._next = _Creation(self.api, self.body)
+            elif self._relay.ended.is_set() or self._stopping:
+                self._final = replace(current.ended, error=None)  # nothing was left to send: the recording is whole
+            return
+        if self._stopping or now < self._next_due or self._relay is None or self._relay.ended.is_set():
+            return  # nothing more will come to send: this session takes the rest
+        assert current.share is not None
+        age = now - current.created
+        audio = self._fmt.seconds(current.share.handed_bytes)
+        if age >= self.session_limit or audio >= self.session_limit:
+            self._next = _Creation(self.api, self.body)
+
+    def _switch(self, current: Part) -> None:
+        assert self._next is not None and current.share is not None and current.session is not None
+        creation, self._next = self._next, None
+        try:
+            created = creation.outcome()
+        except GladiaError as exc:
+            self._next_failures += 1
+            self._next_due = time.monotonic() + NEXT_SESSION_RETRY
+            if current.ended is not None and self._next_failures > self._policy.retries:
+                self._give_up(current, exc)
+                return
+            what = "the next Gladia session could not be created"
+            self._events.put((current, Notice(f"{what} ({exc.message}); trying again in {NEXT_SESSION_RETRY:g} s")))
+            return
+        self._next_failures = 0
+        share = current.share
+        handed_on = b""
+        if current.ended is not None:
+            handed_on = share.leftover()  # what Gladia did not take: the next session sends it first
+            offset = current.offset + share.handed_bytes - len(handed_on)
+        else:
+            share.release()  # it ends at the next chunk boundary; the next one takes the chunk after
+            offset = -1  # known once the released share has stopped taking (see _translate)
+        part = Part(len(self.parts) + 1, created["id"], created["url"], offset, creation.at)
+        self.parts.append(part)
+        if offset < 0:
+            share.done.wait()  # at most one chunk's wait: the share returns at its next boundary
+            part.offset = current.offset + share.handed_bytes
+        self._start_part(part, leftover=handed_on, after=share.done)
+        if current.ended is not None and current.journal is not None:
+            current.journal.discard()  # its unacknowledged audio went to the next session, and to its journal
+            current.journal = None
+        at = timestamp(self._fmt.seconds(part.offset))
+        why = "Gladia ended the previous one" if current.ended is not None else "before Gladia's session limit"
+        self._events.put((part, Notice(f"session {part.number} ({part.session_id}) goes on at [{at}] ({why})")))
+
+    def _give_up(self, current: Part, error: GladiaError) -> None:
+        """No next session could be created after Gladia ended one: the audio not sent goes to the last journal."""
+        assert self._relay is not None and current.ended is not None
+        self._relay.stop_reading()
+        while True:  # what the source still holds comes through, to its end
+            got, chunk = self._relay.take(timeout=1.0)
+            if not got or chunk is None:
+                break
+            if current.journal is not None:
+                current.journal.write(chunk)
+        message = f"Gladia ended session {current.session_id} and no next session could be created ({error.message})"
+        self._final = replace(current.ended, error=NetworkError(message))
+
+    # -- events, on the recording's clock --
+
+    def _translate(self, part: Part, event: Event) -> Event | None:
+        """An event of one part as the owner sees it, or None when it is the chain's own business."""
+        if isinstance(event, Ended):
+            return self._part_ended(part, event)
+        latest = part is self.parts[-1]
+        if isinstance(event, StateChanged):
+            if not latest or event.state == State.DONE:
+                return None  # the recording's state is its latest session's; DONE comes with the last Ended
+            return event
+        if isinstance(event, Progress):
+            return self.progress() if latest else None
+        if part.number == 1:
+            return event
+        seconds = self._fmt.seconds(part.offset)
+        if isinstance(event, Transcript):
+            utterance = None if event.utterance is None else job_json.shifted_utterance(event.utterance, seconds)
+            return replace(
+                event,
+                utterance_id=_part_id(part, event.utterance_id),
+                start=None if event.start is None else event.start + seconds,
+                end=None if event.end is None else event.end + seconds,
+                utterance=utterance,
+            )
+        if isinstance(event, Speech):
+            return replace(event, time=None if event.time is None else event.time + seconds)
+        if isinstance(event, (Translation, Entities, Sentiments)):
+            return replace(event, utterance_id=_part_id(part, event.utterance_id))
+        return event
+
+    def _part_ended(self, part: Part, ended: Ended) -> Event | None:
+        part.ended = ended
+        session = part.session
+        assert session is not None
+        if part is self.parts[-1] and self._final is None:
+            if session.ended_by_gladia and not self._stopping and not self._aborted:
+                return Notice(
+                    f"Gladia ended session {part.session_id} at [{timestamp(self.progress().seconds_sent)}]; "
+                    "the recording goes on in a new session"
+                )
+            self._final = ended
+            return None
+        if part is not self.parts[-1]:
+            journal, part.journal = part.journal, None
+            if ended.error is None:
+                if journal is not None:
+                    journal.discard()
+                return None
+            if journal is not None:
+                journal.close()
+                self.kept_journals.append(journal)
+            return Notice(f"session {part.number} ({part.session_id}) ended badly: {ended.error.message}")
+        return None
+
+    def _all_ended(self) -> bool:
+        return all(p.ended is not None or p.session is None for p in self.parts) and self._next is None
+
+    def _finish(self) -> Ended:
+        final = self._final
+        assert final is not None
+        if len(self.parts) > 1:
+            parts = self.parts
+            results = [(p.ended.final_result if p.ended else None, self._fmt.seconds(p.offset)) for p in parts]
+            summaries = [p.ended.summary for p in parts if p.ended is not None and p.ended.summary]
+            finals = [(r, at) for r, at in results if r is not None]
+            joined = job_json.joined_jobs(finals) if len(finals) == len(results) else None
+            final = replace(
+                final,
+                final_result=joined,
+                summary="\n\n".join(s for s in summaries if s) or None,
+                reconnections=sum(p.ended.reconnections for p in parts if p.ended is not None),
+            )
+        self.ended = final
+        self._events.put((self.parts[-1], StateChanged(State.DONE)))
+        return final
+
+    # -- control --
+
     def stop(self) -> None:
         """Stop recording: the audio still buffered is sent, then Gladia post-processes and the events end."""
-        self.session.request_stop()
+        self._stopping = True
+        current = self.current
+        assert current.share is not None and current.session is not None and self._relay is not None
+        current.share.drain()
+        self._relay.stop_reading()
+        if current.ended is None:
+            current.session.request_stop()
 
     def abort(self) -> None:
-        if self._session is not None:
-            self._session.abort()
+        self._aborted = True
+        self._stopping = True
+        if self._relay is not None:
+            self._relay.close()
+        for part in self.parts:
+            if part.session is not None:
+                part.session.abort()
+        current = self.parts[-1] if self.parts else None
+        if current is not None and current.ended is not None and self._final is None:
+            self._final = current.ended
 
     def progress(self) -> Progress:
-        return self.session.progress()
+        """The latest session's progress, its seconds counted on the recording's clock."""
+        part = self.current
+        progress = self.session.progress()
+        before = self._fmt.seconds(part.offset)
+        return replace(
+            progress, seconds_sent=progress.seconds_sent + before, seconds_acked=progress.seconds_acked + before
+        )
 
     @property
     def finished(self) -> bool:
-        return self._session is not None and self._session.ended
+        return self.ended is not None or (bool(self.parts) and self._all_ended() and self._final is not None)
 
     def result(
         self, *, timeout: float = RESULT_TIMEOUT, on_poll: Callable[[dict[str, Any]], None] | None = None
     ) -> Result:
-        """The session's job (GET /v2/live/:id), waited for until done or failed."""
-        if self.session_id is None:
+        """The recording's job (GET /v2/live/:id of each session, joined), waited for until done or failed."""
+        if not self.parts:
             raise RuntimeError("the session was never created")
         return Result.from_job(self.job(timeout=timeout, on_poll=on_poll), kind="live")
 
     def job(
         self, *, timeout: float = RESULT_TIMEOUT, on_poll: Callable[[dict[str, Any]], None] | None = None
     ) -> dict[str, Any]:
-        """`result()` as Gladia's JSON."""
-        if self.session_id is None:
+        """`result()` as Gladia's JSON: one session's job, or the jobs of several joined (`sessions` lists them)."""
+        if not self.parts:
             raise RuntimeError("the session was never created")
-        return self.api.wait_live(self.session_id, timeout=timeout, on_poll=on_poll)
+        for part in self.parts:
+            if part.job is None or part.job.get("status") not in ("done", "error"):
+                part.job = self.api.wait_live(part.session_id, timeout=timeout, on_poll=on_poll)
+        return job_json.joined_jobs([(p.job or {}, self._fmt.seconds(p.offset)) for p in self.parts])
 
     def close(self) -> None:
         """Abort a session still running, join its threads, close the source; safe to call more than once."""
         try:
-            if self._session is not None:
-                if not self._session.ended:
-                    self._session.abort()  # an exception must not leave the session open on Gladia's side
-                self._session.join()
+            for part in self.parts:
+                if part.session is not None:
+                    if not part.session.ended:
+                        part.session.abort()  # an exception must not leave the session open on Gladia's side
+                    part.session.join()
         finally:
+            if self._relay is not None:
+                self._relay.close()
+                self._relay.join(2.0)
             self.source.close()
             if self._on_close is not None:
                 self._on_close()
@@ -186,4 +484,35 @@ class LiveStream:
         self.close()
 
 
-__all__ = ["LiveStream"]
+class _Creation:
+    """POST /v2/live on a helper thread: the owner keeps drawing while Gladia answers."""
+
+    def __init__(self, api: GladiaApi, body: dict[str, Any]) -> None:
+        self.done = threading.Event()
+        self.at = time.monotonic()  # Gladia's clock for the session's life starts about now
+        self._outcome: list[Any] = []
+
+        def create() -> None:
+            try:
+                self._outcome.append(api.init_live(body))
+            except BaseException as exc:  # handed to the owner's thread, raised there
+                self._outcome.append(exc)
+            finally:
+                self.done.set()
+
+        threading.Thread(target=create, name="gladia-create", daemon=True).start()
+
+    def outcome(self) -> dict[str, Any]:
+        self.done.wait()
+        if isinstance(self._outcome[0], BaseException):
+            raise self._outcome[0]
+        created: dict[str, Any] = self._outcome[0]
+        return created
+
+
+def _part_id(part: Part, utterance_id: str) -> str:
+    """Utterance ids are a session's own: those of later sessions are told apart by the session's number."""
+    return f"{utterance_id}@{part.number}"
+
+
+__all__ = ["LiveStream", "Part"]

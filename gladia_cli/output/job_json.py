@@ -232,3 +232,76 @@ def addon_findings(job: dict[str, Any]) -> dict[str, Any]:
     if llm_answers(job):
         found["answers"] = [{"prompt": p, "response": r} for p, r in llm_answers(job)]
     return found
+
+
+def shifted_utterance(utterance: dict[str, Any], offset: float) -> dict[str, Any]:
+    """A copy of `utterance` (and its words) `offset` seconds later: a session's clock put on the recording's."""
+    import copy
+
+    u = copy.deepcopy(utterance)
+    for holder in [u, *(w for w in u.get("words") or [] if isinstance(w, dict))]:
+        for key in ("start", "end"):
+            value = seconds_value(holder.get(key))
+            if value is not None:
+                holder[key] = round(value + offset, 3)
+    return u
+
+
+def joined_jobs(parts: list[tuple[dict[str, Any], float]]) -> dict[str, Any]:
+    """The jobs of the Gladia sessions one recording was sent in, each with where it starts on the recording's
+    clock, as one job every output format reads: utterances in order on one clock, one transcript, the audio
+    durations added up, the summaries one after another. The first session's id and request stand for the whole;
+    `sessions` lists every id, in order."""
+    if len(parts) == 1 and not parts[0][1]:
+        return parts[0][0]
+    utterances: list[dict[str, Any]] = []
+    languages: list[str] = []
+    summaries: list[str] = []
+    duration = 0.0
+    failed = None
+    for job, offset in parts:
+        if job.get("status") == "error" and failed is None:
+            failed = job
+        transcription = transcription_of(job) or {}
+        for u in utterances_of(transcription):
+            utterances.append(shifted_utterance(u, offset))
+        for code in sorted(languages_of(transcription, utterances_of(transcription))):
+            if code not in languages:
+                languages.append(code)
+        meta = result_of(job).get("metadata")
+        seconds = seconds_value(meta.get("audio_duration")) if isinstance(meta, dict) else None
+        duration = max(duration, offset + (seconds or 0.0))
+        summary = summary_text(job)
+        if summary:
+            summaries.append(summary)
+    first = parts[0][0]
+    result: dict[str, Any] = {
+        "metadata": {"audio_duration": round(duration, 3)},
+        "transcription": {
+            "full_transcript": " ".join(str(u.get("text") or "").strip() for u in utterances).strip(),
+            "languages": languages,
+            "utterances": utterances,
+        },
+    }
+    if summaries:
+        result["summarization"] = {"success": True, "is_empty": False, "results": "\n\n".join(summaries)}
+    return {
+        "id": first.get("id"),
+        "kind": first.get("kind", "live"),
+        "status": (failed or first).get("status", "done"),
+        "error_code": (failed or {}).get("error_code"),
+        "sessions": [job.get("id") for job, _ in parts],
+        "request_params": first.get("request_params") or {},
+        "result": result,
+    }
+
+
+def chained_jobs(jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sessions of one recording, in order, joined: each starts where the audio of those before it ends (the
+    recording's audio is sent once, in order, so their durations add up to its clock)."""
+    parts, offset = [], 0.0
+    for job in jobs:
+        parts.append((job, offset))
+        meta = result_of(job).get("metadata")
+        offset += (seconds_value(meta.get("audio_duration")) if isinstance(meta, dict) else None) or 0.0
+    return joined_jobs(parts)

@@ -200,10 +200,18 @@ def notes_chunks(job: dict[str, Any], channel_names: list[str] | None = None) ->
     meta = NotesMeta(
         start=start,
         duration=duration or 0.0,
-        session_ids=[str(job.get("id"))] if job.get("id") else [],
+        session_ids=_session_ids(job),
         languages=languages,
         channel_names=channel_names,
         model=model if isinstance(model, str) else None,
     )
     found = job_json.chapters(job)
     yield from notes_lines(meta, entries, summary=job_json.summary_text(job), chapters=chapter_lines(found))
+
+
+def _session_ids(job: dict[str, Any]) -> list[str]:
+    """The job's id, or every session of a recording that took several (`job_json.joined_jobs`)."""
+    listed = job.get("sessions")
+    if isinstance(listed, list) and listed:
+        return [str(x) for x in listed]
+    return [str(job.get("id"))] if job.get("id") else []

@@ -1,0 +1,244 @@
+"""The one reader of a recording's source, and each Gladia session's share of it.
+
+A recording may outlive one Gladia session (3 hours at most, and a long pause may outlast one), so the source is not
+read by a session: the `Relay` reads it, once, on its own thread, and each session reads a `Share`, an `AudioSource`
+that yields the relay's chunks until it is released. Every chunk goes to exactly one share, whole, so switching
+sessions happens at a chunk boundary: nothing is lost, nothing is sent twice. A share keeps what it handed out until
+Gladia acknowledges it (`tail`), so audio a session was given but Gladia never took can go to the next session.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from gladia_cli.audio.format import AudioSource, PcmFormat, SourceDefaults
+
+_END = None  # the source has no more audio
+
+
+class Relay:
+    """Reads `source` into a bounded queue (a file waits for room; a microphone's own buffer holds what it
+    captures meanwhile), stops after `limit` bytes (`--duration`), and shows each chunk once to `on_audio` (the
+    local recording), in capture order."""
+
+    QUEUE_CHUNKS = 64
+
+    def __init__(
+        self, source: AudioSource, *, limit: int | None = None, on_audio: Callable[[bytes], None] | None = None
+    ) -> None:
+        self.source = source
+        self._limit = limit
+        self._on_audio = on_audio
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.QUEUE_CHUNKS)
+        self._closed = threading.Event()  # the owner asked to stop reading (abort, or the end of the run)
+        self.ended = threading.Event()  # the source is exhausted (or failed): `_END` is queued
+        self.error: BaseException | None = None  # what the source or `on_audio` raised, for the session to say
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._front: deque[bytes] = deque()  # put back by a share released mid-take; read before the queue
+        self._end_seen = False  # only the takers' thread of the moment reads or sets it
+        self.read_bytes = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._read, name="gladia-relay", daemon=True)
+            self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for chunk in self.source.chunks():
+                if self._limit is not None and self.read_bytes + len(chunk) >= self._limit:
+                    chunk = chunk[: self._limit - self.read_bytes]
+                    self._deliver(chunk)
+                    break
+                self._deliver(chunk)
+                if self._closed.is_set():
+                    break
+        except BaseException as exc:  # a broken device or decoder ends the recording; the session says why
+            self.error = exc
+        finally:
+            self.source.close()
+            self.ended.set()
+            self._put(_END)
+
+    def _deliver(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.read_bytes += len(chunk)
+        if self._on_audio is not None:
+            self._on_audio(chunk)
+        self._put(chunk)
+
+    def _put(self, chunk: bytes | None) -> None:
+        while True:
+            try:
+                self._queue.put(chunk, timeout=0.2)
+                return
+            except queue.Full:
+                if self._closed.is_set():
+                    return  # nobody reads any more: the run is over
+
+    def take(self, timeout: float) -> tuple[bool, bytes | None]:
+        """(True, chunk), or (True, None) at the end and ever after; (False, None) when nothing came in `timeout`."""
+        with self._lock:
+            if self._front:
+                return True, self._front.popleft()
+        if self._end_seen:
+            return True, _END
+        try:
+            chunk = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return False, None
+        if chunk is _END:
+            self._end_seen = True
+        return True, chunk
+
+    def put_back(self, chunk: bytes) -> None:
+        """A chunk a released share took after the switch: the next share takes it first (it is the oldest)."""
+        with self._lock:
+            self._front.appendleft(chunk)
+
+    @property
+    def has_audio(self) -> bool:
+        """Audio waits for a session to take it (the end alone is no audio)."""
+        with self._lock:
+            if self._front:
+                return True
+        with self._queue.mutex:
+            return any(chunk is not None for chunk in self._queue.queue)
+
+    def stop_reading(self) -> None:
+        """End the recording: the source drains what it captured, then the end comes through the queue."""
+        self.source.close()
+
+    def close(self) -> None:
+        self._closed.set()
+        self.source.close()
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+class Share(SourceDefaults):
+    """One session's view of the relay: an `AudioSource` for `LiveSession` (format, can_wait, chunks, close).
+
+    `release()` (the next session takes over) ends `chunks()` at the next chunk boundary. `close()`, which the
+    session calls on any way out, ends it too, except when the whole recording is stopping: then the session still
+    takes what the source had captured, to the end. `leftover()` is what this share handed out that Gladia did not
+    acknowledge, and any chunk a session that ended could not take."""
+
+    def __init__(
+        self,
+        relay: Relay,
+        fmt: PcmFormat,
+        *,
+        max_tail: int,
+        leftover: bytes = b"",
+        after: threading.Event | None = None,
+    ) -> None:
+        self._relay = relay
+        self._after = after  # the previous share's `done`: it takes nothing more from the relay
+        self.done = threading.Event()
+        self._fmt = fmt
+        self._max_tail = max(max_tail, fmt.frame_bytes)
+        self._released = threading.Event()
+        self._draining = threading.Event()  # the recording stops: read to the relay's end
+        self._lock = threading.Lock()
+        self._tail: deque[tuple[int, bytes]] = deque()  # (offset in this share, chunk), not yet acknowledged
+        self._tail_bytes = 0
+        self._handed = 0  # bytes this share yielded
+        self._acked = 0
+        self._first = leftover  # what the previous session was given and Gladia did not take: sent first
+        self.saw_end = False
+
+    @property
+    def format(self) -> PcmFormat:
+        return self._fmt
+
+    @property
+    def can_wait(self) -> bool:
+        return self._relay.source.can_wait
+
+    @property
+    def handed_bytes(self) -> int:
+        with self._lock:
+            return self._handed
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            yield from self._chunks()
+        finally:
+            self.done.set()  # the next share may take from the relay now: one taker at a time keeps the order
+
+    def _chunks(self) -> Iterator[bytes]:
+        if self._first:
+            first, self._first = self._first, b""
+            step = self._fmt.chunk_bytes(1000)
+            for at in range(0, len(first), step):
+                yield self._hand(first[at : at + step])
+        while self._after is not None and not self._after.wait(0.1):
+            if self._stopped():
+                return
+        while not self._stopped():
+            got, chunk = self._relay.take(timeout=0.1)
+            if not got:
+                continue
+            if chunk is None:
+                self.saw_end = True
+                if self._relay.error is not None:
+                    raise self._relay.error  # the session ends with it, as when it read the source itself
+                return
+            if self._stopped():
+                self._relay.put_back(chunk)  # taken after the switch: the next session sends it, first
+                return
+            yield self._hand(chunk)
+
+    def _stopped(self) -> bool:
+        return self._released.is_set() and not self._draining.is_set()
+
+    def _hand(self, chunk: bytes) -> bytes:
+        with self._lock:
+            self._tail.append((self._handed, chunk))
+            self._tail_bytes += len(chunk)
+            self._handed += len(chunk)
+            while self._tail_bytes > self._max_tail and len(self._tail) > 1:
+                _, old = self._tail.popleft()  # past the bound it is in the journal, no longer here
+                self._tail_bytes -= len(old)
+        return chunk
+
+    def acknowledged(self, end: int) -> None:
+        """Gladia holds every byte of this share before `end` (the session's numbering)."""
+        with self._lock:
+            if end <= self._acked:
+                return
+            self._acked = end
+            while self._tail and self._tail[0][0] + len(self._tail[0][1]) <= end:
+                _, old = self._tail.popleft()
+                self._tail_bytes -= len(old)
+
+    def leftover(self) -> bytes:
+        """What Gladia did not acknowledge, from the first byte it lacks (whole frames)."""
+        with self._lock:
+            if not self._tail:
+                return b""
+            offset, _ = self._tail[0]
+            data = b"".join(chunk for _, chunk in self._tail)
+            cut = max(0, self._acked - offset)
+            cut -= cut % self._fmt.frame_bytes
+            return data[cut:]
+
+    def release(self) -> None:
+        self._released.set()
+
+    def drain(self) -> None:
+        self._draining.set()
+
+    def close(self) -> None:
+        self._released.set()
+
+
+__all__ = ["Relay", "Share"]
