@@ -388,6 +388,104 @@ def test_notes_hold_the_finals_the_bookmark_and_the_pause_after_kill_9(
     assert lines == sorted(lines, key=lambda line: line[3:11])  # in the order they happened
 
 
+def test_a_pause_that_outlives_the_session_goes_on_in_a_new_one(
+    env: dict[str, str],
+    virtual_mic: VirtualMic,
+    emulator: GladiaEmulator,
+    listening: Callable[..., subprocess.Popen[str]],
+    tmp_path: Path,
+) -> None:
+    """Gladia ends the session during a long pause (its limit is a few seconds here): nothing is opened while
+    paused, and the recording goes on in a new session once there is audio again, every byte once, in order."""
+    emulator.session_cap_seconds = 2.5
+    notes_dir = tmp_path / "notes"
+    notes_dir.mkdir()
+    record = tmp_path / "rec.wav"
+    resumed_tone = _tone_wav(tmp_path / "resumed.wav", RESUMED_HZ, 1.0)
+    proc = listening("--record", str(record), "--notes", str(notes_dir), "--title", "long pause")
+    _until(_sent_at_least(env, 0.5))
+    assert _ctl(env, "pause").returncode == 0
+    _until(lambda: emulator.only_session().ended, timeout=20)  # Gladia's limit, reached while paused
+    time.sleep(0.5)
+    assert len(emulator.sessions) == 1, "no session is opened while nothing is recorded"
+    assert _ctl(env, "resume").returncode == 0
+    virtual_mic.play(resumed_tone).wait()
+    _until(lambda: len(emulator.sessions) == 2 and len(list(emulator.sessions.values())[1].audio) > 16000)
+    assert _status(env)["session_id"] == list(emulator.sessions)[1]
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+
+    first, second = emulator.sessions.values()
+    assert first.capped and not first.stop_count and second.stop_count == 1
+    assert bytes(first.logical_audio) + bytes(second.logical_audio) == _wav_frames(record), "once each, in order"
+    assert _energy(bytes(second.logical_audio), RESUMED_HZ) > 1000
+    assert "the recording goes on in a new session" in err and "goes on at [" in err
+    assert f"`gladia result {first.id} {second.id}`" in err.strip().splitlines()[-1]
+    (path,) = notes_dir.glob("*.md")
+    front = path.read_text().split("---\n")[1]
+    fields = dict(line.split(": ", 1) for line in front.strip().splitlines())
+    assert json.loads(fields["sessions"]) == [first.id, second.id]
+
+
+def test_recover_after_a_later_session_failed_puts_the_earlier_ones_first(
+    virtual_mic: VirtualMic, tmp_path: Path
+) -> None:
+    """The second session of a recording fails for good: its journal says where it sits in the recording, and
+    `gladia recover` gives the whole recording: the first session's transcript, then the second's, on one clock."""
+    from emulator_prerecorded import FullGladiaEmulator
+
+    emu = FullGladiaEmulator().start()
+    try:
+        emu.session_cap_seconds = 1.5
+        emu.seconds_per_utterance = 0.5
+        emu.finals_within_audio = True  # each session's transcript covers its own audio
+        emu.ack_delay = 0.4  # acks lag: Gladia lacks the last of the audio when the link goes
+        emu.close_after_bytes = [(10**9, 4400), (24000, 4400)]  # the second session's link ends after 0.75 s
+        runtime = tmp_path / "run"
+        runtime.mkdir(mode=0o700)
+        env = {
+            **os.environ,
+            **virtual_mic.env,
+            "GLADIA_API_KEY": "test-key",
+            "GLADIA_API_URL": emu.base_url,
+            "HOME": str(tmp_path),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+        }
+        failed = _listen(env, "-o", "srt")
+        _out, err = failed.communicate(timeout=60)
+        assert failed.returncode != 0 and "4400" in err, err
+        first, second = list(emu.sessions.values())[:2]
+        journals = tmp_path / "state" / "gladia" / "journals"
+        assert not (journals / first.id).exists(), "the first session ended well: its journal is gone"
+        meta = json.loads((journals / second.id / "meta.json").read_text())
+        chain = meta["recording"]
+        assert chain["part"] == 2 and chain["earlier"] == [{"session_id": first.id, "offset_seconds": 0.0}]
+        own = chain["offset_seconds"]
+        assert own == pytest.approx(len(first.logical_audio) / 32000)
+        assert f"gladia recover {second.id}" in err
+
+        done = subprocess.run(
+            [sys.executable, "-m", "gladia_cli", "recover", second.id, "-o", "srt"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        blocks = [b.splitlines() for b in done.stdout.strip().split("\n\n")]
+        assert [int(b[0]) for b in blocks] == list(range(1, len(blocks) + 1))
+        starts = [b[1].split(" --> ")[0] for b in blocks]
+        assert starts == sorted(starts)
+        first_text = [u["text"].strip() for u in first.result["transcription"]["utterances"]]
+        assert [" ".join(b[2:]) for b in blocks[: len(first_text)]] == first_text, "the first session first"
+        later = starts[len(first_text) :]
+        assert later and all(t >= f"00:00:{int(own):02d}" for t in later), "the rest on the recording's clock"
+    finally:
+        emu.stop()
+
+
 def test_timestamps_start_each_text_line(env: dict[str, str], listening: Callable[..., subprocess.Popen[str]]) -> None:
     proc = listening("--duration", "3", "--timestamps")
     out, err = proc.communicate(timeout=60)

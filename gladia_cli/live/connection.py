@@ -11,7 +11,7 @@ import contextlib
 import json
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gladia_cli.errors import ApiError, AuthError, GladiaError
 
@@ -115,6 +115,22 @@ def _pong_quietly(ws: websocket.WebSocket) -> None:
     ws.pong = pong  # type: ignore[method-assign,assignment]
 
 
+def _echo_close_quietly(ws: websocket.WebSocket) -> None:
+    """websocket-client echoes a close frame from inside the read; when that echo cannot be written (Gladia ended
+    the session while audio was still going out, and dropped the link right after its close), the read failed and
+    the close it had read, with its code, was lost: an ended session looked like a dropped link. The echo is a
+    courtesy too; the close frame is what matters."""
+    answer = getattr(ws, "send_close", None)
+    if answer is None:
+        return
+
+    def send_close(*args: Any, **kwargs: Any) -> None:
+        with contextlib.suppress(Exception):
+            answer(*args, **kwargs)
+
+    ws.send_close = send_close  # type: ignore[method-assign]
+
+
 def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
     """One try at opening the socket; `Unreachable` or `Refused` when it fails."""
     import websocket
@@ -128,6 +144,7 @@ def open_socket(url: str, policy: ReconnectPolicy) -> websocket.WebSocket:
         ws.settimeout(policy.ack_timeout)
         _bound_messages(ws, MAX_MESSAGE_BYTES)
         _pong_quietly(ws)
+        _echo_close_quietly(ws)
     except websocket.WebSocketBadStatusException as exc:
         status = getattr(exc, "status_code", 0)
         if status in (401, 403):

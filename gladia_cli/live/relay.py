@@ -213,6 +213,7 @@ class Share(SourceDefaults):
     def acknowledged(self, end: int) -> None:
         """Gladia holds every byte of this share before `end` (the session's numbering)."""
         with self._lock:
+            end = min(end, self._handed)
             if end <= self._acked:
                 return
             self._acked = end

@@ -249,8 +249,8 @@ class LiveStream:
         current = self.parts[-1]
         if self._next is not None:
             if self._next.done.is_set():
-                if self._stopping and current.ended is None:
-                    self._next = None  # stopping anyway: the session created is never used (nor billed)
+                if current.ended is None and (self._stopping or (self._relay and self._relay.ended.is_set())):
+                    self._next = None  # the recording ends in this session: the one created is never used (nor billed)
                     return
                 self._switch(current)
             return
@@ -291,6 +291,7 @@ class LiveStream:
         share = current.share
         handed_on = b""
         if current.ended is not None:
+            share.acknowledged(self._held(current.ended))
             handed_on = share.leftover()  # what Gladia did not take: the next session sends it first
             offset = current.offset + share.handed_bytes - len(handed_on)
         else:
@@ -309,18 +310,35 @@ class LiveStream:
         why = "Gladia ended the previous one" if current.ended is not None else "before Gladia's session limit"
         self._events.put((part, Notice(f"session {part.number} ({part.session_id}) goes on at [{at}] ({why})")))
 
+    def _held(self, ended: Ended) -> int:
+        """Bytes of its share a session Gladia ended holds: its acks may lag what it received and transcribed, so
+        the audio duration its final result gives counts too (resending that would put it in two sessions)."""
+        meta = job_json.result_of(ended.final_result).get("metadata") if ended.final_result else None
+        seconds = job_json.seconds_value(meta.get("audio_duration")) if isinstance(meta, dict) else None
+        if seconds is None:
+            return 0
+        frame = self._fmt.frame_bytes
+        return int(seconds * self._fmt.bytes_per_second) // frame * frame
+
     def _give_up(self, current: Part, error: GladiaError) -> None:
         """No next session could be created after Gladia ended one: the audio not sent goes to the last journal."""
-        assert self._relay is not None and current.ended is not None
+        assert current.ended is not None
+        self._spill(current)
+        message = f"Gladia ended session {current.session_id} and no next session could be created ({error.message})"
+        self._final = replace(current.ended, error=NetworkError(message))
+
+    def _spill(self, part: Part) -> None:
+        """The recording cannot go on: what the relay took from the source and no session sent goes to the last
+        journal, so `gladia recover` has it (a microphone cannot be asked again)."""
+        assert self._relay is not None and part.session is not None
+        part.session.join()  # its producer writes the journal: it is done before this thread does
         self._relay.stop_reading()
         while True:  # what the source still holds comes through, to its end
             got, chunk = self._relay.take(timeout=1.0)
             if not got or chunk is None:
                 break
-            if current.journal is not None:
-                current.journal.write(chunk)
-        message = f"Gladia ended session {current.session_id} and no next session could be created ({error.message})"
-        self._final = replace(current.ended, error=NetworkError(message))
+            if part.journal is not None:
+                part.journal.write(chunk)
 
     # -- events, on the recording's clock --
 
@@ -363,6 +381,8 @@ class LiveStream:
                     f"Gladia ended session {part.session_id} at [{timestamp(self.progress().seconds_sent)}]; "
                     "the recording goes on in a new session"
                 )
+            if ended.error is not None and not self._aborted:
+                self._spill(part)
             self._final = ended
             return None
         if part is not self.parts[-1]:
