@@ -147,6 +147,21 @@ def test_a_narrow_terminal_keeps_every_row_on_one_row(virtual_mic: VirtualMic, t
         emu.stop()
 
 
+def test_the_view_at_the_top_of_the_pane_leaves_no_copies_in_the_scrollback(
+    virtual_mic: VirtualMic, emulator: GladiaEmulator, tmux: Tmux, tmp_path: Path
+) -> None:
+    """While Gladia is slow to create the session, the view is the pane's first row and redraws ten times a second;
+    each redraw once erased "below" from the top-left corner, which tmux takes for a clear screen and keeps in the
+    scrollback (`scroll-on-clear`): a hundred copies of the "connecting" row to scroll through afterwards."""
+    emulator.http_hang_seconds = 2.0
+    tmux.start(f"{GLADIA} listen --duration 2; echo EXIT=$?", _env(virtual_mic, emulator, tmp_path), width=80, height=12)
+    final = tmux.wait_for(lambda s: "EXIT=" in s, timeout=40)
+    assert "EXIT=0" in final, final
+    history = tmux.screen()  # the scrollback too (capture-pane -S -)
+    assert history.count("connecting") <= 1, history
+    assert "Hello world." in history and "▕" not in history, history
+
+
 def _cues(path: Path) -> list[srt.Subtitle]:
     return list(srt.parse(path.read_text(encoding="utf-8")))
 

@@ -257,6 +257,13 @@ def _terminal_columns(console: Console) -> int | None:
         return None
 
 
+# The view's rows, erased from its top-left corner down: its own row, then (cursor saved, one row down, restored)
+# everything below. A bare "erase below" there is, at the pane's top-left, what tmux takes for a clear screen: with
+# its `scroll-on-clear` it pushed every frame of a view at the top of the pane into the scrollback. At the bottom row
+# the step down does not move and the erase below only erases the row again.
+_ERASE_VIEW = "\r\x1b[K\x1b7\x1b[1B\x1b[J\x1b8"
+
+
 def anchored_live(console: Console, renderable: RenderableType) -> Live:
     """A Rich Live that parks the cursor at the view's top-left corner and redraws by erasing to the end of screen.
 
@@ -281,11 +288,11 @@ def anchored_live(console: Console, renderable: RenderableType) -> Live:
             yield raw("\r" + (f"\x1b[{height - 1}A" if height > 1 else ""))
 
         def position_cursor(self) -> Control:
-            return raw("\r\x1b[J") if self._shape is not None else Control()
+            return raw(_ERASE_VIEW) if self._shape is not None else Control()
 
         def restore_cursor(self) -> Control:
             # Live.stop() has just written a newline after its last refresh: the view's top is one row up.
-            return raw("\r\x1b[1A\x1b[J") if self._shape is not None else Control()
+            return raw("\r\x1b[1A" + _ERASE_VIEW) if self._shape is not None else Control()
 
     live = Live(
         renderable, console=console, auto_refresh=False, transient=True, redirect_stdout=False, redirect_stderr=False
