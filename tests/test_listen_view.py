@@ -154,7 +154,8 @@ def test_the_view_at_the_top_of_the_pane_leaves_no_copies_in_the_scrollback(
     each redraw once erased "below" from the top-left corner, which tmux takes for a clear screen and keeps in the
     scrollback (`scroll-on-clear`): a hundred copies of the "connecting" row to scroll through afterwards."""
     emulator.http_hang_seconds = 2.0
-    tmux.start(f"{GLADIA} listen --duration 2; echo EXIT=$?", _env(virtual_mic, emulator, tmp_path), width=80, height=12)
+    env = _env(virtual_mic, emulator, tmp_path)
+    tmux.start(f"{GLADIA} listen --duration 2; echo EXIT=$?", env, width=80, height=12)
     final = tmux.wait_for(lambda s: "EXIT=" in s, timeout=40)
     assert "EXIT=0" in final, final
     history = tmux.screen()  # the scrollback too (capture-pane -S -)
