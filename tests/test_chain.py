@@ -249,3 +249,16 @@ def test_a_share_hands_on_what_gladia_did_not_acknowledge() -> None:
     share.acknowledged(4 * 3200)
     assert share.leftover() == b""
     assert re.fullmatch(rb"(\x00\x00\x00\x04)+", next(chunks))
+
+
+def test_a_server_that_ends_every_session_at_once_does_not_get_one_a_chunk(
+    emulator: GladiaEmulator, tmp_path: Path
+) -> None:
+    wav, _ = _noise_wav(tmp_path / "long.wav", 6.0)
+    emulator.session_cap_seconds = 0.2
+    emulator.cap_abrupt = True
+    result = run("transcribe", str(wav), "--realtime", "--speed", "1", env=_env(emulator, tmp_path), timeout=60)
+    assert result.code == 5, result.stderr
+    assert "Gladia ended 3 sessions in a row, each with under 1 s of audio" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len([s for s in emulator.sessions.values() if s.connections]) == 3

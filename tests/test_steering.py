@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -493,6 +494,23 @@ def test_timestamps_start_each_text_line(env: dict[str, str], listening: Callabl
     lines = out.splitlines()
     assert lines and all(line.startswith("[00:00:0") and line[10:11] == " " for line in lines), out
     assert lines[0].endswith("] Hello world.")
+
+
+def test_a_pause_is_marked_in_the_timestamped_text(
+    env: dict[str, str], listening: Callable[..., subprocess.Popen[str]]
+) -> None:
+    proc = listening("--timestamps")
+    _until(_sent_at_least(env, 1.0))
+    at = float(_status(env)["seconds_sent"])
+    assert _ctl(env, "pause").returncode == 0
+    time.sleep(1.2)
+    assert _ctl(env, "resume").returncode == 0
+    _until(_sent_at_least(env, at + 0.5))
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    marks = [line for line in out.splitlines() if "(paused for" in line]
+    assert len(marks) == 1 and re.fullmatch(r"\[00:00:0\d\] \(paused for [12] s\)", marks[0]), out
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

@@ -343,6 +343,7 @@ def _pump(
     finishing_since: float | None = None
     next_tick = 0.0
     handled = 0
+    pauses_shown = 0
     while True:
         if interrupts.count > handled:
             handled = interrupts.count
@@ -373,6 +374,11 @@ def _pump(
                 notes.sessions(stream.session_ids)
                 if steer is not None:
                     notes.on_status(steer.status)  # what this tick saw
+            if steer is not None:
+                ended = [m for m in steer.status.marks if m.kind == "pause" and m.wall_end is not None]
+                for mark in ended[pauses_shown:]:
+                    renderer.paused(mark.at, (mark.wall_end or mark.wall) - mark.wall)
+                pauses_shown = len(ended)
             said = progress.left_to_process
             limit = finish_timeout if finish_timeout is not None else live_defaults.finish_wait(said)
             if finishing_since is not None and now - finishing_since > limit:

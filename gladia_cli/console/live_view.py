@@ -459,6 +459,14 @@ class LiveRenderer:
         if redraw:
             self.refresh()
 
+    def paused(self, at: float, seconds: float) -> None:
+        """A pause that ended, in the text's timeline (`--timestamps`): the audio sent has no gap, so the text
+        alone would not show that anything was left out."""
+        if self.output is OutputFormat.text and self.timestamps:
+            from gladia_cli.output.clock import timestamp
+
+            self._write_out(f"[{timestamp(at)}] (paused for {seconds:.0f} s)")
+
     def typing(self, text: str | None) -> None:
         """The note of a bookmark as it is typed (None: done)."""
         self._typing = text

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gladia_cli.audio.format import BUFFER_SECONDS, AudioSource
-from gladia_cli.errors import GladiaError, NetworkError
+from gladia_cli.errors import ApiError, GladiaError, NetworkError
 from gladia_cli.live import defaults
 from gladia_cli.live.connection import ReconnectPolicy
 from gladia_cli.live.events import (
@@ -50,6 +50,10 @@ if TYPE_CHECKING:
 
 RESULT_TIMEOUT = 600.0  # seconds the session's result may stay `processing` after the socket closed
 NEXT_SESSION_RETRY = 5.0  # seconds between two tries at creating the next session of a chain
+# A server that ends every session at once must not have us open one a chunk: this many in a row ended by Gladia
+# with less than SHORT_SESSION_SECONDS of audio each end the recording instead.
+SHORT_SESSIONS = 3
+SHORT_SESSION_SECONDS = 1.0
 
 JournalFor = Callable[[str, dict[str, Any]], "JournalWriter"]
 """Opens the journal of one session of the recording: its id, and where it sits in the chain (kept in the journal's
@@ -115,6 +119,7 @@ class LiveStream:
         self._next: _Creation | None = None  # the next session, being created
         self._next_due = 0.0  # monotonic: when to try creating it again after a failure
         self._next_failures = 0
+        self._short_ends = 0  # sessions in a row Gladia ended with almost no audio
         self.kept_journals: list[JournalWriter] = []  # of earlier parts that could not hand everything on
 
     # -- the session's life --
@@ -377,6 +382,17 @@ class LiveStream:
         assert session is not None
         if part is self.parts[-1] and self._final is None:
             if session.ended_by_gladia and not self._stopping and not self._aborted:
+                assert part.share is not None
+                short = self._fmt.seconds(part.share.handed_bytes) < SHORT_SESSION_SECONDS
+                self._short_ends = self._short_ends + 1 if short else 0
+                if self._short_ends >= SHORT_SESSIONS:
+                    self._spill(part)
+                    message = (
+                        f"Gladia ended {self._short_ends} sessions in a row, each with under "
+                        f"{SHORT_SESSION_SECONDS:g} s of audio; not opening another"
+                    )
+                    self._final = replace(ended, error=ApiError(message))
+                    return None
                 return Notice(
                     f"Gladia ended session {part.session_id} at [{timestamp(self.progress().seconds_sent)}]; "
                     "the recording goes on in a new session"
