@@ -368,7 +368,7 @@ def _pump(
             renderer.levels(levels)
             if steer is not None:
                 steer.session_id = stream.session_ids[-1]  # a recording past Gladia's limit goes on in a new one
-                if steer.tick(stream.session.state, progress, levels):
+                if steer.tick(stream.state, progress, levels):
                     interrupts.ask_stop()  # `q`, `gladia ctl stop` or --stop-after-silence: one Ctrl-C
             if notes is not None:
                 notes.sessions(stream.session_ids)

@@ -71,6 +71,7 @@ class Part:
     created: float  # monotonic
     share: Share | None = None
     session: LiveSession | None = None
+    retiring: bool = False  # the next session takes over: its state and progress are no longer the recording's
     journal: JournalWriter | None = None
     ended: Ended | None = None
     job: dict[str, Any] | None = field(default=None, repr=False)
@@ -116,6 +117,8 @@ class LiveStream:
         self._stopping = False
         self._aborted = False
         self._final: Ended | None = None  # the last part's end, held until every part has ended
+        self._done: Ended | None = None  # the recording's end, given after its DONE
+        self._incoming: tuple[dict[str, Any], float] | None = None  # created, waiting for the one it replaces
         self._next: _Creation | None = None  # the next session, being created
         self._next_due = 0.0  # monotonic: when to try creating it again after a failure
         self._next_failures = 0
@@ -201,6 +204,13 @@ class LiveStream:
         return self.parts[-1]
 
     @property
+    def state(self) -> State:
+        """The recording's state: a session handing over to the next one is still streaming, as far as it goes."""
+        current = self.current
+        assert current.session is not None
+        return State.STREAMING if current.retiring else current.session.state
+
+    @property
     def session(self) -> LiveSession:
         """The session the recording goes to now."""
         session = self.current.session
@@ -220,6 +230,9 @@ class LiveStream:
         """The next event, or None after `timeout` seconds without one."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.ended is None:
+            if self._done is not None:  # the recording's DONE went out: its Ended follows
+                self.ended, self._done = self._done, None
+                return self.ended
             self._keep_going()
             wait = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
             try:
@@ -252,6 +265,9 @@ class LiveStream:
         if self._aborted or not self.parts or self.parts[-1].session is None:
             return
         current = self.parts[-1]
+        if self._incoming is not None:
+            self._take_over(current)
+            return
         if self._next is not None:
             if self._next.done.is_set():
                 if current.ended is None and (self._stopping or (self._relay and self._relay.ended.is_set())):
@@ -294,25 +310,46 @@ class LiveStream:
             return
         self._next_failures = 0
         share = current.share
-        handed_on = b""
-        if current.ended is not None:
-            share.acknowledged(self._held(current.ended))
-            handed_on = share.leftover()  # what Gladia did not take: the next session sends it first
-            offset = current.offset + share.handed_bytes - len(handed_on)
-        else:
-            share.release()  # it ends at the next chunk boundary; the next one takes the chunk after
-            offset = -1  # known once the released share has stopped taking (see _translate)
-        part = Part(len(self.parts) + 1, created["id"], created["url"], offset, creation.at)
-        self.parts.append(part)
-        if offset < 0:
-            share.done.wait()  # at most one chunk's wait: the share returns at its next boundary
-            part.offset = current.offset + share.handed_bytes
-        self._start_part(part, leftover=handed_on, after=share.done)
-        if current.ended is not None and current.journal is not None:
+        if current.ended is None:
+            # It ends at its next chunk boundary (at once if it waits for audio, later if its session is held up by
+            # an outage); the next session starts from the chunk after, once it has (`_take_over`).
+            share.release()
+            current.retiring = True
+            self._incoming = (created, creation.at)
+            self._take_over(current)
+            return
+        share.done.wait(1.0)  # its session is over: its producer lets go within a fraction of a second
+        share.acknowledged(self._held(current.ended))
+        handed_on = share.leftover()  # what Gladia did not take: the next session sends it first
+        offset = current.offset + share.handed_bytes - len(handed_on)
+        self._begin(Part(len(self.parts) + 1, created["id"], created["url"], offset, creation.at), handed_on)
+        if current.journal is not None:
             current.journal.discard()  # its unacknowledged audio went to the next session, and to its journal
             current.journal = None
+
+    def _take_over(self, current: Part) -> None:
+        """The next session, created before the limit, starts once the one it replaces has taken its last chunk."""
+        assert self._incoming is not None and current.share is not None and self._relay is not None
+        if not current.share.done.is_set():
+            return
+        created, at = self._incoming
+        self._incoming = None
+        if self._stopping and self._relay.ended.is_set() and not self._relay.has_audio:
+            # The recording ended in the one before: this one is never used, and that one's end is the recording's.
+            current.retiring = False
+            if current.ended is not None:
+                self._final = current.ended
+            return
+        self._begin(
+            Part(len(self.parts) + 1, created["id"], created["url"], current.offset + current.share.handed_bytes, at)
+        )
+
+    def _begin(self, part: Part, handed_on: bytes = b"") -> None:
+        previous = self.parts[-1]
+        self.parts.append(part)
+        self._start_part(part, leftover=handed_on, after=previous.share.done if previous.share else None)
         at = timestamp(self._fmt.seconds(part.offset))
-        why = "Gladia ended the previous one" if current.ended is not None else "before Gladia's session limit"
+        why = "Gladia ended the previous one" if previous.ended is not None else "before Gladia's session limit"
         self._events.put((part, Notice(f"session {part.number} ({part.session_id}) goes on at [{at}] ({why})")))
 
     def _held(self, ended: Ended) -> int:
@@ -351,7 +388,7 @@ class LiveStream:
         """An event of one part as the owner sees it, or None when it is the chain's own business."""
         if isinstance(event, Ended):
             return self._part_ended(part, event)
-        latest = part is self.parts[-1]
+        latest = part is self.parts[-1] and not part.retiring
         if isinstance(event, StateChanged):
             if not latest or event.state == State.DONE:
                 return None  # the recording's state is its latest session's; DONE comes with the last Ended
@@ -380,7 +417,9 @@ class LiveStream:
         part.ended = ended
         session = part.session
         assert session is not None
-        if part is self.parts[-1] and self._final is None:
+        if part is not self.parts[-1] or part.retiring:
+            return self._retired(part, ended)
+        if self._final is None:
             if session.ended_by_gladia and not self._stopping and not self._aborted:
                 assert part.share is not None
                 short = self._fmt.seconds(part.share.handed_bytes) < SHORT_SESSION_SECONDS
@@ -400,23 +439,26 @@ class LiveStream:
             if ended.error is not None and not self._aborted:
                 self._spill(part)
             self._final = ended
-            return None
-        if part is not self.parts[-1]:
-            journal, part.journal = part.journal, None
-            if ended.error is None:
-                if journal is not None:
-                    journal.discard()
-                return None
-            if journal is not None:
-                journal.close()
-                self.kept_journals.append(journal)
-            return Notice(f"session {part.number} ({part.session_id}) ended badly: {ended.error.message}")
         return None
 
-    def _all_ended(self) -> bool:
-        return all(p.ended is not None or p.session is None for p in self.parts) and self._next is None
+    def _retired(self, part: Part, ended: Ended) -> Event | None:
+        """A session the next one took over from has ended: its journal goes, unless Gladia lacks some of its audio."""
+        journal, part.journal = part.journal, None
+        if ended.error is None:
+            if journal is not None:
+                journal.discard()
+            return None
+        if journal is not None:
+            journal.close()
+            self.kept_journals.append(journal)
+        return Notice(f"session {part.number} ({part.session_id}) ended badly: {ended.error.message}")
 
-    def _finish(self) -> Ended:
+    def _all_ended(self) -> bool:
+        pending = self._next is not None or self._incoming is not None
+        return all(p.ended is not None or p.session is None for p in self.parts) and not pending
+
+    def _finish(self) -> StateChanged:
+        """The recording is over: DONE now, its `Ended` (every part's results joined) at the next call."""
         final = self._final
         assert final is not None
         if len(self.parts) > 1:
@@ -431,9 +473,8 @@ class LiveStream:
                 summary="\n\n".join(s for s in summaries if s) or None,
                 reconnections=sum(p.ended.reconnections for p in parts if p.ended is not None),
             )
-        self.ended = final
-        self._events.put((self.parts[-1], StateChanged(State.DONE)))
-        return final
+        self._done = final
+        return StateChanged(State.DONE)
 
     # -- control --
 
@@ -450,6 +491,7 @@ class LiveStream:
     def abort(self) -> None:
         self._aborted = True
         self._stopping = True
+        self._next = self._incoming = None  # a session created meanwhile is never used
         if self._relay is not None:
             self._relay.close()
         for part in self.parts:
