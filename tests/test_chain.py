@@ -211,7 +211,6 @@ class _Chunks(SourceDefaults):
 
 def test_shares_switched_under_load_take_each_chunk_once_in_order() -> None:
     relay = Relay(_Chunks(3000))
-    relay.start()
     taken: queue.Queue[tuple[int, int]] = queue.Queue()
     previous: Share | None = None
     readers = []
@@ -240,7 +239,6 @@ def test_shares_switched_under_load_take_each_chunk_once_in_order() -> None:
 
 def test_a_share_hands_on_what_gladia_did_not_acknowledge() -> None:
     relay = Relay(_Chunks(10, size=3200))
-    relay.start()
     share = Share(relay, FMT, max_tail=10**6)
     chunks = share.chunks()
     got = [next(chunks) for _ in range(4)]

@@ -1,30 +1,28 @@
 """The one reader of a recording's source, and each Gladia session's share of it.
 
 A recording may outlive one Gladia session (3 hours at most, and a long pause may outlast one), so the source is not
-read by a session: the `Relay` reads it, once, on its own thread, and each session reads a `Share`, an `AudioSource`
-that yields the relay's chunks until it is released. Every chunk goes to exactly one share, whole, so switching
+read by a session: the `Relay` holds its one iterator, and each session reads a `Share`, an `AudioSource` that
+yields the relay's chunks until it is released. Every chunk goes to exactly one share, whole, so switching
 sessions happens at a chunk boundary: nothing is lost, nothing is sent twice. A share keeps what it handed out until
 Gladia acknowledges it (`tail`), so audio a session was given but Gladia never took can go to the next session.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 
 from gladia_cli.audio.format import AudioSource, PcmFormat, SourceDefaults
 
-_END = None  # the source has no more audio
-
 
 class Relay:
-    """Reads `source` into a bounded queue (a file waits for room; a microphone's own buffer holds what it
-    captures meanwhile), stops after `limit` bytes (`--duration`), and shows each chunk once to `on_audio` (the
-    local recording), in capture order."""
+    """The source's one iterator, taken from by one share at a time (the share of the session the recording goes to;
+    `Share.after` keeps them in turn). Stops after `limit` bytes (`--duration`), and shows each chunk once to
+    `on_audio` (the local recording), in capture order, on the thread of the share that first takes it.
 
-    QUEUE_CHUNKS = 64
+    No thread of its own: a chunk handed from the source to a session thread directly costs nothing more than one
+    session reading the source itself did (a thread and a queue in between halved the throughput of a file)."""
 
     def __init__(
         self, source: AudioSource, *, limit: int | None = None, on_audio: Callable[[bytes], None] | None = None
@@ -32,69 +30,52 @@ class Relay:
         self.source = source
         self._limit = limit
         self._on_audio = on_audio
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.QUEUE_CHUNKS)
-        self._closed = threading.Event()  # the owner asked to stop reading (abort, or the end of the run)
-        self.ended = threading.Event()  # the source is exhausted (or failed): `_END` is queued
+        self._chunks: Iterator[bytes] | None = None
+        self._taking = threading.Lock()  # held by the taker of the moment, across its wait for the source
+        self._lock = threading.Lock()  # guards `_front`
+        self._front: deque[bytes] = deque()  # put back by a share released mid-take; taken before the source
+        self.ended = threading.Event()  # the source is exhausted (or failed, or stopped at `limit`)
         self.error: BaseException | None = None  # what the source or `on_audio` raised, for the session to say
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._front: deque[bytes] = deque()  # put back by a share released mid-take; read before the queue
-        self._end_seen = False  # only the takers' thread of the moment reads or sets it
         self.read_bytes = 0
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._read, name="gladia-relay", daemon=True)
-            self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            for chunk in self.source.chunks():
-                if self._limit is not None and self.read_bytes + len(chunk) >= self._limit:
-                    chunk = chunk[: self._limit - self.read_bytes]
-                    self._deliver(chunk)
-                    break
-                self._deliver(chunk)
-                if self._closed.is_set():
-                    break
-        except BaseException as exc:  # a broken device or decoder ends the recording; the session says why
-            self.error = exc
-        finally:
-            self.source.close()
-            self.ended.set()
-            self._put(_END)
-
-    def _deliver(self, chunk: bytes) -> None:
-        if not chunk:
-            return
-        self.read_bytes += len(chunk)
-        if self._on_audio is not None:
-            self._on_audio(chunk)
-        self._put(chunk)
-
-    def _put(self, chunk: bytes | None) -> None:
-        while True:
-            try:
-                self._queue.put(chunk, timeout=0.2)
-                return
-            except queue.Full:
-                if self._closed.is_set():
-                    return  # nobody reads any more: the run is over
-
-    def take(self, timeout: float) -> tuple[bool, bytes | None]:
-        """(True, chunk), or (True, None) at the end and ever after; (False, None) when nothing came in `timeout`."""
+    def take(self) -> bytes | None:
+        """The next chunk (waiting for the source), or None at the end and ever after."""
         with self._lock:
             if self._front:
-                return True, self._front.popleft()
-        if self._end_seen:
-            return True, _END
-        try:
-            chunk = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return False, None
-        if chunk is _END:
-            self._end_seen = True
-        return True, chunk
+                return self._front.popleft()
+        with self._taking:
+            with self._lock:
+                if self._front:
+                    return self._front.popleft()
+            if self.ended.is_set():
+                return None
+            try:
+                if self._chunks is None:
+                    self._chunks = iter(self.source.chunks())
+                while True:
+                    chunk = next(self._chunks)
+                    if self._limit is not None and self.read_bytes + len(chunk) >= self._limit:
+                        chunk = chunk[: self._limit - self.read_bytes]
+                        self._finish()
+                    if chunk:
+                        break
+                    if self.ended.is_set():
+                        return None
+                self.read_bytes += len(chunk)
+                if self._on_audio is not None:
+                    self._on_audio(chunk)
+                return chunk
+            except StopIteration:
+                self._finish()
+                return None
+            except BaseException as exc:  # a broken device or decoder ends the recording; the session says why
+                self.error = exc
+                self._finish()
+                raise
+
+    def _finish(self) -> None:
+        self.ended.set()
+        self.source.close()
 
     def put_back(self, chunk: bytes) -> None:
         """A chunk a released share took after the switch: the next share takes it first (it is the oldest)."""
@@ -103,24 +84,21 @@ class Relay:
 
     @property
     def has_audio(self) -> bool:
-        """Audio waits for a session to take it (the end alone is no audio)."""
+        """Audio waits for a session to take it: put back, or captured by a source that can pause (one that
+        cannot, a file, always has more until its end)."""
         with self._lock:
             if self._front:
                 return True
-        with self._queue.mutex:
-            return any(chunk is not None for chunk in self._queue.queue)
+        if self.ended.is_set():
+            return False
+        return self.source.buffered_seconds > 0 or not self.source.can_pause
 
     def stop_reading(self) -> None:
-        """End the recording: the source drains what it captured, then the end comes through the queue."""
+        """End the recording: the source yields what it captured, then ends."""
         self.source.close()
 
     def close(self) -> None:
-        self._closed.set()
         self.source.close()
-
-    def join(self, timeout: float) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
 
 
 class Share(SourceDefaults):
@@ -184,13 +162,9 @@ class Share(SourceDefaults):
             if self._stopped():
                 return
         while not self._stopped():
-            got, chunk = self._relay.take(timeout=0.1)
-            if not got:
-                continue
+            chunk = self._relay.take()  # waits for the source: a pause is a wait here, and a release is seen after
             if chunk is None:
                 self.saw_end = True
-                if self._relay.error is not None:
-                    raise self._relay.error  # the session ends with it, as when it read the source itself
                 return
             if self._stopped():
                 self._relay.put_back(chunk)  # taken after the switch: the next session sends it, first

@@ -149,7 +149,6 @@ class LiveStream:
         self.create()
         self._journal_for = journal
         self._relay = Relay(self.source, limit=self._limit, on_audio=on_audio)
-        self._relay.start()
         self._start_part(self.parts[0])
 
     def _start_part(self, part: Part, leftover: bytes = b"", after: threading.Event | None = None) -> None:
@@ -370,14 +369,17 @@ class LiveStream:
         self._final = replace(current.ended, error=NetworkError(message))
 
     def _spill(self, part: Part) -> None:
-        """The recording cannot go on: what the relay took from the source and no session sent goes to the last
-        journal, so `gladia recover` has it (a microphone cannot be asked again)."""
+        """The recording cannot go on: what the source captured and no session took goes to the last journal, so
+        `gladia recover` has it (a microphone cannot be asked again)."""
         assert self._relay is not None and part.session is not None
-        part.session.join()  # its producer writes the journal: it is done before this thread does
-        self._relay.stop_reading()
-        while True:  # what the source still holds comes through, to its end
-            got, chunk = self._relay.take(timeout=1.0)
-            if not got or chunk is None:
+        self._relay.stop_reading()  # a producer waiting for the source gets its last chunks, and lets go
+        part.session.join()  # it writes the journal: it is done before this thread does
+        while True:
+            try:
+                chunk = self._relay.take()
+            except Exception:
+                break  # the source's own failure: its session has said it
+            if chunk is None:
                 break
             if part.journal is not None:
                 part.journal.write(chunk)
@@ -542,9 +544,6 @@ class LiveStream:
                         part.session.abort()  # an exception must not leave the session open on Gladia's side
                     part.session.join()
         finally:
-            if self._relay is not None:
-                self._relay.close()
-                self._relay.join(2.0)
             self.source.close()
             if self._on_close is not None:
                 self._on_close()
