@@ -195,6 +195,11 @@ class Share(SourceDefaults):
                 _, old = self._tail.popleft()
                 self._tail_bytes -= len(old)
 
+    @property
+    def has_leftover(self) -> bool:
+        with self._lock:
+            return bool(self._tail) and self._acked < self._handed
+
     def leftover(self) -> bytes:
         """What Gladia did not acknowledge, from the first byte it lacks (whole frames)."""
         with self._lock:

@@ -279,7 +279,7 @@ class LiveStream:
         now = time.monotonic()
         if current.ended is not None:  # Gladia ended it: go on once there is audio to send
             assert current.share is not None and self._relay is not None
-            if self._relay.has_audio or current.share.leftover():
+            if self._relay.has_audio or current.share.has_leftover:
                 if now >= self._next_due:
                     self._next = _Creation(self.api, self.body)
             elif self._relay.ended.is_set() or self._stopping:
