@@ -135,6 +135,9 @@ def test_gladia_result_joins_the_sessions_of_one_recording(emulator: GladiaEmula
     notes = run("result", *ids, "-o", "md", env=env)
     assert notes.code == 0 and all(i in notes.stdout for i in ids), "the notes name every session"
 
+    twice = run("result", ids[0], ids[0], env=env)
+    assert twice.code == 2 and "is given twice" in twice.stderr
+
     alone = run("result", ids[1], "-o", "srt", env=env)
     assert _srt_cues(alone.stdout)[0][1] < 1.0, "one session alone is on its own clock"
 
@@ -260,3 +263,22 @@ def test_a_server_that_ends_every_session_at_once_does_not_get_one_a_chunk(
     assert "Gladia ended 3 sessions in a row, each with under 1 s of audio" in result.stderr
     assert "Traceback" not in result.stderr
     assert len([s for s in emulator.sessions.values() if s.connections]) == 3
+
+
+def test_only_live_sessions_are_joined(tmp_path: Path) -> None:
+    from emulator_prerecorded import FullGladiaEmulator
+
+    wav, _ = _noise_wav(tmp_path / "a.wav", 1.0)
+    emu = FullGladiaEmulator().start()
+    try:
+        env = _env(emu, tmp_path)
+        done = run("transcribe", str(wav), env=env, timeout=60)
+        assert done.code == 0, done.stderr
+        job_id = re.search(r"job (\S+):", done.stderr)
+        assert job_id is not None, done.stderr
+        assert run("transcribe", str(wav), "--realtime", "--speed", "0", env=env, timeout=60).code == 0
+        (live,) = emu.sessions
+        mixed = run("result", live, job_id.group(1), env=env)
+        assert mixed.code == 2 and "only live sessions are joined" in mixed.stderr and mixed.stdout == ""
+    finally:
+        emu.stop()

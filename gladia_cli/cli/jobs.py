@@ -96,6 +96,9 @@ def show_result(
     """`gladia result ID...`: the job in `fmt`, to stdout or `output_file`; the sessions of one recording (a live
     recording longer than Gladia's session limit) joined on one clock."""
     ids = [check_job_id(job_id) for job_id in job_ids]
+    twice = next((job_id for k, job_id in enumerate(ids) if job_id in ids[:k]), None)
+    if twice is not None:
+        raise UsageError(f"{twice} is given twice", hint="give each session of the recording once, in order")
     if output_file is not None:
         check_output_file(output_file, force=force)
     settings = load_settings()
