@@ -28,6 +28,7 @@ from gladia_cli.live.events import (
 from gladia_cli.live.steering import SteeringStatus, price_text
 from gladia_cli.output import job_json
 from gladia_cli.output import transcript as formats
+from gladia_cli.output.clock import timestamp
 from gladia_cli.output.output_format import OutputFormat
 from gladia_cli.safe_text import for_terminal, redact
 
@@ -463,8 +464,6 @@ class LiveRenderer:
         """A pause that ended, in the text's timeline (`--timestamps`): the audio sent has no gap, so the text
         alone would not show that anything was left out."""
         if self.output is OutputFormat.text and self.timestamps:
-            from gladia_cli.output.clock import timestamp
-
             self._write_out(f"[{timestamp(at)}] (paused for {seconds:.0f} s)")
 
     def typing(self, text: str | None) -> None:
