@@ -429,6 +429,43 @@ def test_a_pause_that_outlives_the_session_goes_on_in_a_new_one(
     assert json.loads(fields["sessions"]) == [first.id, second.id]
 
 
+@pytest.mark.parametrize("switch", ["before the limit", "gladia ends it"])
+def test_a_recording_several_session_limits_long_is_sent_once_in_order(
+    env: dict[str, str],
+    virtual_mic: VirtualMic,
+    emulator: GladiaEmulator,
+    listening: Callable[..., subprocess.Popen[str]],
+    tmp_path: Path,
+    switch: str,
+) -> None:
+    """The microphone, several of Gladia's session limits long (a few seconds here): every captured byte reaches
+    exactly one session, in order, and the recording, `--record` and the cues are one."""
+    record = tmp_path / "rec.wav"
+    args = ["--duration", "5", "--record", str(record), "-o", "srt"]
+    if switch == "before the limit":
+        emulator.session_cap_seconds = 5.0
+        args += ["--session-limit", "1.5"]
+    else:
+        emulator.session_cap_seconds = 1.5
+    emulator.seconds_per_utterance = 0.5
+    emulator.finals_within_audio = True
+    virtual_mic.play(_tone_wav(tmp_path / "tone.wav", RESUMED_HZ, 6.0))
+    proc = listening(*args)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    sessions = [s for s in emulator.sessions.values() if s.connections]
+    assert len(sessions) >= 3, err
+    got, want = b"".join(bytes(s.logical_audio) for s in sessions), _wav_frames(record)
+    sizes = [(len(s.logical_audio), len(s.audio), s.capped, s.ignored_audio_frames) for s in sessions]
+    first_diff = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), None)
+    assert got == want, f"once each, in order: {len(got)} vs {len(want)}, first difference at {first_diff}, {sizes}"
+    assert len(_wav_frames(record)) == 5 * 32000
+    blocks = [b.splitlines() for b in out.strip().split("\n\n")]
+    assert [int(b[0]) for b in blocks] == list(range(1, len(blocks) + 1)), "cue numbers go on"
+    starts = [b[1].split(" --> ")[0] for b in blocks]
+    assert starts == sorted(starts) and starts[-1] >= "00:00:03", out
+
+
 def test_recover_after_a_later_session_failed_puts_the_earlier_ones_first(
     virtual_mic: VirtualMic, tmp_path: Path
 ) -> None:

@@ -111,6 +111,7 @@ class LiveSession:
         emit_messages: bool = True,
         emit_acks: bool = True,
         sink: Callable[[Event], None] | None = None,
+        on_audio_ack: Callable[[int], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.events: queue.Queue[Event] = queue.Queue()
@@ -122,6 +123,7 @@ class LiveSession:
         self._limit = None if duration is None else int(duration * fmt.sample_rate) * fmt.frame_bytes
         self._on_audio = on_audio
         self._on_ack = on_ack
+        self._on_audio_ack = on_audio_ack  # only the offsets of Gladia's audio acks, never those of a taken stop
         self._unreadable: set[str] = set()  # the reasons of unreadable messages already said (connection thread)
         self._emit_messages = emit_messages
         self._emit_acks = emit_acks
@@ -155,6 +157,8 @@ class LiveSession:
         self._ack_ends = AckEnds(fmt.frame_bytes)
         self._ended = False
         self._gladia_ended = False  # Gladia closed 1000 before our stop: its cap, or a pause it outlived
+        self._stop_acked = False  # Gladia said yes to our stop_recording (not a refusal, not silence)
+        self._stop_sends = 0  # stop_recording sent, over every connection
         # what Gladia said that outlives a connection
         self._finals = FinalsFilter()
         self._final_result: dict | None = None
@@ -173,6 +177,14 @@ class LiveSession:
         recording can go on in another session, from the first byte Gladia did not acknowledge."""
         with self._lock:
             return self._gladia_ended
+
+    @property
+    def stop_acknowledged(self) -> bool:
+        """Gladia acknowledged our stop_recording: it holds every byte sent before it. Without that answer (a
+        refusal because the recording was already stopped, or a close alone), what it holds is what it says: its
+        audio acks and its result's audio duration."""
+        with self._lock:
+            return self._stop_acked
 
     @property
     def state(self) -> State:
@@ -375,6 +387,7 @@ class LiveSession:
                             return False
                         conn.stop_sent = True
                         self._stop_sent_ever = True
+                        self._stop_sends += 1
                     self._set_state(State.FINISHING)
                     conn.send_stop()
                     return True
@@ -607,10 +620,15 @@ class LiveSession:
             end = self._buffer.ack(self._ack_ends.end(content, first_frame=first_frame))  # clamped to what was sent
             if self._on_ack is not None:
                 self._on_ack(end)
+            if self._on_audio_ack is not None:
+                self._on_audio_ack(end)
             self._wake.set()
         elif isinstance(content, StopAck) or (isinstance(content, Refusal) and content.stop_already_taken):
-            if isinstance(content, StopAck) and content.left_to_process is not None:
-                with self._lock:
+            with self._lock:
+                # A 409 "Recording already stopped" answering a resent stop says the first one was taken; answering
+                # our only stop, it says Gladia stopped the recording itself (its limit), perhaps before our last audio.
+                self._stop_acked = self._stop_acked or isinstance(content, StopAck) or self._stop_sends > 1
+                if isinstance(content, StopAck) and content.left_to_process is not None:
                     self._left_to_process = content.left_to_process
             self._take_stop()  # a 409 "Recording already stopped" answers a resent stop: the first one was taken
         elif isinstance(content, Refusal):

@@ -160,11 +160,6 @@ class LiveStream:
         journal = part.journal
         share = part.share
 
-        def acknowledged(end: int) -> None:
-            share.acknowledged(end)
-            if journal is not None:
-                journal.acknowledged(end)
-
         part.session = LiveSession(
             session_id=part.session_id,
             url=part.url,
@@ -173,7 +168,8 @@ class LiveStream:
             policy=self._policy,
             buffer_seconds=self._buffer_seconds,
             on_audio=journal.write if journal is not None else None,
-            on_ack=acknowledged,
+            on_ack=journal.acknowledged if journal is not None else None,
+            on_audio_ack=share.acknowledged,
             emit_messages=self._emit_messages,
             emit_acks=self._emit_acks,
             sink=lambda event: self._events.put((part, event)),
@@ -422,7 +418,7 @@ class LiveStream:
         if part is not self.parts[-1] or part.retiring:
             return self._retired(part, ended)
         if self._final is None:
-            if session.ended_by_gladia and not self._stopping and not self._aborted:
+            if not self._aborted and (session.ended_by_gladia or self._unheld(part, ended)):
                 assert part.share is not None
                 short = self._fmt.seconds(part.share.handed_bytes) < SHORT_SESSION_SECONDS
                 self._short_ends = self._short_ends + 1 if short else 0
@@ -434,14 +430,25 @@ class LiveStream:
                     )
                     self._final = replace(ended, error=ApiError(message))
                     return None
+                at = timestamp(self.progress().seconds_sent)
+                if self._stopping:
+                    return Notice(f"Gladia ended session {part.session_id} at [{at}]; the rest goes to a new session")
                 return Notice(
-                    f"Gladia ended session {part.session_id} at [{timestamp(self.progress().seconds_sent)}]; "
-                    "the recording goes on in a new session"
+                    f"Gladia ended session {part.session_id} at [{at}]; the recording goes on in a new session"
                 )
             if ended.error is not None and not self._aborted:
                 self._spill(part)
             self._final = ended
         return None
+
+    def _unheld(self, part: Part, ended: Ended) -> bool:
+        """A session that ended without Gladia acknowledging our stop (it had stopped the recording itself, at its
+        limit, and refused ours) holds what its acks and its result say: audio sent after that needs a new one."""
+        assert part.share is not None and part.session is not None
+        if ended.error is not None or part.session.stop_acknowledged:
+            return False
+        part.share.acknowledged(self._held(ended))
+        return part.share.has_leftover
 
     def _retired(self, part: Part, ended: Ended) -> Event | None:
         """A session the next one took over from has ended: its journal goes, unless Gladia lacks some of its audio."""
