@@ -456,6 +456,13 @@ class LiveStream:
         if ended.error is None:
             if journal is not None:
                 journal.discard()
+            if self._unheld(part, ended):  # cut at Gladia's limit while it took its last audio: rare, never silent
+                assert part.share is not None
+                lost = self._fmt.seconds(len(part.share.leftover()))
+                return Notice(
+                    f"session {part.number} ({part.session_id}) ended without its last {lost:.1f} s of audio "
+                    "(Gladia stopped it itself); --record keeps them"
+                )
             return None
         if journal is not None:
             journal.close()
