@@ -461,7 +461,7 @@ class LiveStream:
                 lost = self._fmt.seconds(len(part.share.leftover()))
                 return Notice(
                     f"session {part.number} ({part.session_id}) ended without its last {lost:.1f} s of audio "
-                    "(Gladia stopped it itself); --record keeps them"
+                    "(Gladia stopped it itself before they arrived)"
                 )
             return None
         if journal is not None:
