@@ -4,6 +4,7 @@ mapped to exit codes, the key kept to Gladia's own host); live session init and 
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ TOTAL_DEADLINE = 60.0
 # Far above any real result (3 hours with every word and subtitles is under 20 MB); beyond it a body is refused, not
 # read: parsed, 64 MB of JSON is already some 600 MB of Python objects.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# What a session or job id may be: it names a journal directory, and goes into URLs and every message we print.
+SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
 class _DeadlineExceeded(Exception):
@@ -350,6 +353,8 @@ class GladiaApi:
         data = self.parse_json(response)
         if not isinstance(data.get("id"), str) or not isinstance(data.get("url"), str):
             raise ApiError("Gladia's answer to POST /v2/live has no session id or url")
+        if not SESSION_ID.fullmatch(data["id"]):  # it names a journal directory and goes in every message we print
+            raise ApiError("Gladia's answer to POST /v2/live has a session id that is not one (letters, digits, _ -)")
         check_live_url(data["url"], self.settings.api_url)
         return data
 

@@ -790,6 +790,7 @@ class GladiaEmulator:
         self.session_cap_seconds: float | None = None
         self.cap_abrupt = False
         self.finals_within_audio = False  # a session's transcript covers the audio it received, not the whole script
+        self.next_session_ids: list[str] = []  # ids POST /v2/live hands out first, in order (a hostile server's)
         self.live_url: str | None = None  # POST /v2/live answers this url ("{token}" filled in) instead of its own
         self.http_trickle_seconds = 0.0  # every REST answer trickles one byte this often, never ending
         self.http_body_bytes = 0  # every REST answer is a body of this many bytes (a hostile, huge answer)
@@ -1026,7 +1027,7 @@ class GladiaEmulator:
             if held >= self.max_concurrent_sessions:
                 return self._error(429, "Too Many Requests", request, ["concurrent session limit reached"])
 
-        session_id = str(uuid.uuid4())
+        session_id = self.next_session_ids.pop(0) if self.next_session_ids else str(uuid.uuid4())
         token = str(uuid.uuid4())
         url = f"ws://127.0.0.1:{self.port}{WS_PATH}?token={token}"
         session = LiveSession(

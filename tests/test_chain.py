@@ -282,3 +282,29 @@ def test_only_live_sessions_are_joined(tmp_path: Path) -> None:
         assert mixed.code == 2 and "only live sessions are joined" in mixed.stderr and mixed.stdout == ""
     finally:
         emu.stop()
+
+
+def test_a_next_session_with_a_hostile_id_is_refused_and_the_recording_goes_on(
+    emulator: GladiaEmulator, tmp_path: Path
+) -> None:
+    """The id names a journal and is printed: one that is no id (a path, an escape sequence) is refused, and the
+    recording stays in the session it is in."""
+    wav, pcm = _noise_wav(tmp_path / "a.wav", 3.0)
+    emulator.next_session_ids = ["first-session", "../../x\x1b]0;pwned\x07\x1b[2J"]
+    args = ["transcribe", str(wav), "--realtime", "--speed", "1", "--session-limit", "1"]
+    result = run(*args, env=_env(emulator, tmp_path), timeout=60)
+    assert result.code == 0, result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "pwned" not in result.stderr
+    assert "the next Gladia session could not be created" in result.stderr
+    assert bytes(emulator.sessions["first-session"].logical_audio) == pcm, "all of it in the session it was in"
+
+
+def test_a_first_session_with_a_hostile_id_is_one_error_line(emulator: GladiaEmulator, tmp_path: Path) -> None:
+    wav, _ = _noise_wav(tmp_path / "a.wav", 1.0)
+    emulator.next_session_ids = ["\x1b[31mred\x1b[0m"]
+    result = run("transcribe", str(wav), "--realtime", "--speed", "0", env=_env(emulator, tmp_path), timeout=60)
+    assert result.code == 5, result.stderr
+    assert "\x1b" not in result.stderr and "Traceback" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("gladia: error:")] == [
+        "gladia: error: Gladia's answer to POST /v2/live has a session id that is not one (letters, digits, _ -)"
+    ]

@@ -7,13 +7,13 @@ key and nothing reaches the network for a command that cannot succeed.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gladia_cli.api import SESSION_ID
 from gladia_cli.client import Client
 from gladia_cli.console.terminal import is_tty, notice
 from gladia_cli.errors import Aborted, ApiError, UsageError
@@ -29,14 +29,11 @@ LoadSettings = Callable[[], Settings]
 # --- flags every job command shares ---------------------------------------------------------------------------------
 
 
-_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
-
-
 def check_job_id(value: str) -> str:
     """Gladia's ids are UUIDs; anything else that could change the path (`..`, `/`, `?`, `%2e`) never reaches a URL:
     `delete ..` once sent DELETE /v2/ and said it was deleted."""
     job_id = value.strip()
-    if _JOB_ID.fullmatch(job_id) is None:
+    if SESSION_ID.fullmatch(job_id) is None:
         raise UsageError(f"invalid job id {value!r}", hint="`gladia list` shows recent ids")
     return job_id
 

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from gladia_cli.api import SESSION_ID
 from gladia_cli.audio.format import PcmFormat
 from gladia_cli.audio.recording import WavRecorder, wav_header
 from gladia_cli.errors import UsageError
@@ -36,7 +37,6 @@ from gladia_cli.errors import UsageError
 DEFAULT_MAX_MB = 2048
 META = "meta.json"
 _SEGMENT = re.compile(r"^(\d{15})\.wav$")
-_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _MAX_SEGMENT_BYTES = 256 * 1024 * 1024
 _META_EVERY = 1.0  # seconds between two metadata writes while recording
 
@@ -85,7 +85,7 @@ def _new_journal_dir(base: Path, session_id: str) -> Path:
 
 def check_session_id(session_id: str) -> str:
     """An id becomes a directory name: refuse anything that could walk out of the journals directory."""
-    if not _SESSION_ID.fullmatch(session_id):  # not match: `$` would let "abc\n" through
+    if not SESSION_ID.fullmatch(session_id):  # not match: `$` would let "abc\n" through
         raise UsageError(f"{session_id!r} is not a session id", hint="`gladia recover` lists the kept journals")
     return session_id
 
