@@ -412,7 +412,10 @@ def test_a_pause_that_outlives_the_session_goes_on_in_a_new_one(
     assert _ctl(env, "resume").returncode == 0
     virtual_mic.play(resumed_tone).wait()
     _until(lambda: len(emulator.sessions) == 2 and len(list(emulator.sessions.values())[1].audio) > 16000)
-    assert _status(env)["session_id"] == list(emulator.sessions)[1]
+    status = _status(env)
+    assert status["session_id"] == list(emulator.sessions)[1] and status["sessions"] == list(emulator.sessions)
+    by_first = _ctl(env, "status", "--json", "--session", next(iter(emulator.sessions))[:8])
+    assert by_first.returncode == 0 and json.loads(by_first.stdout)["sessions"] == list(emulator.sessions)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err

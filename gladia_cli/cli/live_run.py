@@ -211,7 +211,7 @@ def run_live(client: Client, request: LiveRequest, stream: LiveStream, label: st
 
             session_id = stream.create(tick=connecting)
             if steer is not None:
-                steer.session_id = session_id
+                steer.session_ids = [session_id]
             notes = (
                 LiveNotes(
                     request.notes,
@@ -367,7 +367,7 @@ def _pump(
             levels = stream.source.levels()
             renderer.levels(levels)
             if steer is not None:
-                steer.session_id = stream.session_ids[-1]  # a recording past Gladia's limit goes on in a new one
+                steer.session_ids = stream.session_ids  # a recording past Gladia's limit goes on in new ones
                 if steer.tick(stream.state, progress, levels):
                     interrupts.ask_stop()  # `q`, `gladia ctl stop` or --stop-after-silence: one Ctrl-C
             if notes is not None:

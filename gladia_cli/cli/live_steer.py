@@ -60,7 +60,7 @@ class RunSteering:
         self._sound_at = 0.0  # the recording's clock when someone was last heard
         self._speaking = False
         self.silence_stopped = False
-        self.session_id = ""
+        self.session_ids: list[str] = []  # every Gladia session of the recording, the current one last
         self._said: queue.Queue[str | _Typing] = queue.Queue()
         self.status: SteeringStatus = self.steering.status()  # as of the last tick
 
@@ -156,7 +156,8 @@ class RunSteering:
     def _session_part(self, state: State, progress: Progress, levels: LevelSnapshot | None) -> dict[str, Any]:
         lag = self._renderer.status.view().text_lag
         return {
-            "session_id": self.session_id,
+            "session_id": self.session_ids[-1] if self.session_ids else "",
+            "sessions": list(self.session_ids),
             "state": state.value,
             "seconds_sent": round(progress.seconds_sent, 1),
             "seconds_acknowledged": round(progress.seconds_acked, 1),

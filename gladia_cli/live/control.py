@@ -290,7 +290,9 @@ def pick(session: str | None, paths: list[Path] | None = None) -> Path:
             ids = ", ".join(_describe(path) for path in paths)
             raise UsageError(f"{len(paths)} recordings are running: {ids}", hint="pick one with --session ID")
         return paths[0]
-    matches = [p for p in paths if p.stem.startswith(session) or _session_id(p).startswith(session)]
+    matches = [
+        p for p in paths if p.stem.startswith(session) or any(sid.startswith(session) for sid in _session_ids(p))
+    ]
     if len(matches) != 1:
         what = "matches several recordings" if matches else "matches no running recording"
         raise UsageError(f"--session {session!r} {what}", hint="`gladia ctl status` lists them")
@@ -362,17 +364,21 @@ def _read_answer(conn: socket.socket) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {}
 
 
-def _session_id(path: Path) -> str:
+def _session_ids(path: Path) -> list[str]:
+    """Every Gladia session of the recording (one past Gladia's limit went on in new ones), the current last."""
     try:
         status = request(path, "status")
     except UsageError:
-        return ""
-    return str(status.get("session_id") or "")
+        return []
+    listed = status.get("sessions")
+    if isinstance(listed, list) and listed:
+        return [str(x) for x in listed]
+    return [str(status["session_id"])] if status.get("session_id") else []
 
 
 def _describe(path: Path) -> str:
-    sid = _session_id(path)
-    return f"{sid} (pid {path.stem})" if sid else f"pid {path.stem}"
+    ids = _session_ids(path)
+    return f"{ids[-1]} (pid {path.stem})" if ids else f"pid {path.stem}"
 
 
 def describe_all(paths: list[Path]) -> list[dict[str, Any]]:
