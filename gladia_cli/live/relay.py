@@ -106,8 +106,8 @@ class Share(SourceDefaults):
 
     `release()` (the next session takes over) ends `chunks()` at the next chunk boundary. `close()`, which the
     session calls on any way out, ends it too, except when the whole recording is stopping: then the session still
-    takes what the source had captured, to the end. `leftover()` is what this share handed out that Gladia did not
-    acknowledge, and any chunk a session that ended could not take."""
+    takes what the source had captured, to the end. `leftover()` is what this share handed out that Gladia does not
+    hold (its audio acks, or what the stream learnt it holds, say how far it does)."""
 
     def __init__(
         self,
