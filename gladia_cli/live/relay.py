@@ -97,9 +97,6 @@ class Relay:
         """End the recording: the source yields what it captured, then ends."""
         self.source.close()
 
-    def close(self) -> None:
-        self.source.close()
-
 
 class Share(SourceDefaults):
     """One session's view of the relay: an `AudioSource` for `LiveSession` (format, can_wait, chunks, close).

@@ -509,7 +509,7 @@ class LiveStream:
         self._stopping = True
         self._next = self._incoming = None  # a session created meanwhile is never used
         if self._relay is not None:
-            self._relay.close()
+            self._relay.stop_reading()
         for part in self.parts:
             if part.session is not None:
                 part.session.abort()
