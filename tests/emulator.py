@@ -791,6 +791,7 @@ class GladiaEmulator:
         self.cap_abrupt = False
         self.finals_within_audio = False  # a session's transcript covers the audio it received, not the whole script
         self.next_session_ids: list[str] = []  # ids POST /v2/live hands out first, in order (a hostile server's)
+        self.ended_handshake_status = 0  # answer a connection to an ended session with this HTTP status (else 4404)
         self.live_url: str | None = None  # POST /v2/live answers this url ("{token}" filled in) instead of its own
         self.http_trickle_seconds = 0.0  # every REST answer trickles one byte this often, never ending
         self.http_body_bytes = 0  # every REST answer is a body of this many bytes (a hostile, huge answer)
@@ -1177,6 +1178,8 @@ class GladiaEmulator:
             if session is not None:
                 session.refused_handshakes += 1
             return self._error(503, "Service Unavailable", request)
+        if session is not None and (session.ended or session.deleted) and self.ended_handshake_status:
+            return self._error(self.ended_handshake_status, "session already ended", request)
         await ws.prepare(request)
         self._open_sockets.add(ws)
         try:

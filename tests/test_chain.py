@@ -308,3 +308,24 @@ def test_a_first_session_with_a_hostile_id_is_one_error_line(emulator: GladiaEmu
     assert [line for line in result.stderr.splitlines() if line.startswith("gladia: error:")] == [
         "gladia: error: Gladia's answer to POST /v2/live has a session id that is not one (letters, digits, _ -)"
     ]
+
+
+@pytest.mark.parametrize("refusal", ["close 4404", "HTTP 410"])
+def test_a_session_that_ended_while_the_link_was_down_goes_on_in_a_new_one(
+    emulator: GladiaEmulator, tmp_path: Path, refusal: str
+) -> None:
+    """The link drops, Gladia's limit passes before it is back, and the reconnection is refused: the session is
+    gone, not the link, so the recording goes on in a new one from the first byte Gladia did not acknowledge."""
+    wav, pcm = _noise_wav(tmp_path / "a.wav", 4.0)
+    _scripted(emulator)
+    emulator.session_cap_seconds = 1.5
+    emulator.drop_after_bytes = [16000]  # 0.5 s into the first session
+    emulator.refuse_after_fault = 3  # the reconnection waits, with backoff, past the limit
+    if refusal == "HTTP 410":
+        emulator.ended_handshake_status = 410
+    result = run("transcribe", str(wav), "--realtime", "--speed", "1", env=_env(emulator, tmp_path), timeout=60)
+    assert result.code == 0, result.stderr
+    first, *rest = emulator.sessions.values()
+    assert first.ended and rest, result.stderr
+    assert _received(emulator) == pcm, "once each, in order"
+    assert "the recording goes on in a new session" in result.stderr

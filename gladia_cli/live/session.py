@@ -418,6 +418,9 @@ class LiveSession:
             try:
                 conn = self._connect(first)
             except Refused as fatal:
+                if not first and getattr(fatal.error, "status", None) in (404, 410) and not self._stop_sent_ever:
+                    with self._lock:
+                        self._gladia_ended = True  # the session is gone, not the link: as a refused reconnection
                 self._end(code, reason, fatal.error)
                 return
             if conn is None:  # aborted or closed while connecting
@@ -456,6 +459,11 @@ class LiveSession:
                 self._end(code, reason, None)
                 return
             if not is_retryable(code):
+                if reconnections and code not in (4401, 4403, 4409) and not self._stop_sent_ever:
+                    # Refused on a reconnection, before our stop: the session ended while the link was down (a
+                    # pause, a closed lid, then Gladia's limit). The recording can go on in a new session.
+                    with self._lock:
+                        self._gladia_ended = True
                 self._end(code, reason, close_error(code, reason))
                 return
             if conn.after_stop:  # the one reconnection after the stop was taken dropped too

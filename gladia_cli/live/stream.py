@@ -14,6 +14,7 @@ acknowledge, once there is audio to send. The owner sees one recording: event ti
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -277,7 +278,8 @@ class LiveStream:
             assert current.share is not None and self._relay is not None
             if self._relay.has_audio or current.share.has_leftover:
                 if now >= self._next_due:
-                    self._next = _Creation(self.api, self.body)
+                    lost = current.session_id if current.ended.final_result is None else None
+                    self._next = _Creation(self.api, self.body, ended=lost)
             elif self._relay.ended.is_set() or self._stopping:
                 self._final = replace(current.ended, error=None)  # nothing was left to send: the recording is whole
             return
@@ -314,7 +316,7 @@ class LiveStream:
             self._take_over(current)
             return
         share.done.wait(1.0)  # its session is over: its producer lets go within a fraction of a second
-        share.acknowledged(self._held(current.ended))
+        share.acknowledged(self._held(current.ended.final_result or creation.ended_job))
         handed_on = share.leftover()  # what Gladia did not take: the next session sends it first
         offset = current.offset + share.handed_bytes - len(handed_on)
         self._begin(Part(len(self.parts) + 1, created["id"], created["url"], offset, creation.at), handed_on)
@@ -347,10 +349,10 @@ class LiveStream:
         why = "Gladia ended the previous one" if previous.ended is not None else "before Gladia's session limit"
         self._events.put((part, Notice(f"session {part.number} ({part.session_id}) goes on at [{at}] ({why})")))
 
-    def _held(self, ended: Ended) -> int:
+    def _held(self, result: dict[str, Any] | None) -> int:
         """Bytes of its share a session Gladia ended holds: its acks may lag what it received and transcribed, so
-        the audio duration its final result gives counts too (resending that would put it in two sessions)."""
-        meta = job_json.result_of(ended.final_result).get("metadata") if ended.final_result else None
+        the audio duration its result gives counts too (resending that would put it in two sessions)."""
+        meta = job_json.result_of(result).get("metadata") if result else None
         seconds = job_json.seconds_value(meta.get("audio_duration")) if isinstance(meta, dict) else None
         if seconds is None:
             return 0
@@ -447,7 +449,7 @@ class LiveStream:
         assert part.share is not None and part.session is not None
         if ended.error is not None or part.session.stop_acknowledged:
             return False
-        part.share.acknowledged(self._held(ended))
+        part.share.acknowledged(self._held(ended.final_result))
         return part.share.has_leftover
 
     def _retired(self, part: Part, ended: Ended) -> Event | None:
@@ -576,15 +578,21 @@ class LiveStream:
 
 
 class _Creation:
-    """POST /v2/live on a helper thread: the owner keeps drawing while Gladia answers."""
+    """POST /v2/live on a helper thread: the owner keeps drawing while Gladia answers. `ended`: a session Gladia
+    ended without its result reaching us; its job (GET /v2/live/:id) is read first, for what it holds."""
 
-    def __init__(self, api: GladiaApi, body: dict[str, Any]) -> None:
+    def __init__(self, api: GladiaApi, body: dict[str, Any], ended: str | None = None) -> None:
         self.done = threading.Event()
         self.at = time.monotonic()  # Gladia's clock for the session's life starts about now
+        self.ended_job: dict[str, Any] | None = None
         self._outcome: list[Any] = []
 
         def create() -> None:
             try:
+                if ended is not None:
+                    with contextlib.suppress(GladiaError):
+                        job = api.get_live(ended)
+                        self.ended_job = job_json.result_of(job) if job.get("status") == "done" else None
                 self._outcome.append(api.init_live(body))
             except BaseException as exc:  # handed to the owner's thread, raised there
                 self._outcome.append(exc)
