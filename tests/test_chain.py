@@ -169,19 +169,17 @@ def test_python_api_sees_one_recording_on_one_clock(emulator: GladiaEmulator, tm
     assert any("goes on at" in n for n in notices)
 
 
-def test_a_session_ended_with_nothing_left_to_send_ends_the_recording_cleanly(
-    emulator: GladiaEmulator, tmp_path: Path
-) -> None:
-    """Gladia ends the session once the audio has all been sent and acknowledged: no new session for nothing."""
-    wav, pcm = _noise_wav(tmp_path / "short.wav", 1.0)
+def test_a_recording_gladia_cuts_near_its_end_still_arrives_whole(emulator: GladiaEmulator, tmp_path: Path) -> None:
+    """Gladia's limit falls in the last moments of the recording: what it did not take goes to one more session,
+    and a session opened for nothing is never connected."""
+    wav, pcm = _noise_wav(tmp_path / "short.wav", 2.0)
     _scripted(emulator)
-    emulator.session_cap_seconds = 0.8
-    emulator.post_processing_delay = 0.0
+    emulator.session_cap_seconds = 1.8
     result = run("transcribe", str(wav), "--realtime", "--speed", "1", env=_env(emulator, tmp_path), timeout=60)
     assert result.code == 0, result.stderr
     assert _received(emulator) == pcm
-    assert len(emulator.sessions) in (1, 2)
-    assert all(s.logical_audio for s in emulator.sessions.values())
+    connected = [s for s in emulator.sessions.values() if s.connections]
+    assert len(connected) in (1, 2) and all(s.logical_audio for s in connected)
 
 
 # --- the relay and its shares, alone ---------------------------------------------------------------------------------
@@ -256,13 +254,19 @@ def test_a_server_that_ends_every_session_at_once_does_not_get_one_a_chunk(
     emulator: GladiaEmulator, tmp_path: Path
 ) -> None:
     wav, _ = _noise_wav(tmp_path / "long.wav", 6.0)
-    emulator.session_cap_seconds = 0.2
+    emulator.session_cap_seconds = 0.6
     emulator.cap_abrupt = True
     result = run("transcribe", str(wav), "--realtime", "--speed", "1", env=_env(emulator, tmp_path), timeout=60)
     assert result.code == 5, result.stderr
-    assert "Gladia ended 3 sessions in a row, each with under 1 s of audio" in result.stderr
     assert "Traceback" not in result.stderr
-    assert len([s for s in emulator.sessions.values() if s.connections]) == 3
+    # Three short sessions end it; on a machine so busy that a session's limit passes before its socket opens, that
+    # first refusal ends it sooner: never a session a chunk.
+    errors = [line for line in result.stderr.splitlines() if line.startswith("gladia: error:")]
+    assert len(errors) == 1 and (
+        "Gladia ended 3 sessions in a row, each with under 1 s of audio" in errors[0]
+        or "session already ended" in errors[0]
+    ), result.stderr
+    assert len([s for s in emulator.sessions.values() if s.connections]) <= 3
 
 
 def test_only_live_sessions_are_joined(tmp_path: Path) -> None:
