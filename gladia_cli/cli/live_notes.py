@@ -92,5 +92,4 @@ class LiveNotes:
 
 
 def _entry(mark: Mark) -> Entry:
-    seconds = None if mark.wall_end is None else mark.wall_end - mark.wall
-    return Entry(mark.at, mark.kind, mark.text, seconds=seconds)
+    return Entry(mark.at, mark.kind, mark.text, seconds=mark.seconds)

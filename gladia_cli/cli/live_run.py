@@ -375,9 +375,9 @@ def _pump(
                 if steer is not None:
                     notes.on_status(steer.status)  # what this tick saw
             if steer is not None:
-                ended = [m for m in steer.status.marks if m.kind == "pause" and m.wall_end is not None]
-                for mark in ended[pauses_shown:]:
-                    renderer.paused(mark.at, (mark.wall_end or mark.wall) - mark.wall)
+                ended = [(m.at, m.seconds) for m in steer.status.marks if m.kind == "pause" and m.seconds is not None]
+                for at, seconds in ended[pauses_shown:]:
+                    renderer.paused(at, seconds)
                 pauses_shown = len(ended)
             said = progress.left_to_process
             limit = finish_timeout if finish_timeout is not None else live_defaults.finish_wait(said)

@@ -174,8 +174,8 @@ class RunSteering:
         for mark in self.steering.status().marks:
             if mark.kind == "bookmark":
                 lines.append(f"bookmark [{timestamp(mark.at)}]" + (f" {mark.text}" if mark.text else ""))
-            elif mark.wall_end is not None:
-                lines.append(f"paused at [{timestamp(mark.at)}] for {mark.wall_end - mark.wall:.0f} s")
+            elif mark.seconds is not None:
+                lines.append(f"paused at [{timestamp(mark.at)}] for {mark.seconds:.0f} s")
             else:
                 lines.append(f"paused at [{timestamp(mark.at)}] until the end")
         return lines

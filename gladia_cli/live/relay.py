@@ -35,8 +35,7 @@ class Relay:
         self._lock = threading.Lock()  # guards `_front`
         self._front: deque[bytes] = deque()  # put back by a share released mid-take; taken before the source
         self.ended = threading.Event()  # the source is exhausted (or failed, or stopped at `limit`)
-        self.error: BaseException | None = None  # what the source or `on_audio` raised, for the session to say
-        self.read_bytes = 0
+        self._read_bytes = 0
 
     def take(self) -> bytes | None:
         """The next chunk (waiting for the source), or None at the end and ever after."""
@@ -54,22 +53,21 @@ class Relay:
                     self._chunks = iter(self.source.chunks())
                 while True:
                     chunk = next(self._chunks)
-                    if self._limit is not None and self.read_bytes + len(chunk) >= self._limit:
-                        chunk = chunk[: self._limit - self.read_bytes]
+                    if self._limit is not None and self._read_bytes + len(chunk) >= self._limit:
+                        chunk = chunk[: self._limit - self._read_bytes]
                         self._finish()
                     if chunk:
                         break
                     if self.ended.is_set():
                         return None
-                self.read_bytes += len(chunk)
+                self._read_bytes += len(chunk)
                 if self._on_audio is not None:
                     self._on_audio(chunk)
                 return chunk
             except StopIteration:
                 self._finish()
                 return None
-            except BaseException as exc:  # a broken device or decoder ends the recording; the session says why
-                self.error = exc
+            except BaseException:  # a broken device or decoder ends the recording: raised in the session that took
                 self._finish()
                 raise
 
@@ -128,7 +126,6 @@ class Share(SourceDefaults):
         self._handed = 0  # bytes this share yielded
         self._acked = 0
         self._first = leftover  # what the previous session was given and Gladia did not take: sent first
-        self.saw_end = False
 
     @property
     def format(self) -> PcmFormat:
@@ -161,7 +158,6 @@ class Share(SourceDefaults):
         while not self._stopped():
             chunk = self._relay.take()  # waits for the source: a pause is a wait here, and a release is seen after
             if chunk is None:
-                self.saw_end = True
                 return
             if self._stopped():
                 self._relay.put_back(chunk)  # taken after the switch: the next session sends it, first

@@ -34,6 +34,11 @@ class Mark:
     text: str = ""
     wall_end: float | None = None
 
+    @property
+    def seconds(self) -> float | None:
+        """How long a pause lasted, once resumed (None while it goes on, and for a bookmark)."""
+        return None if self.wall_end is None else self.wall_end - self.wall
+
 
 @dataclass(frozen=True)
 class SteeringStatus:

@@ -4,6 +4,7 @@ since it comes from outside, and shared by every output format and by the live p
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -236,8 +237,6 @@ def addon_findings(job: dict[str, Any]) -> dict[str, Any]:
 
 def shifted_utterance(utterance: dict[str, Any], offset: float) -> dict[str, Any]:
     """A copy of `utterance` (and its words) `offset` seconds later: a session's clock put on the recording's."""
-    import copy
-
     u = copy.deepcopy(utterance)
     for holder in [u, *(w for w in u.get("words") or [] if isinstance(w, dict))]:
         for key in ("start", "end"):
