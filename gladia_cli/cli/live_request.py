@@ -99,8 +99,7 @@ def check_common(
     session_limit: float = defaults.SESSION_LIMIT,
 ) -> None:
     """The live flags that need no file, device or network to be checked."""
-    seconds = {
-        "--session-limit": session_limit,
+    seconds = {  # --session-limit has its own range, which also refuses nan and inf
         "--duration": duration,
         "--finish-timeout": finish_timeout,
         "--reconnect-timeout": reconnect_timeout,
