@@ -409,6 +409,7 @@ def test_a_pause_that_outlives_the_session_goes_on_in_a_new_one(
     _until(lambda: emulator.only_session().ended, timeout=20)  # Gladia's limit, reached while paused
     time.sleep(0.5)
     assert len(emulator.sessions) == 1, "no session is opened while nothing is recorded"
+    assert _status(env)["state"] != "done", "between sessions the recording is not over"
     assert _ctl(env, "resume").returncode == 0
     virtual_mic.play(resumed_tone).wait()
     _until(lambda: len(emulator.sessions) == 2 and len(list(emulator.sessions.values())[1].audio) > 16000)

@@ -58,6 +58,8 @@ def status_line(state: State, progress: Progress, *, label: str = "", hint: str 
     tail = f" · {hint}" if hint else ""
     ending = state in (State.STOPPING, State.FINISHING)
     unacked = max(0.0, progress.seconds_sent - progress.seconds_acked)
+    if progress.between_sessions and state != State.DONE:
+        return f"● between Gladia sessions · {progress.seconds_buffered:.1f} s of audio buffered{tail}", "yellow"
     if not progress.connected and state != State.DONE:
         if progress.reconnecting:
             doing = "reconnecting" + (f" (attempt {progress.attempt}/{progress.attempts})" if progress.attempt else "")

@@ -104,6 +104,7 @@ class Progress:
     reconnecting: bool = False  # the link was open once and dropped (else: the first opening, with its retries)
     post_processing: bool = False  # Gladia acknowledged stop_recording or said post-processing started
     left_to_process: float | None = None  # seconds of audio Gladia said were left to process when it took the stop
+    between_sessions: bool = False  # Gladia ended the session; the next one opens once there is audio to send
 
 
 @dataclass(frozen=True)

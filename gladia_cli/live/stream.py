@@ -204,7 +204,11 @@ class LiveStream:
         """The recording's state: a session handing over to the next one is still streaming, as far as it goes."""
         current = self.current
         assert current.session is not None
-        return State.STREAMING if current.retiring else current.session.state
+        if current.retiring:
+            return State.STREAMING
+        if current.ended is not None and self._final is None:
+            return State.CONNECTING  # between sessions: the next one opens once there is audio to send
+        return current.session.state
 
     @property
     def session(self) -> LiveSession:
@@ -524,9 +528,14 @@ class LiveStream:
         part = self.current
         progress = self.session.progress()
         before = self._fmt.seconds(part.offset)
-        return replace(
+        progress = replace(
             progress, seconds_sent=progress.seconds_sent + before, seconds_acked=progress.seconds_acked + before
         )
+        if part.ended is not None and self._final is None:  # waiting for audio, or for Gladia to create the next
+            return replace(
+                progress, connected=False, between_sessions=True, seconds_buffered=self.source.buffered_seconds
+            )
+        return progress
 
     @property
     def finished(self) -> bool:
