@@ -284,8 +284,10 @@ class LiveStream:
                 if now >= self._next_due:
                     lost = current.session_id if current.ended.final_result is None else None
                     self._next = _Creation(self.api, self.body, ended=lost)
-            elif self._relay.ended.is_set() or self._stopping:
-                self._final = replace(current.ended, error=None)  # nothing was left to send: the recording is whole
+            elif (self._relay.ended.is_set() or self._stopping) and current.share.done.is_set():
+                # Nothing left to send: the recording is whole. Only once its share has let go: a chunk it took as its
+                # session ended is put back just after, and would be in neither place a moment earlier.
+                self._final = replace(current.ended, error=None)
             return
         if self._stopping or now < self._next_due or self._relay is None or self._relay.ended.is_set():
             return  # nothing more will come to send: this session takes the rest
